@@ -34,13 +34,9 @@ hdm_status hdm_info_read(const char *path, const hdm_options *caller, hdm_info *
 {
     if (!path || !out)
         return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_info_read: NULL argument");
-    hdm__source *s;
-    hdm_status st = open_path(path, caller, &s, err);
-    if (st)
-        return st;
-    *out = s->info;
-    hdm__source_close(s);
-    return HDM_OK;
+    hdm_options opt;
+    hdm__options_get(caller, &opt);
+    return hdm__info_open(path, &opt, out, err);
 }
 
 hdm_status hdm_load(const char *path, const hdm_options *caller, hdm_image **out,

@@ -87,6 +87,9 @@ struct hdm__source {
 /* Opens a file as a source, choosing the decoder from its first bytes; checks limits. */
 hdm_status hdm__source_open(const char *path, const hdm_options *opt, hdm__source **out,
                             hdm_error *err);
+/* Reads a file's header only (no pixels decoded), checking it against the limits. */
+hdm_status hdm__info_open(const char *path, const hdm_options *opt, hdm_info *out,
+                          hdm_error *err);
 /* Opens an in-memory buffer (borrowed; must outlive the source). name is used in messages. */
 hdm_status hdm__source_open_memory(const void *data, size_t size, const char *name,
                                    const hdm_options *opt, hdm__source **out, hdm_error *err);
@@ -105,6 +108,11 @@ hdm_status hdm__png_source(FILE *f, const char *path, const hdm_options *opt,
                            hdm__source **out, hdm_error *err);
 hdm_status hdm__png_source_memory(const void *data, size_t size, const char *name,
                                   const hdm_options *opt, hdm__source **out, hdm_error *err);
+/* Header readers; they take f. */
+hdm_status hdm__png_info(FILE *f, const char *path, const hdm_options *opt, hdm_info *out,
+                         hdm_error *err);
+hdm_status hdm__stb_info(FILE *f, const char *path, const hdm_options *opt, hdm_info *out,
+                         hdm_error *err);
 /* stb_image source: decodes the whole image (after checking its header against the limits). */
 hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
                            const hdm_options *opt, hdm__source **out, hdm_error *err);

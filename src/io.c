@@ -17,13 +17,15 @@ hdm_status hdm__read_file(const char *path, uint64_t max, void **data, size_t *s
 {
     *data = NULL;
     *size = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* without blocking: a FIFO's open would wait for a writer; refused before any read */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return hdm__fail(err, HDM_ERR_IO, path, "cannot open: %s", strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        bool dir = S_ISDIR(st.st_mode);
         close(fd);
-        return hdm__fail(err, HDM_ERR_IO, path, "not a regular file");
+        return hdm__fail(err, HDM_ERR_IO, path, dir ? "is a directory" : "not a regular file");
     }
     if ((uint64_t)st.st_size > max) {
         close(fd);

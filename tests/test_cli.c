@@ -276,7 +276,7 @@ Test(cli, directory_as_input)
 {
     mkdir(at(dir, "adir"), 0755);
     CLI(&r, dir, "mask", "adir", "circle.png", "-o", "out.png");
-    assert_failed(1, "adir: not a regular file", "out.png");
+    assert_failed(1, "adir: is a directory", "out.png");
 }
 
 Test(cli, sizes_that_differ_name_both)

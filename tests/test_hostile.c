@@ -346,9 +346,10 @@ Test(hostile, directory_as_input)
     cr_assert_eq(mkdir(in, 0755), 0);
     result r;
     run(&r, NULL, "mul", in, in, "-o", out, NULL);
-    expect_refusal(&r, 1, in, "not a regular file");
+    expect_refusal(&r, 1, in, "is a directory");
     expect_no_leftovers(out, NULL);
 }
+
 
 Test(hostile, directory_as_output)
 {
@@ -719,4 +720,24 @@ Test(hostile, output_is_an_input)
     cr_assert(n0 == n1 && memcmp(before, after, n0) == 0, "input changed");
     free(before);
     free(after);
+}
+
+/* A FIFO never gets a writer here: opening it as an input, a mask or a kernel file must not
+ * wait for one (the run is under the watchdog: a hang fails). */
+Test(hostile, fifo_as_input_mask_or_kernel)
+{
+    char *fifo = path_in("pipe.png"), *img = good_input("img.png"), *out = path_in("out.png");
+    cr_assert_eq(mkfifo(fifo, 0644), 0);
+    char kernel[4200];
+    snprintf(kernel, sizeof kernel, "@%s", fifo);
+    result r;
+    run(&r, NULL, "mask", fifo, img, "-o", out, NULL);
+    expect_refusal(&r, 1, fifo, "not a regular file");
+    run(&r, NULL, "mask", img, fifo, "-o", out, NULL);
+    expect_refusal(&r, 1, fifo, "not a regular file");
+    run(&r, NULL, "filter", img, "-o", out, "--kernel", kernel, NULL);
+    expect_refusal(&r, 1, fifo, "not a regular file");
+    run(&r, NULL, "info", fifo, NULL);
+    expect_refusal(&r, 1, fifo, "not a regular file");
+    expect_no_leftovers(out, NULL);
 }

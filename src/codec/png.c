@@ -127,7 +127,9 @@ static hdm_status read_interlaced(png_source *p, int passes, hdm_error *err)
     return HDM_OK; /* png_source_new hands p->whole to a whole-image source */
 }
 
-static hdm_status png_open(png_source *p, const hdm_options *opt, hdm_error *err)
+/* Creates libpng's structs over p->io and reads every chunk up to the first IDAT, filling
+ * p->base.info and checking it against the limits (nothing of the pixels is read). */
+static hdm_status png_header(png_source *p, const hdm_options *opt, hdm_error *err)
 {
     p->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &p->io, on_error, on_warning);
     if (!p->png || !(p->info = png_create_info_struct(p->png)))
@@ -147,8 +149,28 @@ static hdm_status png_open(png_source *p, const hdm_options *opt, hdm_error *err
     png_read_info(p->png, p->info);
 
     png_uint_32 w, h;
-    int bit_depth, color_type, interlace;
-    png_get_IHDR(p->png, p->info, &w, &h, &bit_depth, &color_type, &interlace, NULL, NULL);
+    int bit_depth, color_type;
+    png_get_IHDR(p->png, p->info, &w, &h, &bit_depth, &color_type, NULL, NULL, NULL);
+    bool trns = png_get_valid(p->png, p->info, PNG_INFO_tRNS);
+    p->base.info.width = w;
+    p->base.info.height = h;
+    p->base.info.channels = color_type == PNG_COLOR_TYPE_GRAY ? 1u + trns
+                          : color_type == PNG_COLOR_TYPE_GRAY_ALPHA ? 2u
+                          : color_type == PNG_COLOR_TYPE_RGB_ALPHA ? 4u : 3u + trns;
+    p->base.info.depth = bit_depth == 16 ? HDM_U16 : HDM_U8;
+    p->base.info.format = HDM_FORMAT_PNG;
+    return hdm__check_limits(&p->base.info, opt, p->path, err);
+}
+
+static hdm_status png_open(png_source *p, const hdm_options *opt, hdm_error *err)
+{
+    hdm_status st = png_header(p, opt, err);
+    if (st)
+        return st;
+    if (setjmp(png_jmpbuf(p->png)))
+        return hdm__fail(err, HDM_ERR_CORRUPT, p->path, "corrupt PNG: %s", p->io.msg);
+    int bit_depth = png_get_bit_depth(p->png, p->info);
+    int color_type = png_get_color_type(p->png, p->info);
     /* Transformations (libpng manual, "Input transformations"): palette and low-bit gray
      * expand to 8 bits, tRNS becomes an alpha channel, 16-bit samples arrive in host order. */
     if (color_type == PNG_COLOR_TYPE_PALETTE)
@@ -162,17 +184,6 @@ static hdm_status png_open(png_source *p, const hdm_options *opt, hdm_error *err
         if (*(const unsigned char *)&one == 1)
             png_set_swap(p->png);
     }
-    bool trns = png_get_valid(p->png, p->info, PNG_INFO_tRNS);
-    p->base.info.width = w;
-    p->base.info.height = h;
-    p->base.info.channels = color_type == PNG_COLOR_TYPE_GRAY ? 1u + trns
-                          : color_type == PNG_COLOR_TYPE_GRAY_ALPHA ? 2u
-                          : color_type == PNG_COLOR_TYPE_RGB_ALPHA ? 4u : 3u + trns;
-    p->base.info.depth = bit_depth == 16 ? HDM_U16 : HDM_U8;
-    p->base.info.format = HDM_FORMAT_PNG;
-    hdm_status st = hdm__check_limits(&p->base.info, opt, p->path, err);
-    if (st)
-        return st;
     int passes = png_set_interlace_handling(p->png);
     png_read_update_info(p->png, p->info);
     if (png_get_channels(p->png, p->info) != p->base.info.channels)
@@ -219,6 +230,24 @@ static hdm_status png_source_new(FILE *f, const void *data, size_t size, const c
     }
     *out = &p->base;
     return HDM_OK;
+}
+
+hdm_status hdm__png_info(FILE *f, const char *path, const hdm_options *opt, hdm_info *out,
+                         hdm_error *err)
+{
+    png_source *p = calloc(1, sizeof *p);
+    if (!p) {
+        fclose(f);
+        return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
+    }
+    p->io.f = f;
+    p->path = strdup(path);
+    hdm_status st = p->path ? png_header(p, opt, err)
+                            : hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
+    if (!st)
+        *out = p->base.info;
+    png_source_close(&p->base);
+    return st;
 }
 
 hdm_status hdm__png_source(FILE *f, const char *path, const hdm_options *opt, hdm__source **out,

@@ -2,46 +2,83 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* Opens path for reading only if it is a regular file: opened without blocking (a FIFO's
+ * open would wait for a writer forever) and checked before any byte is read. Reads the first
+ * bytes and names the format. */
+static hdm_status open_input(const char *path, FILE **out, hdm_format *fmt, hdm_error *err)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return hdm__fail(err, HDM_ERR_IO, path, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        bool dir = S_ISDIR(st.st_mode);
+        close(fd);
+        return hdm__fail(err, HDM_ERR_IO, path, dir ? "is a directory" : "not a regular file");
+    }
+    int fl = fcntl(fd, F_GETFL);
+    FILE *f = fl >= 0 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        close(fd);
+        return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
+    }
+    unsigned char head[32];
+    size_t n = fread(head, 1, sizeof head, f);
+    if (n == 0) {
+        bool bad = ferror(f);
+        fclose(f);
+        return bad ? hdm__fail(err, HDM_ERR_IO, path, "read failed: %s", strerror(errno))
+                   : hdm__fail(err, HDM_ERR_CORRUPT, path, "file is empty");
+    }
+    *fmt = hdm__detect(head, n);
+    if (*fmt == HDM_FORMAT_UNKNOWN) {
+        fclose(f);
+        return hdm__fail(err, HDM_ERR_FORMAT, path, "not an image in a format hadamard reads");
+    }
+    rewind(f);
+    *out = f;
+    return HDM_OK;
+}
 
 hdm_status hdm__source_open(const char *path, const hdm_options *opt, hdm__source **out,
                             hdm_error *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hdm__fail(err, HDM_ERR_IO, path, "cannot open: %s", strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return hdm__fail(err, HDM_ERR_IO, path, "not a regular file");
-    }
-    unsigned char head[32];
-    size_t n = fread(head, 1, sizeof head, f);
-    if (n == 0) {
-        fclose(f);
-        return hdm__fail(err, HDM_ERR_CORRUPT, path, "file is empty");
-    }
-    hdm_format fmt = hdm__detect(head, n);
-    if (fmt == HDM_FORMAT_UNKNOWN) {
-        fclose(f);
-        return hdm__fail(err, HDM_ERR_FORMAT, path, "not an image in a format hadamard reads");
-    }
-    if (fmt == HDM_FORMAT_PNG) {
-        rewind(f);
+    FILE *f;
+    hdm_format fmt = HDM_FORMAT_UNKNOWN;
+    hdm_status st = open_input(path, &f, &fmt, err);
+    if (st)
+        return st;
+    if (fmt == HDM_FORMAT_PNG)
         return hdm__png_source(f, path, opt, out, err); /* takes f */
-    }
     fclose(f);
     void *data;
     size_t size;
-    hdm_status st2 = hdm__read_file(path, opt->max_memory, &data, &size, err);
-    if (st2)
-        return st2;
-    st2 = hdm__stb_source(data, size, path, opt, out, err);
+    st = hdm__read_file(path, opt->max_memory, &data, &size, err);
+    if (st)
+        return st;
+    st = hdm__stb_source(data, size, path, opt, out, err);
     free(data);
-    return st2;
+    return st;
+}
+
+hdm_status hdm__info_open(const char *path, const hdm_options *opt, hdm_info *out,
+                          hdm_error *err)
+{
+    FILE *f;
+    hdm_format fmt = HDM_FORMAT_UNKNOWN;
+    hdm_status st = open_input(path, &f, &fmt, err);
+    if (st)
+        return st;
+    return fmt == HDM_FORMAT_PNG ? hdm__png_info(f, path, opt, out, err)  /* take f */
+                                 : hdm__stb_info(f, path, opt, out, err);
 }
 
 hdm_status hdm__source_open_memory(const void *data, size_t size, const char *name,

@@ -204,20 +204,21 @@ static bool pnm16_needs_swap(void)
     return swap;
 }
 
-hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
-                           const hdm_options *opt, hdm__source **out, hdm_error *err)
+/* Reads what stb's header reader gives for data (the whole file, or when !whole a prefix of
+ * it) into *info and checks it against the limits; the decoders allocate from the claimed size,
+ * so this comes before any pixel memory is taken. */
+static hdm_status stb_header(const void *data, size_t size, bool whole, const char *path,
+                             const hdm_options *opt, hdm_info *info, hdm_error *err)
 {
-    *out = NULL;
     hdm_format fmt = hdm__detect(data, size);
     if (size > INT32_MAX)
         return hdm__fail(err, HDM_ERR_LIMIT, path, "file is larger than 2 GiB");
-    const char *unsafe = stb_unsafe(fmt, data, size);
+    /* HDR's run-length walk needs every byte; its header alone is safe to read */
+    const char *unsafe = whole || fmt != HDM_FORMAT_HDR ? stb_unsafe(fmt, data, size) : NULL;
     if (unsafe)
         return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", hdm_format_name(fmt),
                          unsafe);
     int w, h, comp;
-    /* Header first: the decoders allocate from the claimed size, so the limits are checked
-     * before any pixel memory is taken. */
     if (!stbi_info_from_memory(data, (int)size, &w, &h, &comp))
         return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", hdm_format_name(fmt),
                          stbi_failure_reason() ? stbi_failure_reason() : "unreadable header");
@@ -233,14 +234,55 @@ hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
     if (fmt == HDM_FORMAT_PSD)
         is16 = size >= 24 && ((const unsigned char *)data)[22] == 0 &&
                ((const unsigned char *)data)[23] == 16;
-    hdm_info info = {(uint32_t)w, (uint32_t)h, (uint32_t)comp,
-                     fmt == HDM_FORMAT_HDR ? HDM_F32 : is16 ? HDM_U16 : HDM_U8, fmt};
     if (w <= 0 || h <= 0 || comp < 1 || comp > 4)
         return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: bad header",
                          hdm_format_name(fmt));
-    hdm_status st = hdm__check_limits(&info, opt, path, err);
+    *info = (hdm_info){(uint32_t)w, (uint32_t)h, (uint32_t)comp,
+                       fmt == HDM_FORMAT_HDR ? HDM_F32 : is16 ? HDM_U16 : HDM_U8, fmt};
+    return hdm__check_limits(info, opt, path, err);
+}
+
+hdm_status hdm__stb_info(FILE *f, const char *path, const hdm_options *opt, hdm_info *out,
+                         hdm_error *err)
+{
+    /* Headers sit at the start, a JPEG's after its APPn segments: read a prefix, and more only
+     * while the header reader runs out of it. */
+    unsigned char *buf = NULL;
+    size_t len = 0, cap = 64 << 10;
+    hdm_status st = HDM_OK;
+    for (;;) {
+        unsigned char *b = realloc(buf, cap);
+        if (!b) {
+            st = hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
+            break;
+        }
+        buf = b;
+        len += fread(buf + len, 1, cap - len, f);
+        bool at_end = len < cap;
+        if (ferror(f)) {
+            st = hdm__fail(err, HDM_ERR_IO, path, "read failed");
+            break;
+        }
+        st = stb_header(buf, len, at_end, path, opt, out, err);
+        if (!st || at_end || st == HDM_ERR_LIMIT || cap >= opt->max_memory || cap > INT32_MAX / 2)
+            break;
+        cap *= 2;
+    }
+    free(buf);
+    fclose(f);
+    return st;
+}
+
+hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
+                           const hdm_options *opt, hdm__source **out, hdm_error *err)
+{
+    *out = NULL;
+    hdm_info info;
+    hdm_status st = stb_header(data, size, true, path, opt, &info, err);
     if (st)
         return st;
+    hdm_format fmt = info.format;
+    int w = (int)info.width, h = (int)info.height, comp = (int)info.channels;
     uint64_t peak = decode_peak(&info);
     if (peak > opt->max_memory)
         return hdm__fail(err, HDM_ERR_LIMIT, path,
