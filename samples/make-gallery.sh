@@ -65,8 +65,12 @@ ppm "$tmp/mask.ppm" '
 "$tool" run "$tmp/mask.ppm" -o "$out/mask.png" filter:box:1
 
 : > "$tmp/cells"
-row() { # row FILE COMMAND-TEXT: one cell of the README table
-    printf '%s\t%s\n' "$1" "$2" >> "$tmp/cells"
+row() { # row FILE COMMAND-TEXT: one cell of the README table, a command that runs as shown
+    case $2 in
+    hadamard\ *) text="$(echo "$2" | sed -E 's#(^| )(photo|texture|mask)\.png#\1samples/gallery/\2.png#g') -o $1" ;;
+    *) text=$2 ;;
+    esac
+    printf '%s\t%s\n' "$1" "$text" >> "$tmp/cells"
 }
 row photo.png "photo.png (input)"
 row texture.png "texture.png (blend top)"
