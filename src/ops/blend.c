@@ -159,6 +159,7 @@ static hdm_status op_blend(const hdm_info *in, const char *in_path, hdm__source 
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     }
     b->top.src = top;
+    b->base.held = top->held;
     b->mode = mode;
     b->opacity = (float)opacity;
     b->linear = linear;

@@ -426,10 +426,37 @@ static float *taps(const double *v, size_t n)
     return t;
 }
 
+/* What a filter source over up holds: the ring, the row scratch, one upstream row, and for a
+ * wrap border the whole upstream image; +∞ (UINT64_MAX) if that overflows. */
+static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__border border)
+{
+    uint64_t w = ui->width, ch = ui->channels, pad = w + k->kw - 1;
+    uint64_t cap = k->kh + 1 < ui->height ? k->kh + 1 : ui->height;
+    uint64_t floats = cap * ch * (k->separable ? w : pad) + (k->separable ? ch * pad : 0) +
+                      ch * w;
+    uint64_t held = floats * sizeof(float) + cap * sizeof(int64_t) + w * ch * ui->depth;
+    if (border == HDM__BORDER_WRAP) {
+        size_t whole;
+        if (hdm_size_bytes(ui->width, ui->height, ui->channels, ui->depth, &whole))
+            return UINT64_MAX;
+        held += whole;
+    }
+    return held;
+}
+
 hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__border border,
-                              bool premultiply, hdm__source **out, hdm_error *err)
+                              bool premultiply, const hdm_options *opt, hdm__source **out,
+                              hdm_error *err)
 {
     *out = NULL;
+    /* counted before anything is taken, with everything upstream already holds */
+    uint64_t own = filter_held(&up->info, k, border);
+    uint64_t held = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
+    hdm_status st = hdm__check_held(held, opt, up->path, err);
+    if (st) {
+        hdm__source_close(up);
+        return st;
+    }
     filter_source *f = calloc(1, sizeof *f);
     if (!f) {
         hdm__source_close(up);
@@ -439,6 +466,7 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
     f->up = up;
     f->base.info = *ui;
     f->base.path = up->path;
+    f->base.held = held;
     f->base.read = filter_read;
     f->base.close = filter_close;
     f->border = border;
@@ -542,9 +570,8 @@ static hdm_status filter_open(const void *args, hdm__source *up, const char *in_
                               const hdm_options *opt, hdm__source **out, hdm_error *err)
 {
     (void)in_path;
-    (void)opt;
     const filter_args *a = args;
-    return hdm__filter_source(up, a->k, a->border, true, out, err);
+    return hdm__filter_source(up, a->k, a->border, true, opt, out, err);
 }
 
 static const char *filter_operand(const void *args)

@@ -28,6 +28,17 @@ const hdm__opdef *hdm__op_find(const char *name)
     return NULL;
 }
 
+hdm_status hdm__check_held(uint64_t held, const hdm_options *opt, const char *path,
+                           hdm_error *err)
+{
+    if (held <= opt->max_memory)
+        return HDM_OK;
+    return hdm__fail(err, HDM_ERR_LIMIT, path,
+                     "this job needs about %llu bytes held at once, above the memory limit of "
+                     "%llu (max_memory)", (unsigned long long)held,
+                     (unsigned long long)opt->max_memory);
+}
+
 const char *hdm__field_value(const char *field, const char *key)
 {
     size_t k = strlen(key);

@@ -25,6 +25,11 @@ extern const hdm__opdef hdm__blend_def, hdm__window_def, hdm__filter_def;
 
 const hdm__opdef *hdm__op_find(const char *name);
 
+/* HDM_ERR_LIMIT, naming the limit and its field, when the bytes a job holds at once (its
+ * sources' and sink's held, its strips) are above opt->max_memory. */
+hdm_status hdm__check_held(uint64_t held, const hdm_options *opt, const char *path,
+                           hdm_error *err);
+
 /* ---- field helpers for parse() ---- */
 
 /* If field is "key=VALUE", returns VALUE, else NULL. */
