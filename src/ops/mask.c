@@ -176,7 +176,8 @@ static hdm_status mask_parse(const char *const *f, size_t n, void **args, hdm_er
         if ((v = hdm__field_value(f[i], "feather")) && !a->feather) {
             hdm_status st = hdm__parse_double(v, &d)
                                 ? hdm__fkernel_gaussian(d, &a->feather, err)
-                                : hdm__fail(err, HDM_ERR_ARG, NULL, "not a number: '%s'", v);
+                                : hdm__fail(err, HDM_ERR_ARG, NULL, "'%s' %s", v,
+                                            hdm__number_problem(v));
             if (st) {
                 if (err && st == HDM_ERR_ARG) {
                     char msg[sizeof err->message];
