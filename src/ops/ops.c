@@ -85,27 +85,30 @@ const char *hdm__number_problem(const char *s)
     return range ? "is out of range" : "is not a number";
 }
 
-/* Levenshtein distance, ASCII case folded; words longer than 63 bytes count as far off. */
+static size_t min2(size_t a, size_t b) { return a < b ? a : b; }
+
+/* Edit distance counting a swap of neighbours as one edit (the optimal string alignment form
+ * of Damerau–Levenshtein), ASCII case folded; words longer than 63 bytes count as far off. */
 static size_t edit_distance(const char *a, size_t na, const char *b, size_t nb)
 {
     if (na > 63 || nb > 63)
         return SIZE_MAX;
-    size_t row[64];
+    size_t d[3][64]; /* rows i − 2, i − 1 and i, used in turn */
     for (size_t j = 0; j <= nb; j++)
-        row[j] = j;
+        d[0][j] = j;
     for (size_t i = 1; i <= na; i++) {
-        size_t diag = row[0];
-        row[0] = i;
+        size_t *cur = d[i % 3], *prev = d[(i - 1) % 3], *prev2 = d[(i + 1) % 3];
+        cur[0] = i;
         for (size_t j = 1; j <= nb; j++) {
-            size_t up = row[j];
-            size_t sub = diag + (tolower((unsigned char)a[i - 1]) !=
-                                 tolower((unsigned char)b[j - 1]));
-            size_t best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
-            row[j] = sub < best ? sub : best;
-            diag = up;
+            int ai = tolower((unsigned char)a[i - 1]), bj = tolower((unsigned char)b[j - 1]);
+            size_t v = min2(min2(prev[j] + 1, cur[j - 1] + 1), prev[j - 1] + (ai != bj));
+            if (i > 1 && j > 1 && ai == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == bj)
+                v = min2(v, prev2[j - 2] + 1);
+            cur[j] = v;
         }
     }
-    return row[nb];
+    return d[na % 3][nb];
 }
 
 const char *hdm__did_you_mean(const char *word, size_t len, const char *const *names, size_t n,
