@@ -82,6 +82,8 @@ struct hdm__source {
     uint32_t next; /* the next row read will fill */
     hdm_image *scratch; /* rows in the source's own depth when a strip asks for another;
                          * freed by hdm__source_close */
+    uint64_t held;      /* bytes held while open: its own and those of every source it pulls
+                         * from (upstream, operands), checked against max_memory */
 };
 
 /* Opens a file as a source, choosing the decoder from its first bytes; checks limits. */
@@ -125,6 +127,7 @@ struct hdm__sink {
     hdm_status (*finish)(hdm__sink *k, hdm_error *err); /* encodes what is left */
     void (*close)(hdm__sink *k);
     const char *path;
+    uint64_t held;   /* bytes held while open (a whole-image encoder: the image) */
 };
 
 /* Byte output for encoders: a file being written, or a growing memory buffer. */
@@ -165,6 +168,7 @@ struct hdm__op {
     hdm_status (*apply)(hdm__op *op, const hdm_image *in, hdm_image *out, uint32_t y,
                         uint32_t rows, hdm_error *err);
     void (*free)(hdm__op *op);
+    uint64_t held;   /* bytes its operands hold (their sources' held) */
 };
 
 /* Ops built from steps: operand sources are taken (closed on failure too); shapes checked

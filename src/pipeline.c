@@ -60,6 +60,7 @@ hdm_status hdm__op_source(hdm__source *up, hdm__op *op, hdm__source **out, hdm_e
     o->op = op;
     o->base.info = op->out_info;
     o->base.info.format = up->info.format;
+    o->base.held = up->held + op->held;
     o->base.path = up->path;
     o->base.read = op_read;
     o->base.close = op_close;
@@ -79,9 +80,17 @@ hdm_status hdm__pipeline_run(hdm__source *src, hdm__sink *sink, const hdm_option
     uint32_t rows = strip_rows(in, opt);
     if (rows > in->height)
         rows = in->height;
+    /* Everything the job holds, counted before its strips are taken */
+    size_t a = 0, b = 0;
+    hdm_size_bytes(in->width, rows, in->channels, in->depth, &a);
+    if (sink->info.depth != in->depth)
+        hdm_size_bytes(in->width, rows, in->channels, sink->info.depth, &b);
+    hdm_status st = hdm__check_held(src->held + sink->held + a + b, opt, sink->path, err);
+    if (st)
+        return st;
     /* The source fills a strip in its own depth; the sink's depth, if other, is made here. */
     hdm_image *strip = NULL, *conv = NULL;
-    hdm_status st = hdm_image_new(in->width, rows, in->channels, in->depth, &strip);
+    st = hdm_image_new(in->width, rows, in->channels, in->depth, &strip);
     if (!st && sink->info.depth != in->depth)
         st = hdm_image_new(in->width, rows, in->channels, sink->info.depth, &conv);
     if (st) {

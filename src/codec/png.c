@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* libpng reports errors by longjmp (libpng manual, "Setup": png_jmpbuf). Every function here
  * that calls into libpng sets its own jump point and keeps nothing in locals that it changes
@@ -16,6 +17,12 @@ typedef struct png_io {
     const unsigned char *mem;
     size_t len, pos;
     char msg[256];              /* libpng's error text, kept for our message */
+    /* Chunk headers as they pass (see check_chunks) */
+    uint64_t size;              /* the input's length, UINT64_MAX if unknown */
+    uint64_t done;              /* bytes handed to libpng so far */
+    uint64_t next_chunk;        /* offset of the next chunk's length field */
+    unsigned char head[8];      /* the length and type being gathered */
+    unsigned have;
 } png_io;
 
 static void on_error(png_structp png, png_const_charp msg)
@@ -31,6 +38,48 @@ static void on_warning(png_structp png, png_const_charp msg)
     (void)msg; /* the library prints nothing; recoverable oddities are not the caller's concern */
 }
 
+/* libpng takes a chunk's length on trust: it allocates (and zeroes) that much for a known
+ * ancillary chunk before reading it, and its own cap (png_set_chunk_malloc_max) is only a
+ * warning ("chunk data is too large", a benign error). So every chunk header is checked here as
+ * it passes, whatever sizes libpng reads in: a length PNG does not allow, or a chunk running past
+ * the end of the input, is refused before libpng sees it. IDAT is left to libpng, which reads it
+ * in small pieces: a truncated image stays an error where the data runs out. */
+static void check_chunks(png_structp png, png_io *io, const unsigned char *data, size_t n)
+{
+    uint64_t at = io->done, end = io->done + n;
+    io->done = end;
+    while (io->next_chunk + io->have < end) {
+        uint64_t from = io->next_chunk + io->have;
+        if (from < at)
+            break; /* cannot happen: reads are sequential */
+        io->head[io->have++] = data[from - at];
+        if (io->have < 8)
+            continue;
+        io->have = 0;
+        uint32_t len = (uint32_t)io->head[0] << 24 | (uint32_t)io->head[1] << 16 |
+                       (uint32_t)io->head[2] << 8 | io->head[3];
+        char type[5] = {0};
+        for (int i = 0; i < 4; i++) {
+            unsigned char c = io->head[4 + i];
+            type[i] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? (char)c : '?';
+        }
+        uint64_t left = io->size - (io->next_chunk + 8);
+        if (len > 0x7fffffffu) {
+            snprintf(io->msg, sizeof io->msg, "chunk %s has an invalid length %lu", type,
+                     (unsigned long)len);
+            png_longjmp(png, 1);
+        }
+        if (io->size != UINT64_MAX && strcmp(type, "IDAT") != 0 && (uint64_t)len + 4 > left) {
+            snprintf(io->msg, sizeof io->msg,
+                     "chunk %s claims %lu bytes, more than the %llu left in the file "
+                     "(truncated?)", type, (unsigned long)len,
+                     (unsigned long long)(left < 4 ? 0 : left - 4));
+            png_longjmp(png, 1);
+        }
+        io->next_chunk += 12 + (uint64_t)len;
+    }
+}
+
 static void on_read(png_structp png, png_bytep data, size_t n)
 {
     png_io *io = png_get_io_ptr(png);
@@ -43,6 +92,17 @@ static void on_read(png_structp png, png_bytep data, size_t n)
         memcpy(data, io->mem + io->pos, n);
         io->pos += n;
     }
+    check_chunks(png, io, data, n);
+}
+
+/* Starts the chunk check at the first chunk, after the 8-byte signature. */
+static void io_init(png_io *io)
+{
+    struct stat st;
+    io->size = !io->f ? io->len
+             : fstat(fileno(io->f), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size
+             : UINT64_MAX;
+    io->next_chunk = 8;
 }
 
 /* ---- reading ---- */
@@ -54,7 +114,8 @@ typedef struct png_source {
     png_io io;
     unsigned char *row;         /* one interleaved row as libpng gives it */
     char *path;
-    hdm_image *whole;           /* interlaced images are decoded whole (Adam7 needs every row) */
+    unsigned char *whole;       /* interlaced: every row, interleaved (Adam7 needs them all) */
+    size_t rowbytes;            /* of whole's rows */
 } png_source;
 
 static void png_source_close(hdm__source *s)
@@ -65,7 +126,7 @@ static void png_source_close(hdm__source *s)
         fclose(p->io.f);
     free(p->row);
     free(p->path);
-    hdm_image_free(p->whole);
+    free(p->whole);
     free(p);
 }
 
@@ -99,32 +160,37 @@ static hdm_status stream_rows(hdm__source *s, hdm_image *strip, uint32_t rows, h
     return HDM_OK;
 }
 
-/* Decodes every Adam7 pass into an interleaved buffer, then splits it into planes. */
+/* Serves rows of an interlaced image from the one buffer every Adam7 pass was decoded into. */
+static hdm_status interlaced_rows(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
+{
+    (void)err;
+    png_source *p = (png_source *)s;
+    for (uint32_t y = 0; y < rows; y++)
+        deinterleave(strip, y, p->whole + (size_t)(s->next + y) * p->rowbytes);
+    return HDM_OK;
+}
+
+/* Decodes every Adam7 pass into one interleaved buffer (Adam7 needs every row before the first
+ * is complete); rows are split into planes as they are read, so the image is held once. */
 static hdm_status read_interlaced(png_source *p, int passes, hdm_error *err)
 {
     const hdm_info *in = &p->base.info;
-    size_t rowbytes = png_get_rowbytes(p->png, p->info), total;
-    hdm_status st = hdm_image_new(in->width, in->height, in->channels, in->depth, &p->whole);
-    if (st || hdm_size_bytes(in->width, in->height, in->channels, in->depth, &total))
-        return hdm__fail(err, st ? st : HDM_ERR_LIMIT, p->path, "%s",
-                         hdm_strerror(st ? st : HDM_ERR_LIMIT));
-    unsigned char *buf = malloc(total);
-    if (!buf)
+    p->rowbytes = png_get_rowbytes(p->png, p->info);
+    size_t total;
+    if (hdm_size_bytes(in->width, in->height, in->channels, in->depth, &total) ||
+        total / in->height != p->rowbytes)
+        return hdm__fail(err, HDM_ERR_LIMIT, p->path, "%s", hdm_strerror(HDM_ERR_LIMIT));
+    if (!(p->whole = malloc(total)))
         return hdm__fail(err, HDM_ERR_NOMEM, p->path, "out of memory");
-    /* buf is freed on both paths; the jump target only reads heap state */
-    unsigned char *volatile keep = buf;
-    if (setjmp(png_jmpbuf(p->png))) {
-        free(keep);
+    p->base.held = total;
+    if (setjmp(png_jmpbuf(p->png)))
         return hdm__fail(err, HDM_ERR_CORRUPT, p->path, "corrupt PNG: %s", p->io.msg);
-    }
     for (int pass = 0; pass < passes; pass++)
         for (uint32_t y = 0; y < in->height; y++)
-            png_read_row(p->png, buf + (size_t)y * rowbytes, NULL);
+            png_read_row(p->png, p->whole + (size_t)y * p->rowbytes, NULL);
     png_read_end(p->png, NULL);
-    for (uint32_t y = 0; y < in->height; y++)
-        deinterleave(p->whole, y, buf + (size_t)y * rowbytes);
-    free(buf);
-    return HDM_OK; /* png_source_new hands p->whole to a whole-image source */
+    p->base.read = interlaced_rows;
+    return HDM_OK;
 }
 
 /* Creates libpng's structs over p->io and reads every chunk up to the first IDAT, filling
@@ -146,6 +212,14 @@ static hdm_status png_header(png_source *p, const hdm_options *opt, hdm_error *e
      * would otherwise drop the alpha channel and decode "successfully" (libpng manual,
      * png_set_crc_action). */
     png_set_crc_action(p->png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
+    /* Of the ancillary chunks only tRNS changes the pixels; libpng would read every other one
+     * it knows into memory (text, profiles, palettes of suggestions), inflating the compressed
+     * ones. They are skipped unread instead, CRC still checked (libpng manual,
+     * png_set_keep_unknown_chunks: NEVER also applies to known chunks), as unknown chunks are
+     * by default: nothing of theirs is allocated, however long they are. */
+    static const png_byte unused[] = "bKGD\0cHRM\0eXIf\0gAMA\0hIST\0iCCP\0iTXt\0oFFs\0"
+                                     "pCAL\0pHYs\0sBIT\0sCAL\0sPLT\0sRGB\0tEXt\0tIME\0zTXt";
+    png_set_keep_unknown_chunks(p->png, PNG_HANDLE_CHUNK_NEVER, unused, (int)(sizeof unused / 5));
     png_read_info(p->png, p->info);
 
     png_uint_32 w, h;
@@ -194,6 +268,7 @@ static hdm_status png_open(png_source *p, const hdm_options *opt, hdm_error *err
     p->row = malloc(rowbytes);
     if (!p->row)
         return hdm__fail(err, HDM_ERR_NOMEM, p->path, "out of memory");
+    p->base.held = 3 * (uint64_t)rowbytes; /* ours, and libpng's current and previous rows */
     p->base.read = stream_rows;
     return HDM_OK;
 }
@@ -216,14 +291,8 @@ static hdm_status png_source_new(FILE *f, const void *data, size_t size, const c
     p->path = name;
     p->base.path = name;
     p->base.close = png_source_close;
+    io_init(&p->io);
     hdm_status st = png_open(p, opt, err);
-    if (!st && p->whole) { /* interlaced: decoded whole, so served like any image in memory */
-        hdm_image *img = p->whole;
-        p->whole = NULL;
-        png_source_close(&p->base);
-        st = hdm__source_from_image(img, true, path, HDM_FORMAT_PNG, out); /* takes img */
-        return st ? hdm__fail(err, st, path, "%s", hdm_strerror(st)) : HDM_OK;
-    }
     if (st) {
         png_source_close(&p->base);
         return st;
@@ -241,6 +310,7 @@ hdm_status hdm__png_info(FILE *f, const char *path, const hdm_options *opt, hdm_
         return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
     }
     p->io.f = f;
+    io_init(&p->io);
     p->path = strdup(path);
     hdm_status st = p->path ? png_header(p, opt, err)
                             : hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");

@@ -201,6 +201,9 @@ static void submit(png_enc *k, bool last)
     block *bl = &k->ring[k->head];
     bl->last = last;
     bl->seq = k->next_seq++;
+    /* the block's last row, copied before writing it inline resets bl->rows (and, with one
+     * block in the ring, before bl is refilled): the next block is filtered against it */
+    const uint32_t rows = bl->rows;
     unsigned next = (k->head + 1) % k->nring;
     if (k->nworkers == 0) {
         encode_block(&k->work[MAX_WORKERS], bl);
@@ -214,8 +217,8 @@ static void submit(png_enc *k, bool last)
             drain(k, &k->ring[next]); /* the oldest block: written in order */
         pthread_mutex_unlock(&k->lock);
     }
-    if (!last) /* the next block starts below this one's last row */
-        memcpy(k->ring[next].raw, bl->raw + (size_t)bl->rows * k->rowbytes, k->rowbytes);
+    if (!last) /* the next block (bl itself when the ring has one) starts below this one */
+        memmove(k->ring[next].raw, bl->raw + (size_t)rows * k->rowbytes, k->rowbytes);
     k->head = next;
 }
 
@@ -378,6 +381,9 @@ hdm_status hdm__png_sink(const hdm_info *info, const hdm_options *opt, hdm__byte
     }
     for (unsigned i = 0; ok && i < want; i++)
         ok &= worker_init(k, &k->work[i]);
+    k->base.held = IDAT_MAX + (uint64_t)(want + 1) * 5 * k->rowbytes +
+                   (uint64_t)k->nring * ((k->block_rows + 1) * k->rowbytes + flen +
+                                         (k->ring ? k->ring[0].zcap : 0));
     if (!ok) {
         enc_close(&k->base);
         return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");

@@ -171,6 +171,9 @@ hdm_status hdm__source_from_image(hdm_image *img, bool owned, const char *path, 
     w->path = p;
     w->base.path = p;
     w->base.info = (hdm_info){img->width, img->height, img->channels, img->depth, fmt};
+    size_t bytes; /* a caller's image is the caller's; one decoded for the job counts */
+    if (owned && hdm_size_bytes(img->width, img->height, img->channels, img->depth, &bytes) == 0)
+        w->base.held = bytes;
     w->base.read = whole_read;
     w->base.close = whole_close;
     *out = &w->base;

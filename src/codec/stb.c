@@ -431,6 +431,7 @@ hdm_status hdm__stb_sink(hdm_format fmt, const hdm_info *info, const hdm_options
     k->base.finish = stb_sink_finish;
     k->base.close = stb_sink_close;
     k->fmt = fmt;
+    k->base.held = bytes;
     k->quality = opt->jpeg_quality >= 1 && opt->jpeg_quality <= 100 ? opt->jpeg_quality : 90;
     k->bytes = b;
     *out = &k->base;

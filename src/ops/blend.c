@@ -23,10 +23,13 @@ static int mode_find(const char *name)
 
 static hdm_status bad_mode(const char *name, hdm_error *err)
 {
+    char hint[64];
     return hdm__fail(err, HDM_ERR_ARG, NULL,
                      "blend: unknown mode '%s' (normal, multiply, screen, overlay, darken, "
                      "lighten, color-dodge, color-burn, hard-light, soft-light, difference, "
-                     "exclusion)", name);
+                     "exclusion)%s", name,
+                     hdm__did_you_mean(name, strlen(name), mode_names, HDM__BLEND_COUNT, hint,
+                                       sizeof hint));
 }
 
 static bool has_alpha(uint32_t channels) { return channels == 2 || channels == 4; }
@@ -159,6 +162,7 @@ static hdm_status op_blend(const hdm_info *in, const char *in_path, hdm__source 
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     }
     b->top.src = top;
+    b->base.held = top->held;
     b->mode = mode;
     b->opacity = (float)opacity;
     b->linear = linear;

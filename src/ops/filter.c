@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,10 +59,12 @@ hdm_status hdm__fkernel_gaussian(double sigma, hdm__fkernel **out, hdm_error *er
     hdm__fkernel *k = kernel_new(2 * r + 1, 2 * r + 1, true);
     if (!k)
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+    /* (d/σ)² rather than d²/σ²: for a tiny σ, σ² underflows to 0 and 0/0 would make the centre
+     * tap NaN; this way the centre is exp(0) = 1 and the rest exp(-∞) = 0, the identity */
     double sum = 0;
     for (uint32_t i = 0; i <= 2 * r; i++) {
-        double d = (double)i - r;
-        sum += k->kx[i] = exp(-d * d / (2 * sigma * sigma));
+        double t = ((double)i - r) / sigma;
+        sum += k->kx[i] = exp(-0.5 * t * t);
     }
     for (uint32_t i = 0; i <= 2 * r; i++)
         k->ky[i] = k->kx[i] /= sum;
@@ -126,14 +129,22 @@ static hdm_status kernel_matrix(const char *text, const char *what, hdm__fkernel
             s++;
             continue;
         }
-        char *end;
-        errno = 0;
-        double d = strtod(s, &end);
-        if (end == s || errno || !isfinite(d) ||
-            !(*end == '\0' || *end == ',' || *end == ';' || isspace((unsigned char)*end))) {
-            size_t len = strcspn(s, ",; \t\r\n");
-            st = hdm__fail(err, HDM_ERR_ARG, NULL, "%s: '%.*s' is not a number", what,
-                           (int)(len > 40 ? 40 : len), s);
+        size_t len = strcspn(s, ",; \t\r\n\v\f");
+        char num[64];
+        double d;
+        snprintf(num, sizeof num, "%.*s", (int)(len < sizeof num ? len : sizeof num - 1), s);
+        const char *end = s + len;
+        if (len >= sizeof num || !hdm__parse_double(num, &d)) {
+            st = hdm__fail(err, HDM_ERR_ARG, NULL, "%s: '%.*s' %s", what,
+                           (int)(len > 40 ? 40 : len), s,
+                           len >= sizeof num ? "is not a number" : hdm__number_problem(num));
+            break;
+        }
+        /* the taps are f32: an entry f32 cannot hold would become ±inf */
+        if (fabs(d) > FLT_MAX) {
+            st = hdm__fail(err, HDM_ERR_ARG, NULL, "%s: entry '%s' (row %u, column %u) is "
+                           "beyond what a kernel holds (magnitude at most %g)", what, num,
+                           rows + 1, in_row + 1, (double)FLT_MAX);
             break;
         }
         if (in_row == MAX_TAPS || rows == MAX_TAPS) {
@@ -148,6 +159,13 @@ static hdm_status kernel_matrix(const char *text, const char *what, hdm__fkernel
     if (!st && rows == 0)
         st = hdm__fail(err, HDM_ERR_ARG, NULL, "%s: no numbers (write rows like "
                        "\"0,-1,0;-1,5,-1;0,-1,0\")", what);
+    /* every partial sum of taps times samples in [0, 1] is bounded by the magnitudes' sum */
+    double mag = 0;
+    for (uint32_t i = 0; !st && i < n; i++)
+        mag += fabs(v[i]);
+    if (!st && mag > FLT_MAX)
+        st = hdm__fail(err, HDM_ERR_ARG, NULL, "%s: the entries' magnitudes add up to %g, "
+                       "beyond what a kernel holds (at most %g)", what, mag, (double)FLT_MAX);
     hdm__fkernel *k = NULL;
     if (!st && !(k = kernel_new(cols, rows, false)))
         st = hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
@@ -207,8 +225,8 @@ hdm_status hdm__fkernel_parse(const char *spec, hdm__fkernel **out, hdm_error *e
     if (len == 8 && strncmp(spec, "gaussian", 8) == 0) {
         double sigma = 1.0;
         if (arg && !hdm__parse_double(arg, &sigma))
-            return hdm__fail(err, HDM_ERR_ARG, NULL,
-                             "gaussian sigma '%s' is not a number (gaussian:SIGMA)", arg);
+            return hdm__fail(err, HDM_ERR_ARG, NULL, "gaussian sigma '%s' %s (gaussian:SIGMA)",
+                             arg, hdm__number_problem(arg));
         return hdm__fkernel_gaussian(sigma, out, err);
     }
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
@@ -223,8 +241,12 @@ hdm_status hdm__fkernel_parse(const char *spec, hdm__fkernel **out, hdm_error *e
             *out = k;
             return HDM_OK;
         }
-    return hdm__fail(err, HDM_ERR_ARG, NULL, "unknown kernel '%s' (use %s)", spec,
-                     kernel_names);
+    static const char *const names[] = {"box", "gaussian", "custom", "sharpen", "laplacian",
+                                        "sobel-x", "sobel-y", "emboss"};
+    char hint[64];
+    return hdm__fail(err, HDM_ERR_ARG, NULL, "unknown kernel '%s' (use %s)%s", spec,
+                     kernel_names, hdm__did_you_mean(spec, len, names, sizeof names /
+                                                     sizeof names[0], hint, sizeof hint));
 }
 
 /* ---- borders ---- */
@@ -426,10 +448,37 @@ static float *taps(const double *v, size_t n)
     return t;
 }
 
+/* What a filter source over up holds: the ring, the row scratch, one upstream row, and for a
+ * wrap border the whole upstream image; +∞ (UINT64_MAX) if that overflows. */
+static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__border border)
+{
+    uint64_t w = ui->width, ch = ui->channels, pad = w + k->kw - 1;
+    uint64_t cap = k->kh + 1 < ui->height ? k->kh + 1 : ui->height;
+    uint64_t floats = cap * ch * (k->separable ? w : pad) + (k->separable ? ch * pad : 0) +
+                      ch * w;
+    uint64_t held = floats * sizeof(float) + cap * sizeof(int64_t) + w * ch * ui->depth;
+    if (border == HDM__BORDER_WRAP) {
+        size_t whole;
+        if (hdm_size_bytes(ui->width, ui->height, ui->channels, ui->depth, &whole))
+            return UINT64_MAX;
+        held += whole;
+    }
+    return held;
+}
+
 hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__border border,
-                              bool premultiply, hdm__source **out, hdm_error *err)
+                              bool premultiply, const hdm_options *opt, hdm__source **out,
+                              hdm_error *err)
 {
     *out = NULL;
+    /* counted before anything is taken, with everything upstream already holds */
+    uint64_t own = filter_held(&up->info, k, border);
+    uint64_t held = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
+    hdm_status st = hdm__check_held(held, opt, up->path, err);
+    if (st) {
+        hdm__source_close(up);
+        return st;
+    }
     filter_source *f = calloc(1, sizeof *f);
     if (!f) {
         hdm__source_close(up);
@@ -439,6 +488,7 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
     f->up = up;
     f->base.info = *ui;
     f->base.path = up->path;
+    f->base.held = held;
     f->base.read = filter_read;
     f->base.close = filter_close;
     f->border = border;
@@ -498,9 +548,13 @@ static hdm_status filter_parse(const char *const *f, size_t n, void **args, hdm_
     int border = HDM__BORDER_CLAMP;
     for (size_t i = 0; i < n; i++) {
         if ((v = hdm__field_value(f[i], "border"))) {
-            if ((border = hdm__border_find(v)) < 0)
+            if ((border = hdm__border_find(v)) < 0) {
+                char hint[64];
                 return hdm__fail(err, HDM_ERR_ARG, NULL,
-                                 "filter: unknown border '%s' (clamp, mirror, wrap or zero)", v);
+                                 "filter: unknown border '%s' (clamp, mirror, wrap or zero)%s", v,
+                                 hdm__did_you_mean(v, strlen(v), border_names,
+                                                   HDM__BORDER_COUNT, hint, sizeof hint));
+            }
         } else if ((v = hdm__field_value(f[i], "kernel")) && !kernel) {
             kernel = v;
         } else if (!strchr(f[i], '=') && hdm__border_find(f[i]) >= 0 && kernel) {
@@ -510,6 +564,12 @@ static hdm_status filter_parse(const char *const *f, size_t n, void **args, hdm_
         } else if (!strchr(f[i], '=') && !karg && kernel == f[i - 1]) {
             karg = f[i];
         } else {
+            char hint[64];
+            if (!strchr(f[i], '=') && kernel &&
+                *hdm__did_you_mean(f[i], strlen(f[i]), border_names, HDM__BORDER_COUNT, hint,
+                                   sizeof hint))
+                return hdm__fail(err, HDM_ERR_ARG, NULL, "filter: unknown border '%s' (clamp, "
+                                 "mirror, wrap or zero)%s", f[i], hint);
             return hdm__bad_field(&hdm__filter_def, f[i], err);
         }
     }
@@ -542,9 +602,8 @@ static hdm_status filter_open(const void *args, hdm__source *up, const char *in_
                               const hdm_options *opt, hdm__source **out, hdm_error *err)
 {
     (void)in_path;
-    (void)opt;
     const filter_args *a = args;
-    return hdm__filter_source(up, a->k, a->border, true, out, err);
+    return hdm__filter_source(up, a->k, a->border, true, opt, out, err);
 }
 
 static const char *filter_operand(const void *args)

@@ -38,8 +38,10 @@ int64_t hdm__border_index(int64_t i, int64_t n, hdm__border b);
 /* A source giving up's rows filtered by k (copied). It holds only the rows the kernel spans
  * (a wrap border excepted: the top rows need the bottom ones, so it holds up whole). With
  * premultiply and an alpha plane, colour is filtered premultiplied and divided back after.
- * Takes up (closes it on failure too). */
+ * Refuses (HDM_ERR_LIMIT) before taking any memory when what it would hold, with all that up
+ * holds, is above opt->max_memory. Takes up (closes it on failure too). */
 hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__border border,
-                              bool premultiply, hdm__source **out, hdm_error *err);
+                              bool premultiply, const hdm_options *opt, hdm__source **out,
+                              hdm_error *err);
 
 #endif

@@ -131,6 +131,7 @@ hdm_status hdm__op_mask_ex(const hdm_info *in, const char *in_path, hdm__source 
     k->base.apply = mask_apply;
     k->base.free = mask_free;
     k->m.src = mask;
+    k->base.held = mask->held;
     k->m.depth = k->base.out_info.depth;
     if (thresh >= 0) {
         /* the least integer m with m ≥ T·M, with slack for T·M's own rounding (0.2·255 is
@@ -175,7 +176,8 @@ static hdm_status mask_parse(const char *const *f, size_t n, void **args, hdm_er
         if ((v = hdm__field_value(f[i], "feather")) && !a->feather) {
             hdm_status st = hdm__parse_double(v, &d)
                                 ? hdm__fkernel_gaussian(d, &a->feather, err)
-                                : hdm__fail(err, HDM_ERR_ARG, NULL, "not a number: '%s'", v);
+                                : hdm__fail(err, HDM_ERR_ARG, NULL, "'%s' %s", v,
+                                            hdm__number_problem(v));
             if (st) {
                 if (err && st == HDM_ERR_ARG) {
                     char msg[sizeof err->message];
@@ -223,7 +225,7 @@ static hdm_status mask_open(const void *args, hdm__source *up, const char *in_pa
     hdm_status st = hdm__source_open(a->path, opt, &m, err);
     /* feathering blurs the mask's own samples: its alpha is ignored, so no premultiplying */
     if (!st && a->feather)
-        st = hdm__filter_source(m, a->feather, HDM__BORDER_CLAMP, false, &m, err);
+        st = hdm__filter_source(m, a->feather, HDM__BORDER_CLAMP, false, opt, &m, err);
     if (!st)
         st = hdm__op_mask_ex(&up->info, in_path, m, a->flags, a->threshold, &op, err);
     if (st) {

@@ -80,6 +80,7 @@ hdm_status hdm__op_mul(const hdm_info *in, const char *in_path, hdm__source *ope
     m->base.apply = mul_apply;
     m->base.free = mul_free;
     m->b.src = operand;
+    m->base.held = operand->held;
     m->b.depth = m->base.out_info.depth;
     *out = &m->base;
     return HDM_OK;

@@ -202,10 +202,16 @@ static hdm_status set_type(window_args *a, const char *spec, const char *param,
     for (int i = 0; i < W_COUNT; i++)
         if (strlen(types[i].name) == len && strncmp(spec, types[i].name, len) == 0)
             t = i;
-    if (t < 0)
+    if (t < 0) {
+        const char *names[W_COUNT];
+        for (int i = 0; i < W_COUNT; i++)
+            names[i] = types[i].name;
+        char hint[64];
         return hdm__fail(err, HDM_ERR_ARG, NULL, "window: unknown type '%.*s' (hann, hamming, "
-                         "blackman, gaussian[:SIGMA], tukey[:ALPHA], kaiser[:BETA])",
-                         (int)len, spec);
+                         "blackman, gaussian[:SIGMA], tukey[:ALPHA], kaiser[:BETA])%s",
+                         (int)len, spec,
+                         hdm__did_you_mean(spec, len, names, W_COUNT, hint, sizeof hint));
+    }
     a->type = (wtype)t;
     a->param = types[t].def;
     if (!param)

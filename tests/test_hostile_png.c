@@ -1,0 +1,644 @@
+/* test_hostile_png.c — PNG chunk bombs, the encoder without threads, memory held by a job, and
+ * the numbers and names of filter, mask, blend and window steps
+ *
+ * CLI cases run the built binary in a forked child (stderr captured, alarm() as a watchdog)
+ * inside a fresh mkdtemp directory, with resource limits set in the child; the child's peak
+ * resident size comes back from wait4. */
+#include "hadamard.h"
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <png.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define BINARY HDM_BINARY_DIR "/hadamard"
+
+/* ---- a scratch directory per test ---- */
+
+static char dir[64];
+
+static void make_dir(void)
+{
+    strcpy(dir, "/tmp/hdm-hpng-XXXXXX");
+    cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st, (void)flag, (void)f;
+    return remove(p);
+}
+
+static void remove_dir(void) { nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+
+TestSuite(hpng, .init = make_dir, .fini = remove_dir, .timeout = 300);
+
+static char *path_in(const char *name)
+{
+    static char paths[8][256];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "%s/%s", dir, name);
+    return p;
+}
+
+static void write_bytes(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert(f, "%s: %s", path, strerror(errno));
+    cr_assert_eq(fwrite(data, 1, n, f), n);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* ---- running the CLI under limits ---- */
+
+enum { CHILD_SKIP = 77 };
+
+typedef struct run_opts {
+    rlim_t as, data;     /* RLIMIT_AS, RLIMIT_DATA in the child, 0 = none */
+} run_opts;
+
+/* ASan's shadow memory does not fit under RLIMIT_AS or RLIMIT_DATA: there the limits are left
+ * off, and the peak resident sizes the tests also check still see a big allocation. */
+#ifdef __SANITIZE_ADDRESS__
+#define LIMITS_WORK false
+#else
+#define LIMITS_WORK true
+#endif
+
+typedef struct result {
+    int status;          /* from wait4 */
+    long maxrss_kb;      /* the child's peak resident size */
+    char out[4096], err[4096];
+} result;
+
+static void drain(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    ssize_t k;
+    while ((k = read(fd, buf + n, cap - 1 - n)) > 0)
+        n += (size_t)k;
+    buf[n] = '\0';
+    close(fd);
+}
+
+/* Runs hadamard ARGS... (NULL-terminated) with limits o. */
+static void run(result *r, const run_opts *o, ...)
+{
+    char *argv[32] = {"hadamard"};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, o);
+    for (char *a; (a = va_arg(ap, char *)) && argc < 31;)
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    int pe[2], po[2];
+    cr_assert_eq(pipe(pe), 0);
+    cr_assert_eq(pipe(po), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        close(pe[0]);
+        close(po[0]);
+        dup2(pe[1], 2);
+        dup2(po[1], 1);
+        if (!LIMITS_WORK)
+            o = NULL;
+        if (o && o->as) {
+            struct rlimit l = {o->as, o->as};
+            if (setrlimit(RLIMIT_AS, &l))
+                _exit(CHILD_SKIP);
+        }
+        if (o && o->data) {
+            struct rlimit l = {o->data, o->data};
+            if (setrlimit(RLIMIT_DATA, &l))
+                _exit(CHILD_SKIP);
+        }
+        alarm(120); /* a hang becomes a signal exit, which fails the test */
+        execv(BINARY, argv);
+        _exit(127);
+    }
+    close(pe[1]);
+    close(po[1]);
+    drain(po[0], r->out, sizeof r->out); /* outputs are small: one pipe at a time is enough */
+    drain(pe[0], r->err, sizeof r->err);
+    struct rusage ru;
+    cr_assert_eq(wait4(pid, &r->status, 0, &ru), pid);
+    r->maxrss_kb = ru.ru_maxrss;
+    cr_assert(!(WIFEXITED(r->status) && WEXITSTATUS(r->status) == CHILD_SKIP),
+              "the child could not set its limits");
+}
+
+static void expect_ok(const result *r)
+{
+    cr_assert(WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0,
+              "status %d (signal %d); stderr: %s", WIFEXITED(r->status) ? WEXITSTATUS(r->status)
+              : -1, WIFSIGNALED(r->status) ? WTERMSIG(r->status) : 0, r->err);
+}
+
+/* Exit status `code`, one line "hadamard: ..." containing each of the NULL-ended words. */
+static void expect_refusal(const result *r, int code, ...)
+{
+    cr_assert(!WIFSIGNALED(r->status), "killed by signal %d; stderr: %s", WTERMSIG(r->status),
+              r->err);
+    cr_assert_eq(WEXITSTATUS(r->status), code, "exit %d, not %d; stderr: %s",
+                 WEXITSTATUS(r->status), code, r->err);
+    cr_assert(strncmp(r->err, "hadamard: ", 10) == 0, "stderr: %s", r->err);
+    const char *nl = strchr(r->err, '\n');
+    cr_assert(nl && nl[1] == '\0', "not exactly one line: %s", r->err);
+    va_list ap;
+    va_start(ap, code);
+    for (const char *w; (w = va_arg(ap, const char *));)
+        cr_assert(strstr(r->err, w), "message does not say '%s': %s", w, r->err);
+    va_end(ap);
+}
+
+/* ---- PNGs written row by row through libpng, so big ones take no memory ---- */
+
+typedef void (*row_fn)(unsigned char *row, uint32_t y, size_t rowbytes);
+
+static void zero_row(unsigned char *row, uint32_t y, size_t n) { (void)y, memset(row, 0, n); }
+
+static void ramp_row(unsigned char *row, uint32_t y, size_t n)
+{
+    for (size_t x = 0; x < n; x++)
+        row[x] = (unsigned char)(x * 7 + y * 3);
+}
+
+static void write_png(const char *path, uint32_t w, uint32_t h, int color_type, bool interlace,
+                      row_fn fill)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert(f);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    cr_assert(png && info);
+    unsigned ch = color_type == PNG_COLOR_TYPE_RGBA ? 4 : color_type == PNG_COLOR_TYPE_RGB ? 3 : 1;
+    size_t rowbytes = (size_t)w * ch;
+    unsigned char *row = malloc(rowbytes);
+    cr_assert(row);
+    if (setjmp(png_jmpbuf(png)))
+        cr_assert_fail("libpng failed writing %s", path);
+    png_init_io(png, f);
+    png_set_compression_level(png, 1);
+    png_set_filter(png, 0, PNG_FILTER_NONE);
+    png_set_IHDR(png, info, w, h, 8, color_type,
+                 interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    int passes = interlace ? png_set_interlace_handling(png) : 1;
+    for (int p = 0; p < passes; p++)
+        for (uint32_t y = 0; y < h; y++) {
+            fill(row, y, rowbytes);
+            png_write_row(png, row);
+        }
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    free(row);
+    cr_assert_eq(fclose(f), 0);
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
+}
+
+/* Signature and a 1×1 gray IHDR: 33 bytes. */
+static size_t png_head(unsigned char *b)
+{
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    memcpy(b, sig, 8);
+    put_be32(b + 8, 13);
+    memcpy(b + 12, "IHDR", 4);
+    put_be32(b + 16, 1);
+    put_be32(b + 20, 1);
+    b[24] = 8, b[25] = 0, b[26] = 0, b[27] = 0, b[28] = 0;
+    put_be32(b + 29, (uint32_t)crc32(0, b + 12, 17));
+    return 33;
+}
+
+/* ---- 1. the encoder without threads ---- */
+
+/* 3000×3000 RGB random: about 26 blocks of ~1 MiB rows. */
+static hdm_image *big_random(void)
+{
+    tu_rng r;
+    tu_seed(&r, 3000);
+    return tu_image_random(3000, 3000, 3, HDM_U8, &r);
+}
+
+static void expect_decodes_to(const void *png, size_t n, const hdm_image *img)
+{
+    tu_decoded d;
+    cr_assert(tu_png_decode(png, n, &d), "libpng cannot decode the output");
+    cr_assert(d.width == img->width && d.height == img->height && d.channels == img->channels);
+    const uint8_t *pix = d.pix;
+    for (uint32_t y = 0; y < img->height; y++)
+        for (uint32_t x = 0; x < img->width; x++)
+            for (uint32_t c = 0; c < img->channels; c++) {
+                uint32_t want = tu_get(img, c, x, y),
+                         got = pix[((size_t)y * img->width + x) * img->channels + c];
+                if (want != got)
+                    cr_assert_fail("pixel (%u, %u) channel %u is %u, not %u", x, y, c, got,
+                                   want);
+            }
+    tu_decoded_free(&d);
+}
+
+Test(hpng, threaded_encoder_multi_block_is_exact)
+{
+    hdm_image *img = big_random();
+    void *png;
+    size_t n;
+    cr_assert_eq(hdm_save_memory(img, HDM_FORMAT_PNG, NULL, &png, &n, NULL), HDM_OK);
+    expect_decodes_to(png, n, img);
+    free(png);
+    hdm_image_free(img);
+}
+
+static void *no_op(void *arg) { return arg; }
+
+/* Encodes img in a child that may run at most nproc threads (RLIMIT_NPROC as an unused uid),
+ * returning the PNG through a pipe. */
+static unsigned char *encode_limited(const hdm_image *img, rlim_t nproc, size_t *size)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        struct rlimit l = {nproc, nproc};
+        if (setrlimit(RLIMIT_NPROC, &l) || setgid(54321) || setuid(54321))
+            _exit(CHILD_SKIP);
+        alarm(120);
+        if (nproc == 1) { /* the limit really stops threads: otherwise the test proves nothing */
+            pthread_t t;
+            if (pthread_create(&t, NULL, no_op, NULL) == 0)
+                _exit(3);
+        }
+        void *png;
+        size_t n;
+        if (hdm_save_memory(img, HDM_FORMAT_PNG, NULL, &png, &n, NULL) != HDM_OK)
+            _exit(4);
+        for (size_t off = 0; off < n;) {
+            ssize_t k = write(p[1], (char *)png + off, n - off);
+            if (k <= 0)
+                _exit(5);
+            off += (size_t)k;
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    size_t cap = 1 << 20, len = 0;
+    unsigned char *buf = malloc(cap);
+    for (ssize_t k; (k = read(p[0], buf + len, cap - len)) > 0;) {
+        len += (size_t)k;
+        if (len == cap)
+            cr_assert(buf = realloc(buf, cap *= 2));
+    }
+    close(p[0]);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "encoder child killed by signal %d", WTERMSIG(status));
+    cr_assert_neq(WEXITSTATUS(status), CHILD_SKIP, "cannot set RLIMIT_NPROC or change uid");
+    cr_assert_neq(WEXITSTATUS(status), 3, "RLIMIT_NPROC did not stop pthread_create");
+    cr_assert_eq(WEXITSTATUS(status), 0, "encoding failed in the child (%d)",
+                 WEXITSTATUS(status));
+    *size = len;
+    return buf;
+}
+
+Test(hpng, encoder_without_threads_is_exact_and_identical)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root to change uid");
+    hdm_image *img = big_random();
+    void *threaded;
+    size_t tn;
+    cr_assert_eq(hdm_save_memory(img, HDM_FORMAT_PNG, NULL, &threaded, &tn, NULL), HDM_OK);
+    /* no thread at all, then one of the wanted workers */
+    for (rlim_t nproc = 1; nproc <= 2; nproc++) {
+        size_t n;
+        unsigned char *png = encode_limited(img, nproc, &n);
+        expect_decodes_to(png, n, img);
+        cr_assert(n == tn && memcmp(png, threaded, n) == 0,
+                  "with RLIMIT_NPROC %d the output differs from the threaded one", (int)nproc);
+        free(png);
+    }
+    free(threaded);
+    hdm_image_free(img);
+}
+
+/* ---- 2. chunk bombs ---- */
+
+/* signature, IHDR, and a chunk header claiming len bytes with only 3 behind it: 44 bytes */
+static void write_bomb(const char *path, const char *type, uint32_t len)
+{
+    unsigned char b[44] = {0};
+    size_t n = png_head(b);
+    put_be32(b + n, len);
+    memcpy(b + n + 4, type, 4);
+    write_bytes(path, b, sizeof b);
+}
+
+Test(hpng, chunk_claiming_2gib_is_refused_before_allocating)
+{
+    static const char *const types[] = {"tEXt", "zTXt", "iTXt", "iCCP", "sPLT", "abCd"};
+    static const run_opts low = {.as = 256u << 20};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        const char *in = path_in("bomb.png"), *out = path_in("out.png");
+        write_bomb(in, types[i], 0x7fffffff);
+        result r;
+        run(&r, &low, "info", in, NULL);
+        expect_refusal(&r, 1, in, "corrupt PNG", types[i], "claims", NULL);
+        run(&r, &low, "filter", in, "-o", out, "--kernel", "box:3", NULL);
+        expect_refusal(&r, 1, in, "corrupt PNG", types[i], NULL);
+        cr_assert(access(out, F_OK) != 0, "an output was written");
+        /* and without a memory limit nothing near 2 GiB was touched */
+        run(&r, NULL, "info", in, NULL);
+        expect_refusal(&r, 1, in, "corrupt PNG", NULL);
+        cr_assert_lt(r.maxrss_kb, 64 << 10, "peak resident size %ld KiB", r.maxrss_kb);
+    }
+}
+
+Test(hpng, chunk_length_beyond_png_is_refused)
+{
+    const char *in = path_in("bad.png");
+    write_bomb(in, "tEXt", 0x80000000u);
+    result r;
+    run(&r, NULL, "info", in, NULL);
+    expect_refusal(&r, 1, in, "corrupt PNG", NULL);
+}
+
+/* A real 128 MiB tEXt chunk (a sparse file) before a valid 1×1 image is skipped unread: the
+ * image loads and nothing near the chunk's size is held. */
+Test(hpng, big_unused_chunk_is_skipped_without_allocating)
+{
+    const uint32_t len = 128u << 20;
+    const char *in = path_in("text.png"), *out = path_in("out.png");
+    unsigned char head[33 + 8];
+    size_t n = png_head(head);
+    put_be32(head + n, len);
+    memcpy(head + n + 4, "tEXt", 4);
+    uLong crc = crc32(0, head + n + 4, 4);
+    static unsigned char zeros[1 << 16];
+    for (uint32_t done = 0; done < len; done += sizeof zeros)
+        crc = crc32(crc, zeros, sizeof zeros);
+    FILE *f = fopen(in, "wb");
+    cr_assert(f);
+    cr_assert_eq(fwrite(head, 1, n + 8, f), n + 8);
+    cr_assert_eq(fseeko(f, (off_t)len, SEEK_CUR), 0); /* a hole of zeros */
+    unsigned char tail[4];
+    put_be32(tail, (uint32_t)crc);
+    cr_assert_eq(fwrite(tail, 1, 4, f), 4);
+    /* the 1×1 gray image: IDAT of zlib(filter 0, sample 0x80), then IEND */
+    unsigned char raw[2] = {0, 0x80}, z[64];
+    uLongf zl = sizeof z;
+    cr_assert_eq(compress(z, &zl, raw, 2), Z_OK);
+    unsigned char c[12 + 64];
+    put_be32(c, (uint32_t)zl);
+    memcpy(c + 4, "IDAT", 4);
+    memcpy(c + 8, z, zl);
+    put_be32(c + 8 + zl, (uint32_t)crc32(0, c + 4, 4 + (uInt)zl));
+    cr_assert_eq(fwrite(c, 1, 12 + zl, f), 12 + zl);
+    static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+    cr_assert_eq(fwrite(iend, 1, 12, f), 12);
+    cr_assert_eq(fclose(f), 0);
+
+    result r;
+    run(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", NULL);
+    expect_ok(&r);
+    cr_assert_lt(r.maxrss_kb, 64 << 10, "peak resident size %ld KiB", r.maxrss_kb);
+    hdm_image *img;
+    cr_assert_eq(hdm_load(out, NULL, &img, NULL), HDM_OK);
+    cr_assert_eq(tu_get(img, 0, 0, 0), 0x80);
+    hdm_image_free(img);
+}
+
+/* ---- 3. info reads headers only ---- */
+
+Test(hpng, info_of_big_interlaced_png_reads_headers_only)
+{
+    const char *in = path_in("big-adam7.png");
+    write_png(in, 8000, 8000, PNG_COLOR_TYPE_RGB, true, zero_row);
+    static const run_opts low = {.data = 32u << 20}; /* the image is 192 MB */
+    result r;
+    run(&r, &low, "info", in, NULL);
+    expect_ok(&r);
+    cr_assert(strstr(r.out, "8000x8000") && strstr(r.out, "3 channels"), "info says: %s",
+              r.out);
+    /* and its pixels are more than that limit lets a decode hold */
+    run(&r, &low, "filter", in, "-o", path_in("out.png"), "--kernel", "box:1", NULL);
+    if (LIMITS_WORK)
+        cr_assert(!(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0), "decoded in 32 MB");
+    run(&r, NULL, "info", in, NULL);
+    expect_ok(&r);
+    cr_assert_lt(r.maxrss_kb, 64 << 10, "peak resident size %ld KiB", r.maxrss_kb);
+}
+
+/* ---- 4. max_memory counts what a job holds ---- */
+
+Test(hpng, two_wide_box_filters_are_refused_under_the_limit)
+{
+    const char *in = path_in("wide.png"), *out = path_in("out.png");
+    write_png(in, 100000, 300, PNG_COLOR_TYPE_RGBA, false, zero_row);
+    result r;
+    run(&r, NULL, "run", in, "-o", out, "--max-memory", "120000001", "filter:box:255",
+        "filter:box:255", NULL);
+    expect_refusal(&r, 1, in, "held at once", "120000001", "max_memory", NULL);
+    cr_assert(access(out, F_OK) != 0, "an output was written");
+    cr_assert_lt(r.maxrss_kb, 100 << 10, "peak resident size %ld KiB before refusing",
+                 r.maxrss_kb);
+    /* small kernels fit the same limit */
+    run(&r, NULL, "run", in, "-o", out, "--max-memory", "120000001", "filter:box:3",
+        "filter:box:3", NULL);
+    expect_ok(&r);
+    cr_assert_lt(r.maxrss_kb, 120000001 / 1024, "peak resident size %ld KiB", r.maxrss_kb);
+}
+
+Test(hpng, wide_box_filters_run_under_a_generous_limit)
+{
+    const char *in = path_in("w.png"), *out = path_in("out.png");
+    write_png(in, 1000, 300, PNG_COLOR_TYPE_RGBA, false, ramp_row);
+    result r;
+    /* each ring: 256 rows × 4 planes × 1000 f32 ≈ 4.1 MB */
+    run(&r, NULL, "run", in, "-o", out, "--max-memory", "6000000", "filter:box:255",
+        "filter:box:255", NULL);
+    expect_refusal(&r, 1, in, "max_memory", NULL);
+    run(&r, NULL, "run", in, "-o", out, "--max-memory", "30000000", "filter:box:255",
+        "filter:box:255", NULL);
+    expect_ok(&r);
+}
+
+Test(hpng, whole_image_hdr_output_is_counted)
+{
+    const char *in = path_in("rgb.png"), *out = path_in("out.hdr");
+    write_png(in, 3000, 3000, PNG_COLOR_TYPE_RGB, false, ramp_row);
+    result r;
+    /* the PNG streams (27 MB of pixels never held), but the .hdr encoder holds 108 MB of f32 */
+    run(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "100000000",
+        NULL);
+    expect_refusal(&r, 1, out, "held at once", "max_memory", NULL);
+    cr_assert(access(out, F_OK) != 0, "an output was written");
+    run(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "200000000",
+        NULL);
+    expect_ok(&r);
+}
+
+Test(hpng, interlaced_png_is_held_once)
+{
+    const char *in = path_in("adam7.png"), *out = path_in("out.png");
+    write_png(in, 4000, 4000, PNG_COLOR_TYPE_RGB, true, ramp_row); /* 48 MB of pixels */
+    result r;
+    run(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "40000000",
+        NULL);
+    expect_refusal(&r, 1, in, "memory limit", NULL);
+    run(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", NULL);
+    expect_ok(&r);
+    /* one copy of 48 MB and the encoder's blocks; two copies would be 96 MB */
+    cr_assert_lt(r.maxrss_kb, 85 << 10, "peak resident size %ld KiB", r.maxrss_kb);
+    hdm_image *a, *b;
+    cr_assert_eq(hdm_load(in, NULL, &a, NULL), HDM_OK);
+    cr_assert_eq(hdm_load(out, NULL, &b, NULL), HDM_OK);
+    tu_assert_same(a, b, "interlaced input and its box:1 output");
+    for (uint32_t y = 0; y < 4000; y += 997)
+        for (uint32_t x = 0; x < 4000; x += 1009)
+            cr_assert_eq(tu_get(a, 1, x, y), (uint8_t)((x * 3 + 1) * 7 + y * 3));
+    hdm_image_free(a);
+    hdm_image_free(b);
+}
+
+/* ---- 5. filter numbers ---- */
+
+static void write_photo(const char *path, uint32_t c)
+{
+    tu_rng r;
+    tu_seed(&r, 5);
+    hdm_image *img = tu_image_random(97, 61, c, HDM_U8, &r);
+    cr_assert_eq(hdm_save(img, path, NULL, NULL), HDM_OK);
+    hdm_image_free(img);
+}
+
+static void expect_same_files(const char *a, const char *b)
+{
+    hdm_image *x, *y;
+    cr_assert_eq(hdm_load(a, NULL, &x, NULL), HDM_OK);
+    cr_assert_eq(hdm_load(b, NULL, &y, NULL), HDM_OK);
+    tu_assert_same(x, y, b);
+    hdm_image_free(x);
+    hdm_image_free(y);
+}
+
+Test(hpng, tiny_gaussian_sigma_is_the_identity)
+{
+    const char *in = path_in("in.png");
+    static const char *const sigmas[] = {"gaussian:1e-300", "gaussian:1e-320", "gaussian:1e-30"};
+    for (uint32_t c = 1; c <= 3; c += 2) { /* no alpha: premultiplying would round colour */
+        write_photo(in, c);
+        for (size_t i = 0; i < 3; i++) {
+            const char *out = path_in("out.png");
+            result r;
+            run(&r, NULL, "filter", in, "-o", out, "--kernel", sigmas[i], NULL);
+            expect_ok(&r);
+            expect_same_files(in, out);
+        }
+    }
+}
+
+Test(hpng, kernel_entries_f32_cannot_hold_are_refused)
+{
+    const char *in = path_in("in.png"), *out = path_in("out.png");
+    write_photo(in, 3);
+    result r;
+    run(&r, NULL, "filter", in, "-o", out, "--kernel", "1e40,0,0", NULL);
+    expect_refusal(&r, 2, "1e40", "row 1, column 1", NULL);
+    run(&r, NULL, "filter", in, "-o", out, "--kernel", "0,-1e39;0,0", NULL);
+    expect_refusal(&r, 2, "-1e39", "row 1, column 2", NULL);
+    run(&r, NULL, "filter", in, "-o", out, "--kernel", "3e38,3e38,0", NULL);
+    expect_refusal(&r, 2, "add up", NULL);
+    run(&r, NULL, "filter", in, "-o", out, "--kernel", "1e999,0,0", NULL);
+    expect_refusal(&r, 2, "'1e999' is out of range", NULL);
+    run(&r, NULL, "filter", in, "-o", out, "--kernel", "gaussian:1e999", NULL);
+    expect_refusal(&r, 2, "'1e999' is out of range", NULL);
+    cr_assert(access(out, F_OK) != 0, "an output was written");
+    /* an entry too small for a double is a number: 0 */
+    run(&r, NULL, "filter", in, "-o", out, "--kernel", "1e-320,1,0", NULL);
+    expect_ok(&r);
+    expect_same_files(in, out);
+}
+
+Test(hpng, tiny_feather_is_a_number_and_changes_nothing)
+{
+    const char *in = path_in("in.png"), *m = path_in("m.png");
+    write_photo(in, 3);
+    write_photo(m, 1);
+    result r;
+    run(&r, NULL, "mask", in, m, "-o", path_in("plain.png"), NULL);
+    expect_ok(&r);
+    run(&r, NULL, "mask", in, m, "-o", path_in("f.png"), "--feather", "1e-320", NULL);
+    expect_ok(&r);
+    expect_same_files(path_in("plain.png"), path_in("f.png"));
+    run(&r, NULL, "mask", in, m, "-o", path_in("g.png"), "--feather", "1e999", NULL);
+    expect_refusal(&r, 2, "out of range", NULL);
+    cr_assert(!strstr(r.err, "not a number"), "%s", r.err);
+}
+
+Test(hpng, parse_double_accepts_underflow)
+{
+    hdm_pipeline *p;
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    hdm_error e = {0};
+    cr_assert_eq(hdm_pipeline_add(p, "window:gaussian:1e-320", &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(hdm_pipeline_add(p, "filter:gaussian:4.9e-324", &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(hdm_pipeline_add(p, "filter:gaussian:abc", &e), HDM_ERR_ARG);
+    cr_assert(strstr(e.message, "'abc' is not a number"), "%s", e.message);
+    hdm_pipeline_free(p);
+}
+
+/* ---- 6. did you mean ---- */
+
+Test(hpng, mistyped_names_get_a_suggestion)
+{
+    const char *in = path_in("in.png"), *out = path_in("out.png");
+    write_photo(in, 3);
+    result r;
+    run(&r, NULL, "blend", in, in, "-o", out, "--mode", "softlight", NULL);
+    expect_refusal(&r, 2, "unknown mode 'softlight'", "did you mean 'soft-light'?", NULL);
+    run(&r, NULL, "blend", in, in, "-o", out, "--mode", "Multipyl", NULL);
+    expect_refusal(&r, 2, "did you mean 'multiply'?", NULL);
+    run(&r, NULL, "window", in, "-o", out, "--type", "hamng", NULL);
+    expect_refusal(&r, 2, "unknown type 'hamng'", "did you mean 'hamming'?", NULL);
+    run(&r, NULL, "filter", in, "-o", out, "--kernel", "gausian:2", NULL);
+    expect_refusal(&r, 2, "did you mean 'gaussian'?", NULL);
+    run(&r, NULL, "filter", in, "-o", out, "--kernel", "sobelx", NULL);
+    expect_refusal(&r, 2, "did you mean 'sobel-x'?", NULL);
+    run(&r, NULL, "filter", in, "-o", out, "--kernel", "box:3", "--border", "mirorr", NULL);
+    expect_refusal(&r, 2, "unknown border 'mirorr'", "did you mean 'mirror'?", NULL);
+    run(&r, NULL, "run", in, "-o", out, "filter:box:3:wrpa", NULL);
+    expect_refusal(&r, 2, "did you mean 'wrap'?", NULL);
+    run(&r, NULL, "run", in, "-o", out, "mask:m.png:invrt", NULL);
+    expect_refusal(&r, 2, "did you mean 'invert'?", NULL);
+    /* nothing close: no guess */
+    run(&r, NULL, "blend", in, in, "-o", out, "--mode", "zzzzzz", NULL);
+    expect_refusal(&r, 2, "unknown mode", NULL);
+    cr_assert(!strstr(r.err, "did you mean"), "%s", r.err);
+    cr_assert(access(out, F_OK) != 0, "an output was written");
+}
