@@ -65,6 +65,10 @@ void hdm__out_write(hdm__out *o, const void *data, size_t n);
 hdm_status hdm__out_commit(hdm__out *o, hdm_error *err);
 void hdm__out_abort(hdm__out *o);
 
+/* A short id of this host, written into named temporaries so a later run removes only the
+ * stale ones of its own host (a directory may be shared over NFS). */
+uint32_t hdm__host_id(void);
+
 /* True if the two paths name the same existing file (device and inode). */
 bool hdm__same_file(const char *a, const char *b);
 
