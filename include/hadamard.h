@@ -12,7 +12,12 @@
  *   any number of threads may run calls at once on different objects; one object may be read by
  *   several threads at once (an image, a built pipeline) but not written while read.
  * - Sizes: every width × height × channels × depth goes through hdm_size_bytes; untrusted files
- *   are checked against the limits in hdm_options before pixel memory is allocated. */
+ *   are checked against the limits in hdm_options before pixel memory is allocated.
+ * - Arguments: a bad argument — a NULL pointer where an object is needed, unknown flags, an
+ *   enum value outside its type, an hdm_options field outside its documented range
+ *   (png_level outside -1..9, jpeg_quality outside 1..100, an unknown png_filter) — is
+ *   refused with HDM_ERR_ARG (and a message when an hdm_error is given), never a crash. The
+ *   kernels hdm_mul_u8/u16/f32 have no status: given NULL with n > 0 they do nothing. */
 #ifndef HADAMARD_H
 #define HADAMARD_H
 
@@ -89,7 +94,8 @@ HDM_API hdm_status hdm_image_new(uint32_t width, uint32_t height, uint32_t chann
 /* Releases an image from hdm_image_new or any function returning one; NULL is a no-op. */
 HDM_API void hdm_image_free(hdm_image *img);
 
-/* Bytes needed for width × height × channels × depth, or HDM_ERR_LIMIT if it overflows size_t.
+/* Bytes needed for width × height × channels × depth, or HDM_ERR_LIMIT if it overflows size_t;
+ * HDM_ERR_ARG for a NULL out or a depth that is not an hdm_depth.
  * Every size computation in the library goes through this one helper. */
 HDM_API hdm_status hdm_size_bytes(uint32_t width, uint32_t height, uint32_t channels,
                                   hdm_depth depth, size_t *out);
@@ -187,7 +193,9 @@ HDM_API hdm_status hdm_load_memory(const void *data, size_t size, const hdm_opti
 HDM_API hdm_status hdm_save(const hdm_image *img, const char *path, const hdm_options *opt,
                             hdm_error *err);
 
-/* Encodes into a new malloc'd buffer (*data, the caller's to free()) in format fmt. */
+/* Encodes into a new malloc'd buffer (*data, the caller's to free()) in format fmt (one that
+ * hdm_format_from_name can select; another, or a value outside hdm_format, is
+ * HDM_ERR_FORMAT). */
 HDM_API hdm_status hdm_save_memory(const hdm_image *img, hdm_format fmt, const hdm_options *opt,
                                    void **data, size_t *size, hdm_error *err);
 
@@ -217,7 +225,7 @@ HDM_API hdm_status hdm_mul(const hdm_image *a, const hdm_image *b, hdm_image **o
                            hdm_error *err);
 
 /* Every channel of img (alpha included) times the gray mask, or with HDM_MASK_ALPHA only the
- * alpha plane. A colour mask is accepted only if gray in all three channels; a mask's own alpha
+ * alpha plane; flags other than HDM_MASK_INVERT | HDM_MASK_ALPHA are HDM_ERR_ARG. A colour mask is accepted only if gray in all three channels; a mask's own alpha
  * is ignored. *out is a new image, the caller's. */
 HDM_API hdm_status hdm_mask(const hdm_image *img, const hdm_image *mask, unsigned flags,
                             hdm_image **out, hdm_error *err);
@@ -276,11 +284,14 @@ HDM_API hdm_status hdm_pipeline_new(hdm_pipeline **out);
 HDM_API void hdm_pipeline_free(hdm_pipeline *p);
 
 /* Appends a step written as on the command line, fields split at ':' —
- * "mask:m.png:invert", "mul:b.png", "mask:m.png:alpha". Unknown operations, fields or bad
- * values are HDM_ERR_ARG with a message saying which. Operand files are opened when it runs. */
+ * "mask:m.png:invert", "mul:b.png", "mask:m.png:alpha". A ':' inside a field is written "\:"
+ * and a backslash "\\" ("mask:C\:/dir/m.png:invert" names the mask "C:/dir/m.png"); any
+ * other backslash is kept as it is. Unknown operations, fields or bad values are HDM_ERR_ARG
+ * with a message saying which. Operand files are opened when it runs. */
 HDM_API hdm_status hdm_pipeline_add(hdm_pipeline *p, const char *step, hdm_error *err);
 
-/* Appends a step from its operation name and fields, unsplit (so a path may hold ':'). */
+/* Appends a step from its operation name and fields, unsplit and unescaped (so a path may hold
+ * ':' or '\\' as it is). A NULL op, fields or entry of fields is HDM_ERR_ARG. */
 HDM_API hdm_status hdm_pipeline_add_fields(hdm_pipeline *p, const char *op,
                                            const char *const *fields, size_t nfields,
                                            hdm_error *err);
@@ -294,6 +305,26 @@ HDM_API size_t hdm_pipeline_length(const hdm_pipeline *p);
 HDM_API hdm_status hdm_pipeline_run_file(const hdm_pipeline *p, const char *in,
                                          const char *out, const hdm_options *opt,
                                          hdm_error *err);
+
+/* The same runs with the encoded input, the encoded output or both in memory, for pipes and
+ * callers that hold files as bytes. data/size is an encoded image (format from its first bytes;
+ * borrowed for the call). fmt is the output format (HDM_FORMAT_PNG, _JPEG, _BMP, _TGA, _HDR;
+ * another, or a value outside hdm_format, is HDM_ERR_FORMAT). *out receives a new
+ * malloc'd buffer, the caller's to free(), of *out_size bytes, set only when the whole image
+ * is encoded (on failure *out is NULL and *out_size 0), so nothing partial is ever handed
+ * back. Operand files of the steps are opened as in hdm_pipeline_run_file; a file output is
+ * written atomically, and refused when it is an operand (HDM_ERR_SAME_FILE). Messages name an
+ * in-memory input "(memory)". */
+HDM_API hdm_status hdm_pipeline_run_memory(const hdm_pipeline *p, const void *data, size_t size,
+                                           hdm_format fmt, const hdm_options *opt, void **out,
+                                           size_t *out_size, hdm_error *err);
+HDM_API hdm_status hdm_pipeline_run_file_to_memory(const hdm_pipeline *p, const char *in,
+                                                   hdm_format fmt, const hdm_options *opt,
+                                                   void **out, size_t *out_size,
+                                                   hdm_error *err);
+HDM_API hdm_status hdm_pipeline_run_memory_to_file(const hdm_pipeline *p, const void *data,
+                                                   size_t size, const char *out,
+                                                   const hdm_options *opt, hdm_error *err);
 
 /* Runs the steps over an image in memory; *out is a new image, the caller's. */
 HDM_API hdm_status hdm_pipeline_run_image(const hdm_pipeline *p, const hdm_image *in,

@@ -25,8 +25,8 @@ static hdm_status open_path(const char *path, const hdm_options *caller, hdm__so
                             hdm_error *err)
 {
     hdm_options opt;
-    hdm__options_get(caller, &opt);
-    return hdm__source_open(path, &opt, s, err);
+    hdm_status st = hdm__options_load(caller, &opt, err);
+    return st ? st : hdm__source_open(path, &opt, s, err);
 }
 
 hdm_status hdm_info_read(const char *path, const hdm_options *caller, hdm_info *out,
@@ -35,8 +35,8 @@ hdm_status hdm_info_read(const char *path, const hdm_options *caller, hdm_info *
     if (!path || !out)
         return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_info_read: NULL argument");
     hdm_options opt;
-    hdm__options_get(caller, &opt);
-    return hdm__info_open(path, &opt, out, err);
+    hdm_status st = hdm__options_load(caller, &opt, err);
+    return st ? st : hdm__info_open(path, &opt, out, err);
 }
 
 hdm_status hdm_load(const char *path, const hdm_options *caller, hdm_image **out,
@@ -61,14 +61,22 @@ hdm_status hdm_load_memory(const void *data, size_t size, const hdm_options *cal
         return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_load_memory: NULL argument");
     *out = NULL;
     hdm_options opt;
-    hdm__options_get(caller, &opt);
+    hdm_status st = hdm__options_load(caller, &opt, err);
+    if (st)
+        return st;
     hdm__source *s;
-    hdm_status st = hdm__source_open_memory(data, size, "(memory)", &opt, &s, err);
+    st = hdm__source_open_memory(data, size, "(memory)", &opt, &s, err);
     if (st)
         return st;
     st = read_all(s, out, err);
     hdm__source_close(s);
     return st;
+}
+
+bool hdm__format_writable(hdm_format fmt)
+{
+    return (unsigned)fmt < HDM_FORMAT_COUNT && fmt != HDM_FORMAT_UNKNOWN &&
+           hdm_format_from_name(hdm_format_name(fmt)) == fmt;
 }
 
 bool hdm__image_valid(const hdm_image *img)
@@ -102,9 +110,11 @@ hdm_status hdm_save(const hdm_image *img, const char *path, const hdm_options *c
     if (hdm__output_format(path, &fmt, err))
         return HDM_ERR_FORMAT;
     hdm_options opt;
-    hdm__options_get(caller, &opt);
+    hdm_status st = hdm__options_load(caller, &opt, err);
+    if (st)
+        return st;
     hdm__source *src;
-    hdm_status st = image_source(img, fmt, path, &src, err);
+    st = image_source(img, fmt, path, &src, err);
     return st ? st : hdm__write_file(src, fmt, path, &opt, err);
 }
 
@@ -115,11 +125,17 @@ hdm_status hdm_save_memory(const hdm_image *img, hdm_format fmt, const hdm_optio
         return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_save_memory: invalid argument");
     *data = NULL;
     *size = 0;
+    if (!hdm__format_writable(fmt))
+        return hdm__fail(err, HDM_ERR_FORMAT,
+                         NULL, "hdm_save_memory: cannot write format %d (%s)", (int)fmt,
+                         hdm_format_name(fmt));
     hdm_options opt;
-    hdm__options_get(caller, &opt);
+    hdm_status st = hdm__options_load(caller, &opt, err);
+    if (st)
+        return st;
     hdm__bytes b = {0};
     hdm__source *src;
-    hdm_status st = image_source(img, fmt, "(memory)", &src, err);
+    st = image_source(img, fmt, "(memory)", &src, err);
     if (!st)
         st = hdm__encode(src, fmt, &opt, &b, "(memory)", err);
     if (!st && b.failed)
@@ -178,5 +194,10 @@ hdm_status hdm_mul(const hdm_image *a, const hdm_image *b, hdm_image **out, hdm_
 hdm_status hdm_mask(const hdm_image *img, const hdm_image *mask, unsigned flags,
                     hdm_image **out, hdm_error *err)
 {
+    if (flags & ~(unsigned)(HDM_MASK_INVERT | HDM_MASK_ALPHA)) {
+        if (out)
+            *out = NULL;
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_mask: unknown flags 0x%x", flags);
+    }
     return run_memory(img, mask, true, flags, out, err);
 }

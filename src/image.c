@@ -9,6 +9,8 @@ static bool depth_ok(hdm_depth d) { return d == HDM_U8 || d == HDM_U16 || d == H
 
 hdm_status hdm_size_bytes(uint32_t w, uint32_t h, uint32_t c, hdm_depth d, size_t *out)
 {
+    if (!out || !depth_ok(d))
+        return HDM_ERR_ARG;
     size_t n = w;
     if ((h && n > SIZE_MAX / h) || (n *= h, c && n > SIZE_MAX / c) ||
         (n *= c, n > SIZE_MAX / (size_t)d))
@@ -169,8 +171,10 @@ hdm_status hdm_image_from_interleaved(const void *pixels, uint32_t width, uint32
                                       hdm_image **out)
 {
     size_t row;
-    if (!out || !pixels || hdm_size_bytes(width, 1, channels, depth, &row) || stride < row ||
-        !aligned(pixels, stride, depth))
+    if (out)
+        *out = NULL;
+    if (!out || !pixels || !depth_ok(depth) || hdm_size_bytes(width, 1, channels, depth, &row) ||
+        stride < row || !aligned(pixels, stride, depth))
         return HDM_ERR_ARG;
     hdm_status st = hdm_image_new(width, height, channels, depth, out);
     if (st)

@@ -16,6 +16,9 @@ hdm_status hdm__fail(hdm_error *err, hdm_status st, const char *path, const char
 
 /* The options in force: the caller's (copied field by field up to their size) over defaults. */
 void hdm__options_get(const hdm_options *caller, hdm_options *out);
+/* The same, then checked: HDM_ERR_ARG for a field out of its range (png_level,
+ * png_filter, jpeg_quality). Every public entry point taking options goes through it. */
+hdm_status hdm__options_load(const hdm_options *caller, hdm_options *out, hdm_error *err);
 
 /* ---- images ---- */
 
@@ -23,6 +26,9 @@ void hdm__options_get(const hdm_options *caller, hdm_options *out);
  * and says which limit and how to raise it. */
 hdm_status hdm__check_limits(const hdm_info *info, const hdm_options *opt, const char *path,
                              hdm_error *err);
+
+/* fmt is a format this library writes (an output extension selects it). */
+bool hdm__format_writable(hdm_format fmt);
 
 /* A caller's image is usable: sizes, depth, stride and plane pointers in order. */
 bool hdm__image_valid(const hdm_image *img);
@@ -64,6 +70,10 @@ hdm_status hdm__out_open(hdm__out *o, const char *path, hdm_error *err);
 void hdm__out_write(hdm__out *o, const void *data, size_t n);
 hdm_status hdm__out_commit(hdm__out *o, hdm_error *err);
 void hdm__out_abort(hdm__out *o);
+
+/* A short id of this host, written into named temporaries so a later run removes only the
+ * stale ones of its own host (a directory may be shared over NFS). */
+uint32_t hdm__host_id(void);
 
 /* True if the two paths name the same existing file (device and inode). */
 bool hdm__same_file(const char *a, const char *b);

@@ -4,8 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,39 +73,124 @@ bool hdm__same_file(const char *a, const char *b)
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* The temporary sits beside the destination so rename() is atomic (same file system); its name
- * starts with a dot and carries ".hadamard-tmp-" so a stale one from a killed run is never
- * taken for an output. */
-static char *temp_name(const char *path)
+/* The temporary sits beside the destination so rename() is atomic (same file system). Its name
+ * is bounded whatever the destination's length (a 255-byte output name must still work): a dot,
+ * at most 32 bytes of the destination's name to recognise it by, ".hadamard-tmp-", then the
+ * creating host and pid, so that a later run can tell a stale one (its process dead) from one
+ * being written, even in a directory shared over NFS, and a random tag. */
+enum { TEMP_STEM = 32 };
+#define TEMP_TAG ".hadamard-tmp-"
+
+/* A short id of this host: FNV-1a of its name. */
+uint32_t hdm__host_id(void)
+{
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0)
+        host[0] = '\0';
+    uint32_t h = 2166136261u;
+    for (const char *c = host; *c; c++)
+        h = (h ^ (unsigned char)*c) * 16777619u;
+    return h;
+}
+
+static char *temp_name(const char *dir, const char *base)
 {
     static atomic_uint counter;
-    char *d = strdup(path), *b = strdup(path);
-    char *res = NULL;
-    if (d && b) {
-        const char *dir = dirname(d), *base = basename(b);
-        size_t n = strlen(dir) + strlen(base) + 64;
-        res = malloc(n);
-        if (res) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            unsigned r = (unsigned)ts.tv_nsec ^ ((unsigned)getpid() << 16) ^
-                         (atomic_fetch_add(&counter, 1) * 2654435761u);
-            snprintf(res, n, "%s/.%s.hadamard-tmp-%08x", dir, base, r);
-        }
+    size_t stem = strlen(base);
+    if (stem > TEMP_STEM) {
+        stem = TEMP_STEM;
+        while (stem > 0 && ((unsigned char)base[stem] & 0xc0) == 0x80)
+            stem--; /* never cut a UTF-8 sequence */
     }
-    free(d);
-    free(b);
+    size_t n = strlen(dir) + stem + 80;
+    char *res = malloc(n);
+    if (!res)
+        return NULL;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned r = (unsigned)ts.tv_nsec ^ ((unsigned)ts.tv_sec << 7) ^
+                 (atomic_fetch_add(&counter, 1) * 2654435761u);
+    snprintf(res, n, "%s/.%.*s" TEMP_TAG "%08x-%ld-%08x", dir, (int)stem, base, hdm__host_id(),
+             (long)getpid(), r);
     return res;
 }
 
-static int open_unnamed(const char *path)
+/* True for a name this library makes (".STEM.hadamard-tmp-HOST-PID-TAG") from this host whose
+ * creating process no longer exists. */
+static bool stale_temp(const char *name, uint32_t host)
+{
+    if (name[0] != '.')
+        return false;
+    const char *t = NULL;
+    for (const char *s = strstr(name, TEMP_TAG); s; s = strstr(s + 1, TEMP_TAG))
+        t = s;
+    if (!t)
+        return false;
+    t += strlen(TEMP_TAG);
+    unsigned h, tag;
+    long pid;
+    int used = 0;
+    if (strlen(t) < 20 || sscanf(t, "%8x-%ld-%8x%n", &h, &pid, &tag, &used) != 3 ||
+        t[used] != '\0' || strspn(t, "0123456789abcdef-") != strlen(t) || t[8] != '-')
+        return false;
+    if (h != host || pid <= 0 || pid > INT32_MAX || (pid_t)pid == getpid())
+        return false;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Removes the stale temporaries of killed runs from dir, once per directory per process (the
+ * last directory is remembered, so a batch into one directory scans it once). */
+static void clean_stale(const char *dir)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static char *last;
+    pthread_mutex_lock(&lock);
+    bool done = last && strcmp(last, dir) == 0;
+    if (!done) {
+        free(last);
+        last = strdup(dir);
+    }
+    pthread_mutex_unlock(&lock);
+    if (done)
+        return;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        return;
+    }
+    uint32_t host = hdm__host_id();
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        if (stale_temp(e->d_name, host) && fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode))
+            unlinkat(dfd, e->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* HADAMARD_NAMED_TEMP=1 makes every output use a named temporary, as on a file system without
+ * O_TMPFILE (read once; for tests of that path). */
+static bool force_named(void)
+{
+    static atomic_int cached = -1;
+    int v = atomic_load(&cached);
+    if (v < 0) {
+        const char *s = getenv("HADAMARD_NAMED_TEMP");
+        v = s && *s && strcmp(s, "0") != 0;
+        atomic_store(&cached, v);
+    }
+    return v;
+}
+
+static int open_unnamed(const char *dir)
 {
 #ifdef O_TMPFILE
-    char *d = strdup(path);
-    if (!d)
+    if (force_named())
         return -1;
-    int fd = open(dirname(d), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
-    free(d);
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
     if (fd < 0)
         return -1;
     char proc[64];
@@ -111,12 +201,38 @@ static int open_unnamed(const char *path)
     }
     return fd;
 #else
-    (void)path;
+    (void)dir;
     return -1;
 #endif
 }
 
-/* Gives an unnamed temporary its temporary name, so it can be renamed over the destination. */
+/* Splits path into its directory and last component (both malloc'd). */
+static bool split_path(const char *path, char **dir, char **base)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash && slash[1] == '\0')
+        slash = NULL; /* "dir/": let open report it */
+    if (!slash) {
+        *dir = strdup(".");
+        *base = strdup(path);
+    } else {
+        size_t dl = slash == path ? 1 : (size_t)(slash - path);
+        *dir = malloc(dl + 1);
+        if (*dir) {
+            memcpy(*dir, path, dl);
+            (*dir)[dl] = '\0';
+        }
+        *base = strdup(slash + 1);
+    }
+    if (*dir && *base)
+        return true;
+    free(*dir);
+    free(*base);
+    return false;
+}
+
+/* Gives an unnamed temporary its (short) temporary name, so it can be renamed over the
+ * destination. */
 static int link_unnamed(hdm__out *o)
 {
     char proc[64];
@@ -126,7 +242,12 @@ static int link_unnamed(hdm__out *o)
             return 0;
         if (errno != EEXIST)
             return errno;
-        char *t = temp_name(o->path);
+        char *dir, *base;
+        if (!split_path(o->path, &dir, &base))
+            return ENOMEM;
+        char *t = temp_name(dir, base);
+        free(dir);
+        free(base);
         if (!t)
             return ENOMEM;
         free(o->tmp);
@@ -135,54 +256,145 @@ static int link_unnamed(hdm__out *o)
     return EEXIST;
 }
 
+static const char *errno_text(int e)
+{
+    return e == ENOMEM ? "out of memory" : strerror(e);
+}
+
+/* The file a destination names: symlinks followed (a dangling one to where it points), so the
+ * real target is what gets replaced. *out is malloc'd; returns 0 or an errno. */
+static int resolve(const char *path, char **out)
+{
+    char *cur = strdup(path);
+    if (!cur)
+        return ENOMEM;
+    for (int hops = 0;; hops++) {
+        struct stat st;
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) {
+            *out = cur;
+            return 0;
+        }
+        if (hops == 40) {
+            free(cur);
+            return ELOOP;
+        }
+        char target[PATH_MAX];
+        ssize_t n = readlink(cur, target, sizeof target - 1);
+        if (n < 0) {
+            int e = errno;
+            free(cur);
+            return e;
+        }
+        target[n] = '\0';
+        char *next;
+        if (target[0] == '/') {
+            next = strdup(target);
+        } else {
+            const char *slash = strrchr(cur, '/');
+            size_t dl = slash ? (size_t)(slash - cur) + 1 : 0;
+            next = malloc(dl + (size_t)n + 1);
+            if (next) {
+                memcpy(next, cur, dl);
+                memcpy(next + dl, target, (size_t)n + 1);
+            }
+        }
+        free(cur);
+        if (!next)
+            return ENOMEM;
+        cur = next;
+    }
+}
+
+static hdm_status open_fail(hdm__out *o, char *dir, char *base, hdm_status st)
+{
+    free(o->path);
+    free(o->tmp);
+    free(dir);
+    free(base);
+    memset(o, 0, sizeof *o);
+    return st;
+}
+
 hdm_status hdm__out_open(hdm__out *o, const char *path, hdm_error *err)
 {
     memset(o, 0, sizeof *o);
-    o->path = strdup(path);
-    if (!o->path)
-        return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        free(o->path);
-        o->path = NULL;
-        return hdm__fail(err, HDM_ERR_IO, path, "cannot write: is a directory");
+    char *dir = NULL, *base = NULL;
+    int e = resolve(path, &o->path);
+    if (e)
+        return open_fail(o, dir, base,
+                         hdm__fail(err, e == ENOMEM ? HDM_ERR_NOMEM : HDM_ERR_IO, path,
+                                   "cannot write: %s", errno_text(e)));
+    if (!split_path(o->path, &dir, &base)) {
+        dir = base = NULL;
+        return open_fail(o, dir, base, hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory"));
     }
+    /* What is replaced keeps what it was: its permissions and, as far as we may, its owner.
+     * What cannot be replaced faithfully is refused before any work. */
+    struct stat st;
+    bool existing = stat(o->path, &st) == 0;
+    if (existing) {
+        if (S_ISDIR(st.st_mode))
+            return open_fail(o, dir, base,
+                             hdm__fail(err, HDM_ERR_IO, path, "cannot write: is a directory"));
+        if (!S_ISREG(st.st_mode))
+            return open_fail(o, dir, base, hdm__fail(err, HDM_ERR_IO, path,
+                                          "cannot write: exists and is not a regular file"));
+        if (st.st_nlink > 1)
+            return open_fail(o, dir, base, hdm__fail(err, HDM_ERR_IO, path,
+                                          "refusing to replace a file with %ju hard links "
+                                          "(the other names would keep the old contents)",
+                                          (uintmax_t)st.st_nlink));
+        if (!(st.st_mode & 0222))
+            return open_fail(o, dir, base, hdm__fail(err, HDM_ERR_IO, path,
+                                          "refusing to replace a read-only file "
+                                          "(it has no write permission)"));
+    }
+    clean_stale(dir);
     /* An unnamed temporary (O_TMPFILE) vanishes by itself if the process dies, even by SIGKILL;
      * it gets a name only at commit. Where the file system lacks it, a named one is used. */
-    int fd = open_unnamed(path);
+    int fd = open_unnamed(dir);
     if (fd >= 0) {
         o->unnamed = true;
-        o->tmp = temp_name(path);
+        o->tmp = temp_name(dir, base);
         if (!o->tmp) {
             close(fd);
-            free(o->path);
-            memset(o, 0, sizeof *o);
-            return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
+            return open_fail(o, dir, base, hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory"));
         }
     }
     for (int tries = 0; tries < 100 && fd < 0; tries++) {
         free(o->tmp);
-        o->tmp = temp_name(path);
-        if (!o->tmp)
+        o->tmp = temp_name(dir, base);
+        if (!o->tmp) {
+            errno = ENOMEM;
             break;
+        }
         fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd < 0 && errno != EEXIST)
             break;
     }
     if (fd < 0) {
-        int e = errno;
-        free(o->tmp);
-        free(o->path);
-        memset(o, 0, sizeof *o);
-        return hdm__fail(err, HDM_ERR_IO, path, "cannot create: %s", strerror(e));
+        e = errno;
+        hdm_status st2 = e == ENOMEM ? HDM_ERR_NOMEM : HDM_ERR_IO;
+        return open_fail(o, dir, base,
+                         hdm__fail(err, st2, path, "cannot create: %s", errno_text(e)));
+    }
+    if (existing) {
+        /* best effort: an unprivileged user may keep only the group, or neither */
+        if (fchown(fd, st.st_uid, st.st_gid) != 0)
+            (void)!fchown(fd, (uid_t)-1, st.st_gid);
+        (void)!fchmod(fd, st.st_mode & 07777);
     }
     o->f = fdopen(fd, "wb");
     if (!o->f) {
         close(fd);
+        free(dir);
+        free(base);
         hdm__out_abort(o);
         return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
     }
     setvbuf(o->f, NULL, _IOFBF, 1 << 20);
+    free(dir);
+    free(base);
     return HDM_OK;
 }
 
@@ -230,7 +442,7 @@ hdm_status hdm__out_commit(hdm__out *o, hdm_error *err)
     if (!e && rename(o->tmp, o->path) != 0)
         e = errno;
     if (e) {
-        hdm_status st = hdm__fail(err, HDM_ERR_IO, o->path, "write failed: %s", strerror(e));
+        hdm_status st = hdm__fail(err, HDM_ERR_IO, o->path, "write failed: %s", errno_text(e));
         hdm__out_abort(o);
         return st;
     }

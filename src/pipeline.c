@@ -199,6 +199,10 @@ hdm_status hdm_pipeline_add_fields(hdm_pipeline *p, const char *op, const char *
 {
     if (!p || !op || (n && !fields))
         return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_pipeline_add_fields: NULL argument");
+    for (size_t i = 0; i < n; i++)
+        if (!fields[i])
+            return hdm__fail(err, HDM_ERR_ARG, NULL,
+                             "hdm_pipeline_add_fields: field %zu of '%.100s' is NULL", i, op);
     const hdm__opdef *def = hdm__op_find(op);
     if (!def)
         return hdm__fail(err, HDM_ERR_ARG, NULL, "unknown operation '%s'", op);
@@ -226,17 +230,26 @@ hdm_status hdm_pipeline_add(hdm_pipeline *p, const char *text, hdm_error *err)
     const char *fields[32];
     if (!copy)
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+    /* Fields split at ':'; a field holds a ':' written "\:" and a backslash written "\\" (any
+     * other backslash stays as it is, so most paths need no escaping). */
     size_t n = 0;
-    char *name = copy, *c = strchr(copy, ':');
-    while (c) {
-        *c = '\0';
-        if (n == sizeof fields / sizeof fields[0]) {
-            free(copy);
-            return hdm__fail(err, HDM_ERR_ARG, NULL, "step '%s' has too many fields", text);
+    char *name = copy, *w = copy;
+    for (const char *r = copy; *r; r++) {
+        if (*r == '\\' && (r[1] == ':' || r[1] == '\\')) {
+            *w++ = *++r;
+        } else if (*r == ':') {
+            *w++ = '\0';
+            if (n == sizeof fields / sizeof fields[0]) {
+                free(copy);
+                return hdm__fail(err, HDM_ERR_ARG, NULL, "step '%.200s' has too many fields",
+                                 text);
+            }
+            fields[n++] = w;
+        } else {
+            *w++ = *r;
         }
-        fields[n++] = c + 1;
-        c = strchr(c + 1, ':');
     }
+    *w = '\0';
     hdm_status st = hdm_pipeline_add_fields(p, name, fields, n, err);
     if (st && err) {
         /* say which step the complaint is about */
@@ -263,6 +276,57 @@ static hdm_status open_chain(const hdm_pipeline *p, hdm__source *src, const char
     return HDM_OK;
 }
 
+/* Refuses an output that is the same file as the input (in, NULL for memory) or an operand. */
+static hdm_status check_not_input(const hdm_pipeline *p, const char *in, const char *out,
+                                  hdm_error *err)
+{
+    for (size_t i = 0; i <= p->n; i++) {
+        const char *f = i == 0 ? in : p->steps[i - 1].def->operand(p->steps[i - 1].args);
+        if (f && hdm__same_file(f, out))
+            return hdm__fail(err, HDM_ERR_SAME_FILE, out,
+                             "output is the same file as the input %s; refusing to overwrite it",
+                             f);
+    }
+    return HDM_OK;
+}
+
+/* Opens the input (a file, or encoded bytes in memory when path is NULL) and the chain of steps
+ * over it. */
+static hdm_status open_input(const hdm_pipeline *p, const char *path, const void *data,
+                             size_t size, const hdm_options *opt, hdm__source **src,
+                             hdm_error *err)
+{
+    const char *name = path ? path : "(memory)";
+    hdm_status st = path ? hdm__source_open(path, opt, src, err)
+                         : hdm__source_open_memory(data, size, name, opt, src, err);
+    return st ? st : open_chain(p, *src, name, opt, src, err); /* takes *src */
+}
+
+/* Encodes the chain into a new malloc'd buffer. */
+static hdm_status encode_memory(hdm__source *src, hdm_format fmt, const hdm_options *opt,
+                                void **out, size_t *out_size, hdm_error *err)
+{
+    hdm__bytes b = {0};
+    hdm_status st = hdm__encode(src, fmt, opt, &b, "(memory)", err);
+    if (!st && b.failed)
+        st = hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+    if (st) {
+        free(b.mem);
+        return st;
+    }
+    *out = b.mem ? b.mem : malloc(1);
+    *out_size = b.len;
+    return *out ? HDM_OK : hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+}
+
+static hdm_status check_out_format(const char *fn, hdm_format fmt, hdm_error *err)
+{
+    if (hdm__format_writable(fmt))
+        return HDM_OK;
+    return hdm__fail(err, HDM_ERR_FORMAT, NULL,
+                     "%s: cannot write format %d (%s)", fn, (int)fmt, hdm_format_name(fmt));
+}
+
 hdm_status hdm_pipeline_run_file(const hdm_pipeline *p, const char *in, const char *out,
                                  const hdm_options *caller, hdm_error *err)
 {
@@ -271,19 +335,74 @@ hdm_status hdm_pipeline_run_file(const hdm_pipeline *p, const char *in, const ch
     hdm_format fmt;
     if (hdm__output_format(out, &fmt, err))
         return HDM_ERR_FORMAT;
-    for (size_t i = 0; i <= p->n; i++) {
-        const char *f = i == 0 ? in : p->steps[i - 1].def->operand(p->steps[i - 1].args);
-        if (f && hdm__same_file(f, out))
-            return hdm__fail(err, HDM_ERR_SAME_FILE, out,
-                             "output is the same file as the input %s; refusing to overwrite it",
-                             f);
-    }
     hdm_options opt;
-    hdm__options_get(caller, &opt);
-    hdm__source *src;
-    hdm_status st = hdm__source_open(in, &opt, &src, err);
+    hdm_status st = check_not_input(p, in, out, err);
     if (!st)
-        st = open_chain(p, src, in, &opt, &src, err); /* takes src */
+        st = hdm__options_load(caller, &opt, err);
+    hdm__source *src;
+    if (!st)
+        st = open_input(p, in, NULL, 0, &opt, &src, err);
+    return st ? st : hdm__write_file(src, fmt, out, &opt, err);
+}
+
+hdm_status hdm_pipeline_run_memory(const hdm_pipeline *p, const void *data, size_t size,
+                                   hdm_format fmt, const hdm_options *caller, void **out,
+                                   size_t *out_size, hdm_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (out_size)
+        *out_size = 0;
+    if (!p || !data || !out || !out_size)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_pipeline_run_memory: NULL argument");
+    hdm_options opt;
+    hdm_status st = check_out_format("hdm_pipeline_run_memory", fmt, err);
+    if (!st)
+        st = hdm__options_load(caller, &opt, err);
+    hdm__source *src;
+    if (!st)
+        st = open_input(p, NULL, data, size, &opt, &src, err);
+    return st ? st : encode_memory(src, fmt, &opt, out, out_size, err);
+}
+
+hdm_status hdm_pipeline_run_file_to_memory(const hdm_pipeline *p, const char *in,
+                                           hdm_format fmt, const hdm_options *caller,
+                                           void **out, size_t *out_size, hdm_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (out_size)
+        *out_size = 0;
+    if (!p || !in || !out || !out_size)
+        return hdm__fail(err, HDM_ERR_ARG, NULL,
+                         "hdm_pipeline_run_file_to_memory: NULL argument");
+    hdm_options opt;
+    hdm_status st = check_out_format("hdm_pipeline_run_file_to_memory", fmt, err);
+    if (!st)
+        st = hdm__options_load(caller, &opt, err);
+    hdm__source *src;
+    if (!st)
+        st = open_input(p, in, NULL, 0, &opt, &src, err);
+    return st ? st : encode_memory(src, fmt, &opt, out, out_size, err);
+}
+
+hdm_status hdm_pipeline_run_memory_to_file(const hdm_pipeline *p, const void *data,
+                                           size_t size, const char *out,
+                                           const hdm_options *caller, hdm_error *err)
+{
+    if (!p || !data || !out)
+        return hdm__fail(err, HDM_ERR_ARG, NULL,
+                         "hdm_pipeline_run_memory_to_file: NULL argument");
+    hdm_format fmt;
+    if (hdm__output_format(out, &fmt, err))
+        return HDM_ERR_FORMAT;
+    hdm_options opt;
+    hdm_status st = check_not_input(p, NULL, out, err);
+    if (!st)
+        st = hdm__options_load(caller, &opt, err);
+    hdm__source *src;
+    if (!st)
+        st = open_input(p, NULL, data, size, &opt, &src, err);
     return st ? st : hdm__write_file(src, fmt, out, &opt, err);
 }
 
@@ -323,10 +442,11 @@ hdm_status hdm_pipeline_run_image(const hdm_pipeline *p, const hdm_image *in, hd
     if (!hdm__image_valid(in))
         return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_pipeline_run_image: invalid image");
     hdm_options opt;
-    hdm__options_get(caller, &opt);
+    hdm_status st = hdm__options_load(caller, &opt, err);
+    if (st)
+        return st;
     hdm__source *src;
-    hdm_status st = hdm__source_from_image((hdm_image *)in, false, "(image)",
-                                           HDM_FORMAT_UNKNOWN, &src);
+    st = hdm__source_from_image((hdm_image *)in, false, "(image)", HDM_FORMAT_UNKNOWN, &src);
     if (st)
         return hdm__fail(err, st, NULL, "%s", hdm_strerror(st));
     st = open_chain(p, src, "(image)", &opt, &src, err);

@@ -80,3 +80,20 @@ void hdm__options_get(const hdm_options *caller, hdm_options *out)
                n - sizeof(size_t));
     out->size = sizeof *out;
 }
+
+hdm_status hdm__options_load(const hdm_options *caller, hdm_options *out, hdm_error *err)
+{
+    hdm__options_get(caller, out);
+    if (out->png_level < -1 || out->png_level > 9)
+        return hdm__fail(err, HDM_ERR_ARG, NULL,
+                         "hdm_options: png_level must be -1 (default) or 0..9, not %d",
+                         out->png_level);
+    if ((unsigned)out->png_filter > HDM_PNG_FILTER_ADAPTIVE)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_options: unknown png_filter %d",
+                         (int)out->png_filter);
+    if (out->jpeg_quality < 1 || out->jpeg_quality > 100)
+        return hdm__fail(err, HDM_ERR_ARG, NULL,
+                         "hdm_options: jpeg_quality must be from 1 to 100, not %d",
+                         out->jpeg_quality);
+    return HDM_OK;
+}

@@ -173,3 +173,255 @@ Test(api, free_null_is_a_no_op)
     hdm_pipeline_free(NULL);
     cr_assert_eq(hdm_pipeline_length(NULL), 0);
 }
+
+/* Every public function given bad arguments: HDM_ERR_ARG (or the documented status) with a
+ * message when an hdm_error is given, and never a crash. */
+static hdm_error e;
+
+static void expect_arg(hdm_status st, const char *what)
+{
+    cr_assert_eq(st, HDM_ERR_ARG, "%s: status %d", what, (int)st);
+}
+
+static void expect_arg_msg(hdm_status st, const char *what)
+{
+    expect_arg(st, what);
+    cr_assert_eq(e.status, HDM_ERR_ARG, "%s: err.status %d", what, (int)e.status);
+    cr_assert(e.message[0], "%s: no message", what);
+    memset(&e, 0, sizeof e);
+}
+
+Test(api, bad_arguments_images_and_sizes, .timeout = 30)
+{
+    size_t n;
+    hdm_image *img = (hdm_image *)&img;
+    expect_arg(hdm_size_bytes(1, 1, 1, HDM_U8, NULL), "hdm_size_bytes NULL out");
+    expect_arg(hdm_size_bytes(1, 1, 1, (hdm_depth)0, &n), "hdm_size_bytes depth 0");
+    expect_arg(hdm_size_bytes(1, 1, 1, (hdm_depth)3, &n), "hdm_size_bytes depth 3");
+    cr_assert_eq(hdm_size_bytes(2, 3, 4, HDM_U16, &n), HDM_OK);
+    cr_assert_eq(n, 48);
+    expect_arg(hdm_image_new(1, 1, 1, HDM_U8, NULL), "hdm_image_new NULL");
+    expect_arg(hdm_image_new(0, 1, 1, HDM_U8, &img), "hdm_image_new width 0");
+    cr_assert_null(img);
+    expect_arg(hdm_image_new(1, 1, 5, HDM_U8, &img), "hdm_image_new 5 channels");
+    expect_arg(hdm_image_new(1, 1, 1, (hdm_depth)7, &img), "hdm_image_new depth 7");
+    uint8_t px[64] = {0};
+    expect_arg(hdm_image_from_interleaved(NULL, 2, 2, 1, HDM_U8, 2, &img), "from NULL pixels");
+    expect_arg(hdm_image_from_interleaved(px, 2, 2, 1, HDM_U8, 2, NULL), "from NULL out");
+    expect_arg(hdm_image_from_interleaved(px, 2, 2, 1, (hdm_depth)0, 2, &img), "from depth 0");
+    cr_assert_null(img);
+    expect_arg(hdm_image_from_interleaved(px, 2, 2, 0, HDM_U8, 2, &img), "from 0 channels");
+    expect_arg(hdm_image_from_interleaved(px, 2, 2, 1, HDM_U8, 1, &img), "from short stride");
+    expect_arg(hdm_image_to_interleaved(NULL, px, 8), "to NULL image");
+    hdm_image *ok = noise(2, 2, 1, 1);
+    expect_arg(hdm_image_to_interleaved(ok, NULL, 8), "to NULL pixels");
+    expect_arg(hdm_image_to_interleaved(ok, px, 1), "to short stride");
+    hdm_image bad = *ok;
+    bad.depth = (hdm_depth)3;
+    expect_arg(hdm_image_to_interleaved(&bad, px, 8), "to bad depth");
+    hdm_image_free(ok);
+    hdm_image_free(NULL);
+    hdm_options_init(NULL);
+    cr_assert_str_eq(hdm_format_name((hdm_format)-5), "unknown");
+    cr_assert_str_eq(hdm_format_name(HDM_FORMAT_COUNT), "unknown");
+    cr_assert_eq(hdm_format_from_name(NULL), HDM_FORMAT_UNKNOWN);
+    cr_assert_str_eq(hdm_strerror((hdm_status)-1), "unknown status");
+    cr_assert(hdm_version() && hdm_kernel_name());
+    cr_assert_null(hdm_op_at((size_t)-1));
+    /* kernels have no status: NULL buffers are ignored */
+    hdm_mul_u8(NULL, NULL, NULL, 16);
+    hdm_mul_u16(NULL, NULL, NULL, 16);
+    hdm_mul_f32(NULL, NULL, NULL, 16);
+}
+
+Test(api, bad_arguments_files_and_options, .timeout = 30)
+{
+    tu_setup();
+    hdm_image *img = noise(4, 4, 3, 2), *out = (hdm_image *)&out;
+    hdm_info info;
+    char path[1024];
+    snprintf(path, sizeof path, "%s", tu_path("a.png"));
+    cr_assert_eq(hdm_save(img, path, NULL, NULL), HDM_OK);
+    expect_arg_msg(hdm_info_read(NULL, NULL, &info, &e), "hdm_info_read NULL path");
+    expect_arg_msg(hdm_info_read(path, NULL, NULL, &e), "hdm_info_read NULL out");
+    expect_arg_msg(hdm_load(NULL, NULL, &out, &e), "hdm_load NULL path");
+    expect_arg_msg(hdm_load(path, NULL, NULL, &e), "hdm_load NULL out");
+    expect_arg_msg(hdm_load_memory(NULL, 10, NULL, &out, &e), "hdm_load_memory NULL");
+    expect_arg_msg(hdm_save(NULL, path, NULL, &e), "hdm_save NULL image");
+    expect_arg_msg(hdm_save(img, NULL, NULL, &e), "hdm_save NULL path");
+    void *data = NULL;
+    size_t size;
+    expect_arg_msg(hdm_save_memory(NULL, HDM_FORMAT_PNG, NULL, &data, &size, &e), "NULL img");
+    expect_arg_msg(hdm_save_memory(img, HDM_FORMAT_PNG, NULL, NULL, &size, &e), "NULL data");
+    expect_arg_msg(hdm_save_memory(img, HDM_FORMAT_PNG, NULL, &data, NULL, &e), "NULL size");
+    cr_assert_eq(hdm_save_memory(img, (hdm_format)1000, NULL, &data, &size, &e),
+                 HDM_ERR_FORMAT);
+    cr_assert_null(data);
+    /* options out of range, refused by every call that takes them */
+    hdm_options o;
+    hdm_options_init(&o);
+    o.jpeg_quality = 0;
+    expect_arg_msg(hdm_save(img, tu_path("b.jpg"), &o, &e), "jpeg_quality 0");
+    cr_assert(!tu_exists(tu_path("b.jpg")));
+    hdm_options_init(&o);
+    o.png_level = 10;
+    expect_arg_msg(hdm_save_memory(img, HDM_FORMAT_PNG, &o, &data, &size, &e), "png_level 10");
+    hdm_options_init(&o);
+    o.png_filter = (hdm_png_filter)99;
+    expect_arg_msg(hdm_load(path, &o, &out, &e), "png_filter 99");
+    cr_assert_null(out);
+    expect_arg_msg(hdm_info_read(path, &o, &info, &e), "png_filter 99 info");
+    hdm_image_free(img);
+    tu_teardown();
+}
+
+Test(api, bad_arguments_operations, .timeout = 30)
+{
+    hdm_image *a = noise(4, 4, 3, 3), *m = noise(4, 4, 1, 4), *out = (hdm_image *)&out;
+    expect_arg_msg(hdm_mul(NULL, a, &out, &e), "hdm_mul NULL a");
+    cr_assert_null(out);
+    expect_arg_msg(hdm_mul(a, NULL, &out, &e), "hdm_mul NULL b");
+    expect_arg_msg(hdm_mul(a, a, NULL, &e), "hdm_mul NULL out");
+    expect_arg_msg(hdm_mask(a, m, 1u << 5, &out, &e), "hdm_mask unknown flag");
+    cr_assert_null(out);
+    expect_arg_msg(hdm_mask(NULL, m, 0, &out, &e), "hdm_mask NULL img");
+    expect_arg_msg(hdm_mask(a, NULL, 0, &out, &e), "hdm_mask NULL mask");
+    expect_arg(hdm_mask(a, m, 0x80000000u, NULL, NULL), "hdm_mask flags, NULL out, no err");
+    expect_arg_msg(hdm_blend(a, a, "normal", 0.5, 1u << 3, &out, &e), "hdm_blend flags");
+    expect_arg_msg(hdm_blend(a, a, "normal", 1.5, 0, &out, &e), "hdm_blend opacity 1.5");
+    expect_arg_msg(hdm_blend(a, a, "normal", -0.1, 0, &out, &e), "hdm_blend opacity -0.1");
+    expect_arg_msg(hdm_blend(a, a, "normal", 0.0 / 0.0, 0, &out, &e), "hdm_blend NaN");
+    expect_arg_msg(hdm_blend(a, a, "nosuch", 0.5, 0, &out, &e), "hdm_blend mode");
+    expect_arg_msg(hdm_blend(NULL, a, NULL, 0.5, 0, &out, &e), "hdm_blend NULL base");
+    expect_arg_msg(hdm_blend(a, a, NULL, 0.5, 0, NULL, &e), "hdm_blend NULL out");
+    cr_assert_eq(hdm_mask(a, m, HDM_MASK_INVERT | HDM_MASK_ALPHA, &out, &e), HDM_OK, "%s",
+                 e.message);
+    hdm_image_free(out);
+    hdm_image_free(a);
+    hdm_image_free(m);
+}
+
+Test(api, bad_arguments_pipelines, .timeout = 30)
+{
+    tu_setup();
+    expect_arg(hdm_pipeline_new(NULL), "hdm_pipeline_new NULL");
+    hdm_pipeline *p;
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    expect_arg_msg(hdm_pipeline_add(NULL, "mul:x.png", &e), "add NULL p");
+    expect_arg_msg(hdm_pipeline_add(p, NULL, &e), "add NULL step");
+    const char *fields[] = {"m.png", NULL, "invert"};
+    expect_arg_msg(hdm_pipeline_add_fields(p, "mask", fields, 3, &e), "NULL field entry");
+    expect_arg_msg(hdm_pipeline_add_fields(p, "mask", NULL, 2, &e), "NULL fields");
+    expect_arg_msg(hdm_pipeline_add_fields(p, NULL, fields, 1, &e), "NULL op");
+    expect_arg_msg(hdm_pipeline_add_fields(NULL, "mask", fields, 1, &e), "NULL p");
+    cr_assert_eq(hdm_pipeline_length(p), 0);
+    cr_assert_eq(hdm_pipeline_length(NULL), 0);
+    hdm_image *img = noise(4, 4, 3, 5), *out = (hdm_image *)&out;
+    char path[1024];
+    snprintf(path, sizeof path, "%s", tu_path("in.png")); /* tu_path's buffer is reused */
+    cr_assert_eq(hdm_save(img, path, NULL, NULL), HDM_OK);
+    expect_arg_msg(hdm_pipeline_run_file(NULL, path, tu_path("o.png"), NULL, &e), "run NULL p");
+    expect_arg_msg(hdm_pipeline_run_file(p, NULL, tu_path("o.png"), NULL, &e), "run NULL in");
+    expect_arg_msg(hdm_pipeline_run_file(p, path, NULL, NULL, &e), "run NULL out");
+    hdm_options o;
+    hdm_options_init(&o);
+    o.jpeg_quality = 101;
+    expect_arg_msg(hdm_pipeline_run_file(p, path, tu_path("o.png"), &o, &e), "run options");
+    cr_assert(!tu_exists(tu_path("o.png")));
+    expect_arg_msg(hdm_pipeline_run_image(NULL, img, &out, NULL, &e), "run_image NULL p");
+    expect_arg_msg(hdm_pipeline_run_image(p, NULL, &out, NULL, &e), "run_image NULL in");
+    expect_arg_msg(hdm_pipeline_run_image(p, img, NULL, NULL, &e), "run_image NULL out");
+    expect_arg_msg(hdm_pipeline_run_image(p, img, &out, &o, &e), "run_image options");
+    cr_assert_null(out);
+    /* the memory runs */
+    size_t n;
+    void *png = tu_read_file(path, &n), *res = &res;
+    size_t res_n = 7;
+    expect_arg_msg(hdm_pipeline_run_memory(NULL, png, n, HDM_FORMAT_PNG, NULL, &res, &res_n, &e),
+                   "run_memory NULL p");
+    cr_assert_null(res);
+    cr_assert_eq(res_n, 0);
+    expect_arg_msg(hdm_pipeline_run_memory(p, NULL, n, HDM_FORMAT_PNG, NULL, &res, &res_n, &e),
+                   "run_memory NULL data");
+    expect_arg_msg(hdm_pipeline_run_memory(p, png, n, HDM_FORMAT_PNG, NULL, NULL, &res_n, &e),
+                   "run_memory NULL out");
+    expect_arg_msg(hdm_pipeline_run_memory(p, png, n, HDM_FORMAT_PNG, NULL, &res, NULL, &e),
+                   "run_memory NULL size");
+    expect_arg_msg(hdm_pipeline_run_memory(p, png, n, HDM_FORMAT_PNG, &o, &res, &res_n, &e),
+                   "run_memory options");
+    cr_assert_eq(hdm_pipeline_run_memory(p, png, n, HDM_FORMAT_GIF, NULL, &res, &res_n, &e),
+                 HDM_ERR_FORMAT);
+    cr_assert_eq(hdm_pipeline_run_memory(p, png, n, (hdm_format)-1, NULL, &res, &res_n, &e),
+                 HDM_ERR_FORMAT);
+    expect_arg_msg(hdm_pipeline_run_file_to_memory(p, NULL, HDM_FORMAT_PNG, NULL, &res, &res_n,
+                                                   &e), "file_to_memory NULL in");
+    expect_arg_msg(hdm_pipeline_run_file_to_memory(p, path, HDM_FORMAT_PNG, NULL, NULL, &res_n,
+                                                   &e), "file_to_memory NULL out");
+    expect_arg_msg(hdm_pipeline_run_memory_to_file(p, NULL, n, tu_path("o.png"), NULL, &e),
+                   "memory_to_file NULL data");
+    expect_arg_msg(hdm_pipeline_run_memory_to_file(p, png, n, NULL, NULL, &e),
+                   "memory_to_file NULL out");
+    /* and, given good arguments, the three give what run_file gives */
+    hdm_image *gray = noise(4, 4, 1, 7);
+    cr_assert_eq(hdm_save(gray, tu_path("g.png"), NULL, NULL), HDM_OK);
+    hdm_image_free(gray);
+    char step[1100];
+    snprintf(step, sizeof step, "mask:%s:invert", tu_path("g.png"));
+    cr_assert_eq(hdm_pipeline_add(p, step, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(hdm_pipeline_run_file(p, path, tu_path("ref.png"), NULL, &e), HDM_OK, "%s",
+                 e.message);
+    size_t ref_n;
+    void *ref = tu_read_file(tu_path("ref.png"), &ref_n);
+    cr_assert_eq(hdm_pipeline_run_memory(p, png, n, HDM_FORMAT_PNG, NULL, &res, &res_n, &e),
+                 HDM_OK, "%s", e.message);
+    cr_assert(res_n == ref_n && memcmp(res, ref, ref_n) == 0);
+    free(res);
+    cr_assert_eq(hdm_pipeline_run_file_to_memory(p, path, HDM_FORMAT_PNG, NULL, &res, &res_n,
+                                                 &e), HDM_OK, "%s", e.message);
+    cr_assert(res_n == ref_n && memcmp(res, ref, ref_n) == 0);
+    free(res);
+    cr_assert_eq(hdm_pipeline_run_memory_to_file(p, png, n, tu_path("m.png"), NULL, &e),
+                 HDM_OK, "%s", e.message);
+    size_t m_n;
+    void *m = tu_read_file(tu_path("m.png"), &m_n);
+    cr_assert(m_n == ref_n && memcmp(m, ref, ref_n) == 0);
+    /* an output that is an operand is refused */
+    cr_assert_eq(hdm_pipeline_run_memory_to_file(p, png, n, tu_path("g.png"), NULL, &e),
+                 HDM_ERR_SAME_FILE);
+    /* a corrupt input: nothing handed back */
+    res = &res;
+    cr_assert_eq(hdm_pipeline_run_memory(p, png, n / 2, HDM_FORMAT_PNG, NULL, &res, &res_n, &e),
+                 HDM_ERR_CORRUPT, "%s", e.message);
+    cr_assert_null(res);
+    free(m);
+    free(ref);
+    free(png);
+    hdm_pipeline_free(p);
+    hdm_image_free(img);
+    tu_teardown();
+}
+
+Test(api, escaped_colons_in_steps, .timeout = 30)
+{
+    tu_setup();
+    hdm_image *img = noise(4, 4, 1, 6);
+    cr_assert_eq(hdm_save(img, tu_path("a:b\\c.png"), NULL, NULL), HDM_OK);
+    char step[1200];
+    snprintf(step, sizeof step, "mask:%s", tu_path("a\\:b\\\\c.png"));
+    hdm_pipeline *p;
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    cr_assert_eq(hdm_pipeline_add(p, step, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(hdm_pipeline_add(p, "mask:x\\:y.png:invert", &e), HDM_OK, "%s", e.message);
+    hdm_image *out = NULL;
+    /* the second operand does not exist, and the message names it unescaped */
+    cr_assert_neq(hdm_pipeline_run_image(p, img, &out, NULL, &e), HDM_OK);
+    cr_assert(strstr(e.message, "x:y.png"), "%s", e.message);
+    hdm_pipeline_free(p);
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    cr_assert_eq(hdm_pipeline_add(p, step, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(hdm_pipeline_run_image(p, img, &out, NULL, &e), HDM_OK, "%s", e.message);
+    hdm_image_free(out);
+    hdm_pipeline_free(p);
+    hdm_image_free(img);
+    tu_teardown();
+}

@@ -664,7 +664,10 @@ Test(hostile, disk_full_mid_write)
         write_bytes(out, "OLD", 3);
         run_opts o = {.fsize = 64 << 10}; /* every output here is larger than 64 KiB */
         result r;
-        run(&r, &o, "mul", in, in, "-o", out, "--quality", "100", NULL);
+        if (strstr(exts[i], ".jpg")) /* --quality elsewhere would add a note of no effect */
+            run(&r, &o, "mul", in, in, "-o", out, "--quality", "100", NULL);
+        else
+            run(&r, &o, "mul", in, in, "-o", out, NULL);
         expect_refusal(&r, 1, out, "File too large");
         expect_no_leftovers(out, "OLD");
     }

@@ -44,8 +44,8 @@ static const cli_opt options[] = {
     {"out-dir", 0, OPT_STRING, "DIR", "batch: write outputs under DIR (created if missing)", 0, 0},
     {"name", 0, OPT_STRING, "TEMPLATE", "batch: output name from {stem}, {ext} and {dir} (the "
      "input's directory below its root); default {stem}.{ext}", 0, 0},
-    {"format", 0, OPT_STRING, "EXT", "batch: write this format (png, jpg, bmp, tga, hdr) "
-     "instead of the input's", 0, 0},
+    {"format", 0, OPT_STRING, "EXT", "write this format (png, jpg, bmp, tga, hdr): needed with "
+     "-o -; batch: instead of the input's", 0, 0},
     {"jobs", 'j', OPT_UINT, "N", "batch: files processed at once (default: the number of cores)",
      1, 256},
     {"recursive", 'r', OPT_FLAG, NULL, "batch: descend into directories given as inputs", 0, 0},
@@ -62,16 +62,27 @@ enum { N_OPTIONS = sizeof options / sizeof options[0] };
 
 /* What a parsed command line holds. */
 typedef struct cli_args {
-    const char *pos[4096];
+    const char **pos; /* as many as argv holds; freed by args_free */
     int npos;
     int dashdash;   /* npos when "--" was met, or -1 */
     bool set[N_OPTIONS];
     const char *str[N_OPTIONS];
     uint64_t num[N_OPTIONS];
     /* an operation's own parameters, as step fields: "name" or "name=value" */
-    char *fields[32];
+    char **fields;
     int nfields;
 } cli_args;
+
+static void args_free(cli_args *a)
+{
+    for (int f = 0; f < a->nfields; f++)
+        free(a->fields[f]);
+    free(a->fields);
+    free((void *)a->pos);
+    a->fields = NULL;
+    a->pos = NULL;
+    a->nfields = a->npos = 0;
+}
 
 static int opt_index(const char *name)
 {
@@ -100,11 +111,17 @@ typedef struct cli_cmd {
 static volatile sig_atomic_t stop_flag;
 static volatile int cancel_flag;
 
+/* The first SIGINT or SIGTERM asks the running call to stop and clean up; the handler then
+ * steps aside, so a second one ends the process at once even if that cleanup hangs. */
 static void on_signal(int sig)
 {
     (void)sig;
     stop_flag = 1;
     cancel_flag = 1;
+    struct sigaction dfl = {0};
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGINT, &dfl, NULL);
+    sigaction(SIGTERM, &dfl, NULL);
 }
 
 /* One line on stderr: control characters from file names or arguments show as '?'. */
@@ -184,35 +201,171 @@ static int run_info(const cli_cmd *cmd, const cli_args *a)
     return rc;
 }
 
+/* Says once per option, on stderr, that a writing option has no effect on the output format
+ * (--quality outside JPEG, --png-level and --png-filter outside PNG). The exit status is not
+ * changed. Also for batch, once per output format it writes. */
+static void cli_note_inapplicable(const cli_args *a, hdm_format fmt)
+{
+    static const struct { const char *opt; hdm_format only; } rules[] = {
+        {"quality", HDM_FORMAT_JPEG}, {"png-level", HDM_FORMAT_PNG}, {"png-filter", HDM_FORMAT_PNG},
+    };
+    static bool said[sizeof rules / sizeof rules[0]];
+    char upper[16];
+    snprintf(upper, sizeof upper, "%s", hdm_format_name(fmt));
+    for (char *c = upper; *c; c++)
+        if (*c >= 'a' && *c <= 'z')
+            *c = (char)(*c - 'a' + 'A');
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (!said[i] && fmt != rules[i].only && fmt != HDM_FORMAT_UNKNOWN &&
+            has(a, rules[i].opt)) {
+            said[i] = true;
+            cli_say("--%s has no effect on %s output", rules[i].opt, upper);
+        }
+}
+
+/* The output format: --format when given (it must agree with a file output's extension, which
+ * parse() checked), else the extension. */
+static hdm_format output_format(const cli_args *a)
+{
+    const char *f = str(a, "format");
+    return f ? hdm_format_from_name(f) : hdm_format_from_name(str(a, "output"));
+}
+
+/* Reads all of standard input, refusing more than max bytes. */
+static int read_stdin(uint64_t max, void **data, size_t *size)
+{
+    size_t n = 0, cap = 1 << 16;
+    unsigned char *buf = malloc(cap);
+    if (!buf) {
+        cli_say("standard input: out of memory");
+        return EXIT_FAIL;
+    }
+    for (;;) {
+        if (n == cap) {
+            if ((uint64_t)cap > max) {
+                free(buf);
+                cli_say("standard input: more than the memory limit of %" PRIu64
+                        " bytes (raise it with --max-memory)", max);
+                return EXIT_FAIL;
+            }
+            unsigned char *b = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+            if (!b) {
+                free(buf);
+                cli_say("standard input: out of memory");
+                return EXIT_FAIL;
+            }
+            buf = b;
+            cap *= 2;
+        }
+        ssize_t r = read(0, buf + n, cap - n);
+        if (r < 0 && errno == EINTR && !stop_flag)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            cli_say("standard input: read failed: %s", strerror(e));
+            return EXIT_FAIL;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    if ((uint64_t)n > max) {
+        free(buf);
+        cli_say("standard input: more than the memory limit of %" PRIu64
+                " bytes (raise it with --max-memory)", max);
+        return EXIT_FAIL;
+    }
+    *data = buf;
+    *size = n;
+    return 0;
+}
+
+/* Writes all of data to standard output. */
+static int write_stdout(const void *data, size_t size)
+{
+    const unsigned char *p = data;
+    while (size) {
+        ssize_t w = write(1, p, size);
+        if (w < 0 && errno == EINTR && !stop_flag)
+            continue;
+        if (w <= 0) {
+            cli_say("standard output: write failed: %s", w < 0 ? strerror(errno) : "no progress");
+            return EXIT_FAIL;
+        }
+        p += w;
+        size -= (size_t)w;
+    }
+    return 0;
+}
+
+/* The library names an in-memory input "(memory)"; here that is standard input. */
+static int report_stdin(hdm_error *e)
+{
+    static const char tag[] = "(memory)";
+    if (strncmp(e->message, tag, sizeof tag - 1) == 0) {
+        char msg[sizeof e->message];
+        snprintf(msg, sizeof msg, "standard input%s", e->message + sizeof tag - 1);
+        memcpy(e->message, msg, sizeof msg);
+    }
+    return report(e);
+}
+
+/* Runs p over the command's IMAGE into its output: "-" for either end is standard input or
+ * output. A result for standard output is encoded whole in memory first, so nothing partial
+ * ever reaches it. */
 static int run_pipeline(const cli_args *a, const hdm_pipeline *p)
 {
     hdm_options o;
     fill_options(a, &o);
+    const char *in = a->pos[0], *out = str(a, "output");
+    hdm_format fmt = output_format(a);
+    cli_note_inapplicable(a, fmt);
+    bool from_stdin = strcmp(in, "-") == 0, to_stdout = strcmp(out, "-") == 0;
+    void *data = NULL, *res = NULL;
+    size_t size = 0, res_size = 0;
+    if (from_stdin) {
+        int rc = read_stdin(o.max_memory, &data, &size);
+        if (rc)
+            return rc;
+    }
     hdm_error e = {0};
-    if (hdm_pipeline_run_file(p, a->pos[0], str(a, "output"), &o, &e))
-        return report(&e);
-    return 0;
+    hdm_status st;
+    if (from_stdin && to_stdout)
+        st = hdm_pipeline_run_memory(p, data, size, fmt, &o, &res, &res_size, &e);
+    else if (from_stdin)
+        st = hdm_pipeline_run_memory_to_file(p, data, size, out, &o, &e);
+    else if (to_stdout)
+        st = hdm_pipeline_run_file_to_memory(p, in, fmt, &o, &res, &res_size, &e);
+    else
+        st = hdm_pipeline_run_file(p, in, out, &o, &e);
+    free(data);
+    int rc = st ? report_stdin(&e) : to_stdout ? write_stdout(res, res_size) : 0;
+    free(res);
+    return rc;
 }
 
 /* An operation's command is a one-step run: its operand files and parameters become the
  * step's fields, so the command line and the step grammar share one parser. */
 static int run_op(const cli_cmd *cmd, const cli_args *a)
 {
-    const char *fields[96];
+    const char **fields = malloc(((size_t)a->npos + (size_t)a->nfields + 1) * sizeof *fields);
     size_t n = 0;
+    hdm_pipeline *p = NULL;
+    if (!fields || hdm_pipeline_new(&p)) {
+        free(fields);
+        cli_say("out of memory");
+        return EXIT_FAIL;
+    }
     for (int i = 1; i < a->npos; i++)
         fields[n++] = a->pos[i];
     for (int i = 0; i < a->nfields; i++)
         fields[n++] = a->fields[i];
-    hdm_pipeline *p;
     hdm_error e = {0};
-    if (hdm_pipeline_new(&p)) {
-        cli_say("out of memory");
-        return EXIT_FAIL;
-    }
     int rc = hdm_pipeline_add_fields(p, cmd->op->name, fields, n, &e) ? report(&e)
                                                                       : run_pipeline(a, p);
     hdm_pipeline_free(p);
+    free(fields);
     return rc;
 }
 
@@ -309,7 +462,7 @@ static int run_batch(const cli_cmd *cmd, const cli_args *a)
 #define LIMIT_OPTS "max-pixels", "max-width", "max-height", "max-memory"
 
 static const char *const info_opts[] = {LIMIT_OPTS, "help", NULL};
-static const char *const write_opts[] = {WRITE_OPTS, LIMIT_OPTS, "help", NULL};
+static const char *const write_opts[] = {WRITE_OPTS, "format", LIMIT_OPTS, "help", NULL};
 static const char *const batch_opts[] = {"out-dir", "name", "format", "jobs", "recursive",
                                          "resume", "shard", "report", "quiet", "quality",
                                          "png-level", "png-filter", LIMIT_OPTS, "help", NULL};
@@ -318,7 +471,7 @@ static const char *const batch_opts[] = {"out-dir", "name", "format", "jobs", "r
 static cli_cmd commands[32] = {
     {"info", "FILE...", "print size, channels, bit depth and format of each file", 1, -1,
      info_opts, run_info, NULL},
-    {"run", "IMAGE -o OUT STEP...", "run several steps in one pass (see 'hadamard run --help')",
+    {"run", "IMAGE -o OUT STEP...", "run several steps in one pass, one decode and one encode",
      2, -1, write_opts, run_run, NULL},
     {"batch", "STEP... -- INPUT...", "the same steps over many files, in parallel (INPUT: a "
      "file, a directory, or - for a list on stdin)", 1, -1, batch_opts, run_batch, NULL},
@@ -366,14 +519,29 @@ static void usage(FILE *f)
     for (int i = 0; i < n_commands; i++)
         fprintf(f, "  %-6s %-22s %s\n", commands[i].name, commands[i].synopsis,
                 commands[i].summary);
-    fprintf(f, "\n'hadamard COMMAND --help' describes a command; 'hadamard --version' prints "
-               "the version.\nExit status: 0 success, 1 a file failed, 2 a usage error.\n");
+    fprintf(f, "\n'hadamard COMMAND --help' or 'hadamard help COMMAND' describes a command; "
+               "'hadamard --version' prints\nthe version. An IMAGE of - reads standard input; "
+               "-o - writes standard output (with --format).\n"
+               "Exit status: 0 success, 1 a file failed, 2 a usage error, 130 stopped by "
+               "SIGINT or SIGTERM.\n");
 }
+
+/* How options are written, for every command's help. */
+static const char option_forms[] =
+    "Options and their values: '--quality 80' or '--quality=80'; a short one as '-o OUT' or\n"
+    "'-oOUT', '-j 4' or '-j4'. A value that starts with '-' and a letter or another '-' is\n"
+    "taken for the next option, not a value (so '--name --quiet' is an error): give such a\n"
+    "value attached, '--name=-x-'. '-' alone and negative numbers ('-0.5') are values.\n";
 
 static void cmd_help(const cli_cmd *cmd)
 {
-    printf("usage: hadamard %s %s [OPTIONS]\n\n%s\n\noptions:\n", cmd->name, cmd->synopsis,
-           cmd->summary);
+    /* Options go before a "--": after it every argument is an input. */
+    if (strstr(cmd->synopsis, " -- "))
+        printf("usage: hadamard %s [OPTIONS] %s\n\n%s\n\noptions (before the --):\n", cmd->name,
+               cmd->synopsis, cmd->summary);
+    else
+        printf("usage: hadamard %s %s [OPTIONS]\n\n%s\n\noptions:\n", cmd->name, cmd->synopsis,
+               cmd->summary);
     for (const char *const *p = cmd->opts; *p; p++) {
         const cli_opt *o = &options[opt_index(*p)];
         char left[64];
@@ -395,10 +563,97 @@ static void cmd_help(const cli_cmd *cmd)
         printf("\nAs a step of 'hadamard run': %s\n", cmd->op->syntax);
     }
     if (cmd->run == run_run) {
-        printf("\nsteps, run in order in one pass (fields after the name split at ':'):\n");
+        printf("\nsteps, run in order in one pass (fields after the name split at ':'; write\n"
+               "'\\:' for a ':' inside a field and '\\\\' for a backslash, as in\n"
+               "mask:C\\:/masks/m.png:invert):\n");
         for (size_t i = 0; hdm_op_at(i); i++)
             printf("  %-34s %s\n", hdm_op_at(i)->syntax, hdm_op_at(i)->summary);
     }
+    if (accepts(cmd, opt_index("output")))
+        printf("\nIMAGE - reads standard input; -o - writes standard output, in the format\n"
+               "--format names (required then); it is written only once complete.\n");
+    printf("\n%s", option_forms);
+}
+
+/* ---- "did you mean": edit distance at most 2, or a unique prefix ---- */
+
+/* Levenshtein distance of a and b, or 3 once it is certainly above 2. */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > 2)
+        return 3;
+    int row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int up = row[j];
+            int best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb] > 3 ? 3 : row[lb];
+}
+
+/* The one candidate closest to word (distance <= 2, a unique best), else the one candidate
+ * word is a prefix of; NULL when there is no single answer. */
+static const char *suggest(const char *word, const char *const *cands, size_t n)
+{
+    if (!*word)
+        return NULL;
+    const char *best = NULL;
+    int bestd = 3, ties = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = edit_distance(word, cands[i]);
+        if (d < bestd) {
+            bestd = d;
+            best = cands[i];
+            ties = 1;
+        } else if (d == bestd) {
+            ties++;
+        }
+    }
+    if (best && ties == 1)
+        return best;
+    const char *pre = NULL;
+    size_t npre = 0, lw = strlen(word);
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(cands[i], word, lw) == 0) {
+            pre = cands[i];
+            npre++;
+        }
+    return npre == 1 ? pre : NULL;
+}
+
+static const char *suggest_option(const cli_cmd *cmd, const char *name)
+{
+    const char *cands[N_OPTIONS + 64];
+    size_t n = 0;
+    for (const char *const *p = cmd->opts; *p; p++)
+        cands[n++] = *p;
+    if (cmd->op)
+        for (const hdm_param *p = cmd->op->params; p->name && n < sizeof cands / sizeof *cands;
+             p++)
+            cands[n++] = p->name;
+    return suggest(name, cands, n);
+}
+
+static const char *suggest_command(const char *name)
+{
+    const char *cands[33];
+    size_t n = 0;
+    for (int i = 0; i < n_commands; i++)
+        cands[n++] = commands[i].name;
+    cands[n++] = "help";
+    return suggest(name, cands, n);
 }
 
 static bool parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -414,19 +669,49 @@ static bool parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return true;
 }
 
-/* Parses argv for cmd; returns -1 when fine, else an exit status (help printed: 0). */
+/* An argument that reads as an option, so never taken as the value of the one before it:
+ * '-' then a letter or '-' ("-q", "--quiet"), not "-", "-5" or "-.5". */
+static bool looks_like_option(const char *s)
+{
+    return s[0] == '-' && s[1] != '\0' && !(s[1] >= '0' && s[1] <= '9') && s[1] != '.';
+}
+
+/* The value of an option that needs one: attached (val already set), else the next argument
+ * unless that reads as an option. Returns false (message said) when there is none. */
+static bool take_value(const cli_cmd *cmd, const char *shown, const char *arg, int argc,
+                       char **argv, int *i, const char **val)
+{
+    if (*val)
+        return true;
+    if (*i + 1 >= argc || looks_like_option(argv[*i + 1])) {
+        if (*i + 1 < argc)
+            cli_say("%s: option '%s' needs a value (%s), not the option '%s' (for a value "
+                    "starting with '-' write %s=VALUE)", cmd->name, shown, arg, argv[*i + 1],
+                    shown);
+        else
+            cli_say("%s: option '%s' needs a value (%s)", cmd->name, shown, arg);
+        return false;
+    }
+    *val = argv[++*i];
+    return true;
+}
+
+/* Parses argv for cmd; returns -1 when fine, else an exit status (help printed: 0). a's arrays
+ * are allocated here, to be released by args_free whatever the result. */
 static int parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
 {
     memset(a, 0, sizeof *a);
     a->dashdash = -1;
+    a->pos = malloc(((size_t)argc + 1) * sizeof *a->pos);
+    a->fields = malloc(((size_t)argc + 1) * sizeof *a->fields);
+    if (!a->pos || !a->fields) {
+        cli_say("out of memory");
+        return EXIT_FAIL;
+    }
     bool only_pos = false;
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
         if (only_pos || s[0] != '-' || s[1] == '\0') {
-            if (a->npos == (int)(sizeof a->pos / sizeof a->pos[0])) {
-                cli_say("%s: too many arguments", cmd->name);
-                return EXIT_USAGE;
-            }
             a->pos[a->npos++] = s;
             continue;
         }
@@ -437,7 +722,8 @@ static int parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
         }
         int k = -1;
         const char *val = NULL;
-        char name[64];
+        char name[64] = "";  /* a long option's name; "" for a short one or one too long */
+        char shown[80];      /* the option as the user wrote it, without any value */
         if (s[1] == '-') {
             const char *eq = strchr(s + 2, '=');
             size_t len = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
@@ -448,29 +734,29 @@ static int parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
             }
             if (eq)
                 val = eq + 1;
-        } else if (s[2] == '\0') {
+            snprintf(shown, sizeof shown, "--%s", name);
+        } else {
             for (int j = 0; j < N_OPTIONS; j++)
                 if (options[j].short_name == s[1])
                     k = j;
+            if (k >= 0 && s[2]) {
+                if (options[k].kind == OPT_FLAG) {
+                    cli_say("%s: option '-%c' takes no value (give flags apart: '-%c -%c')",
+                            cmd->name, s[1], s[1], s[2]);
+                    return EXIT_USAGE;
+                }
+                val = s + 2; /* -j4, -oOUT */
+            }
+            snprintf(shown, sizeof shown, "-%c", s[1]);
         }
-        const hdm_param *param = k < 0 && s[1] == '-' ? op_param(cmd, name) : NULL;
+        const hdm_param *param = k < 0 && name[0] ? op_param(cmd, name) : NULL;
         if (param) {
             if (!param->arg && val) {
                 cli_say("%s: option '--%s' takes no value", cmd->name, param->name);
                 return EXIT_USAGE;
             }
-            if (param->arg && !val) {
-                if (i + 1 >= argc) {
-                    cli_say("%s: option '--%s' needs a value (%s)", cmd->name, param->name,
-                        param->arg);
-                    return EXIT_USAGE;
-                }
-                val = argv[++i];
-            }
-            if (a->nfields == (int)(sizeof a->fields / sizeof a->fields[0])) {
-                cli_say("%s: too many options", cmd->name);
+            if (param->arg && !take_value(cmd, shown, param->arg, argc, argv, &i, &val))
                 return EXIT_USAGE;
-            }
             size_t len = strlen(param->name) + (val ? strlen(val) + 2 : 1);
             char *f = malloc(len);
             if (!f) {
@@ -482,7 +768,12 @@ static int parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
             continue;
         }
         if (k < 0 || !accepts(cmd, k)) {
-            cli_say("%s: unknown option '%s' (see 'hadamard %s --help')", cmd->name, s, cmd->name);
+            const char *hint = name[0] ? suggest_option(cmd, name) : NULL;
+            if (hint)
+                cli_say("%s: unknown option '%.100s' (did you mean '--%s'?)", cmd->name, s, hint);
+            else
+                cli_say("%s: unknown option '%.100s' (see 'hadamard %s --help')", cmd->name, s,
+                        cmd->name);
             return EXIT_USAGE;
         }
         const cli_opt *o = &options[k];
@@ -491,12 +782,8 @@ static int parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
                 cli_say("%s: option '--%s' takes no value", cmd->name, o->name);
                 return EXIT_USAGE;
             }
-        } else if (!val) {
-            if (i + 1 >= argc) {
-                cli_say("%s: option '--%s' needs a value (%s)", cmd->name, o->name, o->arg);
-                return EXIT_USAGE;
-            }
-            val = argv[++i];
+        } else if (!take_value(cmd, shown, o->arg, argc, argv, &i, &val)) {
+            return EXIT_USAGE;
         }
         if (strcmp(o->name, "help") == 0) {
             cmd_help(cmd);
@@ -529,13 +816,27 @@ static int parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
     }
     /* A command that writes needs an output whose format is known, checked before any work. */
     if (accepts(cmd, opt_index("output"))) {
-        const char *out = str(a, "output");
+        const char *out = str(a, "output"), *fmt = str(a, "format");
         if (!out) {
             cli_say("%s: no output file (give -o OUT)", cmd->name);
             return EXIT_USAGE;
         }
-        if (hdm_format_from_name(out) == HDM_FORMAT_UNKNOWN) {
+        if (fmt && hdm_format_from_name(fmt) == HDM_FORMAT_UNKNOWN) {
+            cli_say("%s: unknown --format '%s' (png, jpg, jpeg, bmp, tga or hdr)", cmd->name,
+                    fmt);
+            return EXIT_USAGE;
+        }
+        if (strcmp(out, "-") == 0) {
+            if (!fmt) {
+                cli_say("%s: -o - writes standard output, which has no extension: give "
+                        "--format FMT (png, jpg, bmp, tga or hdr)", cmd->name);
+                return EXIT_USAGE;
+            }
+        } else if (hdm_format_from_name(out) == HDM_FORMAT_UNKNOWN) {
             cli_say("%s: unknown output format (use .png, .jpg, .jpeg, .bmp, .tga or .hdr)", out);
+            return EXIT_USAGE;
+        } else if (fmt && hdm_format_from_name(fmt) != hdm_format_from_name(out)) {
+            cli_say("%s: --format %s differs from the format its extension names", out, fmt);
             return EXIT_USAGE;
         }
     }
@@ -611,8 +912,8 @@ static void print_man(void)
             man_option(opt->short_name ? sh : NULL, opt->name, opt->arg, opt->help);
         }
     }
-    puts(".SH EXIT STATUS\n0 on success, 1 when a file failed, 2 for a usage error; "
-         "batch: 130 when stopped by a signal.");
+    puts(".SH EXIT STATUS\n0 on success, 1 when a file failed, 2 for a usage error, "
+         "130 when stopped by SIGINT or SIGTERM.");
     puts(".SH ENVIRONMENT\n.TP\n.B HADAMARD_CPU\nforce a kernel variant: scalar, sse2, avx2, "
          "avx512 or neon (refused if the CPU lacks it).");
 }
@@ -665,6 +966,24 @@ static bool cpu_request_ok(void)
     return false;
 }
 
+static int unknown_command(const char *c)
+{
+    const char *hint = suggest_command(c);
+    if (hint)
+        cli_say("unknown command '%.100s' (did you mean '%s'?)", c, hint);
+    else
+        cli_say("unknown command '%.100s' (see 'hadamard --help')", c);
+    return EXIT_USAGE;
+}
+
+static const cli_cmd *find_command(const char *name)
+{
+    for (int i = 0; i < n_commands; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     /* A write past RLIMIT_FSIZE must fail with EFBIG, not kill us before cleanup. */
@@ -679,9 +998,24 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    /* A kernel variant that cannot be had is refused whatever the command, --version too. */
+    if (!cpu_request_ok())
+        return EXIT_USAGE;
     const char *c = argv[1];
-    if (strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0 || strcmp(c, "help") == 0) {
+    if (strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0 ||
+        (strcmp(c, "help") == 0 && argc == 2)) {
         usage(stdout);
+        return 0;
+    }
+    if (strcmp(c, "help") == 0) {
+        if (argc > 3) {
+            cli_say("help: expected at most one COMMAND (see 'hadamard --help')");
+            return EXIT_USAGE;
+        }
+        const cli_cmd *cmd = find_command(argv[2]);
+        if (!cmd)
+            return unknown_command(argv[2]);
+        cmd_help(cmd);
         return 0;
     }
     if (strcmp(c, "--man") == 0) {
@@ -696,19 +1030,14 @@ int main(int argc, char **argv)
         printf("hadamard %s (kernel %s)\n", hdm_version(), hdm_kernel_name());
         return 0;
     }
-    if (!cpu_request_ok())
-        return EXIT_USAGE;
-    for (int i = 0; i < n_commands; i++) {
-        if (strcmp(commands[i].name, c) != 0)
-            continue;
-        static cli_args a;
-        int rc = parse(&commands[i], argc - 2, argv + 2, &a);
-        if (rc < 0)
-            rc = commands[i].run(&commands[i], &a);
-        for (int f = 0; f < a.nfields; f++)
-            free(a.fields[f]);
-        return stop_flag && rc == 0 ? EXIT_FAIL : rc;
-    }
-    cli_say("unknown command '%s' (see 'hadamard --help')", c);
-    return EXIT_USAGE;
+    const cli_cmd *cmd = find_command(c);
+    if (!cmd)
+        return unknown_command(c);
+    static cli_args a;
+    int rc = parse(cmd, argc - 2, argv + 2, &a);
+    if (rc < 0)
+        rc = cmd->run(cmd, &a);
+    args_free(&a);
+    /* Stopped by SIGINT or SIGTERM: the shell's 128 + SIGINT, as batch gives. */
+    return stop_flag ? 130 : rc;
 }

@@ -164,15 +164,21 @@ const char *hdm_kernel_name(void) { return hdm__kern()->name; }
 
 void hdm_mul_u8(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n)
 {
+    if (!dst || !a || !b)
+        return; /* no status to give: a NULL buffer is a caller's bug, not a crash */
     hdm__kern()->mul_u8(dst, a, b, n);
 }
 
 void hdm_mul_u16(uint16_t *dst, const uint16_t *a, const uint16_t *b, size_t n)
 {
+    if (!dst || !a || !b)
+        return; /* no status to give: a NULL buffer is a caller's bug, not a crash */
     hdm__kern()->mul_u16(dst, a, b, n);
 }
 
 void hdm_mul_f32(float *dst, const float *a, const float *b, size_t n)
 {
+    if (!dst || !a || !b)
+        return; /* no status to give: a NULL buffer is a caller's bug, not a crash */
     hdm__kern()->mul_f32(dst, a, b, n);
 }

@@ -80,30 +80,31 @@ static void fuzz_cli(const uint8_t *data, size_t size)
         HDM_FUZZ_CHECK(a.npos >= cmd->min_pos);
         HDM_FUZZ_CHECK(cmd->max_pos < 0 || a.npos <= cmd->max_pos);
         if (accepts(cmd, opt_index("output")))
-            HDM_FUZZ_CHECK(hdm_format_from_name(str(&a, "output")) != HDM_FORMAT_UNKNOWN);
+            HDM_FUZZ_CHECK(output_format(&a) != HDM_FORMAT_UNKNOWN);
         hdm_options o;
         fill_options(&a, &o);
         HDM_FUZZ_CHECK(o.max_pixels >= 1 && o.max_memory >= 1);
         /* An operation's fields must parse as its step would. */
         if (cmd->op) {
-            const char *fields[96];
+            const char **fields = malloc(((size_t)a.npos + (size_t)a.nfields + 1) *
+                                         sizeof *fields);
             size_t nf = 0;
-            for (int i = 1; i < a.npos; i++)
+            for (int i = 1; fields && i < a.npos; i++)
                 fields[nf++] = a.pos[i];
-            for (int i = 0; i < a.nfields; i++)
+            for (int i = 0; fields && i < a.nfields; i++)
                 fields[nf++] = a.fields[i];
             hdm_pipeline *p;
-            if (!hdm_pipeline_new(&p)) {
+            if (fields && !hdm_pipeline_new(&p)) {
                 hdm_error e = {0};
                 hdm_status st = hdm_pipeline_add_fields(p, cmd->op->name, fields, nf, &e);
                 if (st)
                     hdm_fuzz_check_error(st, &e);
                 hdm_pipeline_free(p);
             }
+            free(fields);
         }
     }
-    for (int f = 0; f < a.nfields; f++)
-        free(a.fields[f]);
+    args_free(&a);
     free(copy);
 }
 

@@ -1,0 +1,514 @@
+/* test_cli_edges.c — the command at its edges: replaced outputs, long names, stale temporaries,
+ * option forms, pipes, signals, messages */
+#include "cli_run.h"
+#include "internal.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *dir;
+static cli_result r;
+
+static void setup(void)
+{
+    alarm(60); /* a hang fails the test, whatever Criterion's timeout does */
+    dir = scratch_new();
+    cr_assert(dir);
+    copy_sample(dir, "photo.png");
+    copy_sample(dir, "circle.png");
+}
+
+static void teardown(void) { scratch_free(dir); }
+
+TestSuite(edges, .init = setup, .fini = teardown, .timeout = 60);
+
+static void assert_failed(int status, const char *needle)
+{
+    cr_assert_eq(r.status, status, "status %d, stderr: %s", r.status, r.err);
+    cr_assert_eq(lines(r.err), 1, "want one line, got: %s", r.err);
+    cr_assert(strncmp(r.err, "hadamard: ", 10) == 0, "%s", r.err);
+    cr_assert(strstr(r.err, needle), "'%s' not in: %s", needle, r.err);
+    cr_assert_eq(temp_files(dir), 0, "a temporary file was left behind");
+}
+
+static void write_text(const char *path, const char *s)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert(f);
+    fputs(s, f);
+    fclose(f);
+}
+
+static bool file_is(const char *path, const char *s)
+{
+    size_t n;
+    unsigned char *b = slurp(path, &n);
+    bool same = b && n == strlen(s) && memcmp(b, s, n) == 0;
+    free(b);
+    return same;
+}
+
+/* Runs hadamard with any number of arguments, stdin from in (NULL: /dev/null), stdout and
+ * stderr captured whole; *out is malloc'd. */
+typedef struct big_result {
+    int status;
+    unsigned char *out;
+    size_t out_len;
+    char err[16384];
+} big_result;
+
+static void run_io(big_result *res, const char *const *args, const void *in, size_t in_len)
+{
+    char inp[] = "/tmp/hdm-edge-in-XXXXXX", outp[] = "/tmp/hdm-edge-out-XXXXXX",
+         errp[] = "/tmp/hdm-edge-err-XXXXXX";
+    int fi = mkstemp(inp), fo = mkstemp(outp), fe = mkstemp(errp);
+    cr_assert(fi >= 0 && fo >= 0 && fe >= 0);
+    if (in)
+        cr_assert_eq(write(fi, in, in_len), (ssize_t)in_len);
+    lseek(fi, 0, SEEK_SET);
+    size_t n = 0;
+    while (args[n])
+        n++;
+    const char **argv = calloc(n + 2, sizeof *argv);
+    argv[0] = HDM_BINARY_DIR "/hadamard";
+    memcpy(argv + 1, args, n * sizeof *argv);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(dir) != 0)
+            _exit(127);
+        dup2(fi, 0);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    free(argv);
+    res->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    res->out = slurp(outp, &res->out_len);
+    FILE *f = fopen(errp, "rb");
+    size_t k = f ? fread(res->err, 1, sizeof res->err - 1, f) : 0;
+    res->err[k] = '\0';
+    if (f)
+        fclose(f);
+    unlink(inp);
+    unlink(outp);
+    unlink(errp);
+    close(fi);
+    close(fo);
+    close(fe);
+}
+
+/* ---- 1. replacing an existing output ---- */
+
+Test(edges, replaced_output_keeps_its_mode)
+{
+    write_text(at(dir, "o.png"), "OLD");
+    chmod(at(dir, "o.png"), 0600);
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "o.png");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    struct stat st;
+    cr_assert_eq(stat(at(dir, "o.png"), &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0600, "mode %o", st.st_mode & 07777);
+    cr_assert(!file_is(at(dir, "o.png"), "OLD"));
+    /* a new file gets the usual mode from the umask */
+    mode_t um = umask(022);
+    umask(um);
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "new.png");
+    cr_assert_eq(stat(at(dir, "new.png"), &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0666 & ~um);
+}
+
+Test(edges, symlink_output_replaces_its_target)
+{
+    mkdir(at(dir, "real"), 0755);
+    write_text(at(dir, "real/t.png"), "OLD");
+    cr_assert_eq(symlink("real/t.png", at(dir, "link.png")), 0);
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "link.png");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    struct stat st;
+    cr_assert_eq(lstat(at(dir, "link.png"), &st), 0);
+    cr_assert(S_ISLNK(st.st_mode), "the symlink was replaced by a file");
+    cr_assert(!file_is(at(dir, "real/t.png"), "OLD"), "the target was not written");
+    hdm_image *img = NULL;
+    cr_assert_eq(hdm_load(at(dir, "real/t.png"), NULL, &img, NULL), HDM_OK);
+    hdm_image_free(img);
+    cr_assert_eq(temp_files(at(dir, "real")), 0);
+    /* a dangling symlink: the file it names is created */
+    cr_assert_eq(symlink("real/new.png", at(dir, "dangling.png")), 0);
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "dangling.png");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(exists(dir, "real/new.png"));
+    cr_assert_eq(lstat(at(dir, "dangling.png"), &st), 0);
+    cr_assert(S_ISLNK(st.st_mode));
+}
+
+Test(edges, hard_linked_output_is_refused)
+{
+    write_text(at(dir, "o.png"), "OLD");
+    cr_assert_eq(link(at(dir, "o.png"), at(dir, "other.png")), 0);
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "o.png");
+    assert_failed(1, "hard links");
+    cr_assert(file_is(at(dir, "o.png"), "OLD"));
+    cr_assert(file_is(at(dir, "other.png"), "OLD"));
+}
+
+Test(edges, read_only_output_is_refused)
+{
+    write_text(at(dir, "o.png"), "OLD");
+    chmod(at(dir, "o.png"), 0444);
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "o.png");
+    assert_failed(1, "read-only");
+    cr_assert(file_is(at(dir, "o.png"), "OLD"));
+}
+
+/* ---- 2. long names and stale temporaries ---- */
+
+Test(edges, output_name_of_250_bytes)
+{
+    char name[251];
+    memset(name, 'n', 246);
+    memcpy(name + 246, ".png", 5);
+    cr_assert_eq(strlen(name), 250);
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", name);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(exists(dir, name));
+    cr_assert_eq(temp_files(dir), 0);
+    /* the named fallback too */
+    setenv("HADAMARD_NAMED_TEMP", "1", 1);
+    name[0] = 'm';
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", name);
+    unsetenv("HADAMARD_NAMED_TEMP");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(exists(dir, name));
+    cr_assert_eq(temp_files(dir), 0);
+}
+
+static pid_t dead_pid(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    waitpid(pid, NULL, 0);
+    return pid;
+}
+
+Test(edges, stale_named_temporaries_of_dead_runs_are_removed)
+{
+    char dead[128], live[128], foreign[128], other[128];
+    snprintf(dead, sizeof dead, ".o.png.hadamard-tmp-%08x-%ld-0badf00d", hdm__host_id(),
+             (long)dead_pid());
+    snprintf(live, sizeof live, ".o.png.hadamard-tmp-%08x-%ld-0badf00d", hdm__host_id(),
+             (long)getpid());
+    snprintf(foreign, sizeof foreign, ".o.png.hadamard-tmp-%08x-%ld-0badf00d",
+             hdm__host_id() ^ 1u, (long)dead_pid());
+    snprintf(other, sizeof other, ".o.png.hadamard-tmp-12345678"); /* an old-style name */
+    write_text(at(dir, dead), "x");
+    write_text(at(dir, live), "x");
+    write_text(at(dir, foreign), "x");
+    write_text(at(dir, other), "x");
+    setenv("HADAMARD_NAMED_TEMP", "1", 1);
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "o.png");
+    unsetenv("HADAMARD_NAMED_TEMP");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(!exists(dir, dead), "a dead run's temporary was kept");
+    cr_assert(exists(dir, live), "a live run's temporary was removed");
+    cr_assert(exists(dir, foreign), "another host's temporary was removed");
+    cr_assert(exists(dir, other), "a temporary of unknown origin was removed");
+    cr_assert_eq(temp_files(dir), 3);
+}
+
+/* ---- 3, 4. option parsing ---- */
+
+Test(edges, long_unknown_option_is_not_the_previous_one)
+{
+    char opt[80] = "--";
+    memset(opt + 2, 'x', 70);
+    strcpy(opt + 72, "=0.1");
+    CLI(&r, dir, "blend", "photo.png", "circle.png", "--opacity", "0.5", opt, "-o", "o.png");
+    assert_failed(2, "unknown option");
+    cr_assert(!exists(dir, "o.png"));
+}
+
+Test(edges, attached_values)
+{
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-oa.png");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(exists(dir, "a.png"));
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "--output=b.jpg", "--quality=70");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(exists(dir, "b.jpg"));
+    CLI(&r, dir, "blend", "photo.png", "circle.png", "--opacity=0.5", "-o", "c.png");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    CLI(&r, dir, "batch", "-j1", "--quiet", "--out-dir", "outs", "mask:circle.png", "--",
+        "photo.png");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(exists(dir, "outs/photo.png"));
+}
+
+Test(edges, a_value_is_not_taken_from_the_next_option)
+{
+    CLI(&r, dir, "batch", "--name", "--quiet", "--out-dir", "d", "mask:circle.png", "--",
+        "photo.png");
+    assert_failed(2, "option '--name' needs a value");
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "--quality", "-o", "o.jpg");
+    assert_failed(2, "option '--quality' needs a value");
+    cr_assert(!exists(dir, "o.jpg"));
+    /* "-" alone is a value */
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "-");
+    assert_failed(2, "--format");
+}
+
+Test(edges, more_than_4096_arguments)
+{
+    enum { N = 5000 };
+    const char **args = calloc(N + 2, sizeof *args);
+    args[0] = "info";
+    for (int i = 1; i <= N; i++)
+        args[i] = "photo.png";
+    big_result res;
+    run_io(&res, args, NULL, 0);
+    free(args);
+    cr_assert_eq(res.status, 0, "%s", res.err);
+    int n = 0;
+    for (size_t i = 0; i < res.out_len; i++)
+        n += res.out[i] == '\n';
+    cr_assert_eq(n, N);
+    free(res.out);
+}
+
+Test(edges, help_shows_options_where_they_are_accepted)
+{
+    CLI(&r, dir, "batch", "--help");
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(r.out, "usage: hadamard batch [OPTIONS] STEP... -- INPUT...\n"), "%s",
+              r.out);
+    cr_assert(!strstr(r.out, "INPUT... [OPTIONS]"));
+    cr_assert(strstr(r.out, "--name=-x-"), "option forms not described");
+    CLI(&r, dir, "run", "--help");
+    cr_assert_eq(r.status, 0);
+    cr_assert(!strstr(r.out, "see 'hadamard run --help'"), "run's help refers to itself");
+    cr_assert(strstr(r.out, "\\:"), "escapes not described");
+}
+
+/* ---- 6. messages and exit codes ---- */
+
+Test(edges, help_command)
+{
+    CLI(&r, dir, "help", "mask");
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(r.out, "usage: hadamard mask IMAGE MASK"), "%s", r.out);
+    CLI(&r, dir, "help", "nosuch");
+    assert_failed(2, "unknown command 'nosuch'");
+    CLI(&r, dir, "help");
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(r.out, "commands:"));
+}
+
+Test(edges, bad_cpu_request_refused_for_version_too)
+{
+    setenv("HADAMARD_CPU", "bogus", 1);
+    CLI(&r, dir, "--version");
+    unsetenv("HADAMARD_CPU");
+    assert_failed(2, "HADAMARD_CPU=bogus");
+    cr_assert_eq(r.out[0], '\0');
+}
+
+static void big_input(const char *name)
+{
+    hdm_image *img;
+    cr_assert_eq(hdm_image_new(2500, 2500, 3, HDM_U8, &img), HDM_OK);
+    uint32_t s = 1;
+    for (uint32_t c = 0; c < 3; c++)
+        for (uint32_t y = 0; y < img->height; y++) {
+            uint8_t *row = hdm_row(img, c, y);
+            for (uint32_t x = 0; x < img->width; x++) {
+                s = s * 1103515245u + 12345u;
+                row[x] = (uint8_t)(s >> 24);
+            }
+        }
+    hdm_options o;
+    hdm_options_init(&o);
+    o.png_level = 0;
+    cr_assert_eq(hdm_save(img, at(dir, name), &o, NULL), HDM_OK);
+    hdm_image_free(img);
+}
+
+Test(edges, sigint_stops_a_single_command_with_130)
+{
+    big_input("big.png");
+    int got130 = 0;
+    for (int delay_ms = 50; delay_ms <= 800 && !got130; delay_ms *= 2) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (chdir(dir) != 0)
+                _exit(127);
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            dup2(null, 2);
+            execl(HDM_BINARY_DIR "/hadamard", "hadamard", "run", "big.png", "-o", "out.png",
+                  "mul:big.png", "mul:big.png", "mul:big.png", "--png-level", "9", (char *)NULL);
+            _exit(127);
+        }
+        struct timespec t = {0, (long)delay_ms * 1000000L};
+        nanosleep(&t, NULL);
+        kill(pid, SIGINT);
+        int st;
+        waitpid(pid, &st, 0);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 130)
+            got130 = 1;
+        else
+            cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+        if (got130)
+            cr_assert(!exists(dir, "out.png"), "an interrupted run left its output");
+        unlink(at(dir, "out.png"));
+    }
+    cr_assert(got130, "could not interrupt the command");
+    cr_assert_eq(temp_files(dir), 0);
+}
+
+/* A second signal ends the process at once: stdin that never ends keeps it reading; the first
+ * SIGTERM interrupts that read, the process ends with 130. */
+Test(edges, sigterm_while_reading_stdin)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(dir) != 0)
+            _exit(127);
+        dup2(fds[0], 0);
+        close(fds[1]);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execl(HDM_BINARY_DIR "/hadamard", "hadamard", "mask", "-", "circle.png", "-o", "o.png",
+              (char *)NULL);
+        _exit(127);
+    }
+    close(fds[0]);
+    struct timespec t = {0, 200 * 1000000L};
+    nanosleep(&t, NULL);
+    kill(pid, SIGTERM);
+    int st;
+    waitpid(pid, &st, 0);
+    close(fds[1]);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status %d", st);
+    cr_assert(!exists(dir, "o.png"));
+}
+
+/* ---- 7. pipes ---- */
+
+Test(edges, stdin_to_stdout)
+{
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "ref.png");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    size_t n, ref_n;
+    unsigned char *in = slurp(at(dir, "photo.png"), &n), *ref = slurp(at(dir, "ref.png"), &ref_n);
+    big_result res;
+    run_io(&res, (const char *const[]){"mask", "-", "circle.png", "-o", "-", "--format", "png",
+                                       NULL}, in, n);
+    cr_assert_eq(res.status, 0, "%s", res.err);
+    cr_assert_eq(res.out_len, ref_n);
+    cr_assert(memcmp(res.out, ref, ref_n) == 0, "stdout differs from the file output");
+    free(res.out);
+    /* stdin to a file, a file to stdout */
+    run_io(&res, (const char *const[]){"mask", "-", "circle.png", "-o", "s.png", NULL}, in, n);
+    cr_assert_eq(res.status, 0, "%s", res.err);
+    free(res.out);
+    cr_assert(file_is(at(dir, "s.png"), "") == false);
+    size_t sn;
+    unsigned char *s = slurp(at(dir, "s.png"), &sn);
+    cr_assert(sn == ref_n && memcmp(s, ref, sn) == 0);
+    free(s);
+    run_io(&res, (const char *const[]){"run", "photo.png", "-o", "-", "--format", "jpg",
+                                       "mask:circle.png", NULL}, NULL, 0);
+    cr_assert_eq(res.status, 0, "%s", res.err);
+    cr_assert(res.out_len > 2 && res.out[0] == 0xFF && res.out[1] == 0xD8, "not a JPEG");
+    free(res.out);
+    free(in);
+    free(ref);
+}
+
+Test(edges, nothing_partial_reaches_stdout)
+{
+    size_t n;
+    unsigned char *in = slurp(at(dir, "photo.png"), &n);
+    big_result res;
+    /* truncated input: refused, stdout empty */
+    run_io(&res, (const char *const[]){"mask", "-", "circle.png", "-o", "-", "--format", "png",
+                                       NULL}, in, n / 2);
+    cr_assert_eq(res.status, 1, "%s", res.err);
+    cr_assert_eq(res.out_len, 0, "%zu bytes reached stdout", res.out_len);
+    cr_assert(strstr(res.err, "standard input"), "%s", res.err);
+    free(res.out);
+    /* an input above --max-memory is refused while it is read */
+    run_io(&res, (const char *const[]){"mask", "-", "circle.png", "-o", "-", "--format", "png",
+                                       "--max-memory", "1000", NULL}, in, n);
+    cr_assert_eq(res.status, 1, "%s", res.err);
+    cr_assert(strstr(res.err, "--max-memory"), "%s", res.err);
+    cr_assert_eq(res.out_len, 0);
+    free(res.out);
+    free(in);
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "-", "--format", "gif");
+    assert_failed(2, "unknown --format 'gif'");
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "x.png", "--format", "jpg");
+    assert_failed(2, "differs");
+}
+
+/* ---- 8. did you mean ---- */
+
+Test(edges, did_you_mean)
+{
+    CLI(&r, dir, "msk", "photo.png");
+    assert_failed(2, "did you mean 'mask'?");
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "--qualty", "80", "-o", "o.jpg");
+    assert_failed(2, "did you mean '--quality'?");
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "--inv", "-o", "o.png");
+    assert_failed(2, "did you mean '--invert'?");
+    CLI(&r, dir, "blend", "photo.png", "circle.png", "--opacty", "1", "-o", "o.png");
+    assert_failed(2, "did you mean '--opacity'?");
+    CLI(&r, dir, "zzzzzzzz");
+    assert_failed(2, "see 'hadamard --help'");
+}
+
+/* ---- 9. escaped colons ---- */
+
+Test(edges, escaped_colon_in_a_step)
+{
+    copy_sample(dir, "circle.png");
+    cr_assert_eq(rename(at(dir, "circle.png"), at(dir, "c:1.png")), 0);
+    CLI(&r, dir, "run", "photo.png", "-o", "o.png", "mask:c\\:1.png:invert");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(exists(dir, "o.png"));
+    CLI(&r, dir, "run", "photo.png", "-o", "p.png", "mask:c:1.png");
+    cr_assert_eq(r.status, 2, "an unescaped ':' still splits: %s", r.err);
+}
+
+/* ---- 10. options of no effect ---- */
+
+Test(edges, inapplicable_options_are_noted_once)
+{
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "--quality", "50", "-o", "o.png");
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(r.err, "hadamard: --quality has no effect on PNG output"), "%s", r.err);
+    cr_assert_eq(lines(r.err), 1);
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "--png-level", "3", "--png-filter", "up",
+        "-o", "o.jpg");
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(r.err, "--png-level has no effect on JPEG output"), "%s", r.err);
+    cr_assert(strstr(r.err, "--png-filter has no effect on JPEG output"), "%s", r.err);
+    cr_assert_eq(lines(r.err), 2);
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "--png-level", "3", "-o", "o.png");
+    cr_assert_eq(r.status, 0);
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+}
