@@ -12,6 +12,7 @@
 #include "fuzz/fuzz.h"
 #include "cli/batch.h"
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -293,12 +294,26 @@ static void check_under(const char *out, const char *out_dir)
 
 enum { MAX_FIELDS = 16 };
 
+static void fuzz_one(const uint8_t *data, size_t size);
+
+/* Works inside the tree, and goes back where it was, so the replayer's relative paths hold. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    HDM_FUZZ_CHECK(here >= 0);
     if (!tree[0])
         make_tree();
+    HDM_FUZZ_CHECK(chdir(tree) == 0);
+    fuzz_one(data, size);
+    HDM_FUZZ_CHECK(fchdir(here) == 0);
+    close(here);
+    return 0;
+}
+
+static void fuzz_one(const uint8_t *data, size_t size)
+{
     if (size < 3)
-        return 0;
+        return;
     /* the report's escaping, on any bytes at all */
     {
         char *s = strndup((const char *)data + 3, size - 3);
@@ -416,5 +431,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < n_outs; i++)
         free(outs[i]);
     free(copy);
-    return 0;
 }
