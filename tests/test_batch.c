@@ -551,6 +551,10 @@ Test(batch, out_dir_inside_the_input_tree)
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.err, "3 ok, 0 failed, 4 skipped"), "%s", r.err);
     cr_assert(!exists(dir, "in/000-m-m.png"));
+    /* an input that would be its own output is refused, not skipped */
+    CLI(&r, dir, "batch", "--out-dir", "in", "mask:circle.png", "--", "in");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "would overwrite an input of this batch"), "%s", r.err);
     /* strictly below the root: that subtree is not walked */
     for (int run = 0; run < 2; run++) {
         CLI(&r, dir, "batch", "--out-dir", "in/sub/out", "-r", "mask:circle.png", "--", "in");

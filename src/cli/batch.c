@@ -592,6 +592,31 @@ static bool has_key(const keyed *v, size_t n, const char *key, size_t *at)
     return false;
 }
 
+/* Whether key is in v for an item other than self. */
+static bool other_has_key(const keyed *v, size_t n, const char *key, size_t self)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(v[mid].key, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < n && strcmp(v[lo].key, key) == 0; lo++)
+        if (v[lo].i != self)
+            return true;
+    return false;
+}
+
+static char *id_key(file_id id)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%llx:%llx", (unsigned long long)id.dev,
+             (unsigned long long)id.ino);
+    return strdup(buf);
+}
+
 static void free_keys(keyed *v, size_t n)
 {
     for (size_t i = 0; v && i < n; i++)
@@ -750,10 +775,11 @@ static int prepare(const batch_config *cfg, batch_plan *plan, const struct stat 
      * another input (a previous run into the input tree) is skipped, a named one refused. */
     keyed *outs = calloc(nrun ? nrun : 1, sizeof *outs);
     keyed *ins = calloc(nrun ? nrun : 1, sizeof *ins);
+    keyed *out_ids = calloc(nrun ? nrun : 1, sizeof *out_ids); /* existing outputs */
     keyed *ops = NULL;
-    size_t nops = 0, nouts = 0;
-    id_set out_ids = {0}, in_ids = {0}, op_ids = {0};
-    rc = outs && ins ? 0 : -1;
+    size_t nops = 0, nouts = 0, nout_ids = 0;
+    id_set in_ids = {0}, op_ids = {0};
+    rc = outs && ins && out_ids ? 0 : -1;
     for (size_t i = 0; i < nrun && !rc; i++) {
         batch_item *it = &plan->v[i];
         file_id id = {0};
@@ -762,11 +788,16 @@ static int prepare(const batch_config *cfg, batch_plan *plan, const struct stat 
         if (!(outs[nouts].key = norm_path(it->output)))
             rc = -1;
         outs[nouts++].i = i;
-        if (!rc && file_id_of(it->output, &id) && id_add(&out_ids, id) < 0)
-            rc = -1;
+        if (!rc && file_id_of(it->output, &id)) {
+            if (!(out_ids[nout_ids].key = id_key(id)))
+                rc = -1;
+            out_ids[nout_ids++].i = i;
+        }
     }
-    if (!rc)
+    if (!rc) {
         qsort(outs, nouts, sizeof *outs, by_key);
+        qsort(out_ids, nout_ids, sizeof *out_ids, by_key);
+    }
     for (size_t i = 0; i < nrun && !rc; i++) {
         batch_item *it = &plan->v[i];
         if (!(ins[i].key = norm_path(it->input))) {
@@ -778,8 +809,12 @@ static int prepare(const batch_config *cfg, batch_plan *plan, const struct stat 
         bool has_id = file_id_of(it->input, &id);
         if (!it->walked)
             continue;
-        size_t by;
-        if ((has_id && id_has(&out_ids, id)) || has_key(outs, nouts, ins[i].key, &by)) {
+        /* its own output is no reason: that is refused below as an output over an input */
+        char *ik = has_id ? id_key(id) : NULL;
+        bool other = (ik && other_has_key(out_ids, nout_ids, ik, i)) ||
+                     other_has_key(outs, nouts, ins[i].key, i);
+        free(ik);
+        if (other) {
             it->status = BATCH_SKIPPED;
             free(it->output);
             it->output = NULL;
@@ -872,7 +907,7 @@ done:
     free_keys(outs, nouts);
     free_keys(ins, nrun);
     free_keys(ops, nops);
-    id_free(&out_ids);
+    free_keys(out_ids, nout_ids);
     id_free(&in_ids);
     id_free(&op_ids);
     return rc;
