@@ -602,12 +602,13 @@ Test(batch, inputs_are_selected_by_content)
 Test(batch, name_and_format_are_usage_errors_before_work)
 {
     make_inputs(2);
-    const char *names[] = {"{stem}.png", "{stem}.xyz", "{stem}", "../{stem}.{ext}", ""};
+    const char *names[] = {"{stem}.png", "{stem}.xyz", "{stem}", "../{stem}.{ext}", "",
+                           "{stem}{ext}"};
     const char *why[] = {"--format jpg and --name '{stem}.png' disagree",
                          "ends in '.xyz', not a format hadamard writes",
                          "gives no extension", "leaves the output directory",
-                         "--name is empty"};
-    for (int i = 0; i < 5; i++) {
+                         "--name is empty", "gives no extension"};
+    for (int i = 0; i < 6; i++) {
         CLI(&r, dir, "batch", "--out-dir", "out", "--name", names[i], "--format", "jpg",
             "mask:circle.png", "--", "in");
         cr_assert_eq(r.status, 2, "%s: %s", names[i], r.err);

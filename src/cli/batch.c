@@ -512,7 +512,7 @@ bool batch_check_names(const char *name, const char *format, char *msg, size_t c
             c++;
     }
     /* The output format is the name's extension: what follows the last placeholder. */
-    const char *tail = name, *p;
+    const char *tail = name, *p, *last = NULL;
     bool ends_ext = false;
     for (p = name; (p = strchr(p, '{'));) {
         static const char *const ph[] = {"{stem}", "{ext}", "{dir}", "{root}"};
@@ -526,12 +526,14 @@ bool batch_check_names(const char *name, const char *format, char *msg, size_t c
         }
         tail = p + strlen(ph[k]);
         ends_ext = k == 1;
+        last = p;
         p = tail;
     }
     const char *dot = strrchr(tail, '.');
     if (dot && strchr(dot, '/'))
         dot = NULL;
-    if (!dot && (!ends_ext || *tail)) {
+    /* "{stem}{ext}" has no dot before the extension: the format could not be read back */
+    if (!dot && (!ends_ext || *tail || last == name || last[-1] != '.')) {
         snprintf(msg, cap, "batch: --name '%s' gives no extension to pick the format from (end "
                  "it with .{ext} or one of %s)", name, WRITES);
         return false;
@@ -745,7 +747,8 @@ static int prepare(const batch_config *cfg, batch_plan *plan, const struct stat 
     int rc = gather(plan, cfg, out_st);
     if (rc)
         return rc;
-    qsort(plan->v, plan->n, sizeof *plan->v, by_input);
+    if (plan->n)
+        qsort(plan->v, plan->n, sizeof *plan->v, by_input);
     size_t nrun = 0;
     while (nrun < plan->n && plan->v[nrun].status != BATCH_SKIPPED)
         nrun++;
@@ -902,7 +905,8 @@ static int prepare(const batch_config *cfg, batch_plan *plan, const struct stat 
             free_item(it);
     }
     plan->n = kept;
-    qsort(plan->v, plan->n, sizeof *plan->v, by_input);
+    if (plan->n)
+        qsort(plan->v, plan->n, sizeof *plan->v, by_input);
 done:
     free_keys(outs, nouts);
     free_keys(ins, nrun);
