@@ -57,7 +57,9 @@ static void setup(void)
 
 static void teardown(void) { scratch_free(dir); }
 
-TestSuite(batch, .init = setup, .fini = teardown);
+/* Every test runs under a timeout, so a hang fails (a suite-wide one: per-test timeouts of
+ * tests run in parallel made Criterion's runner leak under LeakSanitizer). */
+TestSuite(batch, .init = setup, .fini = teardown, .timeout = 120);
 
 static int count_files(const char *sub, const char *suffix)
 {
@@ -260,7 +262,7 @@ Test(batch, out_dir_that_is_a_file_is_one_usage_error)
 }
 
 /* Killed with SIGKILL mid-way, a batch leaves only whole outputs; --resume completes the set. */
-Test(batch, sigkill_leaves_only_whole_outputs, .timeout = 120)
+Test(batch, sigkill_leaves_only_whole_outputs)
 {
     make_inputs(40);
     remove(at(dir, "in/broken.png"));
@@ -385,7 +387,7 @@ static char *read_text(const char *name)
 }
 
 /* 1. Directory symlinks that loop: each real directory is walked once. */
-Test(batch, symlink_loops_are_walked_once, .timeout = 30)
+Test(batch, symlink_loops_are_walked_once)
 {
     make_inputs(8); /* 000..007, 003 and 007 in sub/ */
     remove(at(dir, "in/broken.png"));
@@ -401,7 +403,7 @@ Test(batch, symlink_loops_are_walked_once, .timeout = 30)
 
 /* 1, 11. SIGTERM while the inputs are still being gathered (here: a list on stdin that never
  * ends) stops at once with 130. */
-Test(batch, sigterm_while_gathering_stops_promptly, .timeout = 30)
+Test(batch, sigterm_while_gathering_stops_promptly)
 {
     make_inputs(1);
     int p[2];
@@ -418,7 +420,7 @@ Test(batch, sigterm_while_gathering_stops_promptly, .timeout = 30)
 }
 
 /* 2. An output that is another input (or an operand) is refused before any work. */
-Test(batch, output_over_an_input_or_operand_is_refused, .timeout = 60)
+Test(batch, output_over_an_input_or_operand_is_refused)
 {
     make_inputs(2);
     copy_sample(dir, "photo.png");
@@ -453,7 +455,7 @@ Test(batch, output_over_an_input_or_operand_is_refused, .timeout = 60)
 
 /* 3. The report: never over an input, operand or output, never a directory; its directory is
  * checked before any work. */
-Test(batch, report_path_is_checked_before_work, .timeout = 60)
+Test(batch, report_path_is_checked_before_work)
 {
     make_inputs(2);
     remove(at(dir, "in/broken.png"));
@@ -481,7 +483,7 @@ Test(batch, report_path_is_checked_before_work, .timeout = 60)
 
 /* 3. A report that cannot be written whole (the file-size limit, as a full disk would) leaves
  * the old report as it was, no temporary, and a message naming the report. */
-Test(batch, report_write_failure_keeps_the_old_report, .timeout = 60)
+Test(batch, report_write_failure_keeps_the_old_report)
 {
     put("r.jsonl", "{\"old\":true}\n");
     FILE *f = fopen(at(dir, "list.txt"), "w");
@@ -651,7 +653,7 @@ Test(batch, collision_hint_and_root_placeholder)
 }
 
 /* 9. The report is valid JSON whatever bytes the names hold. */
-Test(batch, report_is_valid_json_for_any_name, .timeout = 60)
+Test(batch, report_is_valid_json_for_any_name)
 {
     make_inputs(1);
     remove(at(dir, "in/broken.png"));
@@ -754,5 +756,5 @@ static void interrupt_mid_run(int sig)
     free(rep);
 }
 
-Test(batch, sigint_stops_early_and_cleanly, .timeout = 120) { interrupt_mid_run(SIGINT); }
-Test(batch, sigterm_stops_early_and_cleanly, .timeout = 120) { interrupt_mid_run(SIGTERM); }
+Test(batch, sigint_stops_early_and_cleanly) { interrupt_mid_run(SIGINT); }
+Test(batch, sigterm_stops_early_and_cleanly) { interrupt_mid_run(SIGTERM); }
