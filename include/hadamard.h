@@ -133,6 +133,9 @@ HDM_API const char *hdm_format_name(hdm_format f);
 /* The output format an extension selects (".png", ".jpg", ".jpeg", ".bmp", ".tga", ".hdr",
  * case-insensitive), from a path or a bare extension; HDM_FORMAT_UNKNOWN if none. */
 HDM_API hdm_format hdm_format_from_name(const char *path);
+/* The format a file's first bytes show (pass its first 32 bytes, or all of a shorter file),
+ * as hdm_load would detect it; HDM_FORMAT_UNKNOWN for none this library reads or a NULL head. */
+HDM_API hdm_format hdm_format_sniff(const void *head, size_t n);
 
 /* PNG row filter choice for writing. */
 typedef enum hdm_png_filter {

@@ -8,7 +8,7 @@ hdm_test(test_hostile_png test_hostile_png.c testutil.c)
 # fuzz/replay.c, a main that runs every file it is given through the target once. Either way
 # the normal test run replays the seed corpus and every kept crasher.
 set(HDM_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
-foreach(target load roundtrip steps)
+foreach(target load roundtrip steps batch)
   set(name ${target}_fuzzer)
   if(HADAMARD_FUZZ)
     add_executable(${name} fuzz/${name}.c)
@@ -18,7 +18,7 @@ foreach(target load roundtrip steps)
     add_executable(${name} fuzz/${name}.c fuzz/replay.c)
     set(replay_args)
   endif()
-  if(target STREQUAL "steps") # main.c is compiled into it: it needs the rest of the CLI
+  if(target STREQUAL "steps" OR target STREQUAL "batch") # the CLI's batch.c (steps: main.c too)
     target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src/cli/batch.c)
   endif()
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR})

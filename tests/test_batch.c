@@ -1,13 +1,17 @@
-/* test_batch.c — hadamard batch: counts, exit status, report, resume, shards, kills */
+/* test_batch.c — hadamard batch: counts, exit status, report, resume, shards, kills, and the
+ * hostile cases: symlink loops, outputs over inputs, reports over anything, signals */
 #include "cli_run.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <hadamard.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -53,7 +57,9 @@ static void setup(void)
 
 static void teardown(void) { scratch_free(dir); }
 
-TestSuite(batch, .init = setup, .fini = teardown);
+/* Every test runs under a timeout, so a hang fails (a suite-wide one: per-test timeouts of
+ * tests run in parallel made Criterion's runner leak under LeakSanitizer). */
+TestSuite(batch, .init = setup, .fini = teardown, .timeout = 120);
 
 static int count_files(const char *sub, const char *suffix)
 {
@@ -75,8 +81,9 @@ Test(batch, good_and_bad_inputs_report_and_counts)
     CLI(&r, dir, "batch", "--out-dir", "out", "--report", "r.jsonl", "-j", "2",
         "mask:circle.png", "--", "in", "missing.png");
     cr_assert_eq(r.status, 1, "some failed: %s", r.err);
-    /* top level of in/ without -r: 000,001,002,004,005 good; broken.png and missing.png bad */
-    cr_assert(strstr(r.err, "5 ok, 2 failed, 0 skipped"), "%s", r.err);
+    /* top level of in/ without -r: 000,001,002,004,005 good; broken.png and missing.png bad;
+     * notes.txt is in no format we read: skipped, and listed */
+    cr_assert(strstr(r.err, "5 ok, 2 failed, 1 skipped"), "%s", r.err);
     cr_assert(strstr(r.err, "in/broken.png: corrupt PNG"), "%s", r.err);
     cr_assert(strstr(r.err, "missing.png: cannot open"), "%s", r.err);
     cr_assert_eq(count_files("out", ".png"), 5);
@@ -86,7 +93,9 @@ Test(batch, good_and_bad_inputs_report_and_counts)
     cr_assert(rep);
     rep = realloc(rep, n + 1);
     rep[n] = '\0';
-    cr_assert_eq(lines(rep), 7);
+    cr_assert_eq(lines(rep), 8);
+    cr_assert(strstr(rep, "{\"input\":\"in/notes.txt\",\"output\":null,\"status\":\"skipped\","
+                          "\"error\":\"not in a format hadamard reads\""), "%s", rep);
     cr_assert(strstr(rep, "{\"input\":\"in/000.png\",\"output\":\"out/000.png\",\"status\":\"ok\","
                           "\"error\":null,\"milliseconds\":"), "%s", rep);
     cr_assert(strstr(rep, "\"input\":\"in/broken.png\",\"output\":\"out/broken.png\","
@@ -152,21 +161,32 @@ Test(batch, stdin_list)
     cr_assert(exists(dir, "out/002.png"));
 }
 
+/* --resume skips only a regular, non-empty file whose header reads as an image. */
 Test(batch, resume_skips_exactly_the_finished)
 {
     make_inputs(6);
     remove(at(dir, "in/broken.png"));
+    remove(at(dir, "in/notes.txt"));
     mkdir(at(dir, "out"), 0755);
     CLI(&r, dir, "mask", "in/001.png", "circle.png", "-o", "out/001.png");
-    put("out/002.png", "stale but whole"); /* an existing output counts as done */
+    copy_sample(dir, "gradient.png");
+    rename(at(dir, "gradient.png"), at(dir, "out/002.png")); /* whole, if not ours: done */
+    put("out/000.png", "");                                  /* empty: redone */
+    put("out/004.png", "stale text");                        /* no image: redone */
+    mkdir(at(dir, "out/005.png"), 0755);                     /* a directory: redone, fails */
     CLI(&r, dir, "batch", "--out-dir", "out", "--resume", "--report", "r.jsonl",
         "mask:circle.png", "--", "in");
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_assert(strstr(r.err, "3 ok, 0 failed, 2 skipped"), "%s", r.err);
-    size_t n;
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "2 ok, 1 failed, 2 skipped"), "%s", r.err);
+    size_t n, n2;
     unsigned char *b = slurp(at(dir, "out/002.png"), &n);
-    cr_assert(n == 15 && memcmp(b, "stale but whole", 15) == 0, "a skipped output is untouched");
+    unsigned char *g = slurp(at(HDM_SOURCE_DIR, "samples/gradient.png"), &n2);
+    cr_assert(b && g && n == n2 && memcmp(b, g, n) == 0, "a skipped output is untouched");
     free(b);
+    free(g);
+    hdm_info info;
+    cr_assert_eq(hdm_info_read(at(dir, "out/000.png"), NULL, &info, NULL), HDM_OK);
+    cr_assert_eq(hdm_info_read(at(dir, "out/004.png"), NULL, &info, NULL), HDM_OK);
 }
 
 Test(batch, shards_partition_the_inputs)
@@ -226,17 +246,23 @@ Test(batch, usage_errors)
     cr_assert(strstr(r.err, "unexpected field 'wat'"), "%s", r.err);
 }
 
-Test(batch, unwritable_output_dir_fails_each_file_cleanly)
+/* An out-dir that is a file, or goes through one, is one usage error before any work. */
+Test(batch, out_dir_that_is_a_file_is_one_usage_error)
 {
-    make_inputs(2);
+    make_inputs(3);
     put("blocker", "a file where a directory should be");
-    CLI(&r, dir, "batch", "--out-dir", "blocker/out", "mask:circle.png", "--", "in/000.png");
-    cr_assert_eq(r.status, 1);
-    cr_assert(strstr(r.err, "blocker/out: cannot create output directory"), "%s", r.err);
+    CLI(&r, dir, "batch", "--out-dir", "blocker/out", "mask:circle.png", "--", "in");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "blocker/out: --out-dir goes through a file"), "%s", r.err);
+    cr_assert_eq(lines(r.err), 1, "%s", r.err);
+    CLI(&r, dir, "batch", "--out-dir", "blocker", "mask:circle.png", "--", "in");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "blocker: --out-dir is not a directory"), "%s", r.err);
+    cr_assert_eq(lines(r.err), 1, "%s", r.err);
 }
 
 /* Killed with SIGKILL mid-way, a batch leaves only whole outputs; --resume completes the set. */
-Test(batch, sigkill_leaves_only_whole_outputs, .timeout = 120)
+Test(batch, sigkill_leaves_only_whole_outputs)
 {
     make_inputs(40);
     remove(at(dir, "in/broken.png"));
@@ -276,33 +302,459 @@ Test(batch, sigkill_leaves_only_whole_outputs, .timeout = 120)
     cr_assert_eq(count_files("out", ".png"), 40);
 }
 
-Test(batch, sigint_stops_cleanly, .timeout = 120)
+
+/* ---- hostile cases: each under a timeout, so a hang fails ---- */
+
+static int err_pipe = -1; /* stderr of a child under a file-size limit (a file would hit it) */
+
+/* Starts hadamard in dir: stdin from in_fd (-1: /dev/null), stderr into dir/err.txt, and an
+ * RLIMIT_FSIZE of fsize bytes when non-zero (writes past it fail with EFBIG, as on a full disk;
+ * stderr then goes to a pipe, read by err_text). */
+static pid_t spawn(const char *const *args, int in_fd, rlim_t fsize)
 {
-    make_inputs(40);
-    remove(at(dir, "in/broken.png"));
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = HDM_BINARY_DIR "/hadamard";
+    for (; args[n - 1] && n < 63; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
     char errpath[1024];
     snprintf(errpath, sizeof errpath, "%s/err.txt", dir);
+    int ep[2] = {-1, -1};
+    if (fsize)
+        cr_assert_eq(pipe(ep), 0);
     pid_t pid = fork();
+    cr_assert_neq(pid, -1);
     if (pid == 0) {
         if (chdir(dir) != 0)
             _exit(127);
-        freopen(errpath, "w", stderr);
-        execl(HDM_BINARY_DIR "/hadamard", "hadamard", "batch", "--out-dir", "out", "-r", "-j",
-              "2", "--png-level", "9", "mask:circle.png", "--", "in", (char *)NULL);
+        int fd = in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY);
+        dup2(fd, 0);
+        int e = fsize ? ep[1] : open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(e, 2);
+        if (fsize) {
+            struct rlimit rl = {fsize, fsize};
+            setrlimit(RLIMIT_FSIZE, &rl);
+        }
+        execv(argv[0], (char *const *)argv);
         _exit(127);
     }
-    struct timespec ts = {0, 150 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    kill(pid, SIGINT);
-    int st;
-    waitpid(pid, &st, 0);
-    cr_assert(WIFEXITED(st), "exits, not killed by the signal");
-    cr_assert_neq(WEXITSTATUS(st), 0);
-    cr_assert_eq(temp_files(at(dir, "out")), 0);
-    size_t n;
-    char *err = (char *)slurp(errpath, &n);
-    err = realloc(err, n + 1);
-    err[n] = '\0';
-    cr_assert(strstr(err, "not run (interrupted)") || strstr(err, "40 ok"), "%s", err);
-    free(err);
+    if (fsize) {
+        close(ep[1]);
+        err_pipe = ep[0];
+    }
+    return pid;
 }
+#define SPAWN(in_fd, fsize, ...) spawn((const char *const[]){__VA_ARGS__, NULL}, (in_fd), (fsize))
+
+/* Waits for pid; returns its exit status (128 + signal if killed). */
+static int wait_exit(pid_t pid)
+{
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static char *err_text(void)
+{
+    if (err_pipe >= 0) {
+        static char buf[1 << 17];
+        size_t n = 0;
+        ssize_t k;
+        while (n + 1 < sizeof buf && (k = read(err_pipe, buf + n, sizeof buf - 1 - n)) > 0)
+            n += (size_t)k;
+        close(err_pipe);
+        err_pipe = -1;
+        buf[n] = '\0';
+        return strdup(buf);
+    }
+    size_t n = 0;
+    char *s = (char *)slurp(at(dir, "err.txt"), &n);
+    s = realloc(s, n + 1);
+    s[n] = '\0';
+    return s;
+}
+
+static char *read_text(const char *name)
+{
+    size_t n = 0;
+    char *s = (char *)slurp(at(dir, name), &n);
+    if (!s)
+        return NULL;
+    s = realloc(s, n + 1);
+    s[n] = '\0';
+    return s;
+}
+
+/* 1. Directory symlinks that loop: each real directory is walked once. */
+Test(batch, symlink_loops_are_walked_once)
+{
+    make_inputs(8); /* 000..007, 003 and 007 in sub/ */
+    remove(at(dir, "in/broken.png"));
+    cr_assert_eq(symlink(".", at(dir, "in/l1")), 0);
+    cr_assert_eq(symlink(".", at(dir, "in/l2")), 0);
+    cr_assert_eq(symlink("..", at(dir, "in/sub/up")), 0);
+    cr_assert_eq(symlink("sub", at(dir, "in/sub-again")), 0);
+    CLI(&r, dir, "batch", "--out-dir", "out", "-r", "--name", "{dir}/{stem}.{ext}",
+        "mask:circle.png", "--", "in");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "8 ok, 0 failed, 1 skipped"), "each file once: %s", r.err);
+}
+
+/* 1, 11. SIGTERM while the inputs are still being gathered (here: a list on stdin that never
+ * ends) stops at once with 130. */
+Test(batch, sigterm_while_gathering_stops_promptly)
+{
+    make_inputs(1);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = SPAWN(p[0], 0, "batch", "--out-dir", "out", "mask:circle.png", "--", "-");
+    close(p[0]);
+    cr_assert(write(p[1], "in/000.png\n", 11) == 11);
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    kill(pid, SIGTERM);
+    cr_assert_eq(wait_exit(pid), 130);
+    close(p[1]);
+    cr_assert(!exists(dir, "out/000.png"), "no work after the signal");
+}
+
+/* 2. An output that is another input (or an operand) is refused before any work. */
+Test(batch, output_over_an_input_or_operand_is_refused)
+{
+    make_inputs(2);
+    copy_sample(dir, "photo.png");
+    rename(at(dir, "photo.png"), at(dir, "in/a.png"));
+    copy_sample(dir, "gradient.png");
+    rename(at(dir, "gradient.png"), at(dir, "in/a2.png"));
+    size_t n0;
+    unsigned char *before = slurp(at(dir, "in/a2.png"), &n0);
+    CLI(&r, dir, "batch", "--out-dir", "in", "--name", "{stem}2.{ext}", "mask:circle.png", "--",
+        "in/a.png", "in/a2.png");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert_eq(lines(r.err), 1, "%s", r.err);
+    cr_assert(strstr(r.err, "in/a2.png: the output of in/a.png would overwrite an input"), "%s",
+              r.err);
+    size_t n1;
+    unsigned char *after = slurp(at(dir, "in/a2.png"), &n1);
+    cr_assert(after && n0 == n1 && memcmp(before, after, n0) == 0, "the input is untouched");
+    cr_assert(!exists(dir, "in/a22.png"), "no work was done");
+    free(before);
+    free(after);
+    /* an operand of the steps */
+    CLI(&r, dir, "batch", "--out-dir", ".", "--name", "circle.png", "mask:circle.png", "--",
+        "in/000.png");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "would overwrite an operand of the steps"), "%s", r.err);
+    /* an output not there yet, spelled another way than an input named after it */
+    CLI(&r, dir, "batch", "--out-dir", "in", "--name", "{stem}2.{ext}", "mask:circle.png", "--",
+        "in/000.png", "./in/../in/0002.png");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(!exists(dir, "in/0002.png"));
+}
+
+/* 3. The report: never over an input, operand or output, never a directory; its directory is
+ * checked before any work. */
+Test(batch, report_path_is_checked_before_work)
+{
+    make_inputs(2);
+    remove(at(dir, "in/broken.png"));
+    size_t n0;
+    unsigned char *before = slurp(at(dir, "in/000.png"), &n0);
+    const char *bad[] = {"in/000.png", "circle.png", "out/001.png", "in", "nodir/r.jsonl"};
+    const char *why[] = {"would overwrite an input", "would overwrite an operand",
+                         "would overwrite an output", "is a directory",
+                         "nodir/r.jsonl: cannot write the report"};
+    for (int i = 0; i < 5; i++) {
+        CLI(&r, dir, "batch", "--out-dir", "out", "--report", bad[i], "mask:circle.png", "--",
+            "in");
+        cr_assert_eq(r.status, 2, "%s: %s", bad[i], r.err);
+        cr_assert_eq(lines(r.err), 1, "%s", r.err);
+        cr_assert(strstr(r.err, why[i]), "%s: %s", bad[i], r.err);
+        cr_assert(!exists(dir, "out"), "no work before the refusal (%s)", bad[i]);
+    }
+    size_t n1;
+    unsigned char *after = slurp(at(dir, "in/000.png"), &n1);
+    cr_assert(after && n0 == n1 && memcmp(before, after, n0) == 0);
+    free(before);
+    free(after);
+    cr_assert_eq(temp_files(dir), 0);
+}
+
+/* 3. A report that cannot be written whole (the file-size limit, as a full disk would) leaves
+ * the old report as it was, no temporary, and a message naming the report. */
+Test(batch, report_write_failure_keeps_the_old_report)
+{
+    put("r.jsonl", "{\"old\":true}\n");
+    FILE *f = fopen(at(dir, "list.txt"), "w");
+    cr_assert(f);
+    for (int i = 0; i < 200; i++) /* 200 missing files: 200 long failure lines, no outputs */
+        fprintf(f, "missing/file-with-a-rather-long-name-%03d.png\n", i);
+    fclose(f);
+    copy_sample(dir, "circle.png");
+    int in = open(at(dir, "list.txt"), O_RDONLY);
+    pid_t pid = SPAWN(in, 4096, "batch", "--out-dir", "out", "--report", "r.jsonl", "-q",
+                      "mask:circle.png", "--", "-");
+    close(in);
+    cr_assert_eq(wait_exit(pid), 1);
+    char *err = err_text();
+    cr_assert(strstr(err, "r.jsonl: cannot write the report: File too large (any earlier "
+                          "report there is unchanged)"), "%s", err);
+    free(err);
+    char *rep = read_text("r.jsonl");
+    cr_assert_str_eq(rep, "{\"old\":true}\n");
+    free(rep);
+    cr_assert_eq(temp_files(dir), 0);
+    /* without the limit the same report is written, and replaces the old one */
+    in = open(at(dir, "list.txt"), O_RDONLY);
+    pid = SPAWN(in, 0, "batch", "--out-dir", "out", "--report", "r.jsonl", "-q",
+                "mask:circle.png", "--", "-");
+    close(in);
+    cr_assert_eq(wait_exit(pid), 1);
+    rep = read_text("r.jsonl");
+    cr_assert_eq(lines(rep), 200);
+    free(rep);
+}
+
+/* 4. Two inputs that write one output are refused in every shard, not only when one shard
+ * holds both. */
+Test(batch, shard_collisions_are_found_over_every_shard)
+{
+    make_inputs(4); /* 000 001 002 at the top, 003 in sub/ */
+    copy_sample(dir, "circle.png");
+    cr_assert_eq(rename(at(dir, "circle.png"), at(dir, "in/sub/000.png")), 0);
+    copy_sample(dir, "circle.png");
+    remove(at(dir, "in/broken.png"));
+    for (int k = 0; k < 2; k++) {
+        char shard[8];
+        snprintf(shard, sizeof shard, "%d/2", k);
+        CLI(&r, dir, "batch", "--out-dir", "out", "-r", "--shard", shard, "mask:circle.png",
+            "--", "in");
+        cr_assert_eq(r.status, 2, "shard %s: %s", shard, r.err);
+        cr_assert(strstr(r.err, "in/000.png and in/sub/000.png would both be written to "
+                                "out/000.png (add {dir} to --name"), "%s", r.err);
+        cr_assert(!exists(dir, "out/001.png"));
+    }
+}
+
+/* 5. --out-dir that is an input root: the root is walked, its outputs are not inputs. */
+Test(batch, out_dir_inside_the_input_tree)
+{
+    make_inputs(3);
+    remove(at(dir, "in/broken.png"));
+    CLI(&r, dir, "batch", "--out-dir", "in", "--name", "{stem}-m.{ext}", "mask:circle.png",
+        "--", "in");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "3 ok, 0 failed, 1 skipped"), "%s", r.err);
+    cr_assert(exists(dir, "in/000-m.png") && exists(dir, "in/002-m.png"));
+    /* again: the outputs are found but skipped, never masked twice */
+    CLI(&r, dir, "batch", "--out-dir", "in", "--name", "{stem}-m.{ext}", "mask:circle.png",
+        "--", "in");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "3 ok, 0 failed, 4 skipped"), "%s", r.err);
+    cr_assert(!exists(dir, "in/000-m-m.png"));
+    /* an input that would be its own output is refused, not skipped */
+    CLI(&r, dir, "batch", "--out-dir", "in", "mask:circle.png", "--", "in");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "would overwrite an input of this batch"), "%s", r.err);
+    /* strictly below the root: that subtree is not walked */
+    for (int run = 0; run < 2; run++) {
+        CLI(&r, dir, "batch", "--out-dir", "in/sub/out", "-r", "mask:circle.png", "--", "in");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.err, "6 ok, 0 failed, 1 skipped"), "run %d: %s", run, r.err);
+    }
+    cr_assert(exists(dir, "in/sub/out/000-m.png"));
+}
+
+/* 6. Inputs are chosen by their first bytes: no extension, any extension; hidden files and
+ * our temporaries never; a file in no format we read is skipped and listed with the reason. */
+Test(batch, inputs_are_selected_by_content)
+{
+    make_inputs(1);
+    remove(at(dir, "in/broken.png"));
+    CLI(&r, dir, "mask", "in/000.png", "circle.png", "-o", "j.jpg");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_eq(rename(at(dir, "j.jpg"), at(dir, "in/photo.jpe")), 0);
+    size_t n;
+    unsigned char *png = slurp(at(dir, "in/000.png"), &n);
+    const char *copies[] = {"in/noext", "in/.hidden.png", "in/y.png.hadamard-tmp-1",
+                            "in/fake.png"};
+    for (int i = 0; i < 4; i++) {
+        FILE *f = fopen(at(dir, copies[i]), "wb");
+        fwrite(png, 1, i == 3 ? 0 : n, f); /* fake.png: empty, a name but no image */
+        fclose(f);
+    }
+    free(png);
+    CLI(&r, dir, "batch", "--out-dir", "out", "--format", "png", "--report", "r.jsonl",
+        "mask:circle.png", "--", "in");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "3 ok, 0 failed, 2 skipped"), "%s", r.err);
+    cr_assert(exists(dir, "out/noext.png") && exists(dir, "out/photo.png") &&
+              exists(dir, "out/000.png"));
+    cr_assert(!exists(dir, "out/.hidden.png") && !exists(dir, "out/y.png"));
+    char *rep = read_text("r.jsonl");
+    cr_assert_eq(lines(rep), 5, "%s", rep);
+    cr_assert(strstr(rep, "\"input\":\"in/fake.png\",\"output\":null,\"status\":\"skipped\","
+                          "\"error\":\"not in a format hadamard reads\""), "%s", rep);
+    cr_assert(!strstr(rep, "hidden") && !strstr(rep, "hadamard-tmp"), "%s", rep);
+    free(rep);
+}
+
+/* 7. --name and --format are checked once, before any work. */
+Test(batch, name_and_format_are_usage_errors_before_work)
+{
+    make_inputs(2);
+    const char *names[] = {"{stem}.png", "{stem}.xyz", "{stem}", "../{stem}.{ext}", "",
+                           "{stem}{ext}"};
+    const char *why[] = {"--format jpg and --name '{stem}.png' disagree",
+                         "ends in '.xyz', not a format hadamard writes",
+                         "gives no extension", "leaves the output directory",
+                         "--name is empty", "gives no extension"};
+    for (int i = 0; i < 6; i++) {
+        CLI(&r, dir, "batch", "--out-dir", "out", "--name", names[i], "--format", "jpg",
+            "mask:circle.png", "--", "in");
+        cr_assert_eq(r.status, 2, "%s: %s", names[i], r.err);
+        cr_assert_eq(lines(r.err), 1, "%s", r.err);
+        cr_assert(strstr(r.err, why[i]), "%s: %s", names[i], r.err);
+        cr_assert(!exists(dir, "out"));
+    }
+    CLI(&r, dir, "batch", "--out-dir", "out", "--name", "{stem}.JPG", "--format", "jpeg",
+        "mask:circle.png", "--", "in/000.png");
+    cr_assert_eq(r.status, 0, "jpg and jpeg agree: %s", r.err);
+    hdm_info info;
+    cr_assert_eq(hdm_info_read(at(dir, "out/000.JPG"), NULL, &info, NULL), HDM_OK);
+    cr_assert_eq(info.format, HDM_FORMAT_JPEG);
+}
+
+/* 7. The collision hint names what the template lacks; {root} tells roots apart. */
+Test(batch, collision_hint_and_root_placeholder)
+{
+    make_inputs(2);
+    remove(at(dir, "in/broken.png"));
+    CLI(&r, dir, "batch", "--out-dir", "out", "--name", "{dir}/x.png", "mask:circle.png", "--",
+        "in");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "(add {stem} to --name, or rename one of them)"), "%s", r.err);
+    mkdir(at(dir, "in2"), 0755);
+    copy_sample(dir, "gradient.png");
+    rename(at(dir, "gradient.png"), at(dir, "in2/000.png"));
+    CLI(&r, dir, "batch", "--out-dir", "out", "mask:circle.png", "--", "in", "in2");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "(add {root} to --name, or rename one of them)"), "%s", r.err);
+    CLI(&r, dir, "batch", "--out-dir", "out", "--name", "{root}/{stem}.{ext}", "mask:circle.png",
+        "--", "in", "in2", "in/../circle.png");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(exists(dir, "out/in/000.png") && exists(dir, "out/in2/000.png"));
+    /* a named file's {root} is its directory's name (here the scratch directory's) */
+    const char *base = strrchr(dir, '/') + 1;
+    char p[256];
+    snprintf(p, sizeof p, "out/%s/circle.png", base);
+    cr_assert(exists(dir, p), "%s", p);
+}
+
+/* 9. The report is valid JSON whatever bytes the names hold. */
+Test(batch, report_is_valid_json_for_any_name)
+{
+    make_inputs(1);
+    remove(at(dir, "in/broken.png"));
+    size_t n;
+    unsigned char *png = slurp(at(dir, "in/000.png"), &n);
+    const char *names[] = {"in/\xff.png", "in/\xc3.png", "in/c\x01\x1f\x7f.png",
+                           "in/q\"uo\\te.png", "in/\xed\xa0\x80.png", "in/caf\xc3\xa9.png"};
+    for (int i = 0; i < 6; i++) {
+        FILE *f = fopen(at(dir, names[i]), "wb");
+        cr_assert(f);
+        fwrite(png, 1, n, f);
+        fclose(f);
+    }
+    put("in/bad\xfe.txt", "not an image");
+    free(png);
+    CLI(&r, dir, "batch", "--out-dir", "out", "--report", "r.jsonl", "mask:circle.png", "--",
+        "in");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "python3 -c 'import json,sys\n"
+             "rows=[json.loads(l) for l in open(sys.argv[1],\"rb\")]\n"
+             "assert len(rows)==9, len(rows)\n"
+             "for o in rows:\n"
+             "  raw=bytes.fromhex(o[\"input_bytes\"]) if \"input_bytes\" in o else o[\"input\"].encode()\n"
+             "  assert raw.startswith(b\"in/\"), raw\n"
+             "  assert (\"input_bytes\" in o) == (\"\\ufffd\" in o[\"input\"]), o\n"
+             "names=set(o[\"input\"] for o in rows)\n"
+             "assert \"in/caf\\u00e9.png\" in names and \"in/q\\\"uo\\\\te.png\" in names, names\n"
+             "assert \"in/c\\x01\\x1f\\x7f.png\" in names, names\n"
+             "' %s/r.jsonl", dir);
+    cr_assert_eq(system(cmd), 0, "the report parses as JSON lines");
+    char *rep = read_text("r.jsonl");
+    cr_assert(strstr(rep, "\"input\":\"in/\xef\xbf\xbd.png\",\"input_bytes\":\"696e2fff2e706e67\""),
+              "%s", rep);
+    free(rep);
+}
+
+/* 10. --null / -0: the - list is NUL-separated, so a name may hold a newline. */
+Test(batch, null_separated_list)
+{
+    make_inputs(3);
+    copy_sample(dir, "gradient.png");
+    cr_assert_eq(rename(at(dir, "gradient.png"), at(dir, "in/new\nline.png")), 0);
+    FILE *f = fopen(at(dir, "list0"), "wb");
+    fwrite("in/000.png\0in/new\nline.png\0\0in/002.png", 1, 39, f);
+    fclose(f);
+    for (int form = 0; form < 2; form++) {
+        int in = open(at(dir, "list0"), O_RDONLY);
+        pid_t pid = SPAWN(in, 0, "batch", "--out-dir", "out", form ? "-0" : "--null",
+                          "mask:circle.png", "--", "-");
+        close(in);
+        cr_assert_eq(wait_exit(pid), 0);
+        char *err = err_text();
+        cr_assert(strstr(err, "3 ok, 0 failed, 0 skipped"), "%s", err);
+        free(err);
+        cr_assert(exists(dir, "out/new\nline.png"));
+    }
+    /* the default stays one path a line */
+    put("list.txt", "in/001.png\r\n\nin/002.png\n");
+    int in = open(at(dir, "list.txt"), O_RDONLY);
+    pid_t pid = SPAWN(in, 0, "batch", "--out-dir", "o2", "mask:circle.png", "--", "-");
+    close(in);
+    cr_assert_eq(wait_exit(pid), 0);
+    cr_assert(exists(dir, "o2/001.png") && exists(dir, "o2/002.png"));
+}
+
+/* 11. SIGINT/SIGTERM mid-run: exit 130, files left not run (the report says which), no
+ * temporaries. The signal is sent once the first output exists, with hundreds still to go. */
+static void interrupt_mid_run(int sig)
+{
+    enum { N = 300 };
+    make_inputs(N);
+    remove(at(dir, "in/broken.png"));
+    remove(at(dir, "in/notes.txt"));
+    pid_t pid = SPAWN(-1, 0, "batch", "--out-dir", "out", "-r", "-j", "1", "--png-level", "9",
+                      "--report", "r.jsonl", "--name", "{stem}.{ext}", "mask:circle.png", "--",
+                      "in");
+    struct timespec ts = {0, 1000 * 1000};
+    for (int i = 0; i < 20000 && count_files("out", ".png") == 0; i++)
+        nanosleep(&ts, NULL);
+    cr_assert_gt(count_files("out", ".png"), 0, "the batch started");
+    kill(pid, sig);
+    cr_assert_eq(wait_exit(pid), 130);
+    int done = count_files("out", ".png");
+    cr_assert_lt(done, N, "it stopped early (%d done)", done);
+    cr_assert_eq(temp_files(at(dir, "out")), 0);
+    char *err = err_text();
+    char want[64];
+    snprintf(want, sizeof want, "%d ok, 0 failed, 0 skipped, %d not run (interrupted)", done,
+             N - done);
+    cr_assert(strstr(err, want), "want '%s' in %s", want, err);
+    free(err);
+    char *rep = read_text("r.jsonl");
+    cr_assert(rep && lines(rep) == N);
+    int not_run = 0;
+    for (char *s = rep; (s = strstr(s, "\"status\":\"not-run\"")); s++)
+        not_run++;
+    cr_assert_eq(not_run, N - done);
+    free(rep);
+}
+
+Test(batch, sigint_stops_early_and_cleanly) { interrupt_mid_run(SIGINT); }
+Test(batch, sigterm_stops_early_and_cleanly) { interrupt_mid_run(SIGTERM); }

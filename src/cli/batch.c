@@ -1,10 +1,14 @@
 /* batch.c — the same steps over many files: jobs, resume, shards, a report, clean stops */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "cli/batch.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,84 +17,288 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct item {
-    char *input;
-    char *output;
-    char *rel_dir;   /* the input's directory below its root ("" for a named file) */
-    int status;      /* 0 pending, 1 ok, 2 failed, 3 skipped */
-    char *error;
-    double ms;
-} item;
+enum { CANCELLED = 130, USAGE = 2, FAIL = 1 };
 
-typedef struct list {
-    item *v;
-    size_t n, cap;
-} list;
+static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
 
-static int push(list *l, const char *input, const char *rel_dir)
+static int push(batch_plan *l, const char *input, const char *rel_dir, const char *root,
+                bool walked, bool image)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 256;
-        item *v = realloc(l->v, cap * sizeof *v);
+        batch_item *v = realloc(l->v, cap * sizeof *v);
         if (!v)
             return -1;
         l->v = v;
         l->cap = cap;
     }
-    item *it = &l->v[l->n];
+    batch_item *it = &l->v[l->n];
     memset(it, 0, sizeof *it);
     it->input = strdup(input);
-    it->rel_dir = strdup(rel_dir);
-    if (!it->input || !it->rel_dir) {
+    it->rel_dir = dup_or_empty(rel_dir);
+    it->root = dup_or_empty(root);
+    it->walked = walked;
+    it->image = image;
+    if (!it->input || !it->rel_dir || !it->root) {
         free(it->input);
         free(it->rel_dir);
+        free(it->root);
         return -1;
     }
     l->n++;
     return 0;
 }
 
-/* Files a directory walk takes: image extensions only, never our own temporaries. */
-static bool image_name(const char *name)
+static void free_item(batch_item *it)
 {
-    static const char *const exts[] = {"png", "jpg", "jpeg", "bmp", "tga", "gif", "psd", "hdr",
-                                       "pnm", "ppm", "pgm"};
-    if (name[0] == '.' || strstr(name, ".hadamard-tmp-"))
+    free(it->input);
+    free(it->output);
+    free(it->rel_dir);
+    free(it->root);
+    free(it->error);
+}
+
+void batch_plan_free(batch_plan *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free_item(&l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+/* ---- a set of files by device and inode (directories walked; inputs and operands) ---- */
+
+typedef struct file_id {
+    dev_t dev;
+    ino_t ino;
+} file_id;
+
+typedef struct id_set {
+    file_id *v;
+    bool *used;
+    size_t cap, n;
+} id_set;
+
+static size_t id_hash(file_id id, size_t cap)
+{
+    uint64_t h = (uint64_t)id.dev * 0x9e3779b97f4a7c15u ^ (uint64_t)id.ino * 0xc2b2ae3d27d4eb4fu;
+    return (size_t)(h ^ h >> 29) & (cap - 1);
+}
+
+static bool id_has(const id_set *s, file_id id)
+{
+    if (!s->cap)
         return false;
-    const char *dot = strrchr(name, '.');
-    if (!dot)
-        return false;
-    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
-        if (strcasecmp(dot + 1, exts[i]) == 0)
+    for (size_t i = id_hash(id, s->cap);; i = (i + 1) & (s->cap - 1)) {
+        if (!s->used[i])
+            return false;
+        if (s->v[i].dev == id.dev && s->v[i].ino == id.ino)
             return true;
-    return false;
+    }
 }
 
-static bool same_dir(const char *a, const struct stat *b)
+/* Adds id; returns 1 if it was new, 0 if present, -1 out of memory. */
+static int id_add(id_set *s, file_id id)
 {
-    struct stat sa;
-    return stat(a, &sa) == 0 && sa.st_dev == b->st_dev && sa.st_ino == b->st_ino;
+    if (id_has(s, id))
+        return 0;
+    if (2 * (s->n + 1) > s->cap) {
+        id_set g = {.cap = s->cap ? s->cap * 2 : 64};
+        g.v = malloc(g.cap * sizeof *g.v);
+        g.used = calloc(g.cap, 1);
+        if (!g.v || !g.used) {
+            free(g.v);
+            free(g.used);
+            return -1;
+        }
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->used[i])
+                id_add(&g, s->v[i]);
+        free(s->v);
+        free(s->used);
+        *s = g;
+    }
+    size_t i = id_hash(id, s->cap);
+    while (s->used[i])
+        i = (i + 1) & (s->cap - 1);
+    s->used[i] = true;
+    s->v[i] = id;
+    s->n++;
+    return 1;
 }
 
-static int walk(list *l, const char *root, const char *rel, bool recursive,
-                const struct stat *out_dir, int depth)
+static void id_free(id_set *s)
+{
+    free(s->v);
+    free(s->used);
+}
+
+static bool file_id_of(const char *path, file_id *id)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return false;
+    *id = (file_id){st.st_dev, st.st_ino};
+    return true;
+}
+
+/* ---- paths ---- */
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* An absolute path with "." and ".." and repeated slashes resolved by the letters alone. */
+static char *lexical_abs(const char *p)
+{
+    char cwd[PATH_MAX] = "";
+    if (p[0] != '/' && !getcwd(cwd, sizeof cwd))
+        cwd[0] = '\0';
+    size_t len = strlen(cwd) + strlen(p) + 3;
+    char *in = malloc(len), *out = malloc(len);
+    if (!in || !out) {
+        free(in);
+        free(out);
+        return NULL;
+    }
+    snprintf(in, len, "%s/%s", cwd, p);
+    size_t n = 0;
+    for (char *c = in, *next; *c; c = next) {
+        while (*c == '/')
+            c++;
+        if (!*c)
+            break;
+        next = strchr(c, '/');
+        size_t clen = next ? (size_t)(next - c) : strlen(c);
+        if (!next)
+            next = c + clen;
+        if (clen == 1 && c[0] == '.')
+            continue;
+        if (clen == 2 && c[0] == '.' && c[1] == '.') {
+            while (n > 0 && out[n - 1] != '/')
+                n--;
+            if (n > 0)
+                n--;
+            continue;
+        }
+        out[n++] = '/';
+        memcpy(out + n, c, clen);
+        n += clen;
+    }
+    if (n == 0)
+        out[n++] = '/';
+    out[n] = '\0';
+    free(in);
+    return out;
+}
+
+/* The path a file has or would have: its directory resolved (symlinks too) where it exists,
+ * its own name kept, so an output that does not exist yet compares with an input. */
+static char *norm_path(const char *p)
+{
+    char *lex = lexical_abs(p);
+    if (!lex)
+        return NULL;
+    char *slash = strrchr(lex, '/');
+    if (slash == lex)
+        return lex;
+    *slash = '\0';
+    char real[PATH_MAX];
+    char *res = NULL;
+    if (realpath(lex, real)) {
+        size_t len = strlen(real) + strlen(slash + 1) + 2;
+        res = malloc(len);
+        if (res)
+            snprintf(res, len, "%s%s%s", real, strcmp(real, "/") ? "/" : "", slash + 1);
+        free(lex);
+        return res;
+    }
+    *slash = '/';
+    return lex;
+}
+
+/* The base name of the directory p resolves to ({root}). */
+static char *dir_base(const char *p)
+{
+    char real[PATH_MAX];
+    if (realpath(p, real))
+        return strdup(base_name(real));
+    char *lex = lexical_abs(p);
+    char *res = lex ? strdup(base_name(lex)) : NULL;
+    free(lex);
+    return res;
+}
+
+static char *parent_of(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    if (!s)
+        return strdup(".");
+    if (s == p)
+        return strdup("/");
+    return strndup(p, (size_t)(s - p));
+}
+
+/* ---- choosing inputs ---- */
+
+static bool hidden_or_temp(const char *name)
+{
+    return name[0] == '.' || strstr(name, ".hadamard-tmp-") != NULL;
+}
+
+/* The format a file's first bytes show, by hdm_format_sniff; errno set when unreadable. */
+static hdm_format sniff_file(const char *path, int *err)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    *err = 0;
+    if (fd < 0) {
+        *err = errno;
+        return HDM_FORMAT_UNKNOWN;
+    }
+    unsigned char head[64];
+    ssize_t n;
+    do
+        n = read(fd, head, sizeof head);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        *err = errno;
+    close(fd);
+    return n > 0 ? hdm_format_sniff(head, (size_t)n) : HDM_FORMAT_UNKNOWN;
+}
+
+typedef struct walker {
+    batch_plan *l;
+    const batch_config *cfg;
+    id_set visited;
+    bool have_out;
+    file_id out_dir;
+    const char *root_name;
+} walker;
+
+/* Returns 0, -1 on out of memory, or CANCELLED. */
+static int walk(walker *w, const char *root, const char *rel, int depth)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
-    if (out_dir && same_dir(path, out_dir))
-        return 0; /* never take our own outputs as inputs */
+    snprintf(path, sizeof path, "%s%s%s", root, *rel && strcmp(root, "/") ? "/" : "", rel);
     DIR *d = opendir(path);
     if (!d) {
         cli_say("%s: cannot read directory: %s", path, strerror(errno));
-        return -1;
+        return 0; /* the rest of the tree still runs */
     }
     int rc = 0;
     struct dirent *e;
-    while ((e = readdir(d)) && rc == 0) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
+    while (rc == 0 && (e = readdir(d))) {
+        if (*w->cfg->cancel) {
+            rc = CANCELLED;
+            break;
+        }
+        if (hidden_or_temp(e->d_name))
+            continue; /* ".", "..", hidden files and our own temporaries are never taken */
         char child[4096], crel[4096];
-        int n1 = snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+        int n1 = snprintf(child, sizeof child, "%s%s%s", path, strcmp(path, "/") ? "/" : "",
+                          e->d_name);
         int n2 = snprintf(crel, sizeof crel, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
         if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof child || (size_t)n2 >= sizeof crel) {
             cli_say("%s/%s: path too long; skipped", path, e->d_name);
@@ -98,61 +306,642 @@ static int walk(list *l, const char *root, const char *rel, bool recursive,
         }
         struct stat st;
         if (stat(child, &st) != 0)
-            continue;
+            continue; /* a dangling symlink, or gone since readdir */
         if (S_ISDIR(st.st_mode)) {
-            if (recursive && depth < 64 && e->d_name[0] != '.')
-                rc = walk(l, root, crel, recursive, out_dir, depth + 1);
-        } else if (S_ISREG(st.st_mode) && image_name(e->d_name)) {
-            rc = push(l, child, rel);
+            file_id id = {st.st_dev, st.st_ino};
+            if (!w->cfg->recursive || depth >= 64)
+                continue;
+            if (w->have_out && id.dev == w->out_dir.dev && id.ino == w->out_dir.ino)
+                continue; /* the out-dir below a root: our outputs, never inputs */
+            int fresh = id_add(&w->visited, id);
+            if (fresh < 0)
+                rc = -1;
+            else if (fresh)
+                rc = walk(w, root, crel, depth + 1);
+        } else if (S_ISREG(st.st_mode)) {
+            int err;
+            hdm_format f = sniff_file(child, &err);
+            rc = push(w->l, child, rel, w->root_name, true, f != HDM_FORMAT_UNKNOWN);
+            if (rc == 0 && f == HDM_FORMAT_UNKNOWN) {
+                batch_item *it = &w->l->v[w->l->n - 1];
+                char msg[256] = "not in a format hadamard reads";
+                if (err)
+                    snprintf(msg, sizeof msg, "cannot read: %s", strerror(err));
+                it->status = BATCH_SKIPPED;
+                if (!(it->error = strdup(msg)))
+                    rc = -1;
+            }
         }
     }
     closedir(d);
     return rc;
 }
 
-static int by_input(const void *a, const void *b)
+/* Reads the "-" list from stdin: one path a line, or NUL-separated. */
+static int read_list(walker *w)
 {
-    return strcmp(((const item *)a)->input, ((const item *)b)->input);
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    int sep = w->cfg->null_list ? '\0' : '\n';
+    for (;;) {
+        errno = 0;
+        ssize_t n = getdelim(&line, &cap, sep, stdin);
+        if (*w->cfg->cancel) {
+            rc = CANCELLED;
+            break;
+        }
+        if (n < 0) {
+            if (ferror(stdin) && errno == EINTR) {
+                clearerr(stdin);
+                continue;
+            }
+            break;
+        }
+        if (n > 0 && line[n - 1] == (char)sep)
+            line[--n] = '\0';
+        if (!w->cfg->null_list && n > 0 && line[n - 1] == '\r')
+            line[--n] = '\0';
+        if (n == 0 || strlen(line) != (size_t)n)
+            continue; /* an empty entry; a NUL inside a line cannot be a path */
+        char *parent = parent_of(line), *root = parent ? dir_base(parent) : NULL;
+        rc = root ? push(w->l, line, "", root, false, true) : -1;
+        free(parent);
+        free(root);
+        if (rc)
+            break;
+    }
+    free(line);
+    return rc;
 }
 
-static int by_output(const void *a, const void *b)
+static int gather(batch_plan *l, const batch_config *cfg, const struct stat *out_st)
 {
-    return strcmp((*(item *const *)a)->output, (*(item *const *)b)->output);
+    walker w = {.l = l, .cfg = cfg, .have_out = out_st != NULL};
+    if (out_st)
+        w.out_dir = (file_id){out_st->st_dev, out_st->st_ino};
+    int rc = 0;
+    for (size_t i = 0; i < cfg->ninputs && rc == 0; i++) {
+        const char *in = cfg->inputs[i];
+        struct stat st;
+        if (*cfg->cancel) {
+            rc = CANCELLED;
+        } else if (strcmp(in, "-") == 0) {
+            rc = read_list(&w);
+        } else if (stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
+            char root[4096];
+            snprintf(root, sizeof root, "%s", in);
+            size_t n = strlen(root);
+            while (n > 1 && root[n - 1] == '/')
+                root[--n] = '\0';
+            char *name = dir_base(root);
+            int fresh = name ? id_add(&w.visited, (file_id){st.st_dev, st.st_ino}) : -1;
+            w.root_name = name;
+            if (fresh < 0)
+                rc = -1;
+            else if (fresh)
+                rc = walk(&w, root, "", 0); /* the root itself is walked even as out-dir */
+            free(name);
+        } else {
+            /* a named file is taken whatever its name; a missing one fails as that file */
+            char *parent = parent_of(in), *root = parent ? dir_base(parent) : NULL;
+            rc = root ? push(l, in, "", root, false, true) : -1;
+            free(parent);
+            free(root);
+        }
+    }
+    id_free(&w.visited);
+    if (rc < 0)
+        cli_say("out of memory");
+    return rc < 0 ? FAIL : rc;
 }
 
-/* Expands the name template: {stem} {ext} {dir}. */
-static char *expand(const char *tmpl, const item *it, const char *ext)
+/* ---- output names ---- */
+
+static void split_name(const char *input, const char **base, size_t *stem_len,
+                       const char **ext)
 {
-    const char *base = strrchr(it->input, '/');
-    base = base ? base + 1 : it->input;
-    const char *dot = strrchr(base, '.');
-    size_t stem_len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    const char *in_ext = dot && dot != base ? dot + 1 : "";
-    char buf[4096];
-    size_t n = 0;
-    for (const char *t = tmpl; *t && n < sizeof buf - 1;) {
-        const char *val = NULL;
-        size_t len = 0, skip = 1;
+    *base = base_name(input);
+    const char *dot = strrchr(*base, '.');
+    *stem_len = dot && dot != *base ? (size_t)(dot - *base) : strlen(*base);
+    *ext = dot && dot != *base ? dot + 1 : "";
+}
+
+/* Expands the name template: {stem} {ext} {dir} {root}. NULL when the result is empty or has
+ * a "." or ".." part, which would leave the out-dir or name it. */
+static char *expand(const char *tmpl, const batch_item *it, const char *format)
+{
+    const char *base, *in_ext;
+    size_t stem_len;
+    split_name(it->input, &base, &stem_len, &in_ext);
+    size_t cap = 256, n = 0;
+    char *buf = malloc(cap);
+    for (const char *t = tmpl; buf && *t;) {
+        const char *val = t;
+        size_t len = 1, skip = 1;
         if (strncmp(t, "{stem}", 6) == 0)
             val = base, len = stem_len, skip = 6;
         else if (strncmp(t, "{ext}", 5) == 0)
-            val = ext ? ext : in_ext, len = strlen(val), skip = 5;
+            val = format ? format : in_ext, len = strlen(val), skip = 5;
         else if (strncmp(t, "{dir}", 5) == 0)
             val = it->rel_dir, len = strlen(val), skip = 5;
-        if (!val)
-            val = t, len = 1;
-        if (len > sizeof buf - 1 - n)
-            len = sizeof buf - 1 - n;
+        else if (strncmp(t, "{root}", 6) == 0)
+            val = it->root, len = strlen(val), skip = 6;
+        if (n + len + 1 > cap) {
+            while (n + len + 1 > cap)
+                cap *= 2;
+            char *b = realloc(buf, cap);
+            if (!b) {
+                free(buf);
+                return NULL;
+            }
+            buf = b;
+        }
         memcpy(buf + n, val, len);
         n += len;
         t += skip;
     }
+    if (!buf)
+        return NULL;
     buf[n] = '\0';
-    /* "{dir}/x" with an empty dir would start at the root of out-dir: drop the slash */
-    char *s = buf;
-    while (*s == '/')
-        s++;
-    return strdup(s);
+    /* "{dir}/x" with an empty dir: drop the slashes that would start at the root, and the
+     * doubled ones, so one name is spelled one way */
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] != '/' || (o > 0 && buf[o - 1] != '/'))
+            buf[o++] = buf[i];
+    while (o > 0 && buf[o - 1] == '/')
+        o--;
+    buf[o] = '\0';
+    bool bad = o == 0;
+    for (char *c = buf; !bad && *c;) {
+        size_t clen = strcspn(c, "/");
+        bad = (clen == 1 && c[0] == '.') || (clen == 2 && c[0] == '.' && c[1] == '.');
+        c += clen;
+        if (*c == '/')
+            c++;
+    }
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static const char *const WRITES = "png, jpg, jpeg, bmp, tga or hdr";
+
+bool batch_check_names(const char *name, const char *format, char *msg, size_t cap)
+{
+    if (format && hdm_format_from_name(format) == HDM_FORMAT_UNKNOWN) {
+        snprintf(msg, cap, "batch: unknown --format '%s' (%s)", format, WRITES);
+        return false;
+    }
+    if (!*name) {
+        snprintf(msg, cap, "batch: --name is empty");
+        return false;
+    }
+    /* a literal ".." part would put outputs outside the out-dir */
+    for (const char *c = name; *c;) {
+        size_t clen = strcspn(c, "/");
+        if (clen == 2 && c[0] == '.' && c[1] == '.') {
+            snprintf(msg, cap, "batch: --name '%s' leaves the output directory (no '..')", name);
+            return false;
+        }
+        c += clen;
+        if (*c == '/')
+            c++;
+    }
+    /* The output format is the name's extension: what follows the last placeholder. */
+    const char *tail = name, *p, *last = NULL;
+    bool ends_ext = false;
+    for (p = name; (p = strchr(p, '{'));) {
+        static const char *const ph[] = {"{stem}", "{ext}", "{dir}", "{root}"};
+        size_t k = 0;
+        for (; k < 4; k++)
+            if (strncmp(p, ph[k], strlen(ph[k])) == 0)
+                break;
+        if (k == 4) {
+            p++;
+            continue;
+        }
+        tail = p + strlen(ph[k]);
+        ends_ext = k == 1;
+        last = p;
+        p = tail;
+    }
+    const char *dot = strrchr(tail, '.');
+    if (dot && strchr(dot, '/'))
+        dot = NULL;
+    /* "{stem}{ext}" has no dot before the extension: the format could not be read back */
+    if (!dot && (!ends_ext || *tail || last == name || last[-1] != '.')) {
+        snprintf(msg, cap, "batch: --name '%s' gives no extension to pick the format from (end "
+                 "it with .{ext} or one of %s)", name, WRITES);
+        return false;
+    }
+    if (!dot)
+        return true; /* ends with {ext}: --format's, or each input's own */
+    hdm_format lit = hdm_format_from_name(dot + 1);
+    if (lit == HDM_FORMAT_UNKNOWN) {
+        snprintf(msg, cap, "batch: --name '%s' ends in '%s', not a format hadamard writes (%s)",
+                 name, dot, WRITES);
+        return false;
+    }
+    if (format && hdm_format_from_name(format) != lit) {
+        snprintf(msg, cap, "batch: --format %s and --name '%s' disagree (the name's extension "
+                 "picks the format: drop one or make them match)", format, name);
+        return false;
+    }
+    return true;
+}
+
+static int by_input(const void *a, const void *b)
+{
+    const batch_item *x = a, *y = b;
+    /* to-run items first, then those skipped before the run; each part sorted by input */
+    bool sx = x->status == BATCH_SKIPPED, sy = y->status == BATCH_SKIPPED;
+    if (sx != sy)
+        return sx - sy;
+    return strcmp(x->input, y->input);
+}
+
+typedef struct keyed {
+    char *key;
+    size_t i;
+} keyed;
+
+static int by_key(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+static bool has_key(const keyed *v, size_t n, const char *key, size_t *at)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(v[mid].key, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < n && strcmp(v[lo].key, key) == 0) {
+        if (at)
+            *at = v[lo].i;
+        return true;
+    }
+    return false;
+}
+
+/* Whether key is in v for an item other than self. */
+static bool other_has_key(const keyed *v, size_t n, const char *key, size_t self)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(v[mid].key, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < n && strcmp(v[lo].key, key) == 0; lo++)
+        if (v[lo].i != self)
+            return true;
+    return false;
+}
+
+static char *id_key(file_id id)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%llx:%llx", (unsigned long long)id.dev,
+             (unsigned long long)id.ino);
+    return strdup(buf);
+}
+
+static void free_keys(keyed *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].key);
+    free(v);
+}
+
+/* What the template lacks that would tell a and b apart. */
+static void collision_hint(const char *tmpl, const batch_item *a, const batch_item *b,
+                           char *hint, size_t cap)
+{
+    const char *ba, *bb, *ea, *eb;
+    size_t la, lb;
+    split_name(a->input, &ba, &la, &ea);
+    split_name(b->input, &bb, &lb, &eb);
+    const char *missing[4];
+    int n = 0;
+    if (!strstr(tmpl, "{dir}") && strcmp(a->rel_dir, b->rel_dir) != 0)
+        missing[n++] = "{dir}";
+    if (!strstr(tmpl, "{root}") && strcmp(a->root, b->root) != 0)
+        missing[n++] = "{root}";
+    if (!strstr(tmpl, "{stem}") && (la != lb || memcmp(ba, bb, la) != 0))
+        missing[n++] = "{stem}";
+    if (!strstr(tmpl, "{ext}") && strcmp(ea, eb) != 0)
+        missing[n++] = "{ext}";
+    if (n == 0) {
+        snprintf(hint, cap, "rename one of them");
+        return;
+    }
+    size_t o = (size_t)snprintf(hint, cap, "add ");
+    for (int i = 0; i < n && o < cap; i++)
+        o += (size_t)snprintf(hint + o, cap - o, "%s%s", i ? (i == n - 1 ? " or " : ", ") : "",
+                              missing[i]);
+    if (o < cap)
+        snprintf(hint + o, cap - o, " to --name, or rename one of them");
+}
+
+/* Operand files of the steps: every field after the step's name that names an existing file.
+ * (The pipeline does not list its operands, so the step strings are read again here.) */
+static int operand_files(const batch_config *cfg, id_set *ids, keyed **paths, size_t *np)
+{
+    *paths = NULL;
+    *np = 0;
+    size_t cap = 0;
+    for (size_t i = 0; i < cfg->nsteps; i++) {
+        char *copy = strdup(cfg->steps[i]);
+        if (!copy)
+            return -1;
+        char *f = strchr(copy, ':');
+        while (f) {
+            char *field = f + 1;
+            f = strchr(field, ':');
+            if (f)
+                *f = '\0';
+            file_id id = {0};
+            struct stat st;
+            if (!*field || stat(field, &st) != 0 || S_ISDIR(st.st_mode))
+                continue;
+            id = (file_id){st.st_dev, st.st_ino};
+            if (*np == cap) {
+                cap = cap ? cap * 2 : 8;
+                keyed *v = realloc(*paths, cap * sizeof *v);
+                if (!v) {
+                    free(copy);
+                    return -1;
+                }
+                *paths = v;
+            }
+            char *key = norm_path(field);
+            if (!key || id_add(ids, id) < 0) {
+                free(key);
+                free(copy);
+                return -1;
+            }
+            (*paths)[*np] = (keyed){key, i};
+            ++*np;
+        }
+        free(copy);
+    }
+    return 0;
+}
+
+/* The report must not be an input, operand or output of this batch (any shard's): by device
+ * and inode where it exists, by resolved path for files not there yet. */
+static const char *report_clash(const batch_config *cfg, const batch_plan *plan, size_t nrun)
+{
+    struct stat st;
+    bool exists = stat(cfg->report, &st) == 0;
+    char *key = norm_path(cfg->report);
+    const char *clash = key ? NULL : "(out of memory)";
+    for (size_t i = 0; i < nrun && !clash; i++) {
+        const batch_item *it = &plan->v[i];
+        for (int k = 0; k < 2 && !clash; k++) {
+            const char *p = k ? it->output : it->status == BATCH_SKIPPED ? NULL : it->input;
+            if (!p)
+                continue;
+            file_id id = {0};
+            char *pk = norm_path(p);
+            if ((exists && file_id_of(p, &id) && id.dev == st.st_dev && id.ino == st.st_ino) ||
+                (pk && strcmp(pk, key) == 0))
+                clash = k ? "an output" : "an input";
+            free(pk);
+        }
+    }
+    for (size_t i = 0; i < cfg->nsteps && !clash; i++) {
+        char *copy = strdup(cfg->steps[i]);
+        for (char *f = copy ? strchr(copy, ':') : NULL; f && !clash;) {
+            char *field = f + 1;
+            if ((f = strchr(field, ':')))
+                *f = '\0';
+            file_id id = {0};
+            char *pk = *field ? norm_path(field) : NULL;
+            if ((exists && file_id_of(field, &id) && id.dev == st.st_dev && id.ino == st.st_ino) ||
+                (pk && strcmp(pk, key) == 0))
+                clash = "an operand";
+            free(pk);
+        }
+        free(copy);
+    }
+    free(key);
+    return clash;
+}
+
+static int prepare(const batch_config *cfg, batch_plan *plan, const struct stat *out_st)
+{
+    int rc = gather(plan, cfg, out_st);
+    if (rc)
+        return rc;
+    if (plan->n)
+        qsort(plan->v, plan->n, sizeof *plan->v, by_input);
+    size_t nrun = 0;
+    while (nrun < plan->n && plan->v[nrun].status != BATCH_SKIPPED)
+        nrun++;
+    size_t od_len = strlen(cfg->out_dir);
+    while (od_len > 1 && cfg->out_dir[od_len - 1] == '/')
+        od_len--;
+    for (size_t i = 0; i < nrun; i++) {
+        batch_item *it = &plan->v[i];
+        char *name = expand(cfg->name, it, cfg->format);
+        if (!name) {
+            it->status = BATCH_FAILED;
+            it->error = strdup("--name gives this input an empty name, or one with a '.' or "
+                               "'..' part");
+            continue;
+        }
+        size_t len = od_len + strlen(name) + 2;
+        it->output = malloc(len);
+        if (it->output)
+            snprintf(it->output, len, "%.*s%s%s", (int)od_len, cfg->out_dir,
+                     strcmp(cfg->out_dir, "/") ? "/" : "", name);
+        free(name);
+        if (!it->output)
+            return -1;
+    }
+
+    /* Files this batch writes are never its inputs: a walked file that is the output of
+     * another input (a previous run into the input tree) is skipped, a named one refused. */
+    keyed *outs = calloc(nrun ? nrun : 1, sizeof *outs);
+    keyed *ins = calloc(nrun ? nrun : 1, sizeof *ins);
+    keyed *out_ids = calloc(nrun ? nrun : 1, sizeof *out_ids); /* existing outputs */
+    keyed *ops = NULL;
+    size_t nops = 0, nouts = 0, nout_ids = 0;
+    id_set in_ids = {0}, op_ids = {0};
+    rc = outs && ins && out_ids ? 0 : -1;
+    for (size_t i = 0; i < nrun && !rc; i++) {
+        batch_item *it = &plan->v[i];
+        file_id id = {0};
+        if (!it->output)
+            continue;
+        if (!(outs[nouts].key = norm_path(it->output)))
+            rc = -1;
+        outs[nouts++].i = i;
+        if (!rc && file_id_of(it->output, &id)) {
+            if (!(out_ids[nout_ids].key = id_key(id)))
+                rc = -1;
+            out_ids[nout_ids++].i = i;
+        }
+    }
+    if (!rc) {
+        qsort(outs, nouts, sizeof *outs, by_key);
+        qsort(out_ids, nout_ids, sizeof *out_ids, by_key);
+    }
+    for (size_t i = 0; i < nrun && !rc; i++) {
+        batch_item *it = &plan->v[i];
+        if (!(ins[i].key = norm_path(it->input))) {
+            rc = -1;
+            break;
+        }
+        ins[i].i = i;
+        file_id id = {0};
+        bool has_id = file_id_of(it->input, &id);
+        if (!it->walked)
+            continue;
+        /* its own output is no reason: that is refused below as an output over an input */
+        char *ik = has_id ? id_key(id) : NULL;
+        bool other = (ik && other_has_key(out_ids, nout_ids, ik, i)) ||
+                     other_has_key(outs, nouts, ins[i].key, i);
+        free(ik);
+        if (other) {
+            it->status = BATCH_SKIPPED;
+            free(it->output);
+            it->output = NULL;
+            if (!(it->error = strdup("an output of this batch")))
+                rc = -1;
+        }
+    }
+    /* the skipped outputs drop out: rebuild the lists over what still runs */
+    if (!rc) {
+        size_t k = 0;
+        for (size_t i = 0; i < nouts; i++) {
+            if (plan->v[outs[i].i].status == BATCH_SKIPPED)
+                free(outs[i].key);
+            else
+                outs[k++] = outs[i];
+        }
+        nouts = k;
+        for (size_t i = 0; i < nrun; i++) {
+            file_id id = {0};
+            if (plan->v[i].status != BATCH_SKIPPED && file_id_of(plan->v[i].input, &id) &&
+                id_add(&in_ids, id) < 0)
+                rc = -1;
+        }
+    }
+    if (!rc)
+        rc = operand_files(cfg, &op_ids, &ops, &nops);
+    if (rc < 0) {
+        cli_say("out of memory");
+        rc = FAIL;
+        goto done;
+    }
+    if (ops)
+        qsort(ops, nops, sizeof *ops, by_key);
+
+    /* Two inputs writing one output would lose one of them: refuse before any work, over the
+     * whole list so that shards on different machines cannot lose a file either. */
+    for (size_t i = 1; i < nouts && !rc; i++)
+        if (strcmp(outs[i - 1].key, outs[i].key) == 0) {
+            const batch_item *a = &plan->v[outs[i - 1].i], *b = &plan->v[outs[i].i];
+            char hint[160];
+            collision_hint(cfg->name, a, b, hint, sizeof hint);
+            cli_say("%s and %s would both be written to %s (%s)", a->input, b->input, b->output,
+                    hint);
+            rc = USAGE;
+        }
+    /* An output must be no input and no operand: by device and inode where it exists, by its
+     * resolved path where it does not yet (it might be read later in this same batch). */
+    qsort(ins, nrun, sizeof *ins, by_key);
+    for (size_t i = 0; i < nouts && !rc; i++) {
+        const batch_item *it = &plan->v[outs[i].i];
+        file_id id = {0};
+        bool exists = file_id_of(it->output, &id);
+        size_t at;
+        bool is_in = (exists && id_has(&in_ids, id)) ||
+                     (has_key(ins, nrun, outs[i].key, &at) &&
+                      plan->v[at].status != BATCH_SKIPPED);
+        bool is_op = (exists && id_has(&op_ids, id)) || has_key(ops, nops, outs[i].key, NULL);
+        if (is_in || is_op) {
+            cli_say("%s: the output of %s would overwrite %s; refusing (choose another "
+                    "--out-dir or --name)", it->output, it->input,
+                    is_in ? "an input of this batch" : "an operand of the steps");
+            rc = USAGE;
+        }
+    }
+    const char *clash = !rc && cfg->report ? report_clash(cfg, plan, nrun) : NULL;
+    if (clash) {
+        cli_say("%s: the report would overwrite %s of this batch; refusing", cfg->report, clash);
+        rc = USAGE;
+    }
+    if (rc)
+        goto done;
+
+    /* Shards split the sorted list of inputs, so every machine computes the same parts; the
+     * files skipped before the run are split the same way, each listed in one report. */
+    size_t kept = 0, run_seen = 0, skip_seen = 0;
+    plan->total_run = 0;
+    for (size_t i = 0; i < plan->n; i++) {
+        batch_item *it = &plan->v[i];
+        size_t idx = it->status == BATCH_SKIPPED ? skip_seen++ : run_seen++;
+        if (it->status != BATCH_SKIPPED)
+            plan->total_run++;
+        if (idx % cfg->shard_count == cfg->shard_index)
+            plan->v[kept++] = *it;
+        else
+            free_item(it);
+    }
+    plan->n = kept;
+    if (plan->n)
+        qsort(plan->v, plan->n, sizeof *plan->v, by_input);
+done:
+    free_keys(outs, nouts);
+    free_keys(ins, nrun);
+    free_keys(ops, nops);
+    free_keys(out_ids, nout_ids);
+    id_free(&in_ids);
+    id_free(&op_ids);
+    return rc;
+}
+
+int batch_prepare(const batch_config *cfg, batch_plan *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    char msg[1024];
+    if (!batch_check_names(cfg->name, cfg->format, msg, sizeof msg)) {
+        cli_say("%s", msg);
+        return USAGE;
+    }
+    if (cfg->shard_count == 0 || cfg->shard_index >= cfg->shard_count) {
+        cli_say("batch: --shard needs K/N with 0 <= K < N");
+        return USAGE;
+    }
+    struct stat out_st;
+    bool have_out = stat(cfg->out_dir, &out_st) == 0;
+    if ((have_out && !S_ISDIR(out_st.st_mode)) || (!have_out && errno == ENOTDIR)) {
+        cli_say("%s: --out-dir %s", cfg->out_dir, have_out ? "is not a directory"
+                                                            : "goes through a file");
+        return USAGE;
+    }
+    int rc = prepare(cfg, plan, have_out ? &out_st : NULL);
+    if (rc) {
+        batch_plan_free(plan);
+        return rc;
+    }
+    return -1;
 }
 
 static int mkdirs(const char *path)
@@ -167,16 +956,204 @@ static int mkdirs(const char *path)
             return -1;
         *p = '/';
     }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+    struct stat st;
+    if (mkdir(buf, 0777) != 0 && (errno != EEXIST || stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)))
         return -1;
     return 0;
+}
+
+/* ---- the report: JSON lines, written to a temporary and renamed into place ---- */
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 0;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return n;
+}
+
+bool batch_json_str(FILE *f, const char *str)
+{
+    bool lossy = false;
+    fputc('"', f);
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    while (*s) {
+        unsigned c = *s;
+        size_t n = utf8_seq(s);
+        if (n == 0) {
+            fputs("\xEF\xBF\xBD", f); /* U+FFFD for a byte that is not UTF-8 */
+            lossy = true;
+            s++;
+        } else if (c == '"' || c == '\\') {
+            fprintf(f, "\\%c", c);
+            s++;
+        } else if (c < 0x20 || c == 0x7f) {
+            fprintf(f, "\\u%04x", c);
+            s++;
+        } else {
+            fwrite(s, 1, n, f);
+            s += n;
+        }
+    }
+    fputc('"', f);
+    return lossy;
+}
+
+static void json_hex(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++)
+        fprintf(f, "%02x", (unsigned char)*s);
+    fputc('"', f);
+}
+
+void batch_report_line(FILE *f, const batch_item *it)
+{
+    static const char *const names[] = {"not-run", "ok", "failed", "skipped"};
+    fputs("{\"input\":", f);
+    bool lossy_in = batch_json_str(f, it->input);
+    if (lossy_in) {
+        fputs(",\"input_bytes\":", f);
+        json_hex(f, it->input);
+    }
+    fputs(",\"output\":", f);
+    if (it->output) {
+        if (batch_json_str(f, it->output)) {
+            fputs(",\"output_bytes\":", f);
+            json_hex(f, it->output);
+        }
+    } else {
+        fputs("null", f);
+    }
+    fprintf(f, ",\"status\":\"%s\",\"error\":", names[it->status & 3]);
+    if (it->error)
+        batch_json_str(f, it->error);
+    else
+        fputs("null", f);
+    fprintf(f, ",\"milliseconds\":%.1f}\n", it->ms);
+}
+
+typedef struct report_file {
+    const char *path;
+    char *tmp;
+    int fd;
+} report_file;
+
+/* Before any work: the report must be a regular file or none, in a directory we can write,
+ * shown by creating its temporary now (that it is no input, operand or output of the batch
+ * batch_prepare has checked). */
+static int report_open(const batch_config *cfg, report_file *r)
+{
+    r->path = cfg->report;
+    r->fd = -1;
+    r->tmp = NULL;
+    struct stat st;
+    bool exists = stat(r->path, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode)) {
+        cli_say("%s: cannot write the report there: %s", r->path,
+                S_ISDIR(st.st_mode) ? "it is a directory" : "not a regular file");
+        return USAGE;
+    }
+    char *dir = parent_of(r->path);
+    const char *base = base_name(r->path);
+    size_t len = (dir ? strlen(dir) : 0) + strlen(base) + 64;
+    r->tmp = dir ? malloc(len) : NULL;
+    if (!r->tmp) {
+        free(dir);
+        cli_say("out of memory");
+        return FAIL;
+    }
+    static unsigned counter;
+    for (int tries = 0; tries < 100 && r->fd < 0; tries++) {
+        snprintf(r->tmp, len, "%s/.%s.hadamard-tmp-%ld-%u", dir, base, (long)getpid(),
+                 counter++);
+        r->fd = open(r->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+        if (r->fd < 0 && errno != EEXIST)
+            break;
+    }
+    free(dir);
+    if (r->fd < 0) {
+        cli_say("%s: cannot write the report: %s", r->path, strerror(errno));
+        free(r->tmp);
+        r->tmp = NULL;
+        return USAGE;
+    }
+    return 0;
+}
+
+static void report_abandon(report_file *r)
+{
+    if (r->fd >= 0) {
+        close(r->fd);
+        unlink(r->tmp);
+    }
+    free(r->tmp);
+    r->fd = -1;
+    r->tmp = NULL;
+}
+
+/* Writes every line, flushes, syncs, and only then renames over the old report. */
+static int report_finish(report_file *r, const batch_plan *l)
+{
+    FILE *f = fdopen(r->fd, "w");
+    if (!f) {
+        int e = errno;
+        report_abandon(r);
+        cli_say("%s: cannot write the report: %s", r->path, strerror(e));
+        return -1;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        batch_report_line(f, &l->v[i]);
+    int e = 0;
+    if (fflush(f) != 0 || ferror(f))
+        e = errno ? errno : EIO;
+    else if (fsync(fileno(f)) != 0)
+        e = errno;
+    if (fclose(f) != 0 && !e)
+        e = errno;
+    r->fd = -1;
+    if (!e && rename(r->tmp, r->path) != 0)
+        e = errno;
+    if (e) {
+        unlink(r->tmp);
+        cli_say("%s: cannot write the report: %s (any earlier report there is unchanged)",
+                r->path, strerror(e));
+    } else {
+        char *dir = parent_of(r->path);
+        int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        if (dfd >= 0) {
+            fsync(dfd); /* the rename itself survives a crash */
+            close(dfd);
+        }
+        free(dir);
+    }
+    free(r->tmp);
+    r->tmp = NULL;
+    return e ? -1 : 0;
 }
 
 /* ---- running ---- */
 
 typedef struct batch_run {
     const batch_config *cfg;
-    list *items;
+    batch_plan *items;
     atomic_size_t next;
     atomic_size_t done, ok, failed, skipped;
     pthread_mutex_t lock;   /* stderr lines and the progress line */
@@ -208,6 +1185,29 @@ static void progress(batch_run *b, bool final)
     fflush(stderr);
 }
 
+/* --resume takes an output as done only if it is a regular, non-empty file whose header
+ * reads as an image: an empty file, a directory or a stray file of that name is redone. */
+static bool finished(const char *out, const hdm_options *opt)
+{
+    struct stat st;
+    if (stat(out, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+        return false;
+    hdm_info info;
+    return hdm_info_read(out, opt, &info, NULL) == HDM_OK;
+}
+
+static void fail_item(batch_run *b, batch_item *it, const char *msg)
+{
+    it->status = BATCH_FAILED;
+    it->error = strdup(msg);
+    atomic_fetch_add(&b->failed, 1);
+    pthread_mutex_lock(&b->lock);
+    if (b->tty && !b->cfg->quiet)
+        fputc('\r', stderr);
+    cli_say("%s", msg);
+    pthread_mutex_unlock(&b->lock);
+}
+
 static void *worker(void *arg)
 {
     batch_run *b = arg;
@@ -218,17 +1218,18 @@ static void *worker(void *arg)
         size_t i = atomic_fetch_add(&b->next, 1);
         if (i >= b->items->n)
             break;
-        item *it = &b->items->v[i];
+        batch_item *it = &b->items->v[i];
+        if (it->status != BATCH_PENDING)
+            continue; /* skipped, or failed, before the run: counted at the start */
         double t0 = now();
-        struct stat st;
-        if (cfg->resume && stat(it->output, &st) == 0) {
-            it->status = 3;
+        if (cfg->resume && finished(it->output, cfg->opt)) {
+            it->status = BATCH_SKIPPED;
             atomic_fetch_add(&b->skipped, 1);
         } else {
             hdm_error e = {0};
             char *slash = strrchr(it->output, '/');
             hdm_status s = HDM_OK;
-            if (slash) {
+            if (slash && slash != it->output) {
                 *slash = '\0';
                 if (mkdirs(it->output) != 0)
                     s = (hdm_status)(e.status = HDM_ERR_IO),
@@ -238,25 +1239,19 @@ static void *worker(void *arg)
             }
             if (!s && hdm_format_from_name(it->output) == HDM_FORMAT_UNKNOWN) {
                 s = e.status = HDM_ERR_FORMAT;
+                const char *dot = strrchr(base_name(it->output), '.');
                 snprintf(e.message, sizeof e.message,
                          "%s: cannot write %s in its own format (give --format)", it->input,
-                         strrchr(it->output, '.') ? strrchr(it->output, '.') : "this file");
+                         dot ? dot : "a file without an extension");
             }
             if (!s)
                 s = hdm_pipeline_run_file(cfg->pipeline, it->input, it->output, cfg->opt, &e);
-            if (s == HDM_ERR_INTERRUPTED) {
-                it->status = 0; /* not done: a rerun with --resume takes it */
-            } else if (s) {
-                it->status = 2;
-                it->error = strdup(e.message);
-                atomic_fetch_add(&b->failed, 1);
-                pthread_mutex_lock(&b->lock);
-                if (b->tty && !cfg->quiet)
-                    fputc('\r', stderr);
-                cli_say("%s", e.message);
-                pthread_mutex_unlock(&b->lock);
-            } else {
-                it->status = 1;
+            if (s == HDM_ERR_INTERRUPTED)
+                it->status = BATCH_PENDING; /* not done: a rerun with --resume takes it */
+            else if (s)
+                fail_item(b, it, e.message);
+            else {
+                it->status = BATCH_OK;
                 atomic_fetch_add(&b->ok, 1);
             }
         }
@@ -270,147 +1265,41 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-static int write_report(const char *path, const list *l)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        cli_say("%s: cannot write report: %s", path, strerror(errno));
-        return -1;
-    }
-    static const char *const names[] = {"not-run", "ok", "failed", "skipped"};
-    for (size_t i = 0; i < l->n; i++) {
-        const item *it = &l->v[i];
-        fputs("{\"input\":", f);
-        json_str(f, it->input);
-        fputs(",\"output\":", f);
-        json_str(f, it->output);
-        fprintf(f, ",\"status\":\"%s\",\"error\":", names[it->status]);
-        if (it->error)
-            json_str(f, it->error);
-        else
-            fputs("null", f);
-        fprintf(f, ",\"milliseconds\":%.1f}\n", it->ms);
-    }
-    if (fclose(f) != 0) {
-        cli_say("%s: cannot write report: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-static void free_list(list *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->v[i].input);
-        free(l->v[i].output);
-        free(l->v[i].rel_dir);
-        free(l->v[i].error);
-    }
-    free(l->v);
-}
-
-static int gather(list *l, const batch_config *cfg, const struct stat *out_dir)
-{
-    for (size_t i = 0; i < cfg->ninputs; i++) {
-        const char *in = cfg->inputs[i];
-        struct stat st;
-        if (strcmp(in, "-") == 0) {
-            char line[4096];
-            while (fgets(line, sizeof line, stdin)) {
-                line[strcspn(line, "\r\n")] = '\0';
-                if (*line && push(l, line, "") != 0)
-                    return -1;
-            }
-        } else if (stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
-            char root[4096];
-            snprintf(root, sizeof root, "%s", in);
-            size_t n = strlen(root);
-            while (n > 1 && root[n - 1] == '/')
-                root[--n] = '\0';
-            if (walk(l, root, "", cfg->recursive, out_dir, 0) != 0)
-                return -1;
-        } else if (push(l, in, "") != 0) {
-            return -1; /* a missing named file is reported as that file's failure */
-        }
-    }
-    return 0;
-}
-
 int batch_main(const batch_config *cfg)
 {
+    batch_plan l;
+    int rc = batch_prepare(cfg, &l);
+    if (rc >= 0)
+        return rc;
+    report_file rep = {.fd = -1};
+    if (cfg->report && (rc = report_open(cfg, &rep)) != 0) {
+        batch_plan_free(&l);
+        return rc;
+    }
     if (mkdirs(cfg->out_dir) != 0) {
-        cli_say("%s: cannot create output directory: %s", cfg->out_dir, strerror(errno));
-        return 1;
+        int e = errno;
+        cli_say("%s: cannot create output directory: %s", cfg->out_dir, strerror(e));
+        report_abandon(&rep);
+        batch_plan_free(&l);
+        return e == ENOTDIR || e == EEXIST ? USAGE : FAIL;
     }
-    struct stat out_st;
-    stat(cfg->out_dir, &out_st);
-    list all = {0};
-    if (gather(&all, cfg, &out_st) != 0) {
-        free_list(&all);
-        return 2;
-    }
-    /* Shards split the sorted list, so every machine computes the same parts. */
-    qsort(all.v, all.n, sizeof *all.v, by_input);
-    size_t kept = 0;
-    for (size_t i = 0; i < all.n; i++) {
-        if (i % cfg->shard_count == cfg->shard_index)
-            all.v[kept++] = all.v[i];
-        else {
-            free(all.v[i].input);
-            free(all.v[i].rel_dir);
-        }
-    }
-    all.n = kept;
-    list l = all;
-    for (size_t i = 0; i < l.n; i++) {
-        char *name = expand(cfg->name, &l.v[i], cfg->format);
-        size_t len = strlen(cfg->out_dir) + strlen(name ? name : "") + 2;
-        l.v[i].output = name ? malloc(len) : NULL;
-        if (!l.v[i].output) {
-            free(name);
-            cli_say("out of memory");
-            free_list(&l);
-            return 1;
-        }
-        snprintf(l.v[i].output, len, "%s/%s", cfg->out_dir, name);
-        free(name);
-    }
-    /* Two inputs writing one output would lose one of them: refuse before any work. */
-    item **byout = malloc((l.n ? l.n : 1) * sizeof *byout);
-    if (!byout) {
-        free_list(&l);
-        return 1;
-    }
-    for (size_t i = 0; i < l.n; i++)
-        byout[i] = &l.v[i];
-    qsort(byout, l.n, sizeof *byout, by_output);
-    for (size_t i = 1; i < l.n; i++)
-        if (strcmp(byout[i - 1]->output, byout[i]->output) == 0) {
-            cli_say("%s and %s would both be written to %s (use {dir} in --name, or rename)",
-                      byout[i - 1]->input, byout[i]->input, byout[i]->output);
-            free(byout);
-            free_list(&l);
-            return 2;
-        }
-    free(byout);
 
     batch_run b = {.cfg = cfg, .items = &l, .start = now(), .tty = isatty(2)};
     pthread_mutex_init(&b.lock, NULL);
+    for (size_t i = 0; i < l.n; i++) {
+        batch_item *it = &l.v[i];
+        if (it->status == BATCH_SKIPPED) {
+            atomic_fetch_add(&b.skipped, 1);
+            atomic_fetch_add(&b.done, 1);
+        } else if (it->status == BATCH_FAILED) { /* no output name could be made */
+            char msg[1200];
+            snprintf(msg, sizeof msg, "%s: %s", it->input, it->error);
+            free(it->error);
+            it->error = NULL;
+            fail_item(&b, it, msg);
+            atomic_fetch_add(&b.done, 1);
+        }
+    }
     unsigned jobs = cfg->jobs ? cfg->jobs : 1;
     if (jobs > l.n && l.n)
         jobs = (unsigned)l.n;
@@ -428,7 +1317,7 @@ int batch_main(const batch_config *cfg)
 
     size_t ok = atomic_load(&b.ok), failed = atomic_load(&b.failed);
     size_t skipped = atomic_load(&b.skipped), not_run = l.n - ok - failed - skipped;
-    int rc = cfg->report && write_report(cfg->report, &l) != 0;
+    int report_rc = cfg->report ? report_finish(&rep, &l) : 0;
     if (!cfg->quiet) {
         char rest[64] = "";
         if (not_run)
@@ -436,8 +1325,8 @@ int batch_main(const batch_config *cfg)
         fprintf(stderr, "hadamard: batch: %zu ok, %zu failed, %zu skipped%s in %.2f s\n", ok,
                 failed, skipped, rest, now() - b.start);
     }
-    free_list(&l);
+    batch_plan_free(&l);
     if (*cfg->cancel)
-        return 130;
-    return failed || rc ? 1 : 0;
+        return CANCELLED;
+    return failed || report_rc ? FAIL : 0;
 }

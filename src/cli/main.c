@@ -39,21 +39,26 @@ static const cli_opt options[] = {
     {"max-width", 0, OPT_UINT, "N", "refuse images wider than N (default 1048576)", 1, UINT32_MAX},
     {"max-height", 0, OPT_UINT, "N", "refuse images taller than N (default 1048576)", 1,
      UINT32_MAX},
-    {"max-memory", 0, OPT_UINT, "BYTES", "refuse an image needing more memory held whole "
-     "(default 4294967296)", 1, UINT64_MAX},
+    {"max-memory", 0, OPT_UINT, "BYTES", "refuse a job that would hold more than BYTES at "
+     "once: decoded images, filter rows, encoders (default 4294967296)", 1, UINT64_MAX},
     {"out-dir", 0, OPT_STRING, "DIR", "batch: write outputs under DIR (created if missing)", 0, 0},
-    {"name", 0, OPT_STRING, "TEMPLATE", "batch: output name from {stem}, {ext} and {dir} (the "
-     "input's directory below its root); default {stem}.{ext}", 0, 0},
+    {"name", 0, OPT_STRING, "TEMPLATE", "batch: output name from {stem}, {ext}, {dir} (the "
+     "input's directory below its root) and {root} (the root's name, or a named file's "
+     "directory's); default {stem}.{ext}", 0, 0},
     {"format", 0, OPT_STRING, "EXT", "write this format (png, jpg, bmp, tga, hdr): needed with "
      "-o -; batch: instead of the input's", 0, 0},
     {"jobs", 'j', OPT_UINT, "N", "batch: files processed at once (default: the number of cores)",
      1, 256},
     {"recursive", 'r', OPT_FLAG, NULL, "batch: descend into directories given as inputs", 0, 0},
-    {"resume", 0, OPT_FLAG, NULL, "batch: skip inputs whose output already exists (outputs are "
-     "only ever whole)", 0, 0},
+    {"resume", 0, OPT_FLAG, NULL, "batch: skip inputs whose output exists as a whole image (a "
+     "non-empty regular file whose header reads); others are redone", 0, 0},
     {"shard", 0, OPT_STRING, "K/N", "batch: process only part K of N (0 <= K < N) of the sorted "
      "inputs", 0, 0},
-    {"report", 0, OPT_STRING, "FILE", "batch: write one JSON object per input to FILE", 0, 0},
+    {"report", 0, OPT_STRING, "FILE", "batch: write one JSON object per input to FILE, "
+     "replaced whole at the end; a name that is not UTF-8 shows U+FFFD for each bad byte and "
+     "gains \"input_bytes\" (or \"output_bytes\"): the name's bytes in hex", 0, 0},
+    {"null", '0', OPT_FLAG, NULL, "batch: the - input is a NUL-separated list (default: one "
+     "path a line)", 0, 0},
     {"quiet", 'q', OPT_FLAG, NULL, "batch: no progress and no summary (errors still shown)", 0,
      0},
     {"help", 'h', OPT_FLAG, NULL, "show this help", 0, 0},
@@ -419,10 +424,10 @@ static int run_batch(const cli_cmd *cmd, const cli_args *a)
     }
     cfg.name = has(a, "name") ? str(a, "name") : "{stem}.{ext}";
     cfg.format = str(a, "format");
-    if (cfg.format && hdm_format_from_name(cfg.format) == HDM_FORMAT_UNKNOWN) {
-        cli_say("batch: unknown --format '%s' (png, jpg, jpeg, bmp, tga or hdr)", cfg.format);
-        return EXIT_USAGE;
-    }
+    /* an output format fixed for every file (by --format, or a name without {ext}) */
+    const char *fixed = cfg.format ? cfg.format : strstr(cfg.name, "{ext}") ? NULL : cfg.name;
+    if (fixed && hdm_format_from_name(fixed) != HDM_FORMAT_UNKNOWN)
+        cli_note_inapplicable(a, hdm_format_from_name(fixed));
     cfg.shard_count = 1;
     if (has(a, "shard") && !parse_shard(str(a, "shard"), &cfg.shard_index, &cfg.shard_count)) {
         cli_say("batch: --shard needs K/N with 0 <= K < N, not '%s'", str(a, "shard"));
@@ -434,6 +439,9 @@ static int run_batch(const cli_cmd *cmd, const cli_args *a)
     cfg.resume = has(a, "resume");
     cfg.quiet = has(a, "quiet");
     cfg.report = str(a, "report");
+    cfg.null_list = has(a, "null");
+    cfg.steps = a->pos;
+    cfg.nsteps = (size_t)a->dashdash;
     cfg.cancel = &cancel_flag;
     cfg.inputs = a->pos + a->dashdash;
     cfg.ninputs = (size_t)(a->npos - a->dashdash);
@@ -464,7 +472,7 @@ static int run_batch(const cli_cmd *cmd, const cli_args *a)
 static const char *const info_opts[] = {LIMIT_OPTS, "help", NULL};
 static const char *const write_opts[] = {WRITE_OPTS, "format", LIMIT_OPTS, "help", NULL};
 static const char *const batch_opts[] = {"out-dir", "name", "format", "jobs", "recursive",
-                                         "resume", "shard", "report", "quiet", "quality",
+                                         "resume", "shard", "report", "null", "quiet", "quality",
                                          "png-level", "png-filter", LIMIT_OPTS, "help", NULL};
 
 /* The fixed commands; one more per operation is made from the library's table at start. */

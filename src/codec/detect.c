@@ -69,3 +69,8 @@ hdm_format hdm__detect(const unsigned char *h, size_t n)
         return HDM_FORMAT_TGA;
     return HDM_FORMAT_UNKNOWN;
 }
+
+hdm_format hdm_format_sniff(const void *head, size_t n)
+{
+    return head ? hdm__detect(head, n) : HDM_FORMAT_UNKNOWN;
+}
