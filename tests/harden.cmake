@@ -2,6 +2,7 @@
 # work). Included from tests/CMakeLists.txt.
 
 hdm_test(test_hostile test_hostile.c fuzz/seeds.c)
+hdm_test(test_hostile_stb test_hostile_stb.c)
 
 # Fuzz targets. Under HADAMARD_FUZZ they are libFuzzer programs; otherwise each links
 # fuzz/replay.c, a main that runs every file it is given through the target once. Either way

@@ -680,6 +680,21 @@ hdm_status hdm__stb_sink(hdm_format fmt, const hdm_info *info, const hdm_options
         hdm_size_bytes(info->width, info->height, info->channels, info->depth, &bytes))
         return hdm__fail(err, HDM_ERR_LIMIT, path, "image too large for %s",
                          hdm_format_name(fmt));
+    /* What the format's header can hold: JPEG's SOF and TGA's header store 16-bit sizes
+     * (stb_image_write would wrap them); stb's BMP writer computes the file size in an int
+     * (the 32-bit bfSize), rows padded to 4 bytes, 4 bytes a pixel with alpha. HDR writes
+     * its sizes as text. */
+    uint64_t w = info->width, h = info->height;
+    if ((fmt == HDM_FORMAT_JPEG || fmt == HDM_FORMAT_TGA) && (w > 65535 || h > 65535))
+        return hdm__fail(err, HDM_ERR_LIMIT, path, "%llux%llu is too large for %s (at most "
+                         "65535x65535)", (unsigned long long)w, (unsigned long long)h,
+                         fmt == HDM_FORMAT_JPEG ? "JPEG" : "TGA");
+    if (fmt == HDM_FORMAT_BMP) {
+        uint64_t file = info->channels == 4 ? 122 + w * h * 4 : 54 + ((w * 3 + 3) & ~3ull) * h;
+        if (file > INT32_MAX)
+            return hdm__fail(err, HDM_ERR_LIMIT, path, "%llux%llu is too large for BMP (at most "
+                             "2147483647 bytes)", (unsigned long long)w, (unsigned long long)h);
+    }
     stb_sink *k = calloc(1, sizeof *k);
     if (!k || !(k->buf = malloc(bytes))) {
         free(k);
