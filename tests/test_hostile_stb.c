@@ -606,3 +606,37 @@ Test(stb, info_agrees_with_load_on_corpus)
     closedir(d);
     cr_assert_geq(count, 40);
 }
+
+/* stb decodes every scan over the whole frame: 400 empty scans over 2048×2048 took minutes. */
+Test(stb, jpeg_many_empty_scans)
+{
+    hdm_image *img;
+    cr_assert_eq(hdm_image_new(2048, 2048, 1, HDM_U8, &img), HDM_OK);
+    for (uint32_t y = 0; y < 2048; y++)
+        for (uint32_t x = 0; x < 2048; x++)
+            ((uint8_t *)hdm_row(img, 0, y))[x] = (uint8_t)(x * 7 + y * 3);
+    void *jpg;
+    size_t n;
+    hdm_error e;
+    cr_assert_eq(hdm_save_memory(img, HDM_FORMAT_JPEG, NULL, &jpg, &n, &e), HDM_OK, "%s",
+                 e.message);
+    hdm_image_free(img);
+    unsigned char *d = jpg, *sos = memmem(d, n, "\xFF\xDA", 2);
+    cr_assert(sos);
+    size_t at = (size_t)(sos - d), len = 2 + ((size_t)sos[2] << 8 | sos[3]), copies = 400;
+    unsigned char *f = malloc(n + copies * len);
+    memcpy(f, d, at);
+    for (size_t k = 0; k < copies; k++)
+        memcpy(f + at + k * len, sos, len);
+    memcpy(f + at + copies * len, d + at, n - at);
+    write_bytes(path_in("ok.jpg"), d, n);
+    write_bytes(path_in("scans.jpg"), f, n + copies * len);
+    free(f);
+    free(jpg);
+    char *in = path_in("scans.jpg"), *out = path_in("out.png");
+    result r;
+    run(&r, 0, "mul", in, in, "-o", out, NULL);
+    expect_refusal(&r, in, "corrupt jpeg: too many scans for the image's size");
+    run(&r, 0, "mul", path_in("ok.jpg"), path_in("ok.jpg"), "-o", out, NULL);
+    expect_success(&r);
+}

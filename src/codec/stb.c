@@ -77,6 +77,10 @@ static void *stb_zrealloc(void *p, size_t n)
  * anything else odd is left for stb to refuse. Returns the reason, or NULL. */
 static const char *jpeg_unsafe(const unsigned char *d, size_t n)
 {
+    /* stb decodes every scan over the whole frame, data or not: a small file of many empty
+     * scans (SOS) over a large frame would take hours. Real files have a few (libjpeg's
+     * progressive script: 10); a budget of scans × pixels allows any of those. */
+    uint64_t scans = 0, pixels = 0;
     size_t i = 2; /* after SOI */
     while (i + 1 < n) {
         if (d[i] != 0xFF) { /* entropy-coded data: find the next marker */
@@ -93,12 +97,17 @@ static const char *jpeg_unsafe(const unsigned char *d, size_t n)
             continue;
         }
         if (m == 0xD9)
-            return NULL;
+            break;
         if (i + 4 > n)
-            return NULL;
+            break;
         size_t len = (size_t)d[i + 2] << 8 | d[i + 3], end = i + 2 + len;
         if (len < 2)
-            return NULL;
+            break;
+        bool sof = m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
+        if (sof && i + 9 <= n)
+            pixels = ((uint64_t)d[i + 5] << 8 | d[i + 6]) * ((uint64_t)d[i + 7] << 8 | d[i + 8]);
+        if (m == 0xDA && ++scans > 32 && scans * pixels > (uint64_t)1 << 28)
+            return "too many scans for the image's size";
         if (end > n) /* stb decodes a truncated segment as far as it goes */
             end = n;
         if (m == 0xC4) {
