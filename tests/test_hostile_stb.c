@@ -640,3 +640,42 @@ Test(stb, jpeg_many_empty_scans)
     run(&r, 0, "mul", path_in("ok.jpg"), path_in("ok.jpg"), "-o", out, NULL);
     expect_success(&r);
 }
+
+/* Files larger than the first read (64 KiB) in every stb format written here, and 16-bit PNM:
+ * info from a prefix of each says what the whole file decodes to. */
+Test(stb, info_on_prefix_of_large_files)
+{
+    hdm_image *img;
+    cr_assert_eq(hdm_image_new(400, 300, 3, HDM_U8, &img), HDM_OK);
+    for (uint32_t c = 0; c < 3; c++)
+        for (uint32_t y = 0; y < 300; y++)
+            for (uint32_t x = 0; x < 400; x++)
+                ((uint8_t *)hdm_row(img, c, y))[x] = (uint8_t)((x * 131 + y * 71 + c * 29) ^ (x * y));
+    static const char *const names[] = {"big.bmp", "big.tga", "big.hdr", "big.jpg"};
+    hdm_error e;
+    for (size_t i = 0; i < 4; i++)
+        cr_assert_eq(hdm_save(img, path_in(names[i]), NULL, &e), HDM_OK, "%s", e.message);
+    hdm_image_free(img);
+    size_t hl;
+    static unsigned char pnm[20 + 400 * 300 * 2];
+    hl = (size_t)sprintf((char *)pnm, "P5 400 300 40000\n");
+    for (size_t i = 0; i < 400 * 300; i++)
+        pnm[hl + 2 * i] = (unsigned char)(i % 156), pnm[hl + 2 * i + 1] = (unsigned char)i;
+    write_bytes(path_in("big.pgm"), pnm, hl + 400 * 300 * 2);
+    static const char *const all[] = {"big.bmp", "big.tga", "big.hdr", "big.jpg", "big.pgm"};
+    for (size_t i = 0; i < 5; i++) {
+        char *p = path_in(all[i]);
+        struct stat st;
+        cr_assert_eq(stat(p, &st), 0);
+        cr_assert_gt(st.st_size, 64 << 10, "%s is only %lld bytes", all[i], (long long)st.st_size);
+        hdm_info info;
+        cr_assert_eq(hdm_info_read(p, NULL, &info, &e), HDM_OK, "%s", e.message);
+        cr_assert_eq(hdm_load(p, NULL, &img, &e), HDM_OK, "%s", e.message);
+        cr_assert(info.width == 400 && info.height == 300 && info.width == img->width &&
+                      info.height == img->height && info.channels == img->channels &&
+                      info.depth == img->depth,
+                  "%s: info %ux%u %u ch, load %ux%u %u ch", all[i], info.width, info.height,
+                  info.channels, img->width, img->height, img->channels);
+        hdm_image_free(img);
+    }
+}
