@@ -448,6 +448,15 @@ Test(stb, output_too_wide)
 
 /* ---- 5, 6: memory: stb's out of memory, and info reading headers only ---- */
 
+#if defined(__SANITIZE_ADDRESS__)
+#define NO_RLIMIT "ASan's shadow memory does not fit under RLIMIT_AS"
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NO_RLIMIT "ASan's shadow memory does not fit under RLIMIT_AS"
+#endif
+#endif
+
+#ifndef NO_RLIMIT
 /* A 6000×6000 RGB JPEG (a few hundred KiB; decoding it needs some 250 MB). */
 static char *big_jpeg(void)
 {
@@ -465,13 +474,6 @@ static char *big_jpeg(void)
     hdm_image_free(img);
     return p;
 }
-
-#if defined(__SANITIZE_ADDRESS__)
-#define NO_RLIMIT "ASan's shadow memory does not fit under RLIMIT_AS"
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NO_RLIMIT "ASan's shadow memory does not fit under RLIMIT_AS"
-#endif
 #endif
 
 enum { MEM_LIMIT = 96 << 20 };
