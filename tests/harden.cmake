@@ -3,6 +3,11 @@
 
 hdm_test(test_hostile test_hostile.c fuzz/seeds.c)
 hdm_test(test_hostile_png test_hostile_png.c testutil.c)
+hdm_test(test_hostile_stb test_hostile_stb.c)
+# they run the built command
+add_dependencies(test_hostile hadamard_cli)
+add_dependencies(test_hostile_png hadamard_cli)
+add_dependencies(test_hostile_stb hadamard_cli)
 
 # Fuzz targets. Under HADAMARD_FUZZ they are libFuzzer programs; otherwise each links
 # fuzz/replay.c, a main that runs every file it is given through the target once. Either way

@@ -2,6 +2,8 @@
 #include "internal.h"
 #include "kernel/kernel.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,50 @@
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
+/* Every buffer stb allocates starts zeroed, so a decoder that leaves part of one unwritten (a
+ * short stbi__getn, a skipped row) shows zeros, never what the heap held before (another
+ * file's pixels). realloc needs the old size to zero only the new part: it is kept in a
+ * header in front of the block. */
+typedef union stb_block {
+    max_align_t align;
+    size_t size;
+} stb_block;
+
+static void *stb_zalloc(size_t n)
+{
+    if (n > SIZE_MAX - sizeof(stb_block))
+        return NULL;
+    stb_block *b = calloc(1, sizeof *b + n);
+    if (!b)
+        return NULL;
+    b->size = n;
+    return b + 1;
+}
+
+static void stb_zfree(void *p)
+{
+    if (p)
+        free((stb_block *)p - 1);
+}
+
+static void *stb_zrealloc(void *p, size_t n)
+{
+    if (!p)
+        return stb_zalloc(n);
+    if (n > SIZE_MAX - sizeof(stb_block))
+        return NULL;
+    stb_block *b = realloc((stb_block *)p - 1, sizeof *b + n);
+    if (!b)
+        return NULL;
+    if (n > b->size)
+        memset((unsigned char *)(b + 1) + b->size, 0, n - b->size);
+    b->size = n;
+    return b + 1;
+}
+
+#define STBI_MALLOC(n) stb_zalloc(n)
+#define STBI_REALLOC(p, n) stb_zrealloc(p, n)
+#define STBI_FREE(p) stb_zfree(p)
 /* With PNG off, stb still declares its zlib entry points static but defines none of them. */
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include <stb/stb_image.h>
@@ -31,6 +77,10 @@
  * anything else odd is left for stb to refuse. Returns the reason, or NULL. */
 static const char *jpeg_unsafe(const unsigned char *d, size_t n)
 {
+    /* stb decodes every scan over the whole frame, data or not: a small file of many empty
+     * scans (SOS) over a large frame would take hours. Real files have a few (libjpeg's
+     * progressive script: 10); a budget of scans × pixels allows any of those. */
+    uint64_t scans = 0, pixels = 0;
     size_t i = 2; /* after SOI */
     while (i + 1 < n) {
         if (d[i] != 0xFF) { /* entropy-coded data: find the next marker */
@@ -47,12 +97,17 @@ static const char *jpeg_unsafe(const unsigned char *d, size_t n)
             continue;
         }
         if (m == 0xD9)
-            return NULL;
+            break;
         if (i + 4 > n)
-            return NULL;
+            break;
         size_t len = (size_t)d[i + 2] << 8 | d[i + 3], end = i + 2 + len;
         if (len < 2)
-            return NULL;
+            break;
+        bool sof = m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
+        if (sof && i + 9 <= n)
+            pixels = ((uint64_t)d[i + 5] << 8 | d[i + 6]) * ((uint64_t)d[i + 7] << 8 | d[i + 8]);
+        if (m == 0xDA && ++scans > 32 && scans * pixels > (uint64_t)1 << 28)
+            return "too many scans for the image's size";
         if (end > n) /* stb decodes a truncated segment as far as it goes */
             end = n;
         if (m == 0xC4) {
@@ -72,94 +127,286 @@ static const char *jpeg_unsafe(const unsigned char *d, size_t n)
     return NULL;
 }
 
-/* PNM: stbi__pnm_getinteger builds a header number in an int with no overflow check (signed
- * overflow, and a garbage size). Reads the three header numbers as stb does (whitespace and
- * '#' comments between them) and refuses one that would not fit. */
-static const char *pnm_unsafe(const unsigned char *d, size_t n)
+/* stb's view of a buffer in memory: a read past the end gives 0 (stbi__get8) and the end is
+ * where stbi__at_eof puts it. The header walkers below read through this so that they stop
+ * exactly where stb stops, whatever the bytes. */
+typedef struct stb_cursor {
+    const unsigned char *d;
+    size_t n, i;
+    bool past; /* a read went past the end */
+} stb_cursor;
+
+static unsigned cur_get8(stb_cursor *c)
 {
-    size_t i = 2; /* after "P5" or "P6" */
-    for (int field = 0; field < 3; field++) {
-        while (i < n && (d[i] == ' ' || (d[i] >= '\t' && d[i] <= '\r') || d[i] == '#')) {
-            if (d[i] == '#')
-                while (i < n && d[i] != '\n' && d[i] != '\r')
-                    i++;
-            else
-                i++;
-        }
-        uint32_t v = 0;
-        for (; i < n && d[i] >= '0' && d[i] <= '9'; i++) {
-            if (v > (INT32_MAX - 9) / 10)
-                return "header number too large";
-            v = v * 10 + (uint32_t)(d[i] - '0');
-        }
-    }
-    return NULL;
+    if (c->i < c->n)
+        return c->d[c->i++];
+    c->past = true;
+    return 0;
 }
 
-/* Radiance HDR: stb's run-length decoder loops forever when the data ends inside a scanline
- * (every read past the end gives a zero count, which advances nothing). Finds the data after
- * the header lines as stbi__hdr_load does and walks the scanlines the way it would, refusing
- * run-length data that ends early. Flat (not run-length) data cannot loop. */
-static const char *hdr_unsafe(const unsigned char *d, size_t n)
+static bool cur_eof(const stb_cursor *c)
 {
-    size_t i = 0, line = 0, dims = 0;
-    bool blank_seen = false;
-    while (i < n) { /* line 0: the magic; then lines up to a blank one; then "-Y H +X W" */
-        size_t start = i;
-        while (i < n && d[i] != '\n')
-            i++;
-        i++; /* past the newline */
-        if (line > 0 && blank_seen) {
-            dims = start;
+    return c->i >= c->n;
+}
+
+/* ---- PNM (netpbm pgm(5), ppm(5); stbi__pnm_info) ---- */
+
+typedef struct pnm_header {
+    uint32_t w, h, comp, maxval;
+    size_t data;   /* offset of the first sample */
+    bool overflow; /* a header number does not fit stb's int */
+} pnm_header;
+
+static bool pnm_space(unsigned ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r';
+}
+
+static void pnm_skip(stb_cursor *c, unsigned *ch)
+{
+    for (;;) {
+        while (!cur_eof(c) && pnm_space(*ch))
+            *ch = cur_get8(c);
+        if (cur_eof(c) || *ch != '#')
+            break;
+        while (!cur_eof(c) && *ch != '\n' && *ch != '\r')
+            *ch = cur_get8(c);
+    }
+}
+
+/* stbi__pnm_getinteger builds the number in an int with no overflow check (signed overflow,
+ * and a garbage size or depth): one that would not fit is flagged. */
+static uint32_t pnm_number(stb_cursor *c, unsigned *ch, bool *overflow)
+{
+    uint32_t v = 0;
+    while (!cur_eof(c) && *ch >= '0' && *ch <= '9') {
+        if (v > (INT32_MAX - 9) / 10)
+            *overflow = true;
+        else
+            v = v * 10 + (*ch - '0');
+        *ch = cur_get8(c);
+    }
+    return v;
+}
+
+static pnm_header pnm_read_header(const unsigned char *d, size_t n)
+{
+    stb_cursor c = {d, n, 0, false};
+    pnm_header p = {0};
+    cur_get8(&c);
+    p.comp = cur_get8(&c) == '6' ? 3 : 1;
+    unsigned ch = cur_get8(&c);
+    pnm_skip(&c, &ch);
+    p.w = pnm_number(&c, &ch, &p.overflow);
+    pnm_skip(&c, &ch);
+    p.h = pnm_number(&c, &ch, &p.overflow);
+    pnm_skip(&c, &ch);
+    p.maxval = pnm_number(&c, &ch, &p.overflow);
+    p.data = c.i; /* stb has taken the one whitespace byte after maxval */
+    return p;
+}
+
+static uint64_t pnm_data_size(const pnm_header *p)
+{
+    return (uint64_t)p->w * p->h * p->comp * (p->maxval > 255 ? 2 : 1);
+}
+
+/* A header number that overflows, a maxval outside 1..65535 (pgm(5)), and, with the whole
+ * file, raw data shorter than the header says (stb would hand back its buffer unfilled). */
+static bool pnm_unsafe(const unsigned char *d, size_t n, bool whole, char *why, size_t len)
+{
+    pnm_header p = pnm_read_header(d, n);
+    if (p.overflow) {
+        snprintf(why, len, "header number too large");
+        return true;
+    }
+    if (p.maxval < 1 || p.maxval > 65535) {
+        snprintf(why, len, "maxval %u is out of range (1 to 65535)", p.maxval);
+        return true;
+    }
+    uint64_t need = pnm_data_size(&p);
+    if (whole && n - p.data < need) {
+        snprintf(why, len, "truncated (%zu bytes of %llu)", n - p.data, (unsigned long long)need);
+        return true;
+    }
+    return false;
+}
+
+/* The samples, checked against maxval and scaled to the full range of their depth exactly:
+ * round(v * M / maxval), M = 255 or 65535 (halves round up; 2vM + maxval stays in 64 bits). */
+static hdm_status pnm_decode(const unsigned char *d, size_t n, const char *path, hdm_image *img,
+                             hdm_error *err)
+{
+    pnm_header p = pnm_read_header(d, n);
+    bool wide = p.maxval > 255;
+    uint64_t full = wide ? 65535 : 255;
+    const unsigned char *s = d + p.data;
+    for (uint32_t y = 0; y < p.h; y++) {
+        void *pl[HDM_MAX_CHANNELS];
+        for (uint32_t c = 0; c < p.comp; c++)
+            pl[c] = hdm_row(img, c, y);
+        for (uint32_t x = 0; x < p.w; x++)
+            for (uint32_t c = 0; c < p.comp; c++) {
+                uint32_t v = wide ? (uint32_t)s[0] << 8 | s[1] : s[0];
+                s += wide ? 2 : 1;
+                if (v > p.maxval)
+                    return hdm__fail(err, HDM_ERR_CORRUPT, path,
+                                     "corrupt pnm: sample value %u above maxval %u", v, p.maxval);
+                uint64_t out = (2 * v * full + p.maxval) / (2 * (uint64_t)p.maxval);
+                if (wide)
+                    ((uint16_t *)pl[c])[x] = (uint16_t)out;
+                else
+                    ((uint8_t *)pl[c])[x] = (uint8_t)out;
+            }
+    }
+    return HDM_OK;
+}
+
+/* ---- Radiance HDR (stbi__hdr_load) ---- */
+
+#define HDR_TOKEN_MAX 1024 /* STBI__HDR_BUFLEN */
+
+/* One header line as stbi__hdr_gettoken reads it: up to a newline or the end, NULs kept (so a
+ * line starting with one reads as the blank line ending the header), at most 1023 bytes with
+ * the rest of a longer line skipped, and the file's last byte dropped when no newline ends it. */
+static char *hdr_token(stb_cursor *c, char *buf)
+{
+    size_t len = 0;
+    char ch = (char)cur_get8(c);
+    while (!cur_eof(c) && ch != '\n') {
+        buf[len++] = ch;
+        if (len == HDR_TOKEN_MAX - 1) {
+            while (!cur_eof(c) && cur_get8(c) != '\n')
+                ;
             break;
         }
-        if (line > 0 && i - start == 1)
-            blank_seen = true;
-        line++;
+        ch = (char)cur_get8(c);
     }
-    if (!blank_seen || i >= n)
-        return NULL;
-    char text[64];
-    size_t len = i - 1 - dims < sizeof text - 1 ? i - 1 - dims : sizeof text - 1;
-    memcpy(text, d + dims, len);
-    text[len] = '\0';
-    if (strncmp(text, "-Y ", 3) != 0)
-        return NULL;
-    char *t;
-    long h = strtol(text + 3, &t, 10);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* stb's run-length decoder loops forever when the data ends inside a scanline (a read past the
+ * end gives a zero count, which advances nothing), and its flat reader leaves a pixel's bytes
+ * on its stack unset when fewer than 4 remain. Reads the header exactly as stbi__hdr_load does
+ * and, with the whole file, walks what stb will walk: every scanline's runs and literals, or
+ * the flat pixels from where stb takes the data as flat. */
+static bool hdr_unsafe(const unsigned char *d, size_t n, bool whole, char *why, size_t len)
+{
+    stb_cursor c = {d, n, 0, false};
+    char buf[HDR_TOKEN_MAX];
+    const char *tok = hdr_token(&c, buf);
+    if (strcmp(tok, "#?RADIANCE") != 0 && strcmp(tok, "#?RGBE") != 0)
+        return false; /* stb refuses it */
+    bool valid = false;
+    while ((tok = hdr_token(&c, buf))[0])
+        if (strcmp(tok, "FORMAT=32-bit_rle_rgbe") == 0)
+            valid = true;
+    char *t = hdr_token(&c, buf);
+    if (!valid || strncmp(t, "-Y ", 3) != 0)
+        return false;
+    int h = (int)strtol(t + 3, &t, 10);
     while (*t == ' ')
         t++;
     if (strncmp(t, "+X ", 3) != 0)
-        return NULL;
-    long w = strtol(t + 3, NULL, 10);
-    if (w < 8 || w >= 32768 || h <= 0)
-        return NULL; /* stb reads such widths flat */
-    for (long y = 0; y < h; y++) {
-        if (n - i < 4)
-            return "run-length data ends inside a scanline";
-        if (d[i] != 2 || d[i + 1] != 2 || (d[i + 2] & 0x80))
-            return NULL; /* stb switches to flat data here */
-        if ((long)(d[i + 2] << 8 | d[i + 3]) != w)
-            return NULL; /* stb refuses it */
-        i += 4;
-        for (int k = 0; k < 4; k++)
-            for (long x = 0; x < w;) {
-                if (i >= n)
-                    return "run-length data ends inside a scanline";
-                unsigned count = d[i++];
-                bool run = count > 128;
-                if (run)
-                    count -= 128;
-                if ((long)count > w - x)
-                    return NULL; /* stb refuses it */
-                size_t need = run ? 1 : count;
-                if (n - i < need)
-                    return "run-length data ends inside a scanline";
-                i += need;
-                x += (long)count;
-            }
+        return false;
+    int w = (int)strtol(t + 3, NULL, 10);
+    if (!whole || w <= 0 || h <= 0 || w > STBI_MAX_DIMENSIONS || h > STBI_MAX_DIMENSIONS)
+        return false;
+    uint64_t flat = (uint64_t)w * (uint64_t)h * 4;
+    size_t start = c.i;
+    if (w >= 8 && w < 32768) {
+        for (int y = 0; y < h; y++) {
+            start = c.i;
+            unsigned c1 = cur_get8(&c), c2 = cur_get8(&c), hi = cur_get8(&c);
+            if (c1 != 2 || c2 != 2 || (hi & 0x80))
+                break; /* stb reads the whole image flat from this scanline's start */
+            unsigned lw = hi << 8 | cur_get8(&c);
+            if (c.past)
+                goto truncated;
+            if (lw != (unsigned)w)
+                return false; /* stb refuses it */
+            for (int k = 0; k < 4; k++)
+                for (int x = 0; x < w;) {
+                    unsigned count = cur_get8(&c);
+                    bool run = count > 128;
+                    if (run)
+                        count -= 128;
+                    if ((int)count > w - x)
+                        return false; /* stb refuses it */
+                    if (run)
+                        cur_get8(&c);
+                    else if (n - c.i < count)
+                        goto truncated;
+                    else
+                        c.i += count;
+                    if (c.past)
+                        goto truncated;
+                    x += (int)count;
+                }
+            if (y == h - 1)
+                return false;
+        }
     }
-    return NULL;
+    if (start > n || n - start < flat) {
+        snprintf(why, len, "truncated (%zu bytes of %llu)", start > n ? 0 : n - start,
+                 (unsigned long long)flat);
+        return true;
+    }
+    return false;
+truncated:
+    snprintf(why, len, "run-length data ends inside a scanline");
+    return true;
+}
+
+/* ---- uncompressed BMP, TGA, PSD: the pixel data's length is in the header ---- */
+
+static uint32_t le16(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
+static uint32_t le32(const unsigned char *p) { return le16(p) | le16(p + 2) << 16; }
+static uint32_t be16(const unsigned char *p) { return (uint32_t)p[0] << 8 | p[1]; }
+static uint32_t be32(const unsigned char *p) { return be16(p) << 16 | be16(p + 2); }
+
+/* Where the pixel data of an uncompressed file ends by its header, or 0 when the file is
+ * compressed or its header too short to say (stb then decides). BMP: Microsoft
+ * BITMAPFILEHEADER / BITMAPINFOHEADER (or the OS/2 BITMAPCOREHEADER), rows padded to 4 bytes,
+ * the last row's padding not required. TGA: Truevision TGA 2.0, image types 1-3, after the
+ * 18-byte header, the ID and the colour map. PSD: Photoshop file format, compression 0, after
+ * the colour mode, image resources and layer sections, the planes stb reads (at most 4). */
+static uint64_t raw_end(hdm_format fmt, const unsigned char *d, size_t n)
+{
+    if (fmt == HDM_FORMAT_BMP && n >= 30) {
+        uint64_t off = le32(d + 10), hsz = le32(d + 14), w, h, bpp;
+        if (hsz == 12) {
+            w = le16(d + 18), h = le16(d + 20), bpp = le16(d + 24);
+        } else {
+            if (n < 34 || (le32(d + 30) != 0 && le32(d + 30) != 3))
+                return 0;
+            int32_t sh = (int32_t)le32(d + 22);
+            w = le32(d + 18), h = sh < 0 ? (uint64_t)-(int64_t)sh : (uint64_t)sh;
+            bpp = le16(d + 28);
+        }
+        if (w == 0 || h == 0 || bpp == 0 || w > INT32_MAX)
+            return 0;
+        uint64_t row = (w * bpp + 7) / 8;
+        return off + (h - 1) * ((row + 3) & ~(uint64_t)3) + row;
+    }
+    if (fmt == HDM_FORMAT_TGA && n >= 18 && d[2] >= 1 && d[2] <= 3) {
+        uint64_t cmap = d[1] ? (uint64_t)le16(d + 5) * ((d[7] + 7u) / 8) : 0;
+        return 18 + (uint64_t)d[0] + cmap + (uint64_t)le16(d + 12) * le16(d + 14) * ((d[16] + 7u) / 8);
+    }
+    if (fmt == HDM_FORMAT_PSD && n >= 26) {
+        uint64_t pos = 26;
+        for (int k = 0; k < 3; k++) { /* colour mode data, image resources, layers and masks */
+            if (pos + 4 > n)
+                return 0;
+            pos += 4 + (uint64_t)be32(d + pos);
+        }
+        if (pos + 2 > n || be16(d + pos) != 0)
+            return 0;
+        uint64_t planes = be16(d + 12) < 4 ? be16(d + 12) : 4;
+        return pos + 2 + planes * be32(d + 14) * be32(d + 18) * (be16(d + 22) == 16 ? 2 : 1);
+    }
+    return 0;
 }
 
 /* The most memory a decode holds at once, estimated from the header: stb's interleaved result
@@ -179,29 +426,40 @@ static uint64_t decode_peak(const hdm_info *info)
     }
 }
 
-/* Inputs that would make stb itself misbehave; the reason, or NULL. */
-static const char *stb_unsafe(hdm_format fmt, const unsigned char *d, size_t n)
+/* Inputs that would make stb itself misbehave, or hand back memory it did not fill: true, with
+ * the reason in why. With only a prefix of the file (!whole), only what its header shows. */
+static bool stb_unsafe(hdm_format fmt, const unsigned char *d, size_t n, bool whole, char *why,
+                       size_t len)
 {
     switch (fmt) {
-    case HDM_FORMAT_JPEG: return jpeg_unsafe(d, n);
-    case HDM_FORMAT_PNM: return pnm_unsafe(d, n);
-    case HDM_FORMAT_HDR: return hdr_unsafe(d, n);
-    default: return NULL;
+    case HDM_FORMAT_JPEG: {
+        const char *r = jpeg_unsafe(d, n);
+        if (r)
+            snprintf(why, len, "%s", r);
+        return r != NULL;
+    }
+    case HDM_FORMAT_PNM: return pnm_unsafe(d, n, whole, why, len);
+    case HDM_FORMAT_HDR: return hdr_unsafe(d, n, whole, why, len);
+    case HDM_FORMAT_BMP: case HDM_FORMAT_TGA: case HDM_FORMAT_PSD: {
+        uint64_t end = whole ? raw_end(fmt, d, n) : 0;
+        if (end > n) {
+            snprintf(why, len, "truncated (%zu bytes of %llu)", n, (unsigned long long)end);
+            return true;
+        }
+        return false;
+    }
+    default: return false;
     }
 }
 
-/* 16-bit PNM samples are big-endian (netpbm pgm(5)). stb_image 2.27 copies them into its
- * uint16 buffer unswapped, so on a little-endian host every sample came out byte-reversed;
- * later stb versions swap them. Which kind is compiled in is found by decoding one known
- * sample, so the fix is right for either. */
-static bool pnm16_needs_swap(void)
+/* A failed stb call, in its own words; running out of memory is not corruption. */
+static hdm_status stb_fail(hdm_error *err, const char *path, hdm_format fmt, const char *what)
 {
-    static const unsigned char probe[] = "P5 1 1 65535\n\x01\x02";
-    int w, h, c;
-    stbi_us *v = stbi_load_16_from_memory(probe, (int)sizeof probe - 1, &w, &h, &c, 1);
-    bool swap = v && v[0] == 0x0201;
-    stbi_image_free(v);
-    return swap;
+    const char *r = stbi_failure_reason();
+    if (r && strcmp(r, "outofmem") == 0)
+        return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
+    return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", hdm_format_name(fmt),
+                     r ? r : what);
 }
 
 /* Reads what stb's header reader gives for data (the whole file, or when !whole a prefix of
@@ -213,15 +471,12 @@ static hdm_status stb_header(const void *data, size_t size, bool whole, const ch
     hdm_format fmt = hdm__detect(data, size);
     if (size > INT32_MAX)
         return hdm__fail(err, HDM_ERR_LIMIT, path, "file is larger than 2 GiB");
-    /* HDR's run-length walk needs every byte; its header alone is safe to read */
-    const char *unsafe = whole || fmt != HDM_FORMAT_HDR ? stb_unsafe(fmt, data, size) : NULL;
-    if (unsafe)
-        return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", hdm_format_name(fmt),
-                         unsafe);
+    char why[96];
+    if (stb_unsafe(fmt, data, size, false, why, sizeof why))
+        return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", hdm_format_name(fmt), why);
     int w, h, comp;
     if (!stbi_info_from_memory(data, (int)size, &w, &h, &comp))
-        return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", hdm_format_name(fmt),
-                         stbi_failure_reason() ? stbi_failure_reason() : "unreadable header");
+        return stb_fail(err, path, fmt, "unreadable header");
     /* A top-down BMP stores a negative height (Microsoft BITMAPINFOHEADER, biHeight), and
      * stbi_info passes it on as it is; the decoder itself flips and returns the magnitude. */
     if (fmt == HDM_FORMAT_BMP && h < 0 && h > INT32_MIN)
@@ -239,7 +494,11 @@ static hdm_status stb_header(const void *data, size_t size, bool whole, const ch
                          hdm_format_name(fmt));
     *info = (hdm_info){(uint32_t)w, (uint32_t)h, (uint32_t)comp,
                        fmt == HDM_FORMAT_HDR ? HDM_F32 : is16 ? HDM_U16 : HDM_U8, fmt};
-    return hdm__check_limits(info, opt, path, err);
+    hdm_status st = hdm__check_limits(info, opt, path, err);
+    /* the data against the header, once the header's claims are known to be within limits */
+    if (!st && whole && stb_unsafe(fmt, data, size, true, why, sizeof why))
+        return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", hdm_format_name(fmt), why);
+    return st;
 }
 
 hdm_status hdm__stb_info(FILE *f, const char *path, const hdm_options *opt, hdm_info *out,
@@ -290,6 +549,22 @@ hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
                          "(raise it with --max-memory)", (unsigned long long)peak,
                          (unsigned long long)opt->max_memory);
 
+    hdm_image *img;
+    if (fmt == HDM_FORMAT_PNM) { /* raw samples: read here, to check and scale them */
+        pnm_header p = pnm_read_header(data, size);
+        if (p.w != info.width || p.h != info.height || p.comp != info.channels ||
+            (p.maxval > 255) != (info.depth == HDM_U16))
+            return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt pnm: header and data disagree");
+        st = hdm_image_new(info.width, info.height, info.channels, info.depth, &img);
+        if (st)
+            return hdm__fail(err, st, path, "%s", hdm_strerror(st));
+        st = pnm_decode(data, size, path, img, err);
+        if (st) {
+            hdm_image_free(img);
+            return st;
+        }
+        goto done;
+    }
     int dw, dh, dc;
     void *pix;
     if (info.depth == HDM_F32)
@@ -299,19 +574,12 @@ hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
     else
         pix = stbi_load_from_memory(data, (int)size, &dw, &dh, &dc, 0); /* GIF: first frame */
     if (!pix)
-        return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", hdm_format_name(fmt),
-                         stbi_failure_reason() ? stbi_failure_reason() : "cannot decode");
+        return stb_fail(err, path, fmt, "cannot decode");
     if (dw != w || dh != h || dc != comp) {
         stbi_image_free(pix);
         return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: header and data disagree",
                          hdm_format_name(fmt));
     }
-    if (fmt == HDM_FORMAT_PNM && info.depth == HDM_U16 && pnm16_needs_swap()) {
-        uint16_t *v = pix;
-        for (size_t i = 0, n = (size_t)w * (size_t)h * (size_t)comp; i < n; i++)
-            v[i] = (uint16_t)(v[i] >> 8 | v[i] << 8);
-    }
-    hdm_image *img;
     st = hdm_image_new(info.width, info.height, info.channels, info.depth, &img);
     if (st) {
         stbi_image_free(pix);
@@ -337,6 +605,7 @@ hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
         }
     }
     stbi_image_free(pix);
+done:
     st = hdm__source_from_image(img, true, path, fmt, out);
     if (st)
         return hdm__fail(err, st, path, "%s", hdm_strerror(st));
@@ -420,6 +689,21 @@ hdm_status hdm__stb_sink(hdm_format fmt, const hdm_info *info, const hdm_options
         hdm_size_bytes(info->width, info->height, info->channels, info->depth, &bytes))
         return hdm__fail(err, HDM_ERR_LIMIT, path, "image too large for %s",
                          hdm_format_name(fmt));
+    /* What the format's header can hold: JPEG's SOF and TGA's header store 16-bit sizes
+     * (stb_image_write would wrap them); stb's BMP writer computes the file size in an int
+     * (the 32-bit bfSize), rows padded to 4 bytes, 4 bytes a pixel with alpha. HDR writes
+     * its sizes as text. */
+    uint64_t w = info->width, h = info->height;
+    if ((fmt == HDM_FORMAT_JPEG || fmt == HDM_FORMAT_TGA) && (w > 65535 || h > 65535))
+        return hdm__fail(err, HDM_ERR_LIMIT, path, "%llux%llu is too large for %s (at most "
+                         "65535x65535)", (unsigned long long)w, (unsigned long long)h,
+                         fmt == HDM_FORMAT_JPEG ? "JPEG" : "TGA");
+    if (fmt == HDM_FORMAT_BMP) {
+        uint64_t file = info->channels == 4 ? 122 + w * h * 4 : 54 + ((w * 3 + 3) & ~3ull) * h;
+        if (file > INT32_MAX)
+            return hdm__fail(err, HDM_ERR_LIMIT, path, "%llux%llu is too large for BMP (at most "
+                             "2147483647 bytes)", (unsigned long long)w, (unsigned long long)h);
+    }
     stb_sink *k = calloc(1, sizeof *k);
     if (!k || !(k->buf = malloc(bytes))) {
         free(k);

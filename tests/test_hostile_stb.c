@@ -1,0 +1,683 @@
+/* test_hostile_stb.c — the formats decoded by stb_image: hangs, unfilled memory, PNM maxval,
+ * output sizes, out of memory and header-only info, through the CLI and the public API
+ *
+ * Every CLI case runs the built hadamard in a child (fork/exec, stderr captured, alarm as a
+ * watchdog) inside a fresh mkdtemp directory; API cases that need a memory limit run in a
+ * forked child too. A hang is a signal exit or a Criterion timeout, and fails. */
+#include "hadamard.h"
+
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BINARY HDM_BINARY_DIR "/hadamard"
+#define CORPUS HDM_SOURCE_DIR "/tests/fuzz/corpus/load"
+
+/* ---- a scratch directory per test ---- */
+
+static char dir[64];
+
+static void make_dir(void)
+{
+    strcpy(dir, "/tmp/hdm-stb-XXXXXX");
+    cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st, (void)flag, (void)f;
+    return remove(p);
+}
+
+static void remove_dir(void)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(stb, .init = make_dir, .fini = remove_dir, .timeout = 120);
+
+static char *path_in(const char *name)
+{
+    static char paths[8][256];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "%s/%s", dir, name);
+    return p;
+}
+
+static void write_bytes(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert(f, "%s: %s", path, strerror(errno));
+    cr_assert_eq(fwrite(data, 1, n, f), n);
+    cr_assert_eq(fclose(f), 0);
+}
+
+static unsigned char *read_bytes(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    *n = 0;
+    for (;;) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            buf = realloc(buf, cap);
+            cr_assert(buf);
+        }
+        size_t r = fread(buf + *n, 1, cap - *n, f);
+        if (r == 0)
+            break;
+        *n += r;
+    }
+    fclose(f);
+    return buf;
+}
+
+/* ---- running the CLI ---- */
+
+enum { CHILD_SKIP = 77 };
+
+typedef struct result {
+    int status;     /* from waitpid */
+    char out[4096]; /* stdout */
+    char err[4096]; /* stderr */
+} result;
+
+static void drain(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    ssize_t k;
+    while ((k = read(fd, buf + n, cap - 1 - n)) > 0)
+        n += (size_t)k;
+    buf[n] = '\0';
+    close(fd);
+}
+
+/* Runs hadamard ARGS... (NULL-terminated) with RLIMIT_DATA and RLIMIT_AS at mem (0 = none)
+ * and a 60-second alarm: a hang becomes a signal exit. Output is small, so reading stdout to
+ * its end before stderr cannot block. */
+static void run(result *r, rlim_t mem, ...)
+{
+    char *argv[32] = {"hadamard"};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, mem);
+    for (char *a; (a = va_arg(ap, char *)) && argc < 31;)
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    int po[2], pe[2];
+    cr_assert_eq(pipe(po), 0);
+    cr_assert_eq(pipe(pe), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        close(po[0]);
+        close(pe[0]);
+        dup2(po[1], 1);
+        dup2(pe[1], 2);
+        if (mem) {
+            struct rlimit l = {mem, mem};
+            if (setrlimit(RLIMIT_DATA, &l) || setrlimit(RLIMIT_AS, &l))
+                _exit(CHILD_SKIP);
+        }
+        alarm(60);
+        execv(BINARY, argv);
+        _exit(127);
+    }
+    close(po[1]);
+    close(pe[1]);
+    drain(po[0], r->out, sizeof r->out);
+    drain(pe[0], r->err, sizeof r->err);
+    cr_assert_eq(waitpid(pid, &r->status, 0), pid);
+}
+
+/* A refusal: exit 1, one line "hadamard: ..." naming who and saying cause. */
+static void expect_refusal(const result *r, const char *who, const char *cause)
+{
+    cr_assert(!WIFSIGNALED(r->status), "killed by signal %d (a hang?); stderr: %s",
+              WTERMSIG(r->status), r->err);
+    cr_assert(WIFEXITED(r->status));
+    cr_assert_eq(WEXITSTATUS(r->status), 1, "exit %d, not 1; stderr: %s",
+                 WEXITSTATUS(r->status), r->err);
+    cr_assert(strncmp(r->err, "hadamard: ", 10) == 0, "stderr: %s", r->err);
+    const char *nl = strchr(r->err, '\n');
+    cr_assert(nl && nl[1] == '\0', "not exactly one line: %s", r->err);
+    if (who)
+        cr_assert(strstr(r->err, who), "message does not name %s: %s", who, r->err);
+    if (cause)
+        cr_assert(strstr(r->err, cause), "message does not say '%s': %s", cause, r->err);
+}
+
+static void expect_success(const result *r)
+{
+    cr_assert(WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0, "status %d; stderr: %s",
+              r->status, r->err);
+}
+
+/* Nothing but the named inputs is left in the directory: no output, no temporary. */
+static void expect_only(const char *const *names, size_t count)
+{
+    DIR *d = opendir(dir);
+    cr_assert(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        bool known = false;
+        for (size_t i = 0; i < count; i++)
+            known |= strcmp(e->d_name, names[i]) == 0;
+        cr_assert(known, "%s was left behind", e->d_name);
+    }
+    closedir(d);
+}
+
+/* in refused by info, mul and mask (as image and as mask), with cause, leaving no output. */
+static void expect_refused_everywhere(const char *name, const char *cause)
+{
+    char *in = path_in(name), *out = path_in("out.png");
+    result r;
+    run(&r, 0, "info", in, NULL);
+    expect_refusal(&r, in, cause);
+    run(&r, 0, "mul", in, in, "-o", out, NULL);
+    expect_refusal(&r, in, cause);
+    run(&r, 0, "mask", in, in, "-o", out, NULL);
+    expect_refusal(&r, in, cause);
+    const char *keep[] = {name};
+    expect_only(keep, 1);
+}
+
+/* ---- 1: HDR run-length data that ends inside a scanline, behind header tricks ---- */
+
+/* stb ends the header at a line that starts with NUL; the check must too. */
+Test(stb, hdr_nul_line_ends_header)
+{
+    static const char f[] = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\0\n-Y 1 +X 100\n\2\2\0\144\262\7";
+    write_bytes(path_in("h.hdr"), f, sizeof f - 1);
+    expect_refused_everywhere("h.hdr", "run-length data ends inside a scanline");
+}
+
+/* A size line longer than any fixed copy of it (stb skips the spaces). */
+Test(stb, hdr_long_size_line)
+{
+    char f[256];
+    int n = snprintf(f, sizeof f, "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 1 %80s+X 100\n", "");
+    memcpy(f + n, "\2\2\0\144\262\7", 6);
+    write_bytes(path_in("h.hdr"), f, (size_t)n + 6);
+    expect_refused_everywhere("h.hdr", "run-length data ends inside a scanline");
+}
+
+/* A header line of more than 1023 bytes is cut by stb, the rest skipped; a FORMAT line after it
+ * still counts, and the data must still be walked. */
+Test(stb, hdr_overlong_comment_line)
+{
+    static char f[4096];
+    size_t n = 0;
+    n += (size_t)sprintf(f, "#?RADIANCE\n#");
+    memset(f + n, 'x', 2000);
+    n += 2000;
+    n += (size_t)sprintf(f + n, "\nFORMAT=32-bit_rle_rgbe\n\n-Y 2 +X 16\n");
+    memcpy(f + n, "\2\2\0\20\220\1", 6); /* one run of 16 in the first channel, then nothing */
+    write_bytes(path_in("h.hdr"), f, n + 6);
+    expect_refused_everywhere("h.hdr", "run-length data ends inside a scanline");
+}
+
+/* Flat (not run-length) data shorter than the image: stb would convert bytes it never set. */
+Test(stb, hdr_flat_truncated)
+{
+    static const char f[] = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 2 +X 4\n\x80\x80\x80\x81\1\2";
+    write_bytes(path_in("h.hdr"), f, sizeof f - 1);
+    expect_refused_everywhere("h.hdr", "truncated (6 bytes of 32)");
+}
+
+/* The same files whole are read (the check does not refuse good data). */
+Test(stb, hdr_whole_still_reads)
+{
+    char f[512];
+    int n = snprintf(f, sizeof f, "#?RADIANCE\n#comment\nFORMAT=32-bit_rle_rgbe\n\n-Y 1 %80s+X 8\n", "");
+    memcpy(f + n, "\2\2\0\10\210\100\210\100\210\100\210\201", 12);
+    write_bytes(path_in("ok.hdr"), f, (size_t)n + 12);
+    hdm_image *img;
+    hdm_error e;
+    cr_assert_eq(hdm_load(path_in("ok.hdr"), NULL, &img, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(img->width, 8);
+    cr_assert_eq(img->height, 1);
+    /* 64 · 2^(129-136) = 0.5 */
+    cr_assert_float_eq(((float *)img->plane[0])[7], 0.5f, 1e-6);
+    hdm_image_free(img);
+}
+
+/* ---- 2: truncated raw data is refused where the header gives its length ---- */
+
+static void expect_truncated(const char *name, const char *head, size_t have, const char *cause)
+{
+    size_t hl = strlen(head);
+    unsigned char *f = malloc(hl + have);
+    memcpy(f, head, hl);
+    for (size_t i = 0; i < have; i++)
+        f[hl + i] = (unsigned char)(i * 7 + 1);
+    write_bytes(path_in(name), f, hl + have);
+    free(f);
+    expect_refused_everywhere(name, cause);
+    remove(path_in(name));
+}
+
+Test(stb, pnm_truncated)
+{
+    expect_truncated("g8.pgm", "P5 100 100 255\n", 123, "corrupt pnm: truncated (123 bytes of 10000)");
+    expect_truncated("g16.pgm", "P5 10 10 65535\n", 199, "truncated (199 bytes of 200)");
+    expect_truncated("c8.ppm", "P6 10 10 255\n", 299, "truncated (299 bytes of 300)");
+    expect_truncated("c16.ppm", "P6 4 4 65535\n", 6, "truncated (6 bytes of 96)");
+}
+
+/* The same PNM whole is read: its own bytes, nothing else. */
+Test(stb, pnm_whole_reads)
+{
+    unsigned char f[64] = "P5 4 2 255\n";
+    size_t hl = strlen((char *)f);
+    for (int i = 0; i < 8; i++)
+        f[hl + i] = (unsigned char)(i * 30);
+    write_bytes(path_in("ok.pgm"), f, hl + 8);
+    hdm_image *img;
+    hdm_error e;
+    cr_assert_eq(hdm_load(path_in("ok.pgm"), NULL, &img, &e), HDM_OK, "%s", e.message);
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(((uint8_t *)hdm_row(img, 0, (uint32_t)i / 4))[i % 4], i * 30);
+    hdm_image_free(img);
+}
+
+/* BMP, TGA and PSD without compression: a file shorter than its pixel data is refused. */
+Test(stb, raw_truncated)
+{
+    static const char *const seeds[] = {"bmp-rgb24.bmp", "bmp-pal8.bmp", "tga-rgb24.tga",
+                                        "tga-gray8.tga", "psd-rgb8.psd", "psd-rgb16.psd"};
+    for (size_t s = 0; s < sizeof seeds / sizeof seeds[0]; s++) {
+        char src[512];
+        snprintf(src, sizeof src, "%s/%s", CORPUS, seeds[s]);
+        size_t n;
+        unsigned char *data = read_bytes(src, &n);
+        cr_assert(data, "%s", src);
+        char *in = path_in(seeds[s]);
+        write_bytes(in, data, n);
+        result r;
+        run(&r, 0, "info", in, NULL);
+        expect_success(&r);
+        write_bytes(in, data, n - 5);
+        char cause[64];
+        snprintf(cause, sizeof cause, "truncated (%zu bytes of ", n - 5);
+        run(&r, 0, "mul", in, in, "-o", path_in("out.png"), NULL);
+        expect_refusal(&r, in, cause);
+        remove(in);
+        free(data);
+        expect_only(NULL, 0);
+    }
+}
+
+/* ---- 3: PNM maxval: 1..65535, samples up to it, scaled exactly to the depth's maximum ---- */
+
+static void check_maxval(unsigned maxval)
+{
+    bool wide = maxval > 255;
+    unsigned full = wide ? 65535 : 255;
+    /* a row of samples 0, 1, maxval/3, maxval/2, maxval-1, maxval, and every value for small
+     * maxvals */
+    unsigned v[300];
+    size_t count = 0;
+    if (maxval < 300) {
+        for (unsigned i = 0; i <= maxval; i++)
+            v[count++] = i;
+    } else {
+        unsigned pick[] = {0, 1, 2, maxval / 3, maxval / 2, maxval / 2 + 1, maxval - 1, maxval};
+        for (size_t i = 0; i < 8; i++)
+            v[count++] = pick[i];
+    }
+    unsigned char f[1024];
+    size_t n = (size_t)sprintf((char *)f, "P5 %zu 1 %u\n", count, maxval);
+    for (size_t i = 0; i < count; i++) {
+        if (wide)
+            f[n++] = (unsigned char)(v[i] >> 8);
+        f[n++] = (unsigned char)v[i];
+    }
+    hdm_image *img;
+    hdm_error e;
+    cr_assert_eq(hdm_load_memory(f, n, NULL, &img, &e), HDM_OK, "maxval %u: %s", maxval,
+                 e.message);
+    cr_assert_eq(img->depth, wide ? HDM_U16 : HDM_U8, "maxval %u", maxval);
+    for (size_t i = 0; i < count; i++) {
+        /* round(v·M/maxval), halves up, in exact integers */
+        unsigned long long want = (2ull * v[i] * full + maxval) / (2ull * maxval);
+        unsigned got = wide ? ((uint16_t *)img->plane[0])[i] : ((uint8_t *)img->plane[0])[i];
+        cr_assert_eq(got, want, "maxval %u, sample %u: %u, not %llu", maxval, v[i], got, want);
+    }
+    hdm_image_free(img);
+}
+
+Test(stb, pnm_maxval_scaled)
+{
+    static const unsigned maxvals[] = {1, 2, 15, 100, 254, 255, 256, 300, 1000, 4095, 65534, 65535};
+    for (size_t i = 0; i < sizeof maxvals / sizeof maxvals[0]; i++)
+        check_maxval(maxvals[i]);
+    /* a few values worked by hand */
+    hdm_image *img;
+    cr_assert_eq(hdm_load_memory("P5 2 1 1\n\0\1", 11, NULL, &img, NULL), HDM_OK);
+    cr_assert(((uint8_t *)img->plane[0])[0] == 0 && ((uint8_t *)img->plane[0])[1] == 255);
+    hdm_image_free(img);
+    cr_assert_eq(hdm_load_memory("P5 1 1 15\n\7", 11, NULL, &img, NULL), HDM_OK);
+    cr_assert_eq(((uint8_t *)img->plane[0])[0], 119);
+    hdm_image_free(img);
+    cr_assert_eq(hdm_load_memory("P5 1 1 300\n\0\226", 13, NULL, &img, NULL), HDM_OK); /* 150 */
+    cr_assert_eq(((uint16_t *)img->plane[0])[0], 32768); /* 32767.5 rounds up */
+    hdm_image_free(img);
+    cr_assert_eq(hdm_load_memory("P5 1 1 65535\n\1\2", 15, NULL, &img, NULL), HDM_OK);
+    cr_assert_eq(((uint16_t *)img->plane[0])[0], 0x0102); /* big-endian (pgm(5)) */
+    hdm_image_free(img);
+}
+
+Test(stb, pnm_maxval_refused)
+{
+    write_bytes(path_in("m0.pgm"), "P5 2 1 0\n\0\0", 11);
+    expect_refused_everywhere("m0.pgm", "maxval 0 is out of range (1 to 65535)");
+    remove(path_in("m0.pgm"));
+    write_bytes(path_in("big.pgm"), "P5 1 1 65536\n\0\0", 15);
+    expect_refused_everywhere("big.pgm", "maxval 65536 is out of range");
+    remove(path_in("big.pgm"));
+    write_bytes(path_in("over.pgm"), "P5 2 1 1\n\0\7", 11);
+    char *in = path_in("over.pgm");
+    result r;
+    run(&r, 0, "mul", in, in, "-o", path_in("out.png"), NULL);
+    expect_refusal(&r, in, "corrupt pnm: sample value 7 above maxval 1");
+    write_bytes(in, "P6 1 1 1000\n\0\1\3\351\0\0", 18); /* 1001 > 1000 */
+    run(&r, 0, "mul", in, in, "-o", path_in("out.png"), NULL);
+    expect_refusal(&r, in, "sample value 1001 above maxval 1000");
+    const char *keep[] = {"over.pgm"};
+    expect_only(keep, 1);
+}
+
+/* ---- 4: outputs whose sizes the format cannot hold ---- */
+
+Test(stb, output_too_wide)
+{
+    hdm_image *img;
+    cr_assert_eq(hdm_image_new(70000, 4, 1, HDM_U8, &img), HDM_OK);
+    for (uint32_t y = 0; y < 4; y++)
+        memset(hdm_row(img, 0, y), 100, 70000);
+    hdm_error e;
+    cr_assert_eq(hdm_save(img, path_in("wide.png"), NULL, &e), HDM_OK, "%s", e.message);
+    hdm_image_free(img);
+    const char *keep[] = {"wide.png", "old.jpg"};
+    write_bytes(path_in("old.jpg"), "old", 3);
+    static const char *const outs[][2] = {{"x.jpg", "JPEG"}, {"x.tga", "TGA"}, {"old.jpg", "JPEG"}};
+    for (size_t i = 0; i < 3; i++) {
+        char *in = path_in("wide.png"), *out = path_in(outs[i][0]);
+        result r;
+        run(&r, 0, "mul", in, in, "-o", out, NULL);
+        char cause[128];
+        snprintf(cause, sizeof cause, "%s: 70000x4 is too large for %s (at most 65535x65535)",
+                 out, outs[i][1]);
+        expect_refusal(&r, out, cause);
+        expect_only(keep, 2);
+    }
+    size_t n;
+    unsigned char *old = read_bytes(path_in("old.jpg"), &n);
+    cr_assert(old && n == 3 && memcmp(old, "old", 3) == 0, "old.jpg was changed");
+    free(old);
+    /* the API says the same */
+    cr_assert_eq(hdm_image_new(4, 70000, 1, HDM_U8, &img), HDM_OK);
+    void *data = NULL;
+    size_t size = 0;
+    cr_assert_eq(hdm_save_memory(img, HDM_FORMAT_JPEG, NULL, &data, &size, &e), HDM_ERR_LIMIT);
+    cr_assert(strstr(e.message, "4x70000 is too large for JPEG"), "%s", e.message);
+    hdm_image_free(img);
+    free(data);
+}
+
+/* ---- 5, 6: memory: stb's out of memory, and info reading headers only ---- */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NO_RLIMIT "ASan's shadow memory does not fit under RLIMIT_AS"
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NO_RLIMIT "ASan's shadow memory does not fit under RLIMIT_AS"
+#endif
+#endif
+
+#ifndef NO_RLIMIT
+/* A 6000×6000 RGB JPEG (a few hundred KiB; decoding it needs some 250 MB). */
+static char *big_jpeg(void)
+{
+    hdm_image *img;
+    cr_assert_eq(hdm_image_new(6000, 6000, 3, HDM_U8, &img), HDM_OK);
+    for (uint32_t c = 0; c < 3; c++)
+        for (uint32_t y = 0; y < 6000; y++) {
+            uint8_t *row = hdm_row(img, c, y);
+            for (uint32_t x = 0; x < 6000; x++)
+                row[x] = (uint8_t)((x / 64 + y / 64 + c * 80) & 0xFF);
+        }
+    char *p = path_in("big.jpg");
+    hdm_error e;
+    cr_assert_eq(hdm_save(img, p, NULL, &e), HDM_OK, "%s", e.message);
+    hdm_image_free(img);
+    return p;
+}
+#endif
+
+enum { MEM_LIMIT = 96 << 20 };
+
+Test(stb, out_of_memory_is_nomem)
+{
+#ifdef NO_RLIMIT
+    cr_skip_test(NO_RLIMIT);
+#else
+    char *p = big_jpeg();
+    int fd[2];
+    cr_assert_eq(pipe(fd), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        close(fd[0]);
+        alarm(60);
+        /* room for reading the file, not for the decode: what the child maps now, plus 64 MiB */
+        unsigned long long mapped = 0;
+        FILE *vm = fopen("/proc/self/status", "r");
+        char line[256];
+        while (vm && fgets(line, sizeof line, vm))
+            if (sscanf(line, "VmSize: %llu kB", &mapped) == 1)
+                break;
+        if (vm)
+            fclose(vm);
+        if (!mapped)
+            _exit(CHILD_SKIP);
+        rlim_t lim = (rlim_t)(mapped * 1024 + (64 << 20));
+        struct rlimit l = {lim, lim};
+        if (setrlimit(RLIMIT_AS, &l) || setrlimit(RLIMIT_DATA, &l))
+            _exit(CHILD_SKIP);
+        hdm_image *img = NULL;
+        hdm_error e = {0};
+        hdm_status st = hdm_load(p, NULL, &img, &e);
+        char msg[sizeof e.message + 16];
+        int n = snprintf(msg, sizeof msg, "%d %s", (int)st, e.message);
+        if (write(fd[1], msg, (size_t)n) != n)
+            _exit(2);
+        _exit(0);
+    }
+    close(fd[1]);
+    char msg[2048];
+    drain(fd[0], msg, sizeof msg);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "child status %d", status);
+    if (WEXITSTATUS(status) == CHILD_SKIP)
+        cr_skip_test("cannot read the child's VmSize");
+    cr_assert_eq(WEXITSTATUS(status), 0, "child status %d", status);
+    char want[512];
+    snprintf(want, sizeof want, "%d %s: out of memory", (int)HDM_ERR_NOMEM, p);
+    cr_assert_str_eq(msg, want);
+#endif
+}
+
+Test(stb, info_reads_headers_only)
+{
+#ifdef NO_RLIMIT
+    cr_skip_test(NO_RLIMIT);
+#else
+    char *p = big_jpeg();
+    result r;
+    run(&r, MEM_LIMIT, "info", p, NULL);
+    expect_success(&r);
+    cr_assert(strstr(r.out, "6000x6000, 3 channels"), "info said: %s", r.out);
+    run(&r, MEM_LIMIT, "mul", p, p, "-o", path_in("x.png"), NULL);
+    expect_refusal(&r, p, "out of memory");
+    const char *keep[] = {"big.jpg"};
+    expect_only(keep, 1);
+#endif
+}
+
+/* A JPEG whose SOF comes after 192 KiB of APPn segments: info reads on until it has it. */
+Test(stb, info_jpeg_sof_after_large_app_segments)
+{
+    size_t n;
+    unsigned char *src = read_bytes(CORPUS "/jpeg-rgb.jpg", &n);
+    cr_assert(src && n > 2);
+    size_t seg = 4 + 65533, apps = 3, m = n + apps * seg;
+    unsigned char *f = malloc(m);
+    memcpy(f, src, 2); /* SOI */
+    for (size_t a = 0; a < apps; a++) {
+        unsigned char *s = f + 2 + a * seg;
+        s[0] = 0xFF, s[1] = (unsigned char)(0xE1 + a), s[2] = 0xFF, s[3] = 0xFF; /* length 65535 */
+        memset(s + 4, 'A' + (int)a, 65533);
+    }
+    memcpy(f + 2 + apps * seg, src + 2, n - 2);
+    char *p = path_in("app.jpg");
+    write_bytes(p, f, m);
+    free(f);
+    free(src);
+    hdm_info info;
+    hdm_error e;
+    cr_assert_eq(hdm_info_read(p, NULL, &info, &e), HDM_OK, "%s", e.message);
+    cr_assert(info.width == 17 && info.height == 9 && info.channels == 3, "%ux%u %u",
+              info.width, info.height, info.channels);
+    result r;
+    run(&r, 0, "info", p, NULL);
+    expect_success(&r);
+    cr_assert(strstr(r.out, "17x9, 3 channels"), "info said: %s", r.out);
+    hdm_image *img;
+    cr_assert_eq(hdm_load(p, NULL, &img, &e), HDM_OK, "%s", e.message);
+    cr_assert(img->width == 17 && img->height == 9);
+    hdm_image_free(img);
+}
+
+/* For every file of the load corpus, hdm_info_read says what hdm_load finds. */
+Test(stb, info_agrees_with_load_on_corpus)
+{
+    DIR *d = opendir(CORPUS);
+    cr_assert(d, "%s", CORPUS);
+    int count = 0;
+    for (struct dirent *ent; (ent = readdir(d));) {
+        if (ent->d_name[0] == '.')
+            continue;
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", CORPUS, ent->d_name);
+        hdm_info info;
+        hdm_image *img;
+        hdm_error e;
+        cr_assert_eq(hdm_info_read(p, NULL, &info, &e), HDM_OK, "%s", e.message);
+        cr_assert_eq(hdm_load(p, NULL, &img, &e), HDM_OK, "%s", e.message);
+        cr_assert(info.width == img->width && info.height == img->height &&
+                      info.channels == img->channels && info.depth == img->depth,
+                  "%s: info %ux%u %u ch depth %d, load %ux%u %u ch depth %d", ent->d_name,
+                  info.width, info.height, info.channels, info.depth, img->width, img->height,
+                  img->channels, img->depth);
+        hdm_image_free(img);
+        count++;
+    }
+    closedir(d);
+    cr_assert_geq(count, 40);
+}
+
+/* stb decodes every scan over the whole frame: 400 empty scans over 2048×2048 took minutes. */
+Test(stb, jpeg_many_empty_scans)
+{
+    hdm_image *img;
+    cr_assert_eq(hdm_image_new(2048, 2048, 1, HDM_U8, &img), HDM_OK);
+    for (uint32_t y = 0; y < 2048; y++)
+        for (uint32_t x = 0; x < 2048; x++)
+            ((uint8_t *)hdm_row(img, 0, y))[x] = (uint8_t)(x * 7 + y * 3);
+    void *jpg;
+    size_t n;
+    hdm_error e;
+    cr_assert_eq(hdm_save_memory(img, HDM_FORMAT_JPEG, NULL, &jpg, &n, &e), HDM_OK, "%s",
+                 e.message);
+    hdm_image_free(img);
+    unsigned char *d = jpg, *sos = memmem(d, n, "\xFF\xDA", 2);
+    cr_assert(sos);
+    size_t at = (size_t)(sos - d), len = 2 + ((size_t)sos[2] << 8 | sos[3]), copies = 400;
+    unsigned char *f = malloc(n + copies * len);
+    memcpy(f, d, at);
+    for (size_t k = 0; k < copies; k++)
+        memcpy(f + at + k * len, sos, len);
+    memcpy(f + at + copies * len, d + at, n - at);
+    write_bytes(path_in("ok.jpg"), d, n);
+    write_bytes(path_in("scans.jpg"), f, n + copies * len);
+    free(f);
+    free(jpg);
+    char *in = path_in("scans.jpg"), *out = path_in("out.png");
+    result r;
+    run(&r, 0, "mul", in, in, "-o", out, NULL);
+    expect_refusal(&r, in, "corrupt jpeg: too many scans for the image's size");
+    run(&r, 0, "mul", path_in("ok.jpg"), path_in("ok.jpg"), "-o", out, NULL);
+    expect_success(&r);
+}
+
+/* Files larger than the first read (64 KiB) in every stb format written here, and 16-bit PNM:
+ * info from a prefix of each says what the whole file decodes to. */
+Test(stb, info_on_prefix_of_large_files)
+{
+    hdm_image *img;
+    cr_assert_eq(hdm_image_new(400, 300, 3, HDM_U8, &img), HDM_OK);
+    for (uint32_t c = 0; c < 3; c++)
+        for (uint32_t y = 0; y < 300; y++)
+            for (uint32_t x = 0; x < 400; x++)
+                ((uint8_t *)hdm_row(img, c, y))[x] = (uint8_t)((x * 131 + y * 71 + c * 29) ^ (x * y));
+    static const char *const names[] = {"big.bmp", "big.tga", "big.hdr", "big.jpg"};
+    hdm_error e;
+    for (size_t i = 0; i < 4; i++)
+        cr_assert_eq(hdm_save(img, path_in(names[i]), NULL, &e), HDM_OK, "%s", e.message);
+    hdm_image_free(img);
+    size_t hl;
+    static unsigned char pnm[20 + 400 * 300 * 2];
+    hl = (size_t)sprintf((char *)pnm, "P5 400 300 40000\n");
+    for (size_t i = 0; i < 400 * 300; i++)
+        pnm[hl + 2 * i] = (unsigned char)(i % 156), pnm[hl + 2 * i + 1] = (unsigned char)i;
+    write_bytes(path_in("big.pgm"), pnm, hl + 400 * 300 * 2);
+    static const char *const all[] = {"big.bmp", "big.tga", "big.hdr", "big.jpg", "big.pgm"};
+    for (size_t i = 0; i < 5; i++) {
+        char *p = path_in(all[i]);
+        struct stat st;
+        cr_assert_eq(stat(p, &st), 0);
+        cr_assert_gt(st.st_size, 64 << 10, "%s is only %lld bytes", all[i], (long long)st.st_size);
+        hdm_info info;
+        cr_assert_eq(hdm_info_read(p, NULL, &info, &e), HDM_OK, "%s", e.message);
+        cr_assert_eq(hdm_load(p, NULL, &img, &e), HDM_OK, "%s", e.message);
+        cr_assert(info.width == 400 && info.height == 300 && info.width == img->width &&
+                      info.height == img->height && info.channels == img->channels &&
+                      info.depth == img->depth,
+                  "%s: info %ux%u %u ch, load %ux%u %u ch", all[i], info.width, info.height,
+                  info.channels, img->width, img->height, img->channels);
+        hdm_image_free(img);
+    }
+}
