@@ -84,17 +84,17 @@ hdm_status hdm__check_limits(const hdm_info *info, const hdm_options *opt, const
         return hdm__fail(err, HDM_ERR_CORRUPT, path, "image has zero width or height");
     if (info->width > opt->max_width)
         return hdm__fail(err, HDM_ERR_LIMIT, path,
-                         "width %u exceeds the limit of %u (raise it with --max-width)",
+                         "width %u exceeds the limit of %u (max_width)",
                          info->width, opt->max_width);
     if (info->height > opt->max_height)
         return hdm__fail(err, HDM_ERR_LIMIT, path,
-                         "height %u exceeds the limit of %u (raise it with --max-height)",
+                         "height %u exceeds the limit of %u (max_height)",
                          info->height, opt->max_height);
     uint64_t px = (uint64_t)info->width * info->height;
     if (px > opt->max_pixels)
         return hdm__fail(err, HDM_ERR_LIMIT, path,
                          "%ux%u is %llu pixels, above the limit of %llu "
-                         "(raise it with --max-pixels)",
+                         "(max_pixels)",
                          info->width, info->height, (unsigned long long)px,
                          (unsigned long long)opt->max_pixels);
     size_t bytes;
@@ -102,7 +102,7 @@ hdm_status hdm__check_limits(const hdm_info *info, const hdm_options *opt, const
         bytes > opt->max_memory)
         return hdm__fail(err, HDM_ERR_LIMIT, path,
                          "decoded image needs more than the memory limit of %llu bytes "
-                         "(raise it with --max-memory)",
+                         "(max_memory)",
                          (unsigned long long)opt->max_memory);
     return HDM_OK;
 }

@@ -36,7 +36,7 @@ hdm_status hdm__read_file(const char *path, uint64_t max, void **data, size_t *s
         close(fd);
         return hdm__fail(err, HDM_ERR_LIMIT, path,
                          "file of %lld bytes exceeds the memory limit of %llu bytes "
-                         "(raise it with --max-memory)",
+                         "(max_memory)",
                          (long long)st.st_size, (unsigned long long)max);
     }
     size_t n = (size_t)st.st_size;

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <hadamard.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -422,6 +423,44 @@ Test(api, escaped_colons_in_steps, .timeout = 30)
     cr_assert_eq(hdm_pipeline_run_image(p, img, &out, NULL, &e), HDM_OK, "%s", e.message);
     hdm_image_free(out);
     hdm_pipeline_free(p);
+    hdm_image_free(img);
+    tu_teardown();
+}
+
+/* The library names the limit's hdm_options field; only the command speaks of its flags. */
+Test(api, limit_messages_name_the_options_field)
+{
+    static const struct { size_t off; const char *field; } limits[] = {
+        {offsetof(hdm_options, max_width), "(max_width)"},
+        {offsetof(hdm_options, max_height), "(max_height)"},
+        {offsetof(hdm_options, max_pixels), "(max_pixels)"},
+        {offsetof(hdm_options, max_memory), "(max_memory)"},
+    };
+    tu_setup();
+    hdm_image *img = NULL;
+    cr_assert_eq(hdm_image_new(64, 48, 3, HDM_U8, &img), HDM_OK);
+    const char *path = tu_path("limits.png");
+    cr_assert_eq(hdm_save(img, path, NULL, NULL), HDM_OK);
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        hdm_options o;
+        hdm_options_init(&o);
+        if (limits[i].off == offsetof(hdm_options, max_width))
+            o.max_width = 10;
+        else if (limits[i].off == offsetof(hdm_options, max_height))
+            o.max_height = 10;
+        else if (limits[i].off == offsetof(hdm_options, max_pixels))
+            o.max_pixels = 100;
+        else
+            o.max_memory = 1000;
+        hdm_image *out = NULL;
+        hdm_error e;
+        cr_assert_eq(hdm_load(path, &o, &out, &e), HDM_ERR_LIMIT, "%s", limits[i].field);
+        cr_assert(strstr(e.message, limits[i].field), "%s not named: %s", limits[i].field,
+                  e.message);
+        cr_assert(!strstr(e.message, "--"), "a command-line flag in a library message: %s",
+                  e.message);
+        cr_assert_null(out);
+    }
     hdm_image_free(img);
     tu_teardown();
 }

@@ -463,7 +463,7 @@ Test(hpng, two_wide_box_filters_are_refused_under_the_limit)
     result r;
     run(&r, NULL, "run", in, "-o", out, "--max-memory", "120000001", "filter:box:255",
         "filter:box:255", NULL);
-    expect_refusal(&r, 1, in, "held at once", "120000001", "max_memory", NULL);
+    expect_refusal(&r, 1, in, "held at once", "120000001", "raise it with --max-memory", NULL);
     cr_assert(access(out, F_OK) != 0, "an output was written");
     cr_assert_lt(r.maxrss_kb, 100 << 10, "peak resident size %ld KiB before refusing",
                  r.maxrss_kb);
@@ -482,7 +482,7 @@ Test(hpng, wide_box_filters_run_under_a_generous_limit)
     /* each ring: 256 rows × 4 planes × 1000 f32 ≈ 4.1 MB */
     run(&r, NULL, "run", in, "-o", out, "--max-memory", "6000000", "filter:box:255",
         "filter:box:255", NULL);
-    expect_refusal(&r, 1, in, "max_memory", NULL);
+    expect_refusal(&r, 1, in, "raise it with --max-memory", NULL);
     run(&r, NULL, "run", in, "-o", out, "--max-memory", "30000000", "filter:box:255",
         "filter:box:255", NULL);
     expect_ok(&r);
@@ -496,7 +496,7 @@ Test(hpng, whole_image_hdr_output_is_counted)
     /* the PNG streams (27 MB of pixels never held), but the .hdr encoder holds 108 MB of f32 */
     run(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "100000000",
         NULL);
-    expect_refusal(&r, 1, out, "held at once", "max_memory", NULL);
+    expect_refusal(&r, 1, out, "held at once", "raise it with --max-memory", NULL);
     cr_assert(access(out, F_OK) != 0, "an output was written");
     run(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "200000000",
         NULL);

@@ -130,6 +130,27 @@ static void on_signal(int sig)
 }
 
 /* One line on stderr: control characters from file names or arguments show as '?'. */
+/* The library names the hdm_options field of a limit it hit, "(max_pixels)"; the command says
+ * how to raise it instead. */
+static void name_flags(char *msg, size_t cap)
+{
+    static const char *const fields[] = {"max_pixels", "max_width", "max_height", "max_memory"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        char key[32], flag[64];
+        snprintf(key, sizeof key, "(%s)", fields[i]);
+        int n = snprintf(flag, sizeof flag, "(raise it with --%s)", fields[i]);
+        for (int j = 0; flag[j]; j++)
+            if (flag[j] == '_')
+                flag[j] = '-';
+        char *at = strstr(msg, key);
+        size_t len = strlen(msg), klen = strlen(key);
+        if (at && len - klen + (size_t)n < cap) {
+            memmove(at + n, at + klen, len - (size_t)(at - msg) - klen + 1);
+            memcpy(at, flag, (size_t)n);
+        }
+    }
+}
+
 void cli_say(const char *fmt, ...)
 {
     char msg[2048];
@@ -137,6 +158,7 @@ void cli_say(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    name_flags(msg, sizeof msg);
     for (char *c = msg; *c; c++)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             *c = '?';

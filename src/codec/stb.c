@@ -546,7 +546,7 @@ hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
     if (peak > opt->max_memory)
         return hdm__fail(err, HDM_ERR_LIMIT, path,
                          "decoding needs about %llu bytes, above the memory limit of %llu "
-                         "(raise it with --max-memory)", (unsigned long long)peak,
+                         "(max_memory)", (unsigned long long)peak,
                          (unsigned long long)opt->max_memory);
 
     hdm_image *img;
