@@ -152,7 +152,8 @@ typedef struct hdm_options {
     uint64_t max_pixels;        /* width × height; default 2^28 */
     uint32_t max_width;         /* default 1 << 20 */
     uint32_t max_height;        /* default 1 << 20 */
-    uint64_t max_memory;        /* bytes for one decoded image held whole; default 4 GiB */
+    uint64_t max_memory;        /* bytes one job may hold at once: images decoded whole,
+                                 * operands, filter rows, whole-image encoders; default 4 GiB */
     /* writing */
     int png_level;              /* zlib level 0..9, or -1 for the measured default */
     hdm_png_filter png_filter;

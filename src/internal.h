@@ -59,7 +59,7 @@ hdm_status hdm__read_file(const char *path, uint64_t max, void **data, size_t *s
 typedef struct hdm__out {
     FILE *f;
     char *path;      /* destination */
-    char *tmp;       /* temporary beside it: ".NAME.hadamard-tmp-XXXXXX" */
+    char *tmp;       /* temporary beside it: ".STEM.hadamard-tmp-HOST-PID-TAG" (io.c) */
     bool unnamed;    /* an O_TMPFILE not yet linked in: nothing to remove on abort */
     bool failed;     /* a write failed (errno kept in err_no) */
     int err_no;

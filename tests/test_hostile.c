@@ -233,7 +233,8 @@ static void expect_no_leftovers(const char *out, const char *old)
 }
 
 /* A refused file or a decoded one, never anything else: the lenient rule for damage a decoder
- * may not see (stb fills data missing from a truncated JPEG, BMP, TGA, PSD or PNM with zeros). */
+ * may not see (stb takes data missing from a truncated JPEG, GIF or run-length TGA or PSD as
+ * zeros; truncated PNM, HDR and uncompressed BMP, TGA and PSD are refused). */
 static void expect_refused_or_whole(const result *r, const char *in, const char *out)
 {
     if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0) {
