@@ -576,7 +576,8 @@ static int by_key(const void *a, const void *b)
     return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-static bool has_key(const keyed *v, size_t n, const char *key, size_t *at)
+/* The first entry of the sorted v whose key is not below key (n if none). */
+static size_t lower_bound(const keyed *v, size_t n, const char *key)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -586,6 +587,12 @@ static bool has_key(const keyed *v, size_t n, const char *key, size_t *at)
         else
             hi = mid;
     }
+    return lo;
+}
+
+static bool has_key(const keyed *v, size_t n, const char *key, size_t *at)
+{
+    size_t lo = lower_bound(v, n, key);
     if (lo < n && strcmp(v[lo].key, key) == 0) {
         if (at)
             *at = v[lo].i;
@@ -597,15 +604,7 @@ static bool has_key(const keyed *v, size_t n, const char *key, size_t *at)
 /* Whether key is in v for an item other than self. */
 static bool other_has_key(const keyed *v, size_t n, const char *key, size_t self)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(v[mid].key, key) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (; lo < n && strcmp(v[lo].key, key) == 0; lo++)
+    for (size_t lo = lower_bound(v, n, key); lo < n && strcmp(v[lo].key, key) == 0; lo++)
         if (v[lo].i != self)
             return true;
     return false;
