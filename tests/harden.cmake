@@ -1,9 +1,9 @@
 # Hostile input and failing disks: the CLI tests and the fuzz targets (owned by the hardening
 # work). Included from tests/CMakeLists.txt.
 
-hdm_test(test_hostile test_hostile.c fuzz/seeds.c)
-hdm_test(test_hostile_png test_hostile_png.c testutil.c)
-hdm_test(test_hostile_stb test_hostile_stb.c)
+hdm_test(test_hostile test_hostile.c fuzz/seeds.c cli_run.c cli_assert.c testutil.c)
+hdm_test(test_hostile_png test_hostile_png.c cli_run.c cli_assert.c testutil.c)
+hdm_test(test_hostile_stb test_hostile_stb.c cli_run.c cli_assert.c testutil.c)
 # they run the built command
 add_dependencies(test_hostile hadamard_cli)
 add_dependencies(test_hostile_png hadamard_cli)

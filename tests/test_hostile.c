@@ -4,97 +4,39 @@
  * fresh mkdtemp directory, and checks the promise: exit status 1 (2 for usage), one line on
  * stderr starting "hadamard: " that names the file and the cause, no signal, no output or
  * temporary left behind, and an existing output untouched. */
+#include "cli_assert.h"
 #include "fuzz/seeds.h"
 #include "hadamard.h"
+#include "testutil.h"
 
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <grp.h>
 #include <png.h>
 #include <setjmp.h>
-#include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define BINARY HDM_BINARY_DIR "/hadamard"
-
 /* ---- a scratch directory per test ---- */
 
-static char dir[64];
+static char *dir;
 
 static void make_dir(void)
 {
-    strcpy(dir, "/tmp/hdm-hostile-XXXXXX");
-    cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+    dir = scratch_new();
+    cr_assert(dir, "mkdtemp: %s", strerror(errno));
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st, (void)flag, (void)f;
-    return remove(p);
-}
-
-static void remove_dir(void)
-{
-    chmod(dir, 0700);
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
+static void remove_dir(void) { scratch_free(dir); }
 
 TestSuite(hostile, .init = make_dir, .fini = remove_dir, .timeout = 300);
-
-static char *path_in(const char *name)
-{
-    static char paths[8][256];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, sizeof paths[0], "%s/%s", dir, name);
-    return p;
-}
-
-static void write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert(f, "%s: %s", path, strerror(errno));
-    cr_assert_eq(fwrite(data, 1, n, f), n);
-    cr_assert_eq(fclose(f), 0);
-}
-
-static unsigned char *read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    unsigned char *buf = NULL;
-    size_t cap = 0;
-    *n = 0;
-    for (;;) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            buf = realloc(buf, cap);
-            cr_assert(buf);
-        }
-        size_t r = fread(buf + *n, 1, cap - *n, f);
-        if (r == 0)
-            break;
-        *n += r;
-    }
-    fclose(f);
-    return buf;
-}
 
 static unsigned char *seed(const char *name, size_t *n)
 {
@@ -103,149 +45,20 @@ static unsigned char *seed(const char *name, size_t *n)
     return data;
 }
 
-/* ---- running the CLI ---- */
-
-enum { CHILD_SKIP = 77 }; /* the child could not set up its sandbox */
-
-typedef struct run_opts {
-    rlim_t fsize;         /* RLIMIT_FSIZE for the child, 0 = none */
-    rlim_t data;          /* RLIMIT_DATA, 0 = none */
-    bool drop_privileges; /* become nobody before exec (root only) */
-    const char *ro_bind;  /* make this directory a read-only bind mount in a private namespace */
-} run_opts;
-
-typedef struct result {
-    int status;           /* from waitpid */
-    char err[4096];       /* stderr */
-} result;
-
-static void child_setup(const run_opts *o)
-{
-    if (o->ro_bind) {
-        if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-            mount(o->ro_bind, o->ro_bind, NULL, MS_BIND, NULL) ||
-            mount(NULL, o->ro_bind, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL))
-            _exit(CHILD_SKIP);
-    }
-    if (o->fsize) {
-        struct rlimit r = {o->fsize, o->fsize};
-        if (setrlimit(RLIMIT_FSIZE, &r))
-            _exit(CHILD_SKIP);
-    }
-    if (o->data) {
-        struct rlimit r = {o->data, o->data};
-        if (setrlimit(RLIMIT_DATA, &r))
-            _exit(CHILD_SKIP);
-    }
-    if (o->drop_privileges && (setgroups(0, NULL) || setgid(65534) || setuid(65534)))
-        _exit(CHILD_SKIP);
-    alarm(120); /* a hang becomes a signal exit, which fails the test */
-}
-
-static pid_t start(char *const argv[], const run_opts *o, int *errfd)
-{
-    int p[2];
-    cr_assert_eq(pipe(p), 0);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        dup2(p[1], 2);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        static const run_opts none;
-        child_setup(o ? o : &none);
-        execv(BINARY, argv);
-        _exit(127);
-    }
-    close(p[1]);
-    *errfd = p[0];
-    return pid;
-}
-
-static void finish(pid_t pid, int errfd, result *r)
-{
-    size_t n = 0;
-    ssize_t k;
-    while ((k = read(errfd, r->err + n, sizeof r->err - 1 - n)) > 0)
-        n += (size_t)k;
-    r->err[n] = '\0';
-    close(errfd);
-    cr_assert_eq(waitpid(pid, &r->status, 0), pid);
-}
-
-/* Runs hadamard ARGS... (NULL-terminated) with options o. */
-static void run(result *r, const run_opts *o, ...)
-{
-    char *argv[32] = {"hadamard"};
-    int argc = 1;
-    va_list ap;
-    va_start(ap, o);
-    for (char *a; (a = va_arg(ap, char *)) && argc < 31;)
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-    int fd;
-    pid_t pid = start(argv, o, &fd);
-    finish(pid, fd, r);
-}
-
-static bool skipped(const result *r)
-{
-    return WIFEXITED(r->status) && WEXITSTATUS(r->status) == CHILD_SKIP;
-}
-
-/* The promise for a refusal: exit status `code`, one line "hadamard: ...", naming `who` (a
- * path, or NULL) and containing `cause`. */
-static void expect_refusal(const result *r, int code, const char *who, const char *cause)
-{
-    cr_assert(!WIFSIGNALED(r->status), "killed by signal %d; stderr: %s", WTERMSIG(r->status),
-              r->err);
-    cr_assert(WIFEXITED(r->status));
-    cr_assert_eq(WEXITSTATUS(r->status), code, "exit %d, not %d; stderr: %s",
-                 WEXITSTATUS(r->status), code, r->err);
-    cr_assert(strncmp(r->err, "hadamard: ", 10) == 0, "stderr: %s", r->err);
-    const char *nl = strchr(r->err, '\n');
-    cr_assert(nl && nl[1] == '\0', "not exactly one line: %s", r->err);
-    if (who)
-        cr_assert(strstr(r->err, who), "message does not name %s: %s", who, r->err);
-    if (cause)
-        cr_assert(strstr(r->err, cause), "message does not say '%s': %s", cause, r->err);
-}
-
-/* No file in the directory is a temporary, and `out` is absent or holds exactly `old`. */
-static void expect_no_leftovers(const char *out, const char *old)
-{
-    DIR *d = opendir(dir);
-    cr_assert(d);
-    for (struct dirent *e; (e = readdir(d));)
-        cr_assert(!strstr(e->d_name, ".hadamard-tmp-"), "temporary left behind: %s", e->d_name);
-    closedir(d);
-    size_t n;
-    unsigned char *got = read_bytes(out, &n);
-    if (!old) {
-        cr_assert_null(got, "%s was written", out);
-        return;
-    }
-    cr_assert(got, "%s is gone", out);
-    cr_assert(n == strlen(old) && memcmp(got, old, n) == 0, "%s was changed", out);
-    free(got);
-}
-
 /* A refused file or a decoded one, never anything else: the lenient rule for damage a decoder
  * may not see (stb takes data missing from a truncated JPEG, GIF or run-length TGA or PSD as
  * zeros; truncated PNM, HDR and uncompressed BMP, TGA and PSD are refused). */
-static void expect_refused_or_whole(const result *r, const char *in, const char *out)
+static void expect_refused_or_whole(const cli_result *r, const char *in, const char *out)
 {
-    if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0) {
+    if (WIFEXITED(r->wstatus) && WEXITSTATUS(r->wstatus) == 0) {
         hdm_image *img;
         cr_assert_eq(hdm_load(out, NULL, &img, NULL), HDM_OK, "%s: output unreadable", in);
         hdm_image_free(img);
         remove(out);
         return;
     }
-    expect_refusal(r, 1, in, NULL);
-    expect_no_leftovers(out, NULL);
+    CLI_REFUSED(r, 1, in);
+    cli_expect_no_leftovers(dir, out, NULL);
 }
 
 /* ---- damaged files ---- */
@@ -263,14 +76,14 @@ Test(hostile, truncated_files)
         size_t n;
         unsigned char *data = seed(formats[f], &n);
         bool png = strncmp(formats[f], "png", 3) == 0;
-        char *in = path_in("cut.img"), *out = path_in("out.png");
+        const char *in = at(dir, "cut.img"), *out = at(dir, "out.png");
         for (size_t cut = 1; cut < n; cut += cut < 40 ? 1 : 5) {
-            write_bytes(in, data, cut);
-            result r;
-            run(&r, NULL, "mul", in, in, "-o", out, NULL);
+            tu_write_file(in, data, cut);
+            cli_result r;
+            CLI_WITH(&r, dir, NULL, "mul", in, in, "-o", out);
             if (png) { /* libpng reads to IEND and checks every CRC: always refused */
-                expect_refusal(&r, 1, in, NULL);
-                expect_no_leftovers(out, NULL);
+                CLI_REFUSED(&r, 1, in);
+                cli_expect_no_leftovers(dir, out, NULL);
             } else {
                 expect_refused_or_whole(&r, in, out);
             }
@@ -286,7 +99,7 @@ Test(hostile, flipped_bytes)
         size_t n;
         unsigned char *data = seed(formats[f], &n);
         bool png = strncmp(formats[f], "png", 3) == 0;
-        char *in = path_in("flip.img"), *out = path_in("out.png");
+        const char *in = at(dir, "flip.img"), *out = at(dir, "out.png");
         for (int k = 0; k < 25; k++) {
             unsigned char *bad = malloc(n);
             memcpy(bad, data, n);
@@ -294,15 +107,15 @@ Test(hostile, flipped_bytes)
             for (int i = 0; i < flips; i++)
                 bad[(size_t)rand() % n] ^= (unsigned char)(1 + rand() % 255);
             bool same = memcmp(bad, data, n) == 0; /* two flips may cancel */
-            write_bytes(in, bad, n);
+            tu_write_file(in, bad, n);
             free(bad);
             if (same)
                 continue;
-            result r;
-            run(&r, NULL, "mul", in, in, "-o", out, NULL);
+            cli_result r;
+            CLI_WITH(&r, dir, NULL, "mul", in, in, "-o", out);
             if (png) { /* every PNG byte is under a CRC, ancillary chunks' too */
-                expect_refusal(&r, 1, in, NULL);
-                expect_no_leftovers(out, NULL);
+                CLI_REFUSED(&r, 1, in);
+                cli_expect_no_leftovers(dir, out, NULL);
             } else {
                 expect_refused_or_whole(&r, in, out);
             }
@@ -320,35 +133,35 @@ Test(hostile, png_ancillary_crc)
     unsigned char *t = memmem(data, n, "tRNS", 4);
     cr_assert(t);
     t[5] ^= 0x40;
-    char *in = path_in("trns.png"), *out = path_in("out.png");
-    write_bytes(in, data, n);
+    const char *in = at(dir, "trns.png"), *out = at(dir, "out.png");
+    tu_write_file(in, data, n);
     free(data);
-    result r;
-    run(&r, NULL, "mul", in, in, "-o", out, NULL);
-    expect_refusal(&r, 1, in, "CRC");
-    expect_no_leftovers(out, NULL);
+    cli_result r;
+    CLI_WITH(&r, dir, NULL, "mul", in, in, "-o", out);
+    CLI_REFUSED(&r, 1, in, "CRC");
+    cli_expect_no_leftovers(dir, out, NULL);
 }
 
 Test(hostile, empty_file)
 {
-    char *in = path_in("empty.png"), *out = path_in("out.png");
-    write_bytes(in, "", 0);
-    result r;
-    run(&r, NULL, "mul", in, in, "-o", out, NULL);
-    expect_refusal(&r, 1, in, "empty");
-    expect_no_leftovers(out, NULL);
-    run(&r, NULL, "info", in, NULL);
-    expect_refusal(&r, 1, in, "empty");
+    const char *in = at(dir, "empty.png"), *out = at(dir, "out.png");
+    tu_write_file(in, "", 0);
+    cli_result r;
+    CLI_WITH(&r, dir, NULL, "mul", in, in, "-o", out);
+    CLI_REFUSED(&r, 1, in, "empty");
+    cli_expect_no_leftovers(dir, out, NULL);
+    CLI_WITH(&r, dir, NULL, "info", in);
+    CLI_REFUSED(&r, 1, in, "empty");
 }
 
 Test(hostile, directory_as_input)
 {
-    char *in = path_in("adir"), *out = path_in("out.png");
+    const char *in = at(dir, "adir"), *out = at(dir, "out.png");
     cr_assert_eq(mkdir(in, 0755), 0);
-    result r;
-    run(&r, NULL, "mul", in, in, "-o", out, NULL);
-    expect_refusal(&r, 1, in, "is a directory");
-    expect_no_leftovers(out, NULL);
+    cli_result r;
+    CLI_WITH(&r, dir, NULL, "mul", in, in, "-o", out);
+    CLI_REFUSED(&r, 1, in, "is a directory");
+    cli_expect_no_leftovers(dir, out, NULL);
 }
 
 
@@ -356,28 +169,28 @@ Test(hostile, directory_as_output)
 {
     size_t n;
     unsigned char *data = seed("png-rgb8.png", &n);
-    char *in = path_in("in.png"), *out = path_in("outdir.png");
-    write_bytes(in, data, n);
+    const char *in = at(dir, "in.png"), *out = at(dir, "outdir.png");
+    tu_write_file(in, data, n);
     free(data);
     cr_assert_eq(mkdir(out, 0755), 0);
-    result r;
-    run(&r, NULL, "mul", in, in, "-o", out, NULL);
-    expect_refusal(&r, 1, out, "directory");
+    cli_result r;
+    CLI_WITH(&r, dir, NULL, "mul", in, in, "-o", out);
+    CLI_REFUSED(&r, 1, out, "directory");
 }
 
 Test(hostile, unsupported_format)
 {
-    char *in = path_in("notes.png"), *out = path_in("out.png");
-    write_bytes(in, "just some text, not a picture\n", 30);
-    result r;
-    run(&r, NULL, "mul", in, in, "-o", out, NULL);
-    expect_refusal(&r, 1, in, "not an image");
-    expect_no_leftovers(out, NULL);
+    const char *in = at(dir, "notes.png"), *out = at(dir, "out.png");
+    tu_write_file(in, "just some text, not a picture\n", 30);
+    cli_result r;
+    CLI_WITH(&r, dir, NULL, "mul", in, in, "-o", out);
+    CLI_REFUSED(&r, 1, in, "not an image");
+    cli_expect_no_leftovers(dir, out, NULL);
     /* an output format nobody writes is a usage error, found before any work */
-    char *gif = path_in("out.gif");
-    run(&r, NULL, "mul", in, in, "-o", gif, NULL);
-    expect_refusal(&r, 2, gif, "output format");
-    expect_no_leftovers(gif, NULL);
+    const char *gif = at(dir, "out.gif");
+    CLI_WITH(&r, dir, NULL, "mul", in, in, "-o", gif);
+    CLI_REFUSED(&r, 2, gif, "output format");
+    cli_expect_no_leftovers(dir, gif, NULL);
 }
 
 /* ---- absurd sizes: refused from the header, before any pixel memory ---- */
@@ -442,22 +255,22 @@ static const struct { const char *name, *text; size_t len; } huge_text[] = {
 
 static void check_huge(const char *in, const char *out)
 {
-    result r;
-    run(&r, NULL, "info", in, NULL);
-    expect_refusal(&r, 1, in, "limit");
+    cli_result r;
+    CLI_WITH(&r, dir, NULL, "info", in);
+    CLI_REFUSED(&r, 1, in, "limit");
     cr_assert(strstr(r.err, "--max-"), "does not say how to raise the limit: %s", r.err);
-    run(&r, NULL, "mul", in, in, "-o", out, NULL);
-    expect_refusal(&r, 1, in, "limit");
-    expect_no_leftovers(out, NULL);
+    CLI_WITH(&r, dir, NULL, "mul", in, in, "-o", out);
+    CLI_REFUSED(&r, 1, in, "limit");
+    cli_expect_no_leftovers(dir, out, NULL);
 #ifndef __SANITIZE_ADDRESS__ /* ASan's shadow memory does not fit under RLIMIT_DATA */
     /* With every limit raised the decoder may try, but must fail cleanly: 1 GiB of data
      * segment is far below what 10^10 pixels would take. */
-    run_opts o = {.data = (rlim_t)1 << 30};
-    run(&r, &o, "mul", in, in, "-o", out, "--max-pixels", "100000000000", "--max-width",
-        "4000000000", "--max-height", "4000000000", "--max-memory", "1000000000000000", NULL);
-    if (!skipped(&r)) {
-        expect_refusal(&r, 1, in, NULL);
-        expect_no_leftovers(out, NULL);
+    cli_opts o = {.data = (rlim_t)1 << 30};
+    CLI_WITH(&r, dir, &o, "mul", in, in, "-o", out, "--max-pixels", "100000000000", "--max-width",
+        "4000000000", "--max-height", "4000000000", "--max-memory", "1000000000000000");
+    if (!cli_skipped(&r)) {
+        CLI_REFUSED(&r, 1, in);
+        cli_expect_no_leftovers(dir, out, NULL);
     }
 #endif
 }
@@ -468,18 +281,18 @@ Test(hostile, header_claims_huge_size)
                                         "bmp-rgb24.bmp", "gif-still.gif", "tga-rle-rgb.tga",
                                         "psd-rgb8.psd", "jpeg-rgb.jpg"};
     char out[300];
-    snprintf(out, sizeof out, "%s", path_in("out.png"));
+    snprintf(out, sizeof out, "%s", at(dir, "out.png"));
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
         size_t n;
         unsigned char *d = huge(seeds[i], 100000, 100000, &n);
-        char *in = path_in(seeds[i]);
-        write_bytes(in, d, n);
+        const char *in = at(dir, seeds[i]);
+        tu_write_file(in, d, n);
         free(d);
         check_huge(in, out);
     }
     for (size_t i = 0; i < sizeof huge_text / sizeof huge_text[0]; i++) {
-        char *in = path_in(huge_text[i].name);
-        write_bytes(in, huge_text[i].text, huge_text[i].len);
+        const char *in = at(dir, huge_text[i].name);
+        tu_write_file(in, huge_text[i].text, huge_text[i].len);
         check_huge(in, out);
     }
 }
@@ -493,18 +306,18 @@ Test(hostile, each_limit_named)
     static const char *const limits[][2] = {{"--max-width", "2"}, {"--max-height", "2"},
                                             {"--max-pixels", "10"}, {"--max-memory", "50"}};
     char out[300];
-    snprintf(out, sizeof out, "%s", path_in("out.png"));
+    snprintf(out, sizeof out, "%s", at(dir, "out.png"));
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         size_t n;
         unsigned char *d = seed(names[i], &n);
-        char *in = path_in(names[i]);
-        write_bytes(in, d, n);
+        const char *in = at(dir, names[i]);
+        tu_write_file(in, d, n);
         free(d);
         for (size_t k = 0; k < 4; k++) {
-            result r;
-            run(&r, NULL, "mul", in, in, "-o", out, limits[k][0], limits[k][1], NULL);
-            expect_refusal(&r, 1, in, limits[k][0]);
-            expect_no_leftovers(out, NULL);
+            cli_result r;
+            CLI_WITH(&r, dir, NULL, "mul", in, in, "-o", out, limits[k][0], limits[k][1]);
+            CLI_REFUSED(&r, 1, in, limits[k][0]);
+            cli_expect_no_leftovers(dir, out, NULL);
         }
     }
 }
@@ -537,20 +350,20 @@ static void write_zero_png(const char *path, unsigned w, unsigned h, int depth)
  * of deflated zero rows), above the default limit of 2^28 pixels. */
 Test(hostile, decompression_bomb_png)
 {
-    char *in = path_in("bomb.png"), *out = path_in("out.png");
+    const char *in = at(dir, "bomb.png"), *out = at(dir, "out.png");
     write_zero_png(in, 20000, 20000, 1);
     struct stat st;
     cr_assert_eq(stat(in, &st), 0);
     cr_log_info("bomb.png: %lld bytes for 4e8 pixels", (long long)st.st_size);
-    result r;
-    run(&r, NULL, "mul", in, in, "-o", out, NULL);
-    expect_refusal(&r, 1, in, "--max-pixels");
-    expect_no_leftovers(out, NULL);
+    cli_result r;
+    CLI_WITH(&r, dir, NULL, "mul", in, in, "-o", out);
+    CLI_REFUSED(&r, 1, in, "--max-pixels");
+    cli_expect_no_leftovers(dir, out, NULL);
     /* pixels allowed, memory not: still refused from the header */
-    run(&r, NULL, "mul", in, in, "-o", out, "--max-pixels", "1000000000", "--max-memory",
-        "100000000", NULL);
-    expect_refusal(&r, 1, in, "--max-memory");
-    expect_no_leftovers(out, NULL);
+    CLI_WITH(&r, dir, NULL, "mul", in, in, "-o", out, "--max-pixels", "1000000000", "--max-memory",
+        "100000000");
+    CLI_REFUSED(&r, 1, in, "--max-memory");
+    cli_expect_no_leftovers(dir, out, NULL);
 }
 
 /* ---- permissions and read-only places ---- */
@@ -564,68 +377,68 @@ Test(hostile, unreadable_input)
 {
     size_t n;
     unsigned char *data = seed("png-rgb8.png", &n);
-    char *in = path_in("secret.png"), *out = path_in("out.png");
-    write_bytes(in, data, n);
+    const char *in = at(dir, "secret.png"), *out = at(dir, "out.png");
+    tu_write_file(in, data, n);
     free(data);
     cr_assert_eq(chmod(in, 0), 0);
-    run_opts o = {0};
+    cli_opts o = {0};
     if (geteuid() == 0) { /* root reads anything: run as nobody instead */
         chmod_for_nobody();
-        o.drop_privileges = true;
+        o.uid = CLI_NOBODY;
     }
-    result r;
-    run(&r, &o, "mul", in, in, "-o", out, NULL);
-    if (skipped(&r)) {
+    cli_result r;
+    CLI_WITH(&r, dir, &o, "mul", in, in, "-o", out);
+    if (cli_skipped(&r)) {
         cr_log_warn("unreadable_input skipped: running as root and cannot become nobody");
         return;
     }
-    expect_refusal(&r, 1, in, "Permission denied");
-    expect_no_leftovers(out, NULL);
+    CLI_REFUSED(&r, 1, in, "Permission denied");
+    cli_expect_no_leftovers(dir, out, NULL);
 }
 
-static char *good_input(const char *name)
+static const char *good_input(const char *name)
 {
     size_t n;
     unsigned char *data = seed("png-rgb8.png", &n);
-    char *in = path_in(name);
-    write_bytes(in, data, n);
+    const char *in = at(dir, name);
+    tu_write_file(in, data, n);
     free(data);
     return in;
 }
 
 Test(hostile, output_directory_missing)
 {
-    char *in = good_input("in.png"), *out = path_in("no/such/dir/out.png");
-    result r;
-    run(&r, NULL, "mul", in, in, "-o", out, NULL);
-    expect_refusal(&r, 1, out, "No such file or directory");
+    const char *in = good_input("in.png"), *out = at(dir, "no/such/dir/out.png");
+    cli_result r;
+    CLI_WITH(&r, dir, NULL, "mul", in, in, "-o", out);
+    CLI_REFUSED(&r, 1, out, "No such file or directory");
 }
 
 Test(hostile, output_directory_read_only)
 {
-    char *in = good_input("in.png");
-    char *ro = path_in("ro");
+    const char *in = good_input("in.png");
+    const char *ro = at(dir, "ro");
     cr_assert_eq(mkdir(ro, 0755), 0);
     char out[300];
     snprintf(out, sizeof out, "%s/out.png", ro);
     /* a read-only bind mount in the child's own mount namespace: read-only even for root */
-    run_opts o = {.ro_bind = ro};
-    result r;
-    run(&r, &o, "mul", in, in, "-o", out, NULL);
-    if (skipped(&r)) {
+    cli_opts o = {.ro_bind = ro};
+    cli_result r;
+    CLI_WITH(&r, dir, &o, "mul", in, in, "-o", out);
+    if (cli_skipped(&r)) {
         cr_log_warn("read-only bind mount unavailable (no CAP_SYS_ADMIN?); trying as nobody");
         cr_assert_eq(chmod(ro, 0555), 0);
         chmod_for_nobody();
-        run_opts nobody = {.drop_privileges = true};
-        run(&r, &nobody, "mul", in, in, "-o", out, NULL);
-        if (skipped(&r)) {
+        cli_opts nobody = {.uid = CLI_NOBODY};
+        CLI_WITH(&r, dir, &nobody, "mul", in, in, "-o", out);
+        if (cli_skipped(&r)) {
             cr_log_warn("output_directory_read_only skipped: no bind mount and cannot drop "
                         "privileges");
             return;
         }
-        expect_refusal(&r, 1, out, "Permission denied");
+        CLI_REFUSED(&r, 1, out, "Permission denied");
     } else {
-        expect_refusal(&r, 1, out, "Read-only file system");
+        CLI_REFUSED(&r, 1, out, "Read-only file system");
     }
     cr_assert(access(out, F_OK) != 0);
 }
@@ -633,7 +446,7 @@ Test(hostile, output_directory_read_only)
 /* ---- failing and interrupted writes ---- */
 
 /* An image whose PNG is large: noise does not compress. */
-static char *noise_input(const char *name, unsigned w, unsigned h)
+static const char *noise_input(const char *name, unsigned w, unsigned h)
 {
     hdm_image *img;
     cr_assert_eq(hdm_image_new(w, h, 3, HDM_U8, &img), HDM_OK);
@@ -649,7 +462,7 @@ static char *noise_input(const char *name, unsigned w, unsigned h)
     hdm_options o;
     hdm_options_init(&o);
     o.png_level = 1;
-    char *in = path_in(name);
+    const char *in = at(dir, name);
     cr_assert_eq(hdm_save(img, in, &o, NULL), HDM_OK);
     hdm_image_free(img);
     return in;
@@ -657,44 +470,43 @@ static char *noise_input(const char *name, unsigned w, unsigned h)
 
 Test(hostile, disk_full_mid_write)
 {
-    char *in = noise_input("noise.png", 300, 300), *out = path_in("out.png");
-    write_bytes(out, "OLD", 3);
+    const char *in = noise_input("noise.png", 300, 300), *out = at(dir, "out.png");
+    tu_write_file(out, "OLD", 3);
     static const char *const exts[] = {"out.png", "out.bmp", "out.tga", "out.hdr", "out.jpg"};
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
-        out = path_in(exts[i]);
-        write_bytes(out, "OLD", 3);
-        run_opts o = {.fsize = 64 << 10}; /* every output here is larger than 64 KiB */
-        result r;
+        out = at(dir, exts[i]);
+        tu_write_file(out, "OLD", 3);
+        cli_opts o = {.fsize = 64 << 10}; /* every output here is larger than 64 KiB */
+        cli_result r;
         if (strstr(exts[i], ".jpg")) /* --quality elsewhere would add a note of no effect */
-            run(&r, &o, "mul", in, in, "-o", out, "--quality", "100", NULL);
+            CLI_WITH(&r, dir, &o, "mul", in, in, "-o", out, "--quality", "100");
         else
-            run(&r, &o, "mul", in, in, "-o", out, NULL);
-        expect_refusal(&r, 1, out, "File too large");
-        expect_no_leftovers(out, "OLD");
+            CLI_WITH(&r, dir, &o, "mul", in, in, "-o", out);
+        CLI_REFUSED(&r, 1, out, "File too large");
+        cli_expect_no_leftovers(dir, out, "OLD");
     }
 }
 
 Test(hostile, killed_mid_write)
 {
-    char *in = noise_input("big.png", 3000, 3000), *out = path_in("out.png");
-    write_bytes(out, "OLD", 3);
+    const char *in = noise_input("big.png", 3000, 3000), *out = at(dir, "out.png");
+    tu_write_file(out, "OLD", 3);
     int killed = 0;
     for (int delay_ms = 150; delay_ms <= 1200 && !killed; delay_ms *= 2) {
-        char *argv[] = {"hadamard", "mul", in, in, "-o", out, NULL};
-        int fd;
-        pid_t pid = start(argv, NULL, &fd);
+        cli_child c;
+        CLI_START(&c, dir, NULL, "mul", in, in, "-o", out);
         struct timespec t = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
         nanosleep(&t, NULL);
-        kill(pid, SIGKILL);
-        result r;
-        finish(pid, fd, &r);
-        if (WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL)
+        kill(c.pid, SIGKILL);
+        cli_result r;
+        cli_finish(&c, &r);
+        if (WIFSIGNALED(r.wstatus) && WTERMSIG(r.wstatus) == SIGKILL)
             killed = 1;
         else
-            cr_log_warn("the job ended before SIGKILL at %d ms (status %d)", delay_ms, r.status);
-        expect_no_leftovers(out, killed ? "OLD" : NULL);
+            cr_log_warn("the job ended before SIGKILL at %d ms (status %d)", delay_ms, r.wstatus);
+        cli_expect_no_leftovers(dir, out, killed ? "OLD" : NULL);
         if (!killed) /* it finished: put the old output back and try sooner next time */
-            write_bytes(out, "OLD", 3);
+            tu_write_file(out, "OLD", 3);
     }
     cr_assert(killed, "could not kill the job mid-write");
 }
@@ -703,9 +515,9 @@ Test(hostile, killed_mid_write)
 
 Test(hostile, output_is_an_input)
 {
-    char *a = good_input("a.png"), *b = good_input("b.png");
+    const char *a = good_input("a.png"), *b = good_input("b.png");
     size_t n0;
-    unsigned char *before = read_bytes(a, &n0);
+    unsigned char *before = slurp(a, &n0);
     char dot[300], hard[300];
     snprintf(dot, sizeof dot, "%s/./a.png", dir);
     snprintf(hard, sizeof hard, "%s/hard.png", dir);
@@ -715,12 +527,12 @@ Test(hostile, output_is_an_input)
     cr_assert_eq(symlink("a.png", sym), 0);
     const char *outs[] = {a, dot, hard, sym, b};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
-        result r;
-        run(&r, NULL, "mul", a, b, "-o", outs[i], NULL);
-        expect_refusal(&r, 1, outs[i], "same file");
+        cli_result r;
+        CLI_WITH(&r, dir, NULL, "mul", a, b, "-o", outs[i]);
+        CLI_REFUSED(&r, 1, outs[i], "same file");
     }
     size_t n1;
-    unsigned char *after = read_bytes(a, &n1);
+    unsigned char *after = slurp(a, &n1);
     cr_assert(n0 == n1 && memcmp(before, after, n0) == 0, "input changed");
     free(before);
     free(after);
@@ -730,18 +542,18 @@ Test(hostile, output_is_an_input)
  * wait for one (the run is under the watchdog: a hang fails). */
 Test(hostile, fifo_as_input_mask_or_kernel)
 {
-    char *fifo = path_in("pipe.png"), *img = good_input("img.png"), *out = path_in("out.png");
+    const char *fifo = at(dir, "pipe.png"), *img = good_input("img.png"), *out = at(dir, "out.png");
     cr_assert_eq(mkfifo(fifo, 0644), 0);
     char kernel[4200];
     snprintf(kernel, sizeof kernel, "@%s", fifo);
-    result r;
-    run(&r, NULL, "mask", fifo, img, "-o", out, NULL);
-    expect_refusal(&r, 1, fifo, "not a regular file");
-    run(&r, NULL, "mask", img, fifo, "-o", out, NULL);
-    expect_refusal(&r, 1, fifo, "not a regular file");
-    run(&r, NULL, "filter", img, "-o", out, "--kernel", kernel, NULL);
-    expect_refusal(&r, 1, fifo, "not a regular file");
-    run(&r, NULL, "info", fifo, NULL);
-    expect_refusal(&r, 1, fifo, "not a regular file");
-    expect_no_leftovers(out, NULL);
+    cli_result r;
+    CLI_WITH(&r, dir, NULL, "mask", fifo, img, "-o", out);
+    CLI_REFUSED(&r, 1, fifo, "not a regular file");
+    CLI_WITH(&r, dir, NULL, "mask", img, fifo, "-o", out);
+    CLI_REFUSED(&r, 1, fifo, "not a regular file");
+    CLI_WITH(&r, dir, NULL, "filter", img, "-o", out, "--kernel", kernel);
+    CLI_REFUSED(&r, 1, fifo, "not a regular file");
+    CLI_WITH(&r, dir, NULL, "info", fifo);
+    CLI_REFUSED(&r, 1, fifo, "not a regular file");
+    cli_expect_no_leftovers(dir, out, NULL);
 }

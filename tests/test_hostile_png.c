@@ -4,74 +4,38 @@
  * CLI cases run the built binary in a forked child (stderr captured, alarm() as a watchdog)
  * inside a fresh mkdtemp directory, with resource limits set in the child; the child's peak
  * resident size comes back from wait4. */
+#include "cli_assert.h"
 #include "hadamard.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <png.h>
 #include <pthread.h>
 #include <setjmp.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
-#define BINARY HDM_BINARY_DIR "/hadamard"
-
 /* ---- a scratch directory per test ---- */
 
-static char dir[64];
+static char *dir;
 
 static void make_dir(void)
 {
-    strcpy(dir, "/tmp/hdm-hpng-XXXXXX");
-    cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+    dir = scratch_new();
+    cr_assert(dir, "mkdtemp: %s", strerror(errno));
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st, (void)flag, (void)f;
-    return remove(p);
-}
-
-static void remove_dir(void) { nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+static void remove_dir(void) { scratch_free(dir); }
 
 TestSuite(hpng, .init = make_dir, .fini = remove_dir, .timeout = 300);
 
-static char *path_in(const char *name)
-{
-    static char paths[8][256];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, sizeof paths[0], "%s/%s", dir, name);
-    return p;
-}
-
-static void write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert(f, "%s: %s", path, strerror(errno));
-    cr_assert_eq(fwrite(data, 1, n, f), n);
-    cr_assert_eq(fclose(f), 0);
-}
-
 /* ---- running the CLI under limits ---- */
-
-enum { CHILD_SKIP = 77 };
-
-typedef struct run_opts {
-    rlim_t as, data;     /* RLIMIT_AS, RLIMIT_DATA in the child, 0 = none */
-} run_opts;
 
 /* ASan's shadow memory does not fit under RLIMIT_AS or RLIMIT_DATA: there the limits are left
  * off, and the peak resident sizes the tests also check still see a big allocation. */
@@ -81,93 +45,13 @@ typedef struct run_opts {
 #define LIMITS_WORK true
 #endif
 
-typedef struct result {
-    int status;          /* from wait4 */
-    long maxrss_kb;      /* the child's peak resident size */
-    char out[4096], err[4096];
-} result;
-
-static void drain(int fd, char *buf, size_t cap)
-{
-    size_t n = 0;
-    ssize_t k;
-    while ((k = read(fd, buf + n, cap - 1 - n)) > 0)
-        n += (size_t)k;
-    buf[n] = '\0';
-    close(fd);
-}
-
-/* Runs hadamard ARGS... (NULL-terminated) with limits o. */
-static void run(result *r, const run_opts *o, ...)
-{
-    char *argv[32] = {"hadamard"};
-    int argc = 1;
-    va_list ap;
-    va_start(ap, o);
-    for (char *a; (a = va_arg(ap, char *)) && argc < 31;)
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-    int pe[2], po[2];
-    cr_assert_eq(pipe(pe), 0);
-    cr_assert_eq(pipe(po), 0);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        close(pe[0]);
-        close(po[0]);
-        dup2(pe[1], 2);
-        dup2(po[1], 1);
-        if (!LIMITS_WORK)
-            o = NULL;
-        if (o && o->as) {
-            struct rlimit l = {o->as, o->as};
-            if (setrlimit(RLIMIT_AS, &l))
-                _exit(CHILD_SKIP);
-        }
-        if (o && o->data) {
-            struct rlimit l = {o->data, o->data};
-            if (setrlimit(RLIMIT_DATA, &l))
-                _exit(CHILD_SKIP);
-        }
-        alarm(120); /* a hang becomes a signal exit, which fails the test */
-        execv(BINARY, argv);
-        _exit(127);
-    }
-    close(pe[1]);
-    close(po[1]);
-    drain(po[0], r->out, sizeof r->out); /* outputs are small: one pipe at a time is enough */
-    drain(pe[0], r->err, sizeof r->err);
-    struct rusage ru;
-    cr_assert_eq(wait4(pid, &r->status, 0, &ru), pid);
-    r->maxrss_kb = ru.ru_maxrss;
-    cr_assert(!(WIFEXITED(r->status) && WEXITSTATUS(r->status) == CHILD_SKIP),
-              "the child could not set its limits");
-}
-
-static void expect_ok(const result *r)
-{
-    cr_assert(WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0,
-              "status %d (signal %d); stderr: %s", WIFEXITED(r->status) ? WEXITSTATUS(r->status)
-              : -1, WIFSIGNALED(r->status) ? WTERMSIG(r->status) : 0, r->err);
-}
-
-/* Exit status `code`, one line "hadamard: ..." containing each of the NULL-ended words. */
-static void expect_refusal(const result *r, int code, ...)
-{
-    cr_assert(!WIFSIGNALED(r->status), "killed by signal %d; stderr: %s", WTERMSIG(r->status),
-              r->err);
-    cr_assert_eq(WEXITSTATUS(r->status), code, "exit %d, not %d; stderr: %s",
-                 WEXITSTATUS(r->status), code, r->err);
-    cr_assert(strncmp(r->err, "hadamard: ", 10) == 0, "stderr: %s", r->err);
-    const char *nl = strchr(r->err, '\n');
-    cr_assert(nl && nl[1] == '\0', "not exactly one line: %s", r->err);
-    va_list ap;
-    va_start(ap, code);
-    for (const char *w; (w = va_arg(ap, const char *));)
-        cr_assert(strstr(r->err, w), "message does not say '%s': %s", w, r->err);
-    va_end(ap);
-}
+/* Runs hadamard ARGS... with limits o (NULL: none) under the watchdog; a child that cannot set
+ * its limits fails the test. */
+#define RUN(r, o, ...)                                                                         \
+    do {                                                                                       \
+        CLI_WITH((r), dir, LIMITS_WORK ? (o) : NULL, __VA_ARGS__);                             \
+        cr_assert(!cli_skipped(r), "the child could not set its limits");                      \
+    } while (0)
 
 /* ---- PNGs written row by row through libpng, so big ones take no memory ---- */
 
@@ -281,14 +165,10 @@ static unsigned char *encode_limited(const hdm_image *img, rlim_t nproc, size_t 
 {
     int p[2];
     cr_assert_eq(pipe(p), 0);
-    pid_t pid = fork();
+    pid_t pid = cli_fork(NULL, &(cli_opts){.nproc = nproc, .uid = 54321});
     cr_assert(pid >= 0);
     if (pid == 0) {
         close(p[0]);
-        struct rlimit l = {nproc, nproc};
-        if (setrlimit(RLIMIT_NPROC, &l) || setgid(54321) || setuid(54321))
-            _exit(CHILD_SKIP);
-        alarm(120);
         if (nproc == 1) { /* the limit really stops threads: otherwise the test proves nothing */
             pthread_t t;
             if (pthread_create(&t, NULL, no_op, NULL) == 0)
@@ -318,7 +198,7 @@ static unsigned char *encode_limited(const hdm_image *img, rlim_t nproc, size_t 
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert(WIFEXITED(status), "encoder child killed by signal %d", WTERMSIG(status));
-    cr_assert_neq(WEXITSTATUS(status), CHILD_SKIP, "cannot set RLIMIT_NPROC or change uid");
+    cr_assert_neq(WEXITSTATUS(status), CLI_SKIP, "cannot set RLIMIT_NPROC or change uid");
     cr_assert_neq(WEXITSTATUS(status), 3, "RLIMIT_NPROC did not stop pthread_create");
     cr_assert_eq(WEXITSTATUS(status), 0, "encoding failed in the child (%d)",
                  WEXITSTATUS(status));
@@ -356,36 +236,36 @@ static void write_bomb(const char *path, const char *type, uint32_t len)
     size_t n = png_head(b);
     put_be32(b + n, len);
     memcpy(b + n + 4, type, 4);
-    write_bytes(path, b, sizeof b);
+    tu_write_file(path, b, sizeof b);
 }
 
 Test(hpng, chunk_claiming_2gib_is_refused_before_allocating)
 {
     static const char *const types[] = {"tEXt", "zTXt", "iTXt", "iCCP", "sPLT", "abCd"};
-    static const run_opts low = {.as = 256u << 20};
+    static const cli_opts low = {.as = 256u << 20};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-        const char *in = path_in("bomb.png"), *out = path_in("out.png");
+        const char *in = at(dir, "bomb.png"), *out = at(dir, "out.png");
         write_bomb(in, types[i], 0x7fffffff);
-        result r;
-        run(&r, &low, "info", in, NULL);
-        expect_refusal(&r, 1, in, "corrupt PNG", types[i], "claims", NULL);
-        run(&r, &low, "filter", in, "-o", out, "--kernel", "box:3", NULL);
-        expect_refusal(&r, 1, in, "corrupt PNG", types[i], NULL);
+        cli_result r;
+        RUN(&r, &low, "info", in);
+        CLI_REFUSED(&r, 1, in, "corrupt PNG", types[i], "claims");
+        RUN(&r, &low, "filter", in, "-o", out, "--kernel", "box:3");
+        CLI_REFUSED(&r, 1, in, "corrupt PNG", types[i]);
         cr_assert(access(out, F_OK) != 0, "an output was written");
         /* and without a memory limit nothing near 2 GiB was touched */
-        run(&r, NULL, "info", in, NULL);
-        expect_refusal(&r, 1, in, "corrupt PNG", NULL);
+        RUN(&r, NULL, "info", in);
+        CLI_REFUSED(&r, 1, in, "corrupt PNG");
         cr_assert_lt(r.maxrss_kb, 64 << 10, "peak resident size %ld KiB", r.maxrss_kb);
     }
 }
 
 Test(hpng, chunk_length_beyond_png_is_refused)
 {
-    const char *in = path_in("bad.png");
+    const char *in = at(dir, "bad.png");
     write_bomb(in, "tEXt", 0x80000000u);
-    result r;
-    run(&r, NULL, "info", in, NULL);
-    expect_refusal(&r, 1, in, "corrupt PNG", NULL);
+    cli_result r;
+    RUN(&r, NULL, "info", in);
+    CLI_REFUSED(&r, 1, in, "corrupt PNG");
 }
 
 /* A real 128 MiB tEXt chunk (a sparse file) before a valid 1×1 image is skipped unread: the
@@ -393,7 +273,7 @@ Test(hpng, chunk_length_beyond_png_is_refused)
 Test(hpng, big_unused_chunk_is_skipped_without_allocating)
 {
     const uint32_t len = 128u << 20;
-    const char *in = path_in("text.png"), *out = path_in("out.png");
+    const char *in = at(dir, "text.png"), *out = at(dir, "out.png");
     unsigned char head[33 + 8];
     size_t n = png_head(head);
     put_be32(head + n, len);
@@ -423,9 +303,9 @@ Test(hpng, big_unused_chunk_is_skipped_without_allocating)
     cr_assert_eq(fwrite(iend, 1, 12, f), 12);
     cr_assert_eq(fclose(f), 0);
 
-    result r;
-    run(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", NULL);
-    expect_ok(&r);
+    cli_result r;
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1");
+    cli_expect_ok(&r);
     cr_assert_lt(r.maxrss_kb, 64 << 10, "peak resident size %ld KiB", r.maxrss_kb);
     hdm_image *img;
     cr_assert_eq(hdm_load(out, NULL, &img, NULL), HDM_OK);
@@ -437,20 +317,20 @@ Test(hpng, big_unused_chunk_is_skipped_without_allocating)
 
 Test(hpng, info_of_big_interlaced_png_reads_headers_only)
 {
-    const char *in = path_in("big-adam7.png");
+    const char *in = at(dir, "big-adam7.png");
     write_png(in, 8000, 8000, PNG_COLOR_TYPE_RGB, true, zero_row);
-    static const run_opts low = {.data = 32u << 20}; /* the image is 192 MB */
-    result r;
-    run(&r, &low, "info", in, NULL);
-    expect_ok(&r);
+    static const cli_opts low = {.data = 32u << 20}; /* the image is 192 MB */
+    cli_result r;
+    RUN(&r, &low, "info", in);
+    cli_expect_ok(&r);
     cr_assert(strstr(r.out, "8000x8000") && strstr(r.out, "3 channels"), "info says: %s",
               r.out);
     /* and its pixels are more than that limit lets a decode hold */
-    run(&r, &low, "filter", in, "-o", path_in("out.png"), "--kernel", "box:1", NULL);
+    RUN(&r, &low, "filter", in, "-o", at(dir, "out.png"), "--kernel", "box:1");
     if (LIMITS_WORK)
-        cr_assert(!(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0), "decoded in 32 MB");
-    run(&r, NULL, "info", in, NULL);
-    expect_ok(&r);
+        cr_assert(!(WIFEXITED(r.wstatus) && WEXITSTATUS(r.wstatus) == 0), "decoded in 32 MB");
+    RUN(&r, NULL, "info", in);
+    cli_expect_ok(&r);
     cr_assert_lt(r.maxrss_kb, 64 << 10, "peak resident size %ld KiB", r.maxrss_kb);
 }
 
@@ -458,61 +338,58 @@ Test(hpng, info_of_big_interlaced_png_reads_headers_only)
 
 Test(hpng, two_wide_box_filters_are_refused_under_the_limit)
 {
-    const char *in = path_in("wide.png"), *out = path_in("out.png");
+    const char *in = at(dir, "wide.png"), *out = at(dir, "out.png");
     write_png(in, 100000, 300, PNG_COLOR_TYPE_RGBA, false, zero_row);
-    result r;
-    run(&r, NULL, "run", in, "-o", out, "--max-memory", "120000001", "filter:box:255",
-        "filter:box:255", NULL);
-    expect_refusal(&r, 1, in, "held at once", "120000001", "raise it with --max-memory", NULL);
+    cli_result r;
+    RUN(&r, NULL, "run", in, "-o", out, "--max-memory", "120000001", "filter:box:255",
+        "filter:box:255");
+    CLI_REFUSED(&r, 1, in, "held at once", "120000001", "raise it with --max-memory");
     cr_assert(access(out, F_OK) != 0, "an output was written");
     cr_assert_lt(r.maxrss_kb, 100 << 10, "peak resident size %ld KiB before refusing",
                  r.maxrss_kb);
     /* small kernels fit the same limit */
-    run(&r, NULL, "run", in, "-o", out, "--max-memory", "120000001", "filter:box:3",
-        "filter:box:3", NULL);
-    expect_ok(&r);
+    RUN(&r, NULL, "run", in, "-o", out, "--max-memory", "120000001", "filter:box:3",
+        "filter:box:3");
+    cli_expect_ok(&r);
     cr_assert_lt(r.maxrss_kb, 120000001 / 1024, "peak resident size %ld KiB", r.maxrss_kb);
 }
 
 Test(hpng, wide_box_filters_run_under_a_generous_limit)
 {
-    const char *in = path_in("w.png"), *out = path_in("out.png");
+    const char *in = at(dir, "w.png"), *out = at(dir, "out.png");
     write_png(in, 1000, 300, PNG_COLOR_TYPE_RGBA, false, ramp_row);
-    result r;
+    cli_result r;
     /* each ring: 256 rows × 4 planes × 1000 f32 ≈ 4.1 MB */
-    run(&r, NULL, "run", in, "-o", out, "--max-memory", "6000000", "filter:box:255",
-        "filter:box:255", NULL);
-    expect_refusal(&r, 1, in, "raise it with --max-memory", NULL);
-    run(&r, NULL, "run", in, "-o", out, "--max-memory", "30000000", "filter:box:255",
-        "filter:box:255", NULL);
-    expect_ok(&r);
+    RUN(&r, NULL, "run", in, "-o", out, "--max-memory", "6000000", "filter:box:255",
+        "filter:box:255");
+    CLI_REFUSED(&r, 1, in, "raise it with --max-memory");
+    RUN(&r, NULL, "run", in, "-o", out, "--max-memory", "30000000", "filter:box:255",
+        "filter:box:255");
+    cli_expect_ok(&r);
 }
 
 Test(hpng, whole_image_hdr_output_is_counted)
 {
-    const char *in = path_in("rgb.png"), *out = path_in("out.hdr");
+    const char *in = at(dir, "rgb.png"), *out = at(dir, "out.hdr");
     write_png(in, 3000, 3000, PNG_COLOR_TYPE_RGB, false, ramp_row);
-    result r;
+    cli_result r;
     /* the PNG streams (27 MB of pixels never held), but the .hdr encoder holds 108 MB of f32 */
-    run(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "100000000",
-        NULL);
-    expect_refusal(&r, 1, out, "held at once", "raise it with --max-memory", NULL);
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "100000000");
+    CLI_REFUSED(&r, 1, out, "held at once", "raise it with --max-memory");
     cr_assert(access(out, F_OK) != 0, "an output was written");
-    run(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "200000000",
-        NULL);
-    expect_ok(&r);
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "200000000");
+    cli_expect_ok(&r);
 }
 
 Test(hpng, interlaced_png_is_held_once)
 {
-    const char *in = path_in("adam7.png"), *out = path_in("out.png");
+    const char *in = at(dir, "adam7.png"), *out = at(dir, "out.png");
     write_png(in, 4000, 4000, PNG_COLOR_TYPE_RGB, true, ramp_row); /* 48 MB of pixels */
-    result r;
-    run(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "40000000",
-        NULL);
-    expect_refusal(&r, 1, in, "memory limit", NULL);
-    run(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", NULL);
-    expect_ok(&r);
+    cli_result r;
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "40000000");
+    CLI_REFUSED(&r, 1, in, "memory limit");
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1");
+    cli_expect_ok(&r);
     /* one copy of 48 MB and the encoder's blocks; two copies would be 96 MB */
     cr_assert_lt(r.maxrss_kb, 85 << 10, "peak resident size %ld KiB", r.maxrss_kb);
     hdm_image *a, *b;
@@ -549,15 +426,15 @@ static void expect_same_files(const char *a, const char *b)
 
 Test(hpng, tiny_gaussian_sigma_is_the_identity)
 {
-    const char *in = path_in("in.png");
+    const char *in = at(dir, "in.png");
     static const char *const sigmas[] = {"gaussian:1e-300", "gaussian:1e-320", "gaussian:1e-30"};
     for (uint32_t c = 1; c <= 3; c += 2) { /* no alpha: premultiplying would round colour */
         write_photo(in, c);
         for (size_t i = 0; i < 3; i++) {
-            const char *out = path_in("out.png");
-            result r;
-            run(&r, NULL, "filter", in, "-o", out, "--kernel", sigmas[i], NULL);
-            expect_ok(&r);
+            const char *out = at(dir, "out.png");
+            cli_result r;
+            RUN(&r, NULL, "filter", in, "-o", out, "--kernel", sigmas[i]);
+            cli_expect_ok(&r);
             expect_same_files(in, out);
         }
     }
@@ -565,39 +442,39 @@ Test(hpng, tiny_gaussian_sigma_is_the_identity)
 
 Test(hpng, kernel_entries_f32_cannot_hold_are_refused)
 {
-    const char *in = path_in("in.png"), *out = path_in("out.png");
+    const char *in = at(dir, "in.png"), *out = at(dir, "out.png");
     write_photo(in, 3);
-    result r;
-    run(&r, NULL, "filter", in, "-o", out, "--kernel", "1e40,0,0", NULL);
-    expect_refusal(&r, 2, "1e40", "row 1, column 1", NULL);
-    run(&r, NULL, "filter", in, "-o", out, "--kernel", "0,-1e39;0,0", NULL);
-    expect_refusal(&r, 2, "-1e39", "row 1, column 2", NULL);
-    run(&r, NULL, "filter", in, "-o", out, "--kernel", "3e38,3e38,0", NULL);
-    expect_refusal(&r, 2, "add up", NULL);
-    run(&r, NULL, "filter", in, "-o", out, "--kernel", "1e999,0,0", NULL);
-    expect_refusal(&r, 2, "'1e999' is out of range", NULL);
-    run(&r, NULL, "filter", in, "-o", out, "--kernel", "gaussian:1e999", NULL);
-    expect_refusal(&r, 2, "'1e999' is out of range", NULL);
+    cli_result r;
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "1e40,0,0");
+    CLI_REFUSED(&r, 2, "1e40", "row 1, column 1");
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "0,-1e39;0,0");
+    CLI_REFUSED(&r, 2, "-1e39", "row 1, column 2");
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "3e38,3e38,0");
+    CLI_REFUSED(&r, 2, "add up");
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "1e999,0,0");
+    CLI_REFUSED(&r, 2, "'1e999' is out of range");
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "gaussian:1e999");
+    CLI_REFUSED(&r, 2, "'1e999' is out of range");
     cr_assert(access(out, F_OK) != 0, "an output was written");
     /* an entry too small for a double is a number: 0 */
-    run(&r, NULL, "filter", in, "-o", out, "--kernel", "1e-320,1,0", NULL);
-    expect_ok(&r);
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "1e-320,1,0");
+    cli_expect_ok(&r);
     expect_same_files(in, out);
 }
 
 Test(hpng, tiny_feather_is_a_number_and_changes_nothing)
 {
-    const char *in = path_in("in.png"), *m = path_in("m.png");
+    const char *in = at(dir, "in.png"), *m = at(dir, "m.png");
     write_photo(in, 3);
     write_photo(m, 1);
-    result r;
-    run(&r, NULL, "mask", in, m, "-o", path_in("plain.png"), NULL);
-    expect_ok(&r);
-    run(&r, NULL, "mask", in, m, "-o", path_in("f.png"), "--feather", "1e-320", NULL);
-    expect_ok(&r);
-    expect_same_files(path_in("plain.png"), path_in("f.png"));
-    run(&r, NULL, "mask", in, m, "-o", path_in("g.png"), "--feather", "1e999", NULL);
-    expect_refusal(&r, 2, "out of range", NULL);
+    cli_result r;
+    RUN(&r, NULL, "mask", in, m, "-o", at(dir, "plain.png"));
+    cli_expect_ok(&r);
+    RUN(&r, NULL, "mask", in, m, "-o", at(dir, "f.png"), "--feather", "1e-320");
+    cli_expect_ok(&r);
+    expect_same_files(at(dir, "plain.png"), at(dir, "f.png"));
+    RUN(&r, NULL, "mask", in, m, "-o", at(dir, "g.png"), "--feather", "1e999");
+    CLI_REFUSED(&r, 2, "out of range");
     cr_assert(!strstr(r.err, "not a number"), "%s", r.err);
 }
 
@@ -617,28 +494,28 @@ Test(hpng, parse_double_accepts_underflow)
 
 Test(hpng, mistyped_names_get_a_suggestion)
 {
-    const char *in = path_in("in.png"), *out = path_in("out.png");
+    const char *in = at(dir, "in.png"), *out = at(dir, "out.png");
     write_photo(in, 3);
-    result r;
-    run(&r, NULL, "blend", in, in, "-o", out, "--mode", "softlight", NULL);
-    expect_refusal(&r, 2, "unknown mode 'softlight'", "did you mean 'soft-light'?", NULL);
-    run(&r, NULL, "blend", in, in, "-o", out, "--mode", "Multipyl", NULL);
-    expect_refusal(&r, 2, "did you mean 'multiply'?", NULL);
-    run(&r, NULL, "window", in, "-o", out, "--type", "hamng", NULL);
-    expect_refusal(&r, 2, "unknown type 'hamng'", "did you mean 'hamming'?", NULL);
-    run(&r, NULL, "filter", in, "-o", out, "--kernel", "gausian:2", NULL);
-    expect_refusal(&r, 2, "did you mean 'gaussian'?", NULL);
-    run(&r, NULL, "filter", in, "-o", out, "--kernel", "sobelx", NULL);
-    expect_refusal(&r, 2, "did you mean 'sobel-x'?", NULL);
-    run(&r, NULL, "filter", in, "-o", out, "--kernel", "box:3", "--border", "mirorr", NULL);
-    expect_refusal(&r, 2, "unknown border 'mirorr'", "did you mean 'mirror'?", NULL);
-    run(&r, NULL, "run", in, "-o", out, "filter:box:3:wrpa", NULL);
-    expect_refusal(&r, 2, "did you mean 'wrap'?", NULL);
-    run(&r, NULL, "run", in, "-o", out, "mask:m.png:invrt", NULL);
-    expect_refusal(&r, 2, "did you mean 'invert'?", NULL);
+    cli_result r;
+    RUN(&r, NULL, "blend", in, in, "-o", out, "--mode", "softlight");
+    CLI_REFUSED(&r, 2, "unknown mode 'softlight'", "did you mean 'soft-light'?");
+    RUN(&r, NULL, "blend", in, in, "-o", out, "--mode", "Multipyl");
+    CLI_REFUSED(&r, 2, "did you mean 'multiply'?");
+    RUN(&r, NULL, "window", in, "-o", out, "--type", "hamng");
+    CLI_REFUSED(&r, 2, "unknown type 'hamng'", "did you mean 'hamming'?");
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "gausian:2");
+    CLI_REFUSED(&r, 2, "did you mean 'gaussian'?");
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "sobelx");
+    CLI_REFUSED(&r, 2, "did you mean 'sobel-x'?");
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "box:3", "--border", "mirorr");
+    CLI_REFUSED(&r, 2, "unknown border 'mirorr'", "did you mean 'mirror'?");
+    RUN(&r, NULL, "run", in, "-o", out, "filter:box:3:wrpa");
+    CLI_REFUSED(&r, 2, "did you mean 'wrap'?");
+    RUN(&r, NULL, "run", in, "-o", out, "mask:m.png:invrt");
+    CLI_REFUSED(&r, 2, "did you mean 'invert'?");
     /* nothing close: no guess */
-    run(&r, NULL, "blend", in, in, "-o", out, "--mode", "zzzzzz", NULL);
-    expect_refusal(&r, 2, "unknown mode", NULL);
+    RUN(&r, NULL, "blend", in, in, "-o", out, "--mode", "zzzzzz");
+    CLI_REFUSED(&r, 2, "unknown mode");
     cr_assert(!strstr(r.err, "did you mean"), "%s", r.err);
     cr_assert(access(out, F_OK) != 0, "an output was written");
 }

@@ -4,202 +4,54 @@
  * Every CLI case runs the built hadamard in a child (fork/exec, stderr captured, alarm as a
  * watchdog) inside a fresh mkdtemp directory; API cases that need a memory limit run in a
  * forked child too. A hang is a signal exit or a Criterion timeout, and fails. */
+#include "cli_assert.h"
 #include "hadamard.h"
+#include "testutil.h"
 
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define BINARY HDM_BINARY_DIR "/hadamard"
 #define CORPUS HDM_SOURCE_DIR "/tests/fuzz/corpus/load"
 
 /* ---- a scratch directory per test ---- */
 
-static char dir[64];
+static char *dir;
 
 static void make_dir(void)
 {
-    strcpy(dir, "/tmp/hdm-stb-XXXXXX");
-    cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+    dir = scratch_new();
+    cr_assert(dir, "mkdtemp: %s", strerror(errno));
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st, (void)flag, (void)f;
-    return remove(p);
-}
-
-static void remove_dir(void)
-{
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
+static void remove_dir(void) { scratch_free(dir); }
 
 TestSuite(stb, .init = make_dir, .fini = remove_dir, .timeout = 120);
 
-static char *path_in(const char *name)
-{
-    static char paths[8][256];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, sizeof paths[0], "%s/%s", dir, name);
-    return p;
-}
-
-static void write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert(f, "%s: %s", path, strerror(errno));
-    cr_assert_eq(fwrite(data, 1, n, f), n);
-    cr_assert_eq(fclose(f), 0);
-}
-
-static unsigned char *read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    unsigned char *buf = NULL;
-    size_t cap = 0;
-    *n = 0;
-    for (;;) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            buf = realloc(buf, cap);
-            cr_assert(buf);
-        }
-        size_t r = fread(buf + *n, 1, cap - *n, f);
-        if (r == 0)
-            break;
-        *n += r;
-    }
-    fclose(f);
-    return buf;
-}
-
-/* ---- running the CLI ---- */
-
-enum { CHILD_SKIP = 77 };
-
-typedef struct result {
-    int status;     /* from waitpid */
-    char out[4096]; /* stdout */
-    char err[4096]; /* stderr */
-} result;
-
-static void drain(int fd, char *buf, size_t cap)
-{
-    size_t n = 0;
-    ssize_t k;
-    while ((k = read(fd, buf + n, cap - 1 - n)) > 0)
-        n += (size_t)k;
-    buf[n] = '\0';
-    close(fd);
-}
-
-/* Runs hadamard ARGS... (NULL-terminated) with RLIMIT_DATA and RLIMIT_AS at mem (0 = none)
- * and a 60-second alarm: a hang becomes a signal exit. Output is small, so reading stdout to
- * its end before stderr cannot block. */
-static void run(result *r, rlim_t mem, ...)
-{
-    char *argv[32] = {"hadamard"};
-    int argc = 1;
-    va_list ap;
-    va_start(ap, mem);
-    for (char *a; (a = va_arg(ap, char *)) && argc < 31;)
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-    int po[2], pe[2];
-    cr_assert_eq(pipe(po), 0);
-    cr_assert_eq(pipe(pe), 0);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        close(po[0]);
-        close(pe[0]);
-        dup2(po[1], 1);
-        dup2(pe[1], 2);
-        if (mem) {
-            struct rlimit l = {mem, mem};
-            if (setrlimit(RLIMIT_DATA, &l) || setrlimit(RLIMIT_AS, &l))
-                _exit(CHILD_SKIP);
-        }
-        alarm(60);
-        execv(BINARY, argv);
-        _exit(127);
-    }
-    close(po[1]);
-    close(pe[1]);
-    drain(po[0], r->out, sizeof r->out);
-    drain(pe[0], r->err, sizeof r->err);
-    cr_assert_eq(waitpid(pid, &r->status, 0), pid);
-}
-
-/* A refusal: exit 1, one line "hadamard: ..." naming who and saying cause. */
-static void expect_refusal(const result *r, const char *who, const char *cause)
-{
-    cr_assert(!WIFSIGNALED(r->status), "killed by signal %d (a hang?); stderr: %s",
-              WTERMSIG(r->status), r->err);
-    cr_assert(WIFEXITED(r->status));
-    cr_assert_eq(WEXITSTATUS(r->status), 1, "exit %d, not 1; stderr: %s",
-                 WEXITSTATUS(r->status), r->err);
-    cr_assert(strncmp(r->err, "hadamard: ", 10) == 0, "stderr: %s", r->err);
-    const char *nl = strchr(r->err, '\n');
-    cr_assert(nl && nl[1] == '\0', "not exactly one line: %s", r->err);
-    if (who)
-        cr_assert(strstr(r->err, who), "message does not name %s: %s", who, r->err);
-    if (cause)
-        cr_assert(strstr(r->err, cause), "message does not say '%s': %s", cause, r->err);
-}
-
-static void expect_success(const result *r)
-{
-    cr_assert(WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0, "status %d; stderr: %s",
-              r->status, r->err);
-}
-
-/* Nothing but the named inputs is left in the directory: no output, no temporary. */
-static void expect_only(const char *const *names, size_t count)
-{
-    DIR *d = opendir(dir);
-    cr_assert(d);
-    for (struct dirent *e; (e = readdir(d));) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        bool known = false;
-        for (size_t i = 0; i < count; i++)
-            known |= strcmp(e->d_name, names[i]) == 0;
-        cr_assert(known, "%s was left behind", e->d_name);
-    }
-    closedir(d);
-}
+/* Every child has a 60-second alarm: a hang becomes a signal exit. */
+static const cli_opts plain = {.timeout = 60};
 
 /* in refused by info, mul and mask (as image and as mask), with cause, leaving no output. */
 static void expect_refused_everywhere(const char *name, const char *cause)
 {
-    char *in = path_in(name), *out = path_in("out.png");
-    result r;
-    run(&r, 0, "info", in, NULL);
-    expect_refusal(&r, in, cause);
-    run(&r, 0, "mul", in, in, "-o", out, NULL);
-    expect_refusal(&r, in, cause);
-    run(&r, 0, "mask", in, in, "-o", out, NULL);
-    expect_refusal(&r, in, cause);
+    const char *in = at(dir, name), *out = at(dir, "out.png");
+    cli_result r;
+    CLI_WITH(&r, dir, &plain, "info", in);
+    CLI_REFUSED(&r, 1, in, cause);
+    CLI_WITH(&r, dir, &plain, "mul", in, in, "-o", out);
+    CLI_REFUSED(&r, 1, in, cause);
+    CLI_WITH(&r, dir, &plain, "mask", in, in, "-o", out);
+    CLI_REFUSED(&r, 1, in, cause);
     const char *keep[] = {name};
-    expect_only(keep, 1);
+    cli_expect_only(dir, keep, 1);
 }
 
 /* ---- 1: HDR run-length data that ends inside a scanline, behind header tricks ---- */
@@ -208,7 +60,7 @@ static void expect_refused_everywhere(const char *name, const char *cause)
 Test(stb, hdr_nul_line_ends_header)
 {
     static const char f[] = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\0\n-Y 1 +X 100\n\2\2\0\144\262\7";
-    write_bytes(path_in("h.hdr"), f, sizeof f - 1);
+    tu_write_file(at(dir, "h.hdr"), f, sizeof f - 1);
     expect_refused_everywhere("h.hdr", "run-length data ends inside a scanline");
 }
 
@@ -218,7 +70,7 @@ Test(stb, hdr_long_size_line)
     char f[256];
     int n = snprintf(f, sizeof f, "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 1 %80s+X 100\n", "");
     memcpy(f + n, "\2\2\0\144\262\7", 6);
-    write_bytes(path_in("h.hdr"), f, (size_t)n + 6);
+    tu_write_file(at(dir, "h.hdr"), f, (size_t)n + 6);
     expect_refused_everywhere("h.hdr", "run-length data ends inside a scanline");
 }
 
@@ -233,7 +85,7 @@ Test(stb, hdr_overlong_comment_line)
     n += 2000;
     n += (size_t)sprintf(f + n, "\nFORMAT=32-bit_rle_rgbe\n\n-Y 2 +X 16\n");
     memcpy(f + n, "\2\2\0\20\220\1", 6); /* one run of 16 in the first channel, then nothing */
-    write_bytes(path_in("h.hdr"), f, n + 6);
+    tu_write_file(at(dir, "h.hdr"), f, n + 6);
     expect_refused_everywhere("h.hdr", "run-length data ends inside a scanline");
 }
 
@@ -241,7 +93,7 @@ Test(stb, hdr_overlong_comment_line)
 Test(stb, hdr_flat_truncated)
 {
     static const char f[] = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 2 +X 4\n\x80\x80\x80\x81\1\2";
-    write_bytes(path_in("h.hdr"), f, sizeof f - 1);
+    tu_write_file(at(dir, "h.hdr"), f, sizeof f - 1);
     expect_refused_everywhere("h.hdr", "truncated (6 bytes of 32)");
 }
 
@@ -251,10 +103,10 @@ Test(stb, hdr_whole_still_reads)
     char f[512];
     int n = snprintf(f, sizeof f, "#?RADIANCE\n#comment\nFORMAT=32-bit_rle_rgbe\n\n-Y 1 %80s+X 8\n", "");
     memcpy(f + n, "\2\2\0\10\210\100\210\100\210\100\210\201", 12);
-    write_bytes(path_in("ok.hdr"), f, (size_t)n + 12);
+    tu_write_file(at(dir, "ok.hdr"), f, (size_t)n + 12);
     hdm_image *img;
     hdm_error e;
-    cr_assert_eq(hdm_load(path_in("ok.hdr"), NULL, &img, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(hdm_load(at(dir, "ok.hdr"), NULL, &img, &e), HDM_OK, "%s", e.message);
     cr_assert_eq(img->width, 8);
     cr_assert_eq(img->height, 1);
     /* 64 · 2^(129-136) = 0.5 */
@@ -271,10 +123,10 @@ static void expect_truncated(const char *name, const char *head, size_t have, co
     memcpy(f, head, hl);
     for (size_t i = 0; i < have; i++)
         f[hl + i] = (unsigned char)(i * 7 + 1);
-    write_bytes(path_in(name), f, hl + have);
+    tu_write_file(at(dir, name), f, hl + have);
     free(f);
     expect_refused_everywhere(name, cause);
-    remove(path_in(name));
+    remove(at(dir, name));
 }
 
 Test(stb, pnm_truncated)
@@ -292,10 +144,10 @@ Test(stb, pnm_whole_reads)
     size_t hl = strlen((char *)f);
     for (int i = 0; i < 8; i++)
         f[hl + i] = (unsigned char)(i * 30);
-    write_bytes(path_in("ok.pgm"), f, hl + 8);
+    tu_write_file(at(dir, "ok.pgm"), f, hl + 8);
     hdm_image *img;
     hdm_error e;
-    cr_assert_eq(hdm_load(path_in("ok.pgm"), NULL, &img, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(hdm_load(at(dir, "ok.pgm"), NULL, &img, &e), HDM_OK, "%s", e.message);
     for (int i = 0; i < 8; i++)
         cr_assert_eq(((uint8_t *)hdm_row(img, 0, (uint32_t)i / 4))[i % 4], i * 30);
     hdm_image_free(img);
@@ -310,21 +162,21 @@ Test(stb, raw_truncated)
         char src[512];
         snprintf(src, sizeof src, "%s/%s", CORPUS, seeds[s]);
         size_t n;
-        unsigned char *data = read_bytes(src, &n);
+        unsigned char *data = slurp(src, &n);
         cr_assert(data, "%s", src);
-        char *in = path_in(seeds[s]);
-        write_bytes(in, data, n);
-        result r;
-        run(&r, 0, "info", in, NULL);
-        expect_success(&r);
-        write_bytes(in, data, n - 5);
+        const char *in = at(dir, seeds[s]);
+        tu_write_file(in, data, n);
+        cli_result r;
+        CLI_WITH(&r, dir, &plain, "info", in);
+        cli_expect_ok(&r);
+        tu_write_file(in, data, n - 5);
         char cause[64];
         snprintf(cause, sizeof cause, "truncated (%zu bytes of ", n - 5);
-        run(&r, 0, "mul", in, in, "-o", path_in("out.png"), NULL);
-        expect_refusal(&r, in, cause);
+        CLI_WITH(&r, dir, &plain, "mul", in, in, "-o", at(dir, "out.png"));
+        CLI_REFUSED(&r, 1, in, cause);
         remove(in);
         free(data);
-        expect_only(NULL, 0);
+        cli_expect_only(dir, NULL, 0);
     }
 }
 
@@ -390,22 +242,22 @@ Test(stb, pnm_maxval_scaled)
 
 Test(stb, pnm_maxval_refused)
 {
-    write_bytes(path_in("m0.pgm"), "P5 2 1 0\n\0\0", 11);
+    tu_write_file(at(dir, "m0.pgm"), "P5 2 1 0\n\0\0", 11);
     expect_refused_everywhere("m0.pgm", "maxval 0 is out of range (1 to 65535)");
-    remove(path_in("m0.pgm"));
-    write_bytes(path_in("big.pgm"), "P5 1 1 65536\n\0\0", 15);
+    remove(at(dir, "m0.pgm"));
+    tu_write_file(at(dir, "big.pgm"), "P5 1 1 65536\n\0\0", 15);
     expect_refused_everywhere("big.pgm", "maxval 65536 is out of range");
-    remove(path_in("big.pgm"));
-    write_bytes(path_in("over.pgm"), "P5 2 1 1\n\0\7", 11);
-    char *in = path_in("over.pgm");
-    result r;
-    run(&r, 0, "mul", in, in, "-o", path_in("out.png"), NULL);
-    expect_refusal(&r, in, "corrupt pnm: sample value 7 above maxval 1");
-    write_bytes(in, "P6 1 1 1000\n\0\1\3\351\0\0", 18); /* 1001 > 1000 */
-    run(&r, 0, "mul", in, in, "-o", path_in("out.png"), NULL);
-    expect_refusal(&r, in, "sample value 1001 above maxval 1000");
+    remove(at(dir, "big.pgm"));
+    tu_write_file(at(dir, "over.pgm"), "P5 2 1 1\n\0\7", 11);
+    const char *in = at(dir, "over.pgm");
+    cli_result r;
+    CLI_WITH(&r, dir, &plain, "mul", in, in, "-o", at(dir, "out.png"));
+    CLI_REFUSED(&r, 1, in, "corrupt pnm: sample value 7 above maxval 1");
+    tu_write_file(in, "P6 1 1 1000\n\0\1\3\351\0\0", 18); /* 1001 > 1000 */
+    CLI_WITH(&r, dir, &plain, "mul", in, in, "-o", at(dir, "out.png"));
+    CLI_REFUSED(&r, 1, in, "sample value 1001 above maxval 1000");
     const char *keep[] = {"over.pgm"};
-    expect_only(keep, 1);
+    cli_expect_only(dir, keep, 1);
 }
 
 /* ---- 4: outputs whose sizes the format cannot hold ---- */
@@ -417,23 +269,23 @@ Test(stb, output_too_wide)
     for (uint32_t y = 0; y < 4; y++)
         memset(hdm_row(img, 0, y), 100, 70000);
     hdm_error e;
-    cr_assert_eq(hdm_save(img, path_in("wide.png"), NULL, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(hdm_save(img, at(dir, "wide.png"), NULL, &e), HDM_OK, "%s", e.message);
     hdm_image_free(img);
     const char *keep[] = {"wide.png", "old.jpg"};
-    write_bytes(path_in("old.jpg"), "old", 3);
+    tu_write_file(at(dir, "old.jpg"), "old", 3);
     static const char *const outs[][2] = {{"x.jpg", "JPEG"}, {"x.tga", "TGA"}, {"old.jpg", "JPEG"}};
     for (size_t i = 0; i < 3; i++) {
-        char *in = path_in("wide.png"), *out = path_in(outs[i][0]);
-        result r;
-        run(&r, 0, "mul", in, in, "-o", out, NULL);
+        const char *in = at(dir, "wide.png"), *out = at(dir, outs[i][0]);
+        cli_result r;
+        CLI_WITH(&r, dir, &plain, "mul", in, in, "-o", out);
         char cause[128];
         snprintf(cause, sizeof cause, "%s: 70000x4 is too large for %s (at most 65535x65535)",
                  out, outs[i][1]);
-        expect_refusal(&r, out, cause);
-        expect_only(keep, 2);
+        CLI_REFUSED(&r, 1, out, cause);
+        cli_expect_only(dir, keep, 2);
     }
     size_t n;
-    unsigned char *old = read_bytes(path_in("old.jpg"), &n);
+    unsigned char *old = slurp(at(dir, "old.jpg"), &n);
     cr_assert(old && n == 3 && memcmp(old, "old", 3) == 0, "old.jpg was changed");
     free(old);
     /* the API says the same */
@@ -458,7 +310,7 @@ Test(stb, output_too_wide)
 
 #ifndef NO_RLIMIT
 /* A 6000×6000 RGB JPEG (a few hundred KiB; decoding it needs some 250 MB). */
-static char *big_jpeg(void)
+static const char *big_jpeg(void)
 {
     hdm_image *img;
     cr_assert_eq(hdm_image_new(6000, 6000, 3, HDM_U8, &img), HDM_OK);
@@ -468,7 +320,7 @@ static char *big_jpeg(void)
             for (uint32_t x = 0; x < 6000; x++)
                 row[x] = (uint8_t)((x / 64 + y / 64 + c * 80) & 0xFF);
         }
-    char *p = path_in("big.jpg");
+    const char *p = at(dir, "big.jpg");
     hdm_error e;
     cr_assert_eq(hdm_save(img, p, NULL, &e), HDM_OK, "%s", e.message);
     hdm_image_free(img);
@@ -483,14 +335,13 @@ Test(stb, out_of_memory_is_nomem)
 #ifdef NO_RLIMIT
     cr_skip_test(NO_RLIMIT);
 #else
-    char *p = big_jpeg();
+    const char *p = big_jpeg();
     int fd[2];
     cr_assert_eq(pipe(fd), 0);
-    pid_t pid = fork();
+    pid_t pid = cli_fork(NULL, &plain);
     cr_assert(pid >= 0);
     if (pid == 0) {
         close(fd[0]);
-        alarm(60);
         /* room for reading the file, not for the decode: what the child maps now, plus 64 MiB */
         unsigned long long mapped = 0;
         FILE *vm = fopen("/proc/self/status", "r");
@@ -501,11 +352,11 @@ Test(stb, out_of_memory_is_nomem)
         if (vm)
             fclose(vm);
         if (!mapped)
-            _exit(CHILD_SKIP);
+            _exit(CLI_SKIP);
         rlim_t lim = (rlim_t)(mapped * 1024 + (64 << 20));
         struct rlimit l = {lim, lim};
         if (setrlimit(RLIMIT_AS, &l) || setrlimit(RLIMIT_DATA, &l))
-            _exit(CHILD_SKIP);
+            _exit(CLI_SKIP);
         hdm_image *img = NULL;
         hdm_error e = {0};
         hdm_status st = hdm_load(p, NULL, &img, &e);
@@ -517,11 +368,11 @@ Test(stb, out_of_memory_is_nomem)
     }
     close(fd[1]);
     char msg[2048];
-    drain(fd[0], msg, sizeof msg);
+    cli_drain(fd[0], msg, sizeof msg);
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert(WIFEXITED(status), "child status %d", status);
-    if (WEXITSTATUS(status) == CHILD_SKIP)
+    if (WEXITSTATUS(status) == CLI_SKIP)
         cr_skip_test("cannot read the child's VmSize");
     cr_assert_eq(WEXITSTATUS(status), 0, "child status %d", status);
     char want[512];
@@ -535,15 +386,16 @@ Test(stb, info_reads_headers_only)
 #ifdef NO_RLIMIT
     cr_skip_test(NO_RLIMIT);
 #else
-    char *p = big_jpeg();
-    result r;
-    run(&r, MEM_LIMIT, "info", p, NULL);
-    expect_success(&r);
+    const char *p = big_jpeg();
+    static const cli_opts limited = {.timeout = 60, .data = MEM_LIMIT, .as = MEM_LIMIT};
+    cli_result r;
+    CLI_WITH(&r, dir, &limited, "info", p);
+    cli_expect_ok(&r);
     cr_assert(strstr(r.out, "6000x6000, 3 channels"), "info said: %s", r.out);
-    run(&r, MEM_LIMIT, "mul", p, p, "-o", path_in("x.png"), NULL);
-    expect_refusal(&r, p, "out of memory");
+    CLI_WITH(&r, dir, &limited, "mul", p, p, "-o", at(dir, "x.png"));
+    CLI_REFUSED(&r, 1, p, "out of memory");
     const char *keep[] = {"big.jpg"};
-    expect_only(keep, 1);
+    cli_expect_only(dir, keep, 1);
 #endif
 }
 
@@ -551,7 +403,7 @@ Test(stb, info_reads_headers_only)
 Test(stb, info_jpeg_sof_after_large_app_segments)
 {
     size_t n;
-    unsigned char *src = read_bytes(CORPUS "/jpeg-rgb.jpg", &n);
+    unsigned char *src = slurp(CORPUS "/jpeg-rgb.jpg", &n);
     cr_assert(src && n > 2);
     size_t seg = 4 + 65533, apps = 3, m = n + apps * seg;
     unsigned char *f = malloc(m);
@@ -562,8 +414,8 @@ Test(stb, info_jpeg_sof_after_large_app_segments)
         memset(s + 4, 'A' + (int)a, 65533);
     }
     memcpy(f + 2 + apps * seg, src + 2, n - 2);
-    char *p = path_in("app.jpg");
-    write_bytes(p, f, m);
+    const char *p = at(dir, "app.jpg");
+    tu_write_file(p, f, m);
     free(f);
     free(src);
     hdm_info info;
@@ -571,9 +423,9 @@ Test(stb, info_jpeg_sof_after_large_app_segments)
     cr_assert_eq(hdm_info_read(p, NULL, &info, &e), HDM_OK, "%s", e.message);
     cr_assert(info.width == 17 && info.height == 9 && info.channels == 3, "%ux%u %u",
               info.width, info.height, info.channels);
-    result r;
-    run(&r, 0, "info", p, NULL);
-    expect_success(&r);
+    cli_result r;
+    CLI_WITH(&r, dir, &plain, "info", p);
+    cli_expect_ok(&r);
     cr_assert(strstr(r.out, "17x9, 3 channels"), "info said: %s", r.out);
     hdm_image *img;
     cr_assert_eq(hdm_load(p, NULL, &img, &e), HDM_OK, "%s", e.message);
@@ -625,22 +477,22 @@ Test(stb, jpeg_many_empty_scans)
     hdm_image_free(img);
     unsigned char *d = jpg, *sos = memmem(d, n, "\xFF\xDA", 2);
     cr_assert(sos);
-    size_t at = (size_t)(sos - d), len = 2 + ((size_t)sos[2] << 8 | sos[3]), copies = 400;
+    size_t off = (size_t)(sos - d), len = 2 + ((size_t)sos[2] << 8 | sos[3]), copies = 400;
     unsigned char *f = malloc(n + copies * len);
-    memcpy(f, d, at);
+    memcpy(f, d, off);
     for (size_t k = 0; k < copies; k++)
-        memcpy(f + at + k * len, sos, len);
-    memcpy(f + at + copies * len, d + at, n - at);
-    write_bytes(path_in("ok.jpg"), d, n);
-    write_bytes(path_in("scans.jpg"), f, n + copies * len);
+        memcpy(f + off + k * len, sos, len);
+    memcpy(f + off + copies * len, d + off, n - off);
+    tu_write_file(at(dir, "ok.jpg"), d, n);
+    tu_write_file(at(dir, "scans.jpg"), f, n + copies * len);
     free(f);
     free(jpg);
-    char *in = path_in("scans.jpg"), *out = path_in("out.png");
-    result r;
-    run(&r, 0, "mul", in, in, "-o", out, NULL);
-    expect_refusal(&r, in, "corrupt jpeg: too many scans for the image's size");
-    run(&r, 0, "mul", path_in("ok.jpg"), path_in("ok.jpg"), "-o", out, NULL);
-    expect_success(&r);
+    const char *in = at(dir, "scans.jpg"), *out = at(dir, "out.png");
+    cli_result r;
+    CLI_WITH(&r, dir, &plain, "mul", in, in, "-o", out);
+    CLI_REFUSED(&r, 1, in, "corrupt jpeg: too many scans for the image's size");
+    CLI_WITH(&r, dir, &plain, "mul", at(dir, "ok.jpg"), at(dir, "ok.jpg"), "-o", out);
+    cli_expect_ok(&r);
 }
 
 /* Files larger than the first read (64 KiB) in every stb format written here, and 16-bit PNM:
@@ -656,17 +508,17 @@ Test(stb, info_on_prefix_of_large_files)
     static const char *const names[] = {"big.bmp", "big.tga", "big.hdr", "big.jpg"};
     hdm_error e;
     for (size_t i = 0; i < 4; i++)
-        cr_assert_eq(hdm_save(img, path_in(names[i]), NULL, &e), HDM_OK, "%s", e.message);
+        cr_assert_eq(hdm_save(img, at(dir, names[i]), NULL, &e), HDM_OK, "%s", e.message);
     hdm_image_free(img);
     size_t hl;
     static unsigned char pnm[20 + 400 * 300 * 2];
     hl = (size_t)sprintf((char *)pnm, "P5 400 300 40000\n");
     for (size_t i = 0; i < 400 * 300; i++)
         pnm[hl + 2 * i] = (unsigned char)(i % 156), pnm[hl + 2 * i + 1] = (unsigned char)i;
-    write_bytes(path_in("big.pgm"), pnm, hl + 400 * 300 * 2);
+    tu_write_file(at(dir, "big.pgm"), pnm, hl + 400 * 300 * 2);
     static const char *const all[] = {"big.bmp", "big.tga", "big.hdr", "big.jpg", "big.pgm"};
     for (size_t i = 0; i < 5; i++) {
-        char *p = path_in(all[i]);
+        const char *p = at(dir, all[i]);
         struct stat st;
         cr_assert_eq(stat(p, &st), 0);
         cr_assert_gt(st.st_size, 64 << 10, "%s is only %lld bytes", all[i], (long long)st.st_size);
