@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -266,19 +265,13 @@ Test(batch, sigkill_leaves_only_whole_outputs)
 {
     make_inputs(40);
     remove(at(dir, "in/broken.png"));
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (chdir(dir) != 0)
-            _exit(127);
-        freopen("/dev/null", "w", stderr);
-        execl(HDM_BINARY_DIR "/hadamard", "hadamard", "batch", "--out-dir", "out", "-r", "-j",
-              "2", "--png-level", "9", "mask:circle.png", "--", "in", (char *)NULL);
-        _exit(127);
-    }
+    cli_child c;
+    CLI_START(&c, dir, NULL, "batch", "--out-dir", "out", "-r", "-j", "2", "--png-level", "9",
+              "mask:circle.png", "--", "in");
     struct timespec ts = {0, 150 * 1000 * 1000};
     nanosleep(&ts, NULL);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    kill(c.pid, SIGKILL);
+    cli_finish(&c, &r);
     cr_assert_eq(temp_files(at(dir, "out")), 0, "no temporary survives a kill");
     /* every output present decodes whole */
     DIR *d = opendir(at(dir, "out"));
@@ -304,76 +297,6 @@ Test(batch, sigkill_leaves_only_whole_outputs)
 
 
 /* ---- hostile cases: each under a timeout, so a hang fails ---- */
-
-static int err_pipe = -1; /* stderr of a child under a file-size limit (a file would hit it) */
-
-/* Starts hadamard in dir: stdin from in_fd (-1: /dev/null), stderr into dir/err.txt, and an
- * RLIMIT_FSIZE of fsize bytes when non-zero (writes past it fail with EFBIG, as on a full disk;
- * stderr then goes to a pipe, read by err_text). */
-static pid_t spawn(const char *const *args, int in_fd, rlim_t fsize)
-{
-    const char *argv[64];
-    int n = 0;
-    argv[n++] = HDM_BINARY_DIR "/hadamard";
-    for (; args[n - 1] && n < 63; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    char errpath[1024];
-    snprintf(errpath, sizeof errpath, "%s/err.txt", dir);
-    int ep[2] = {-1, -1};
-    if (fsize)
-        cr_assert_eq(pipe(ep), 0);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        if (chdir(dir) != 0)
-            _exit(127);
-        int fd = in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY);
-        dup2(fd, 0);
-        int e = fsize ? ep[1] : open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(e, 2);
-        if (fsize) {
-            struct rlimit rl = {fsize, fsize};
-            setrlimit(RLIMIT_FSIZE, &rl);
-        }
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    if (fsize) {
-        close(ep[1]);
-        err_pipe = ep[0];
-    }
-    return pid;
-}
-#define SPAWN(in_fd, fsize, ...) spawn((const char *const[]){__VA_ARGS__, NULL}, (in_fd), (fsize))
-
-/* Waits for pid; returns its exit status (128 + signal if killed). */
-static int wait_exit(pid_t pid)
-{
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static char *err_text(void)
-{
-    if (err_pipe >= 0) {
-        static char buf[1 << 17];
-        size_t n = 0;
-        ssize_t k;
-        while (n + 1 < sizeof buf && (k = read(err_pipe, buf + n, sizeof buf - 1 - n)) > 0)
-            n += (size_t)k;
-        close(err_pipe);
-        err_pipe = -1;
-        buf[n] = '\0';
-        return strdup(buf);
-    }
-    size_t n = 0;
-    char *s = (char *)slurp(at(dir, "err.txt"), &n);
-    s = realloc(s, n + 1);
-    s[n] = '\0';
-    return s;
-}
 
 static char *read_text(const char *name)
 {
@@ -408,13 +331,16 @@ Test(batch, sigterm_while_gathering_stops_promptly)
     make_inputs(1);
     int p[2];
     cr_assert_eq(pipe(p), 0);
-    pid_t pid = SPAWN(p[0], 0, "batch", "--out-dir", "out", "mask:circle.png", "--", "-");
+    cli_child c;
+    CLI_START(&c, dir, &(cli_opts){.in_fd = p[0]}, "batch", "--out-dir", "out", "mask:circle.png",
+              "--", "-");
     close(p[0]);
     cr_assert(write(p[1], "in/000.png\n", 11) == 11);
     struct timespec ts = {0, 200 * 1000 * 1000};
     nanosleep(&ts, NULL);
-    kill(pid, SIGTERM);
-    cr_assert_eq(wait_exit(pid), 130);
+    kill(c.pid, SIGTERM);
+    cli_finish(&c, &r);
+    cr_assert_eq(r.status, 130);
     close(p[1]);
     cr_assert(!exists(dir, "out/000.png"), "no work after the signal");
 }
@@ -493,24 +419,24 @@ Test(batch, report_write_failure_keeps_the_old_report)
     fclose(f);
     copy_sample(dir, "circle.png");
     int in = open(at(dir, "list.txt"), O_RDONLY);
-    pid_t pid = SPAWN(in, 4096, "batch", "--out-dir", "out", "--report", "r.jsonl", "-q",
-                      "mask:circle.png", "--", "-");
+    cli_opts limited = {.in_fd = in, .fsize = 4096};
+    CLI_WITH(&r, dir, &limited, "batch", "--out-dir", "out", "--report", "r.jsonl", "-q",
+             "mask:circle.png", "--", "-");
     close(in);
-    cr_assert_eq(wait_exit(pid), 1);
-    char *err = err_text();
+    cr_assert_eq(r.status, 1);
+    const char *err = r.err;
     cr_assert(strstr(err, "r.jsonl: cannot write the report: File too large (any earlier "
                           "report there is unchanged)"), "%s", err);
-    free(err);
     char *rep = read_text("r.jsonl");
     cr_assert_str_eq(rep, "{\"old\":true}\n");
     free(rep);
     cr_assert_eq(temp_files(dir), 0);
     /* without the limit the same report is written, and replaces the old one */
     in = open(at(dir, "list.txt"), O_RDONLY);
-    pid = SPAWN(in, 0, "batch", "--out-dir", "out", "--report", "r.jsonl", "-q",
-                "mask:circle.png", "--", "-");
+    CLI_WITH(&r, dir, &(cli_opts){.in_fd = in}, "batch", "--out-dir", "out", "--report",
+             "r.jsonl", "-q", "mask:circle.png", "--", "-");
     close(in);
-    cr_assert_eq(wait_exit(pid), 1);
+    cr_assert_eq(r.status, 1);
     rep = read_text("r.jsonl");
     cr_assert_eq(lines(rep), 200);
     free(rep);
@@ -703,21 +629,21 @@ Test(batch, null_separated_list)
     fclose(f);
     for (int form = 0; form < 2; form++) {
         int in = open(at(dir, "list0"), O_RDONLY);
-        pid_t pid = SPAWN(in, 0, "batch", "--out-dir", "out", form ? "-0" : "--null",
-                          "mask:circle.png", "--", "-");
+        CLI_WITH(&r, dir, &(cli_opts){.in_fd = in}, "batch", "--out-dir", "out",
+                 form ? "-0" : "--null", "mask:circle.png", "--", "-");
         close(in);
-        cr_assert_eq(wait_exit(pid), 0);
-        char *err = err_text();
+        cr_assert_eq(r.status, 0);
+        const char *err = r.err;
         cr_assert(strstr(err, "3 ok, 0 failed, 0 skipped"), "%s", err);
-        free(err);
         cr_assert(exists(dir, "out/new\nline.png"));
     }
     /* the default stays one path a line */
     put("list.txt", "in/001.png\r\n\nin/002.png\n");
     int in = open(at(dir, "list.txt"), O_RDONLY);
-    pid_t pid = SPAWN(in, 0, "batch", "--out-dir", "o2", "mask:circle.png", "--", "-");
+    CLI_WITH(&r, dir, &(cli_opts){.in_fd = in}, "batch", "--out-dir", "o2", "mask:circle.png",
+             "--", "-");
     close(in);
-    cr_assert_eq(wait_exit(pid), 0);
+    cr_assert_eq(r.status, 0);
     cr_assert(exists(dir, "o2/001.png") && exists(dir, "o2/002.png"));
 }
 
@@ -729,24 +655,24 @@ static void interrupt_mid_run(int sig)
     make_inputs(N);
     remove(at(dir, "in/broken.png"));
     remove(at(dir, "in/notes.txt"));
-    pid_t pid = SPAWN(-1, 0, "batch", "--out-dir", "out", "-r", "-j", "1", "--png-level", "9",
-                      "--report", "r.jsonl", "--name", "{stem}.{ext}", "mask:circle.png", "--",
-                      "in");
+    cli_child c;
+    CLI_START(&c, dir, NULL, "batch", "--out-dir", "out", "-r", "-j", "1", "--png-level", "9",
+              "--report", "r.jsonl", "--name", "{stem}.{ext}", "mask:circle.png", "--", "in");
     struct timespec ts = {0, 1000 * 1000};
     for (int i = 0; i < 20000 && count_files("out", ".png") == 0; i++)
         nanosleep(&ts, NULL);
     cr_assert_gt(count_files("out", ".png"), 0, "the batch started");
-    kill(pid, sig);
-    cr_assert_eq(wait_exit(pid), 130);
+    kill(c.pid, sig);
+    cli_finish(&c, &r);
+    cr_assert_eq(r.status, 130);
     int done = count_files("out", ".png");
     cr_assert_lt(done, N, "it stopped early (%d done)", done);
     cr_assert_eq(temp_files(at(dir, "out")), 0);
-    char *err = err_text();
+    const char *err = r.err;
     char want[64];
     snprintf(want, sizeof want, "%d ok, 0 failed, 0 skipped, %d not run (interrupted)", done,
              N - done);
     cr_assert(strstr(err, want), "want '%s' in %s", want, err);
-    free(err);
     char *rep = read_text("r.jsonl");
     cr_assert(rep && lines(rep) == N);
     int not_run = 0;

@@ -57,57 +57,14 @@ static bool file_is(const char *path, const char *s)
     return same;
 }
 
-/* Runs hadamard with any number of arguments, stdin from in (NULL: /dev/null), stdout and
- * stderr captured whole; *out is malloc'd. */
-typedef struct big_result {
-    int status;
-    unsigned char *out;
-    size_t out_len;
-    char err[16384];
-} big_result;
-
-static void run_io(big_result *res, const char *const *args, const void *in, size_t in_len)
+/* Runs hadamard with stdin holding in_len bytes of in (NULL: /dev/null), all of stdout kept in
+ * res->whole_out (the caller frees it). */
+static void run_io(cli_result *res, const char *const *args, const void *in, size_t in_len)
 {
-    char inp[] = "/tmp/hdm-edge-in-XXXXXX", outp[] = "/tmp/hdm-edge-out-XXXXXX",
-         errp[] = "/tmp/hdm-edge-err-XXXXXX";
-    int fi = mkstemp(inp), fo = mkstemp(outp), fe = mkstemp(errp);
-    cr_assert(fi >= 0 && fo >= 0 && fe >= 0);
-    if (in)
-        cr_assert_eq(write(fi, in, in_len), (ssize_t)in_len);
-    lseek(fi, 0, SEEK_SET);
-    size_t n = 0;
-    while (args[n])
-        n++;
-    const char **argv = calloc(n + 2, sizeof *argv);
-    argv[0] = HDM_BINARY_DIR "/hadamard";
-    memcpy(argv + 1, args, n * sizeof *argv);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (chdir(dir) != 0)
-            _exit(127);
-        dup2(fi, 0);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    free(argv);
-    res->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    res->out = slurp(outp, &res->out_len);
-    FILE *f = fopen(errp, "rb");
-    size_t k = f ? fread(res->err, 1, sizeof res->err - 1, f) : 0;
-    res->err[k] = '\0';
-    if (f)
-        fclose(f);
-    unlink(inp);
-    unlink(outp);
-    unlink(errp);
-    close(fi);
-    close(fo);
-    close(fe);
+    cli_run_with(res, dir, &(cli_opts){.in = in, .in_len = in_len, .whole_out = true}, args);
 }
+
+static const char *const named_temp[] = {"HADAMARD_NAMED_TEMP=1", NULL};
 
 /* ---- 1. replacing an existing output ---- */
 
@@ -185,10 +142,9 @@ Test(edges, output_name_of_250_bytes)
     cr_assert(exists(dir, name));
     cr_assert_eq(temp_files(dir), 0);
     /* the named fallback too */
-    setenv("HADAMARD_NAMED_TEMP", "1", 1);
     name[0] = 'm';
-    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", name);
-    unsetenv("HADAMARD_NAMED_TEMP");
+    CLI_WITH(&r, dir, &(cli_opts){.env = named_temp}, "mask", "photo.png", "circle.png", "-o",
+             name);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(exists(dir, name));
     cr_assert_eq(temp_files(dir), 0);
@@ -217,9 +173,8 @@ Test(edges, stale_named_temporaries_of_dead_runs_are_removed)
     write_text(at(dir, live), "x");
     write_text(at(dir, foreign), "x");
     write_text(at(dir, other), "x");
-    setenv("HADAMARD_NAMED_TEMP", "1", 1);
-    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "o.png");
-    unsetenv("HADAMARD_NAMED_TEMP");
+    CLI_WITH(&r, dir, &(cli_opts){.env = named_temp}, "mask", "photo.png", "circle.png", "-o",
+             "o.png");
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(!exists(dir, dead), "a dead run's temporary was kept");
     cr_assert(exists(dir, live), "a live run's temporary was removed");
@@ -276,15 +231,15 @@ Test(edges, more_than_4096_arguments)
     args[0] = "info";
     for (int i = 1; i <= N; i++)
         args[i] = "photo.png";
-    big_result res;
+    cli_result res;
     run_io(&res, args, NULL, 0);
     free(args);
     cr_assert_eq(res.status, 0, "%s", res.err);
     int n = 0;
     for (size_t i = 0; i < res.out_len; i++)
-        n += res.out[i] == '\n';
+        n += res.whole_out[i] == '\n';
     cr_assert_eq(n, N);
-    free(res.out);
+    free(res.whole_out);
 }
 
 Test(edges, help_shows_options_where_they_are_accepted)
@@ -317,9 +272,8 @@ Test(edges, help_command)
 
 Test(edges, bad_cpu_request_refused_for_version_too)
 {
-    setenv("HADAMARD_CPU", "bogus", 1);
-    CLI(&r, dir, "--version");
-    unsetenv("HADAMARD_CPU");
+    static const char *const bogus[] = {"HADAMARD_CPU=bogus", NULL};
+    CLI_WITH(&r, dir, &(cli_opts){.env = bogus}, "--version");
     assert_failed(2, "HADAMARD_CPU=bogus");
     cr_assert_eq(r.out[0], '\0');
 }
@@ -349,22 +303,14 @@ Test(edges, sigint_stops_a_single_command_with_130)
     big_input("big.png");
     int got130 = 0;
     for (int delay_ms = 50; delay_ms <= 800 && !got130; delay_ms *= 2) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            if (chdir(dir) != 0)
-                _exit(127);
-            int null = open("/dev/null", O_WRONLY);
-            dup2(null, 1);
-            dup2(null, 2);
-            execl(HDM_BINARY_DIR "/hadamard", "hadamard", "run", "big.png", "-o", "out.png",
-                  "mul:big.png", "mul:big.png", "mul:big.png", "--png-level", "9", (char *)NULL);
-            _exit(127);
-        }
+        cli_child c;
+        CLI_START(&c, dir, NULL, "run", "big.png", "-o", "out.png", "mul:big.png", "mul:big.png",
+                  "mul:big.png", "--png-level", "9");
         struct timespec t = {0, (long)delay_ms * 1000000L};
         nanosleep(&t, NULL);
-        kill(pid, SIGINT);
-        int st;
-        waitpid(pid, &st, 0);
+        kill(c.pid, SIGINT);
+        cli_finish(&c, &r);
+        int st = r.wstatus;
         if (WIFEXITED(st) && WEXITSTATUS(st) == 130)
             got130 = 1;
         else
@@ -382,25 +328,15 @@ Test(edges, sigint_stops_a_single_command_with_130)
 Test(edges, sigterm_while_reading_stdin)
 {
     int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (chdir(dir) != 0)
-            _exit(127);
-        dup2(fds[0], 0);
-        close(fds[1]);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 2);
-        execl(HDM_BINARY_DIR "/hadamard", "hadamard", "mask", "-", "circle.png", "-o", "o.png",
-              (char *)NULL);
-        _exit(127);
-    }
+    cr_assert_eq(pipe2(fds, O_CLOEXEC), 0); /* the write end stays here only */
+    cli_child c;
+    CLI_START(&c, dir, &(cli_opts){.in_fd = fds[0]}, "mask", "-", "circle.png", "-o", "o.png");
     close(fds[0]);
     struct timespec t = {0, 200 * 1000000L};
     nanosleep(&t, NULL);
-    kill(pid, SIGTERM);
-    int st;
-    waitpid(pid, &st, 0);
+    kill(c.pid, SIGTERM);
+    cli_finish(&c, &r);
+    int st = r.wstatus;
     close(fds[1]);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status %d", st);
     cr_assert(!exists(dir, "o.png"));
@@ -414,17 +350,17 @@ Test(edges, stdin_to_stdout)
     cr_assert_eq(r.status, 0, "%s", r.err);
     size_t n, ref_n;
     unsigned char *in = slurp(at(dir, "photo.png"), &n), *ref = slurp(at(dir, "ref.png"), &ref_n);
-    big_result res;
+    cli_result res;
     run_io(&res, (const char *const[]){"mask", "-", "circle.png", "-o", "-", "--format", "png",
                                        NULL}, in, n);
     cr_assert_eq(res.status, 0, "%s", res.err);
     cr_assert_eq(res.out_len, ref_n);
-    cr_assert(memcmp(res.out, ref, ref_n) == 0, "stdout differs from the file output");
-    free(res.out);
+    cr_assert(memcmp(res.whole_out, ref, ref_n) == 0, "stdout differs from the file output");
+    free(res.whole_out);
     /* stdin to a file, a file to stdout */
     run_io(&res, (const char *const[]){"mask", "-", "circle.png", "-o", "s.png", NULL}, in, n);
     cr_assert_eq(res.status, 0, "%s", res.err);
-    free(res.out);
+    free(res.whole_out);
     cr_assert(file_is(at(dir, "s.png"), "") == false);
     size_t sn;
     unsigned char *s = slurp(at(dir, "s.png"), &sn);
@@ -433,8 +369,8 @@ Test(edges, stdin_to_stdout)
     run_io(&res, (const char *const[]){"run", "photo.png", "-o", "-", "--format", "jpg",
                                        "mask:circle.png", NULL}, NULL, 0);
     cr_assert_eq(res.status, 0, "%s", res.err);
-    cr_assert(res.out_len > 2 && res.out[0] == 0xFF && res.out[1] == 0xD8, "not a JPEG");
-    free(res.out);
+    cr_assert(res.out_len > 2 && res.whole_out[0] == 0xFF && res.whole_out[1] == 0xD8, "not a JPEG");
+    free(res.whole_out);
     free(in);
     free(ref);
 }
@@ -443,21 +379,21 @@ Test(edges, nothing_partial_reaches_stdout)
 {
     size_t n;
     unsigned char *in = slurp(at(dir, "photo.png"), &n);
-    big_result res;
+    cli_result res;
     /* truncated input: refused, stdout empty */
     run_io(&res, (const char *const[]){"mask", "-", "circle.png", "-o", "-", "--format", "png",
                                        NULL}, in, n / 2);
     cr_assert_eq(res.status, 1, "%s", res.err);
     cr_assert_eq(res.out_len, 0, "%zu bytes reached stdout", res.out_len);
     cr_assert(strstr(res.err, "standard input"), "%s", res.err);
-    free(res.out);
+    free(res.whole_out);
     /* an input above --max-memory is refused while it is read */
     run_io(&res, (const char *const[]){"mask", "-", "circle.png", "-o", "-", "--format", "png",
                                        "--max-memory", "1000", NULL}, in, n);
     cr_assert_eq(res.status, 1, "%s", res.err);
     cr_assert(strstr(res.err, "--max-memory"), "%s", res.err);
     cr_assert_eq(res.out_len, 0);
-    free(res.out);
+    free(res.whole_out);
     free(in);
     CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "-", "--format", "gif");
     assert_failed(2, "unknown --format 'gif'");
