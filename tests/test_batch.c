@@ -1,5 +1,6 @@
 /* test_batch.c — hadamard batch: counts, exit status, report, resume, shards, kills, and the
  * hostile cases: symlink loops, outputs over inputs, reports over anything, signals */
+#include "cli_assert.h"
 #include "cli_run.h"
 
 #include <criterion/criterion.h>
@@ -507,10 +508,11 @@ Test(batch, inputs_are_selected_by_content)
                             "in/fake.png"};
     for (int i = 0; i < 4; i++) {
         FILE *f = fopen(at(dir, copies[i]), "wb");
-        fwrite(png, 1, i == 3 ? 0 : n, f); /* fake.png: empty, a name but no image */
+        fwrite(png, 1, n, f);
         fclose(f);
     }
     free(png);
+    put("in/fake.png", "a PNG name, no image"); /* (an empty one fails: see below) */
     CLI(&r, dir, "batch", "--out-dir", "out", "--format", "png", "--report", "r.jsonl",
         "mask:circle.png", "--", "in");
     cr_assert_eq(r.status, 0, "%s", r.err);
@@ -625,7 +627,7 @@ Test(batch, null_separated_list)
     copy_sample(dir, "gradient.png");
     cr_assert_eq(rename(at(dir, "gradient.png"), at(dir, "in/new\nline.png")), 0);
     FILE *f = fopen(at(dir, "list0"), "wb");
-    fwrite("in/000.png\0in/new\nline.png\0\0in/002.png", 1, 39, f);
+    fwrite("in/000.png\0in/new\nline.png\0in/002.png", 1, 38, f);
     fclose(f);
     for (int form = 0; form < 2; form++) {
         int in = open(at(dir, "list0"), O_RDONLY);
@@ -637,6 +639,12 @@ Test(batch, null_separated_list)
         cr_assert(strstr(err, "3 ok, 0 failed, 0 skipped"), "%s", err);
         cr_assert(exists(dir, "out/new\nline.png"));
     }
+    /* an empty entry cannot be a path: refused, naming it, before any work */
+    static const char empty[] = "in/000.png\0in/001.png\0\0in/002.png";
+    cli_opts eo = {.in = empty, .in_len = sizeof empty - 1, .timeout = 20};
+    CLI_WITH(&r, dir, &eo, "batch", "-0", "--out-dir", "o3", "mask:circle.png", "--", "-");
+    CLI_REFUSED(&r, 2, "empty entry 3 in the NUL-separated list");
+    cr_assert(!exists(dir, "o3"));
     /* the default stays one path a line */
     put("list.txt", "in/001.png\r\n\nin/002.png\n");
     int in = open(at(dir, "list.txt"), O_RDONLY);
@@ -684,3 +692,328 @@ static void interrupt_mid_run(int sig)
 
 Test(batch, sigint_stops_early_and_cleanly) { interrupt_mid_run(SIGINT); }
 Test(batch, sigterm_stops_early_and_cleanly) { interrupt_mid_run(SIGTERM); }
+
+/* ---- the stdin list is untrusted: bounded entries, bounded total, no silent stop ---- */
+
+static void same_file(const char *name, const unsigned char *old, size_t n)
+{
+    size_t m;
+    unsigned char *now_ = slurp(at(dir, name), &m);
+    cr_assert(now_ && m == n && memcmp(now_, old, n) == 0, "%s was changed", name);
+    free(now_);
+}
+
+Test(batch, list_from_dev_zero_ends_as_a_usage_error)
+{
+    copy_sample(dir, "photo.png");
+    for (int nul = 0; nul < 2; nul++) {
+        int fd = open("/dev/zero", O_RDONLY);
+        cr_assert(fd >= 0);
+        cli_opts o = {.in_fd = fd, .timeout = 20};
+        time_t t0 = time(NULL);
+        if (nul)
+            CLI_WITH(&r, dir, &o, "batch", "-0", "--out-dir", "out", "filter:box:1", "--", "-");
+        else
+            CLI_WITH(&r, dir, &o, "batch", "--out-dir", "out", "filter:box:1", "--", "-");
+        close(fd);
+        cr_assert(time(NULL) - t0 < 10, "took %ld s", (long)(time(NULL) - t0));
+        cr_assert_lt(r.maxrss_kb, 256 * 1024, "the list is read in bounded memory");
+        if (nul)
+            CLI_REFUSED(&r, 2, "-: ", "empty entry 1 in the NUL-separated list");
+        else
+            CLI_REFUSED(&r, 2, "-: ", "line 1 of the list", "PATH_MAX");
+        cr_assert(!exists(dir, "out"), "no work before the refusal");
+    }
+}
+
+Test(batch, list_long_line_or_nul_inside_is_a_usage_error)
+{
+    make_inputs(2);
+    char *list = malloc(6000);
+    cr_assert(list);
+    int n = snprintf(list, 6000, "in/000.png\n");
+    memset(list + n, 'a', 5000);
+    n += 5000;
+    list[n++] = '\n';
+    cli_opts o = {.in = list, .in_len = (size_t)n, .timeout = 20};
+    CLI_WITH(&r, dir, &o, "batch", "--out-dir", "out", "filter:box:1", "--", "-");
+    CLI_REFUSED(&r, 2, "-: ", "line 2 of the list", "PATH_MAX");
+    cr_assert(!exists(dir, "out"));
+    /* a NUL inside a line of a newline list is no path: refused, not dropped */
+    static const char nul_line[] = "in/000.png\nin/0\0001.png\n";
+    o = (cli_opts){.in = nul_line, .in_len = sizeof nul_line - 1, .timeout = 20};
+    CLI_WITH(&r, dir, &o, "batch", "--out-dir", "out", "filter:box:1", "--", "-");
+    CLI_REFUSED(&r, 2, "-: ", "line 2", "NUL byte", "-0");
+    cr_assert(!exists(dir, "out"));
+    free(list);
+}
+
+Test(batch, list_blank_lines_are_ignored_but_bounded)
+{
+    make_inputs(2);
+    static const char blanks[] = "\n\nin/000.png\n\r\n\n";
+    cli_opts o = {.in = blanks, .in_len = sizeof blanks - 1, .timeout = 20};
+    CLI_WITH(&r, dir, &o, "batch", "-q", "--out-dir", "out", "filter:box:1", "--", "-");
+    cli_expect_ok(&r);
+    cr_assert_eq(count_files("out", ".png"), 1);
+    size_t len = 200000;
+    char *many = malloc(len);
+    cr_assert(many);
+    memset(many, '\n', len);
+    o = (cli_opts){.in = many, .in_len = len, .timeout = 20};
+    CLI_WITH(&r, dir, &o, "batch", "--max-memory", "100000", "--out-dir", "out2",
+             "filter:box:1", "--", "-");
+    CLI_REFUSED(&r, 2, "-: ", "longer than max_memory (100000 bytes)", "--max-memory");
+    cr_assert(!exists(dir, "out2"));
+    free(many);
+}
+
+Test(batch, list_entry_after_a_failed_one_is_kept)
+{
+    make_inputs(2);
+    static const char list[] = "missing.png\nin/000.png\n";
+    cli_opts o = {.in = list, .in_len = sizeof list - 1, .timeout = 20};
+    CLI_WITH(&r, dir, &o, "batch", "--out-dir", "out", "--report", "r.jsonl", "filter:box:1",
+             "--", "-");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "1 ok, 1 failed, 0 skipped"), "%s", r.err);
+    cr_assert(exists(dir, "out/000.png"));
+    size_t n;
+    char *rep = (char *)slurp(at(dir, "r.jsonl"), &n);
+    cr_assert(rep);
+    rep = realloc(rep, n + 1);
+    rep[n] = '\0';
+    cr_assert_eq(lines(rep), 2, "%s", rep);
+    cr_assert(strstr(rep, "\"input\":\"missing.png\",\"output\":\"out/missing.png\","
+                          "\"status\":\"failed\""), "%s", rep);
+    free(rep);
+}
+
+/* ---- the report and the outputs never overwrite a kernel file, a gathered file or the list */
+
+Test(batch, report_and_outputs_spare_kernels_skipped_inputs_and_the_list)
+{
+    make_inputs(2);
+    static const char kernel[] = "1,1,1;1,1,1;1,1,1\n";
+    put("k.txt", kernel);
+    put("k.png", kernel);
+    static const char list[] = "in/000.png\n";
+    put("list.txt", list);
+    put("l.png", list);
+    size_t nn;
+    unsigned char *notes = slurp(at(dir, "in/notes.txt"), &nn);
+    cr_assert(notes);
+    const char *steps[] = {"filter:@k.txt", "filter:kernel=@k.txt"};
+    for (int i = 0; i < 2; i++) {
+        CLI(&r, dir, "batch", "--report", "k.txt", "--out-dir", "out", steps[i], "--",
+            "in/000.png");
+        CLI_REFUSED(&r, 2, "k.txt: the report would overwrite an operand of the steps");
+    }
+    CLI(&r, dir, "batch", "--out-dir", ".", "--name", "k.png", "filter:@k.png", "--",
+        "in/000.png");
+    CLI_REFUSED(&r, 2, "k.png: the output of in/000.png would overwrite an operand");
+    same_file("k.txt", (const unsigned char *)kernel, sizeof kernel - 1);
+    same_file("k.png", (const unsigned char *)kernel, sizeof kernel - 1);
+
+    /* in/notes.txt is skipped (no image) but gathered: protected like the rest */
+    CLI(&r, dir, "batch", "--report", "in/notes.txt", "--out-dir", "out", "filter:box:1", "--",
+        "in");
+    CLI_REFUSED(&r, 2, "in/notes.txt: the report would overwrite a skipped input");
+    same_file("in/notes.txt", notes, nn);
+    free(notes);
+
+    for (int k = 0; k < 2; k++) {
+        int fd = open(at(dir, k ? "l.png" : "list.txt"), O_RDONLY);
+        cr_assert(fd >= 0);
+        cli_opts o = {.in_fd = fd, .timeout = 20};
+        if (k)
+            CLI_WITH(&r, dir, &o, "batch", "--out-dir", ".", "--name", "l.png", "filter:box:1",
+                     "--", "-");
+        else
+            CLI_WITH(&r, dir, &o, "batch", "--report", "list.txt", "--out-dir", "out",
+                     "filter:box:1", "--", "-");
+        close(fd);
+        CLI_REFUSED(&r, 2, k ? "l.png: the output of in/000.png" : "list.txt: the report",
+                    "the list on standard input");
+    }
+    same_file("list.txt", (const unsigned char *)list, sizeof list - 1);
+    same_file("l.png", (const unsigned char *)list, sizeof list - 1);
+    cr_assert(!exists(dir, "out"), "no work before a refusal");
+    cr_assert_eq(temp_files(dir), 0);
+}
+
+/* ---- found files that cannot be read fail, each told once; files in no format are skipped */
+
+Test(batch, unreadable_and_empty_found_files_fail)
+{
+    make_inputs(2);
+    remove(at(dir, "in/broken.png"));
+    put("in/sub/empty.png", "");
+    CLI(&r, dir, "batch", "--out-dir", "out", "--report", "r.jsonl", "-r", "filter:box:1", "--",
+        "in");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "hadamard: in/sub/empty.png: empty file\n"), "%s", r.err);
+    cr_assert(strstr(r.err, "2 ok, 1 failed, 1 skipped"), "%s", r.err);
+    size_t n;
+    char *rep = (char *)slurp(at(dir, "r.jsonl"), &n);
+    cr_assert(rep);
+    rep = realloc(rep, n + 1);
+    rep[n] = '\0';
+    cr_assert(strstr(rep, "{\"input\":\"in/sub/empty.png\",\"output\":null,\"status\":\"failed\","
+                          "\"error\":\"in/sub/empty.png: empty file\""), "%s", rep);
+    cr_assert(strstr(rep, "\"input\":\"in/notes.txt\",\"output\":null,\"status\":\"skipped\""),
+              "%s", rep);
+    free(rep);
+
+    /* unreadable file and directory: root reads anything, so as nobody */
+    cr_assert_eq(chmod(dir, 0755), 0);
+    copy_sample(dir, "gradient.png");
+    rename(at(dir, "gradient.png"), at(dir, "in/secret.png"));
+    mkdir(at(dir, "in/locked"), 0755);
+    put("in/locked/hidden.png", "x");
+    mkdir(at(dir, "w"), 0777);
+    cr_assert_eq(chmod(at(dir, "w"), 0777), 0);
+    cr_assert_eq(chmod(at(dir, "in/secret.png"), 0), 0);
+    cr_assert_eq(chmod(at(dir, "in/locked"), 0), 0);
+    cli_opts o = {.uid = CLI_NOBODY, .timeout = 60};
+    CLI_WITH(&r, dir, &o, "batch", "--out-dir", "w/out", "--report", "w/r.jsonl", "-r",
+             "filter:box:1", "--", "in");
+    chmod(at(dir, "in/locked"), 0755); /* so the scratch directory can be removed */
+    if (cli_skipped(&r)) {
+        cr_log_warn("unreadable part skipped: cannot become nobody");
+        return;
+    }
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "hadamard: in/secret.png: cannot read: Permission denied\n"), "%s",
+              r.err);
+    cr_assert(strstr(r.err, "hadamard: in/locked: cannot read directory: Permission denied\n"),
+              "%s", r.err);
+    cr_assert(strstr(r.err, "2 ok, 3 failed, 1 skipped"), "%s", r.err);
+    cr_assert_eq(lines(r.err), 4, "one line each and the summary: %s", r.err);
+    rep = (char *)slurp(at(dir, "w/r.jsonl"), &n);
+    cr_assert(rep);
+    rep = realloc(rep, n + 1);
+    rep[n] = '\0';
+    cr_assert(strstr(rep, "{\"input\":\"in/locked\",\"output\":null,\"status\":\"failed\","
+                          "\"error\":\"in/locked: cannot read directory: Permission denied\""),
+              "%s", rep);
+    cr_assert(strstr(rep, "{\"input\":\"in/secret.png\",\"output\":null,\"status\":\"failed\","
+                          "\"error\":\"in/secret.png: cannot read: Permission denied\""),
+              "%s", rep);
+    free(rep);
+}
+
+Test(batch, report_keeps_its_mode_and_owner)
+{
+    make_inputs(1);
+    put("r.jsonl", "old\n");
+    cr_assert_eq(chmod(at(dir, "r.jsonl"), 0600), 0);
+    bool root = geteuid() == 0;
+    if (root)
+        cr_assert_eq(chown(at(dir, "r.jsonl"), CLI_NOBODY, CLI_NOBODY), 0);
+    CLI(&r, dir, "batch", "-q", "--out-dir", "out", "--report", "r.jsonl", "filter:box:1", "--",
+        "in/000.png");
+    cli_expect_ok(&r);
+    struct stat st;
+    cr_assert_eq(stat(at(dir, "r.jsonl"), &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0600, "mode %o", (unsigned)(st.st_mode & 07777));
+    if (root)
+        cr_assert(st.st_uid == CLI_NOBODY && st.st_gid == CLI_NOBODY);
+    cr_assert_gt(st.st_size, 4, "the report was written");
+}
+
+/* ---- --name: a misspelt placeholder is an error, doubled braces are literal ---- */
+
+Test(batch, unknown_placeholder_is_a_usage_error)
+{
+    make_inputs(1);
+    CLI(&r, dir, "batch", "--out-dir", "out", "--name", "{stme}.png", "filter:box:1", "--",
+        "in/000.png");
+    CLI_REFUSED(&r, 2, "unknown placeholder {stme} in --name (did you mean {stem}?)");
+    CLI(&r, dir, "batch", "--out-dir", "out", "--name", "{stem}}.png", "filter:box:1", "--",
+        "in/000.png");
+    CLI_REFUSED(&r, 2, "lone '}'", "}}");
+    CLI(&r, dir, "batch", "--out-dir", "out", "--name", "{stem.png", "filter:box:1", "--",
+        "in/000.png");
+    CLI_REFUSED(&r, 2, "unclosed '{'", "{{");
+    cr_assert(!exists(dir, "out"));
+    CLI(&r, dir, "batch", "-q", "--out-dir", "out", "--name", "{{x}}{stem}.png", "filter:box:1",
+        "--", "in/000.png");
+    cli_expect_ok(&r);
+    cr_assert(exists(dir, "out/{x}000.png"));
+}
+
+/* ---- messages: no extension, a format we read but do not write, an empty --out-dir ---- */
+
+Test(batch, format_messages_and_empty_out_dir)
+{
+    make_inputs(1);
+    copy_sample(dir, "photo.png");
+    rename(at(dir, "photo.png"), at(dir, "noext"));
+    size_t n;
+    unsigned char *gif = slurp(HDM_SOURCE_DIR "/tests/fuzz/corpus/load/gif-animated.gif", &n);
+    cr_assert(gif);
+    FILE *f = fopen(at(dir, "anim.gif"), "wb");
+    cr_assert(f);
+    fwrite(gif, 1, n, f);
+    fclose(f);
+    free(gif);
+    CLI(&r, dir, "batch", "--out-dir", "out", "filter:box:1", "--", "noext", "anim.gif",
+        "in/000.png");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "hadamard: noext: has no extension to name an output format (give "
+                            "--format)\n"), "%s", r.err);
+    cr_assert(strstr(r.err, "hadamard: anim.gif: hadamard reads .gif but does not write it "
+                            "(give --format png)\n"), "%s", r.err);
+    cr_assert(strstr(r.err, "1 ok, 2 failed"), "the batch carries on: %s", r.err);
+    cr_assert(exists(dir, "out/000.png"));
+    CLI(&r, dir, "batch", "--out-dir", "", "filter:box:1", "--", "in/000.png");
+    CLI_REFUSED(&r, 2, "--out-dir is empty");
+}
+
+/* ---- --resume trusts only an output that decodes completely ---- */
+
+Test(batch, resume_redoes_truncated_outputs)
+{
+    make_inputs(3);
+    remove(at(dir, "in/broken.png"));
+    remove(at(dir, "in/notes.txt"));
+    CLI(&r, dir, "batch", "-q", "--out-dir", "op", "filter:box:1", "--", "in");
+    cli_expect_ok(&r);
+    CLI(&r, dir, "batch", "-q", "--out-dir", "oj", "--format", "jpg", "filter:box:1", "--", "in");
+    cli_expect_ok(&r);
+    const char *whole[] = {"op/001.png", "oj/001.jpg"}, *cut[] = {"op/000.png", "oj/000.jpg"};
+    struct stat before[2], after;
+    unsigned char *bytes[2];
+    size_t len[2], full[2];
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(stat(at(dir, whole[k]), &before[k]), 0);
+        bytes[k] = slurp(at(dir, whole[k]), &len[k]);
+        cr_assert(bytes[k]);
+        struct stat cs;
+        cr_assert_eq(stat(at(dir, cut[k]), &cs), 0);
+        full[k] = (size_t)cs.st_size;
+        cr_assert_gt(full[k], 1000);
+        cr_assert_eq(truncate(at(dir, cut[k]), 1000), 0);
+    }
+    CLI(&r, dir, "batch", "--resume", "--out-dir", "op", "filter:box:1", "--", "in");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "1 ok, 0 failed, 2 skipped"), "%s", r.err);
+    CLI(&r, dir, "batch", "--resume", "--out-dir", "oj", "--format", "jpg", "filter:box:1", "--",
+        "in");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "1 ok, 0 failed, 2 skipped"), "%s", r.err);
+    for (int k = 0; k < 2; k++) {
+        struct stat cs;
+        cr_assert_eq(stat(at(dir, cut[k]), &cs), 0);
+        cr_assert_eq((size_t)cs.st_size, full[k], "%s redone whole", cut[k]);
+        hdm_image *img = NULL;
+        cr_assert_eq(hdm_load(at(dir, cut[k]), NULL, &img, NULL), HDM_OK);
+        hdm_image_free(img);
+        cr_assert_eq(stat(at(dir, whole[k]), &after), 0);
+        cr_assert(after.st_mtim.tv_sec == before[k].st_mtim.tv_sec &&
+                  after.st_mtim.tv_nsec == before[k].st_mtim.tv_nsec, "%s untouched", whole[k]);
+        same_file(whole[k], bytes[k], len[k]);
+        free(bytes[k]);
+    }
+}

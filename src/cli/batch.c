@@ -277,19 +277,33 @@ typedef struct walker {
     const char *root_name;
 } walker;
 
+/* A file or directory found by a walk that cannot be read: it fails as itself (no output),
+ * told on stderr and in the report when the run starts. Returns 0 or -1 (out of memory). */
+static int fail_found(walker *w, const char *path, const char *rel, const char *what, int err)
+{
+    if (push(w->l, path, rel, w->root_name, true, false) != 0)
+        return -1;
+    batch_item *it = &w->l->v[w->l->n - 1];
+    char msg[512];
+    if (err)
+        snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+    else
+        snprintf(msg, sizeof msg, "%s", what);
+    it->status = BATCH_FAILED;
+    return (it->error = strdup(msg)) ? 0 : -1;
+}
+
 /* Returns 0, -1 on out of memory, or CANCELLED. */
 static int walk(walker *w, const char *root, const char *rel, int depth)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s%s%s", root, *rel && strcmp(root, "/") ? "/" : "", rel);
     DIR *d = opendir(path);
-    if (!d) {
-        cli_say("%s: cannot read directory: %s", path, strerror(errno));
-        return 0; /* the rest of the tree still runs */
-    }
+    if (!d) /* fails as that directory; the rest of the tree still runs */
+        return fail_found(w, path, rel, "cannot read directory", errno);
     int rc = 0;
     struct dirent *e;
-    while (rc == 0 && (e = readdir(d))) {
+    while (rc == 0 && (errno = 0, e = readdir(d))) {
         if (*w->cfg->cancel) {
             rc = CANCELLED;
             break;
@@ -305,8 +319,11 @@ static int walk(walker *w, const char *root, const char *rel, int depth)
             continue;
         }
         struct stat st;
-        if (stat(child, &st) != 0)
-            continue; /* a dangling symlink, or gone since readdir */
+        if (stat(child, &st) != 0) {
+            if (errno != ENOENT) /* ENOENT: a dangling symlink, or gone since readdir */
+                rc = fail_found(w, child, rel, "cannot read", errno);
+            continue;
+        }
         if (S_ISDIR(st.st_mode)) {
             file_id id = {st.st_dev, st.st_ino};
             if (!w->cfg->recursive || depth >= 64)
@@ -321,57 +338,107 @@ static int walk(walker *w, const char *root, const char *rel, int depth)
         } else if (S_ISREG(st.st_mode)) {
             int err;
             hdm_format f = sniff_file(child, &err);
-            rc = push(w->l, child, rel, w->root_name, true, f != HDM_FORMAT_UNKNOWN);
-            if (rc == 0 && f == HDM_FORMAT_UNKNOWN) {
-                batch_item *it = &w->l->v[w->l->n - 1];
-                char msg[256] = "not in a format hadamard reads";
-                if (err)
-                    snprintf(msg, sizeof msg, "cannot read: %s", strerror(err));
-                it->status = BATCH_SKIPPED;
-                if (!(it->error = strdup(msg)))
-                    rc = -1;
+            if (err) { /* a file we cannot read is a failure, not a file we do not read */
+                rc = fail_found(w, child, rel, "cannot read", err);
+            } else if (st.st_size == 0) {
+                rc = fail_found(w, child, rel, "empty file", 0);
+            } else {
+                rc = push(w->l, child, rel, w->root_name, true, f != HDM_FORMAT_UNKNOWN);
+                if (rc == 0 && f == HDM_FORMAT_UNKNOWN) {
+                    batch_item *it = &w->l->v[w->l->n - 1];
+                    it->status = BATCH_SKIPPED;
+                    if (!(it->error = strdup("not in a format hadamard reads")))
+                        rc = -1;
+                }
             }
         }
     }
+    if (rc == 0 && !e && errno)
+        rc = fail_found(w, path, rel, "cannot read directory", errno);
     closedir(d);
     return rc;
 }
 
-/* Reads the "-" list from stdin: one path a line, or NUL-separated. */
+/* Reads the "-" list from stdin: one path a line (blank lines ignored), or NUL-separated.
+ * The list is untrusted: an entry is at most a path long and the whole list at most
+ * max_memory bytes, so an endless stream (/dev/zero, "yes ''") ends as a usage error. */
 static int read_list(walker *w)
 {
-    char *line = NULL;
-    size_t cap = 0;
+    const batch_config *cfg = w->cfg;
+    bool nul = cfg->null_list;
+    int sep = nul ? '\0' : '\n';
+    const char *unit = nul ? "entry" : "line";
+    uint64_t limit = cfg->opt && cfg->opt->max_memory ? cfg->opt->max_memory : UINT64_MAX;
+    char *buf = malloc(PATH_MAX + 1);
+    if (!buf)
+        return -1;
+    uint64_t total = 0;
+    size_t entry = 0, len = 0;
+    bool has_nul = false, eof = false;
     int rc = 0;
-    int sep = w->cfg->null_list ? '\0' : '\n';
-    for (;;) {
+    while (rc == 0 && !eof) {
         errno = 0;
-        ssize_t n = getdelim(&line, &cap, sep, stdin);
-        if (*w->cfg->cancel) {
+        int c = getc_unlocked(stdin);
+        if (c == EOF) {
+            if (ferror(stdin)) {
+                if (*cfg->cancel) {
+                    rc = CANCELLED;
+                } else if (errno == EINTR) {
+                    clearerr(stdin);
+                    continue;
+                } else {
+                    cli_say("-: cannot read the list on standard input: %s",
+                            strerror(errno ? errno : EIO));
+                    rc = FAIL;
+                }
+                break;
+            }
+            eof = true;
+            if (len == 0 && !has_nul)
+                break; /* the last entry ended with its separator */
+            c = sep;
+        } else if (++total > limit) {
+            cli_say("-: the list on standard input is longer than max_memory (%llu bytes); "
+                    "raise it with --max-memory", (unsigned long long)limit);
+            rc = USAGE;
+            break;
+        }
+        if ((total & 0xfff) == 0 && *cfg->cancel) {
             rc = CANCELLED;
             break;
         }
-        if (n < 0) {
-            if (ferror(stdin) && errno == EINTR) {
-                clearerr(stdin);
-                continue;
+        if (c != sep) {
+            if (len == PATH_MAX - 1) {
+                cli_say("-: %s %zu of the list on standard input is longer than a path can be "
+                        "(PATH_MAX, %d bytes)", unit, entry + 1, PATH_MAX);
+                rc = USAGE;
+                break;
             }
-            break;
+            has_nul |= c == '\0';
+            buf[len++] = (char)c;
+            continue;
         }
-        if (n > 0 && line[n - 1] == (char)sep)
-            line[--n] = '\0';
-        if (!w->cfg->null_list && n > 0 && line[n - 1] == '\r')
-            line[--n] = '\0';
-        if (n == 0 || strlen(line) != (size_t)n)
-            continue; /* an empty entry; a NUL inside a line cannot be a path */
-        char *parent = parent_of(line), *root = parent ? dir_base(parent) : NULL;
-        rc = root ? push(w->l, line, "", root, false, true) : -1;
-        free(parent);
-        free(root);
-        if (rc)
-            break;
+        entry++;
+        if (!nul && len > 0 && buf[len - 1] == '\r')
+            len--;
+        buf[len] = '\0';
+        if (has_nul) {
+            cli_say("-: line %zu of the list on standard input holds a NUL byte, which no path "
+                    "can (give -0 for a NUL-separated list)", entry);
+            rc = USAGE;
+        } else if (len == 0 && nul) {
+            cli_say("-: empty entry %zu in the NUL-separated list on standard input", entry);
+            rc = USAGE;
+        } else if (len > 0) {
+            char *parent = parent_of(buf), *root = parent ? dir_base(parent) : NULL;
+            rc = root ? push(w->l, buf, "", root, false, true) : -1;
+            free(parent);
+            free(root);
+        }
+        len = 0;
+        has_nul = false;
     }
-    free(line);
+    free(buf);
     return rc;
 }
 
@@ -439,7 +506,9 @@ static char *expand(const char *tmpl, const batch_item *it, const char *format)
     for (const char *t = tmpl; buf && *t;) {
         const char *val = t;
         size_t len = 1, skip = 1;
-        if (strncmp(t, "{stem}", 6) == 0)
+        if ((t[0] == '{' && t[1] == '{') || (t[0] == '}' && t[1] == '}'))
+            skip = 2; /* a literal brace */
+        else if (strncmp(t, "{stem}", 6) == 0)
             val = base, len = stem_len, skip = 6;
         else if (strncmp(t, "{ext}", 5) == 0)
             val = format ? format : in_ext, len = strlen(val), skip = 5;
@@ -490,6 +559,30 @@ static char *expand(const char *tmpl, const batch_item *it, const char *format)
 
 static const char *const WRITES = "png, jpg, jpeg, bmp, tga or hdr";
 
+/* Edit distance of two short words (at most 32 letters), for "did you mean". */
+static int small_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    if (la > 32 || lb > 32)
+        return 99;
+    int row[33];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
 bool batch_check_names(const char *name, const char *format, char *msg, size_t cap)
 {
     if (format && hdm_format_from_name(format) == HDM_FORMAT_UNKNOWN) {
@@ -511,18 +604,50 @@ bool batch_check_names(const char *name, const char *format, char *msg, size_t c
         if (*c == '/')
             c++;
     }
-    /* The output format is the name's extension: what follows the last placeholder. */
+    /* The output format is the name's extension: what follows the last placeholder. Every
+     * '{' or '}' is a placeholder's or doubled: a misspelt one is never written literally. */
     const char *tail = name, *p, *last = NULL;
     bool ends_ext = false;
-    for (p = name; (p = strchr(p, '{'));) {
+    for (p = name; *p;) {
         static const char *const ph[] = {"{stem}", "{ext}", "{dir}", "{root}"};
+        if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+            p += 2;
+            continue;
+        }
+        if (*p == '}') {
+            snprintf(msg, cap, "batch: a lone '}' in --name '%s' (write }} for a literal one)",
+                     name);
+            return false;
+        }
+        if (*p != '{') {
+            p++;
+            continue;
+        }
         size_t k = 0;
         for (; k < 4; k++)
             if (strncmp(p, ph[k], strlen(ph[k])) == 0)
                 break;
         if (k == 4) {
-            p++;
-            continue;
+            size_t plen = strcspn(p + 1, "{}/");
+            if (p[1 + plen] != '}' || plen > 32) {
+                snprintf(msg, cap, "batch: an unclosed '{' in --name '%s' (placeholders are "
+                         "{stem} {ext} {dir} {root}; write {{ for a literal brace)", name);
+                return false;
+            }
+            int best = 3;
+            size_t bk = 0;
+            for (size_t j = 0; j < 4; j++) {
+                int d = small_distance(p + 1, plen, ph[j] + 1, strlen(ph[j]) - 2);
+                if (d < best)
+                    best = d, bk = j;
+            }
+            char hint[32] = "";
+            if (best <= 2)
+                snprintf(hint, sizeof hint, " (did you mean %s?)", ph[bk]);
+            snprintf(msg, cap, "batch: unknown placeholder %.*s in --name%s; placeholders are "
+                     "{stem} {ext} {dir} {root}, and {{ or }} writes a brace", (int)plen + 2, p,
+                     hint);
+            return false;
         }
         tail = p + strlen(ph[k]);
         ends_ext = k == 1;
@@ -655,88 +780,125 @@ static void collision_hint(const char *tmpl, const batch_item *a, const batch_it
         snprintf(hint + o, cap - o, " to --name, or rename one of them");
 }
 
-/* Operand files of the steps: every field after the step's name that names an existing file.
- * (The pipeline does not list its operands, so the step strings are read again here.) */
+/* The files a step's fields may name: each field after the step's name (with '\:' and '\\'
+ * unescaped as the step parser does), and for "@FILE" or "key=@FILE" the FILE. Appends
+ * malloc'd strings to *v; returns -1 when out of memory. */
+static int step_paths(const char *step, char ***v, size_t *n, size_t *cap)
+{
+    size_t len = strlen(step);
+    char *field = malloc(len + 1);
+    if (!field)
+        return -1;
+    const char *c = strchr(step, ':');
+    while (c) {
+        size_t k = 0;
+        for (c++; *c && *c != ':'; c++) {
+            if (*c == '\\' && (c[1] == ':' || c[1] == '\\'))
+                c++;
+            field[k++] = *c;
+        }
+        field[k] = '\0';
+        if (!*c)
+            c = NULL;
+        const char *at_ = strstr(field, "=@");
+        const char *cand[3] = {field, field[0] == '@' ? field + 1 : NULL, at_ ? at_ + 2 : NULL};
+        for (int j = 0; j < 3; j++) {
+            if (!cand[j] || !*cand[j])
+                continue;
+            if (*n == *cap) {
+                size_t nc = *cap ? *cap * 2 : 16;
+                char **g = realloc(*v, nc * sizeof *g);
+                if (!g) {
+                    free(field);
+                    return -1;
+                }
+                *v = g;
+                *cap = nc;
+            }
+            if (!((*v)[*n] = strdup(cand[j]))) {
+                free(field);
+                return -1;
+            }
+            ++*n;
+        }
+    }
+    free(field);
+    return 0;
+}
+
+static void free_strs(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Operand files of the steps: every path a field names that is an existing file, not a
+ * directory. (The pipeline does not list its operands, so the step strings are read again.) */
 static int operand_files(const batch_config *cfg, id_set *ids, keyed **paths, size_t *np)
 {
     *paths = NULL;
     *np = 0;
-    size_t cap = 0;
-    for (size_t i = 0; i < cfg->nsteps; i++) {
-        char *copy = strdup(cfg->steps[i]);
-        if (!copy)
-            return -1;
-        char *f = strchr(copy, ':');
-        while (f) {
-            char *field = f + 1;
-            f = strchr(field, ':');
-            if (f)
-                *f = '\0';
-            file_id id = {0};
-            struct stat st;
-            if (!*field || stat(field, &st) != 0 || S_ISDIR(st.st_mode))
-                continue;
-            id = (file_id){st.st_dev, st.st_ino};
-            if (*np == cap) {
-                cap = cap ? cap * 2 : 8;
-                keyed *v = realloc(*paths, cap * sizeof *v);
-                if (!v) {
-                    free(copy);
-                    return -1;
-                }
-                *paths = v;
-            }
-            char *key = norm_path(field);
-            if (!key || id_add(ids, id) < 0) {
-                free(key);
-                free(copy);
-                return -1;
-            }
-            (*paths)[*np] = (keyed){key, i};
-            ++*np;
+    char **cand = NULL;
+    size_t ncand = 0, ccap = 0;
+    int rc = 0;
+    for (size_t i = 0; i < cfg->nsteps && !rc; i++)
+        rc = step_paths(cfg->steps[i], &cand, &ncand, &ccap);
+    if (!rc && ncand && !(*paths = calloc(ncand, sizeof **paths)))
+        rc = -1;
+    for (size_t i = 0; i < ncand && !rc; i++) {
+        struct stat st;
+        if (stat(cand[i], &st) != 0 || S_ISDIR(st.st_mode))
+            continue;
+        char *key = norm_path(cand[i]);
+        if (!key || id_add(ids, (file_id){st.st_dev, st.st_ino}) < 0) {
+            free(key);
+            rc = -1;
+            break;
         }
-        free(copy);
+        (*paths)[*np] = (keyed){key, i};
+        ++*np;
     }
-    return 0;
+    free_strs(cand, ncand);
+    return rc;
 }
 
-/* The report must not be an input, operand or output of this batch (any shard's): by device
- * and inode where it exists, by resolved path for files not there yet. */
-static const char *report_clash(const batch_config *cfg, const batch_plan *plan, size_t nrun)
+/* The report must not be any file this batch gathered (taken, skipped or failed), an
+ * operand, an output (any shard's), or the list read from standard input: by device and
+ * inode where it exists, by resolved path for files not there yet. */
+static const char *report_clash(const batch_config *cfg, const batch_plan *plan,
+                                const id_set *op_ids, const keyed *ops, size_t nops,
+                                const file_id *list_id)
 {
     struct stat st;
     bool exists = stat(cfg->report, &st) == 0;
+    file_id rid = {st.st_dev, st.st_ino};
+    if (!exists)
+        rid = (file_id){0};
     char *key = norm_path(cfg->report);
-    const char *clash = key ? NULL : "(out of memory)";
-    for (size_t i = 0; i < nrun && !clash; i++) {
+    if (!key)
+        return "(out of memory)";
+    const char *clash = NULL;
+    for (size_t i = 0; i < plan->n && !clash; i++) {
         const batch_item *it = &plan->v[i];
         for (int k = 0; k < 2 && !clash; k++) {
-            const char *p = k ? it->output : it->status == BATCH_SKIPPED ? NULL : it->input;
+            const char *p = k ? it->output : it->input;
             if (!p)
                 continue;
             file_id id = {0};
             char *pk = norm_path(p);
-            if ((exists && file_id_of(p, &id) && id.dev == st.st_dev && id.ino == st.st_ino) ||
+            if ((exists && file_id_of(p, &id) && id.dev == rid.dev && id.ino == rid.ino) ||
                 (pk && strcmp(pk, key) == 0))
-                clash = k ? "an output" : "an input";
+                clash = k                               ? "an output of this batch"
+                        : it->status == BATCH_SKIPPED ? "a skipped input of this batch"
+                                                      : "an input of this batch";
             free(pk);
         }
     }
-    for (size_t i = 0; i < cfg->nsteps && !clash; i++) {
-        char *copy = strdup(cfg->steps[i]);
-        for (char *f = copy ? strchr(copy, ':') : NULL; f && !clash;) {
-            char *field = f + 1;
-            if ((f = strchr(field, ':')))
-                *f = '\0';
-            file_id id = {0};
-            char *pk = *field ? norm_path(field) : NULL;
-            if ((exists && file_id_of(field, &id) && id.dev == st.st_dev && id.ino == st.st_ino) ||
-                (pk && strcmp(pk, key) == 0))
-                clash = "an operand";
-            free(pk);
-        }
-        free(copy);
-    }
+    if (!clash && ((exists && id_has(op_ids, rid)) || has_key(ops, nops, key, NULL)))
+        clash = "an operand of the steps";
+    if (!clash && exists && list_id && list_id->dev == rid.dev && list_id->ino == rid.ino)
+        clash = "the list on standard input";
     free(key);
     return clash;
 }
@@ -756,6 +918,8 @@ static int prepare(const batch_config *cfg, batch_plan *plan, const struct stat 
         od_len--;
     for (size_t i = 0; i < nrun; i++) {
         batch_item *it = &plan->v[i];
+        if (it->status == BATCH_FAILED)
+            continue; /* found but unreadable: no output */
         char *name = expand(cfg->name, it, cfg->format);
         if (!name) {
             it->status = BATCH_FAILED;
@@ -781,6 +945,17 @@ static int prepare(const batch_config *cfg, batch_plan *plan, const struct stat 
     keyed *ops = NULL;
     size_t nops = 0, nouts = 0, nout_ids = 0;
     id_set in_ids = {0}, op_ids = {0};
+    /* the list read from standard input is a file this batch must not write either */
+    file_id list_id = {0};
+    bool have_list = false;
+    for (size_t i = 0; i < cfg->ninputs && !have_list; i++) {
+        struct stat st;
+        if (strcmp(cfg->inputs[i], "-") == 0 && fstat(STDIN_FILENO, &st) == 0 &&
+            !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+            list_id = (file_id){st.st_dev, st.st_ino};
+            have_list = true;
+        }
+    }
     rc = outs && ins && out_ids ? 0 : -1;
     for (size_t i = 0; i < nrun && !rc; i++) {
         batch_item *it = &plan->v[i];
@@ -874,16 +1049,21 @@ static int prepare(const batch_config *cfg, batch_plan *plan, const struct stat 
                      (has_key(ins, nrun, outs[i].key, &at) &&
                       plan->v[at].status != BATCH_SKIPPED);
         bool is_op = (exists && id_has(&op_ids, id)) || has_key(ops, nops, outs[i].key, NULL);
-        if (is_in || is_op) {
+        bool is_list = exists && have_list && id.dev == list_id.dev && id.ino == list_id.ino;
+        if (is_in || is_op || is_list) {
             cli_say("%s: the output of %s would overwrite %s; refusing (choose another "
                     "--out-dir or --name)", it->output, it->input,
-                    is_in ? "an input of this batch" : "an operand of the steps");
+                    is_in ? "an input of this batch" : is_op ? "an operand of the steps"
+                                                             : "the list on standard input");
             rc = USAGE;
         }
     }
-    const char *clash = !rc && cfg->report ? report_clash(cfg, plan, nrun) : NULL;
+    const char *clash = !rc && cfg->report
+                            ? report_clash(cfg, plan, &op_ids, ops, nops,
+                                           have_list ? &list_id : NULL)
+                            : NULL;
     if (clash) {
-        cli_say("%s: the report would overwrite %s of this batch; refusing", cfg->report, clash);
+        cli_say("%s: the report would overwrite %s; refusing", cfg->report, clash);
         rc = USAGE;
     }
     if (rc)
@@ -926,6 +1106,10 @@ int batch_prepare(const batch_config *cfg, batch_plan *plan)
     }
     if (cfg->shard_count == 0 || cfg->shard_index >= cfg->shard_count) {
         cli_say("batch: --shard needs K/N with 0 <= K < N");
+        return USAGE;
+    }
+    if (!*cfg->out_dir) {
+        cli_say("batch: --out-dir is empty");
         return USAGE;
     }
     struct stat out_st;
@@ -1094,6 +1278,13 @@ static int report_open(const batch_config *cfg, report_file *r)
         r->tmp = NULL;
         return USAGE;
     }
+    if (exists) {
+        /* the new report keeps the old one's owner and mode, as image outputs do (best
+         * effort: an unprivileged user may keep only the group, or neither) */
+        if (fchown(r->fd, st.st_uid, st.st_gid) != 0)
+            (void)!fchown(r->fd, (uid_t)-1, st.st_gid);
+        (void)!fchmod(r->fd, st.st_mode & 07777);
+    }
     return 0;
 }
 
@@ -1184,15 +1375,19 @@ static void progress(batch_run *b, bool final)
     fflush(stderr);
 }
 
-/* --resume takes an output as done only if it is a regular, non-empty file whose header
- * reads as an image: an empty file, a directory or a stray file of that name is redone. */
+/* --resume takes an output as done only if it is a regular file that decodes completely
+ * (one decode per skipped file): an empty or truncated file, a directory or a stray file of
+ * that name is redone. */
 static bool finished(const char *out, const hdm_options *opt)
 {
     struct stat st;
     if (stat(out, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
         return false;
-    hdm_info info;
-    return hdm_info_read(out, opt, &info, NULL) == HDM_OK;
+    hdm_image *img = NULL;
+    hdm_error e = {0};
+    bool whole = hdm_load(out, opt, &img, &e) == HDM_OK;
+    hdm_image_free(img);
+    return whole;
 }
 
 static void fail_item(batch_run *b, batch_item *it, const char *msg)
@@ -1237,11 +1432,18 @@ static void *worker(void *arg)
                 *slash = '/';
             }
             if (!s && hdm_format_from_name(it->output) == HDM_FORMAT_UNKNOWN) {
+                /* only an input's own extension can get here: --name and --format are
+                 * checked before the run */
                 s = e.status = HDM_ERR_FORMAT;
-                const char *dot = strrchr(base_name(it->output), '.');
-                snprintf(e.message, sizeof e.message,
-                         "%s: cannot write %s in its own format (give --format)", it->input,
-                         dot ? dot : "a file without an extension");
+                const char *base, *ext;
+                size_t stem_len;
+                split_name(it->input, &base, &stem_len, &ext);
+                if (!*ext)
+                    snprintf(e.message, sizeof e.message, "%s: has no extension to name an "
+                             "output format (give --format)", it->input);
+                else
+                    snprintf(e.message, sizeof e.message, "%s: hadamard reads .%s but does "
+                             "not write it (give --format png)", it->input, ext);
             }
             if (!s)
                 s = hdm_pipeline_run_file(cfg->pipeline, it->input, it->output, cfg->opt, &e);

@@ -44,21 +44,24 @@ static const cli_opt options[] = {
     {"out-dir", 0, OPT_STRING, "DIR", "batch: write outputs under DIR (created if missing)", 0, 0},
     {"name", 0, OPT_STRING, "TEMPLATE", "batch: output name from {stem}, {ext}, {dir} (the "
      "input's directory below its root) and {root} (the root's name, or a named file's "
-     "directory's); default {stem}.{ext}", 0, 0},
+     "directory's); default {stem}.{ext}; {{ and }} write a brace, any other {...} is an "
+     "error", 0, 0},
     {"format", 0, OPT_STRING, "EXT", "write this format (png, jpg, bmp, tga, hdr): needed with "
      "-o -; batch: instead of the input's", 0, 0},
     {"jobs", 'j', OPT_UINT, "N", "batch: files processed at once (default: the number of cores)",
      1, 256},
     {"recursive", 'r', OPT_FLAG, NULL, "batch: descend into directories given as inputs", 0, 0},
     {"resume", 0, OPT_FLAG, NULL, "batch: skip inputs whose output exists as a whole image (a "
-     "non-empty regular file whose header reads); others are redone", 0, 0},
+     "regular file that decodes completely: one decode per skipped file); others are redone",
+     0, 0},
     {"shard", 0, OPT_STRING, "K/N", "batch: process only part K of N (0 <= K < N) of the sorted "
      "inputs", 0, 0},
     {"report", 0, OPT_STRING, "FILE", "batch: write one JSON object per input to FILE, "
      "replaced whole at the end; a name that is not UTF-8 shows U+FFFD for each bad byte and "
      "gains \"input_bytes\" (or \"output_bytes\"): the name's bytes in hex", 0, 0},
     {"null", '0', OPT_FLAG, NULL, "batch: the - input is a NUL-separated list (default: one "
-     "path a line)", 0, 0},
+     "path a line, blank lines ignored); an entry longer than a path or an empty NUL entry "
+     "is an error, and the list is at most --max-memory bytes", 0, 0},
     {"quiet", 'q', OPT_FLAG, NULL, "batch: no progress and no summary (errors still shown)", 0,
      0},
     {"help", 'h', OPT_FLAG, NULL, "show this help", 0, 0},

@@ -310,6 +310,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
+/* Every brace of a name is a placeholder's or doubled ("{{", "}}"): anything else would be
+ * written literally, so the name is refused. */
+static bool braces_ok(const char *name)
+{
+    static const char *const ph[] = {"{stem}", "{ext}", "{dir}", "{root}"};
+    for (const char *p = name; *p;) {
+        if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+            p += 2;
+            continue;
+        }
+        if (*p == '}')
+            return false;
+        if (*p != '{') {
+            p++;
+            continue;
+        }
+        size_t k = 0;
+        while (k < 4 && strncmp(p, ph[k], strlen(ph[k])) != 0)
+            k++;
+        if (k == 4)
+            return false;
+        p += strlen(ph[k]);
+    }
+    return true;
+}
+
 static void fuzz_one(const uint8_t *data, size_t size)
 {
     if (size < 3)
@@ -364,6 +390,11 @@ static void fuzz_one(const uint8_t *data, size_t size)
     cfg.inputs = inputs;
     cfg.ninputs = ni;
     cfg.shard_count = nshards;
+    {
+        char msg[1024];
+        if (!braces_ok(cfg.name))
+            HDM_FUZZ_CHECK(!batch_check_names(cfg.name, cfg.format, msg, sizeof msg));
+    }
 
     int verdict = 0;
     char *all_in[4096];
