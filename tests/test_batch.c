@@ -1017,3 +1017,23 @@ Test(batch, resume_redoes_truncated_outputs)
         free(bytes[k]);
     }
 }
+
+/* A gathered file in no format hadamard reads is skipped, and no output may land on it: with the
+ * out-dir the input tree, photo.jpg's output photo.png would replace a text file of that name. */
+Test(batch, output_never_replaces_a_skipped_file_of_the_tree)
+{
+    make_inputs(1);
+    remove(at(dir, "in/broken.png"));
+    cr_assert_eq(mkdir(at(dir, "tree"), 0755), 0);
+    CLI(&r, dir, "mask", "in/000.png", "circle.png", "-o", "tree/photo.jpg");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    put("tree/photo.png", "notes, not an image");
+    CLI(&r, dir, "batch", "--out-dir", "tree", "--format", "png", "mask:circle.png", "--",
+        "tree");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "tree/photo.png") && strstr(r.err, "refusing"), "%s", r.err);
+    char *text = read_text("tree/photo.png");
+    cr_assert_str_eq(text, "notes, not an image");
+    free(text);
+    cr_assert_eq(temp_files(at(dir, "tree")), 0);
+}

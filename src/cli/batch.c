@@ -1015,6 +1015,12 @@ static int prepare(const batch_config *cfg, batch_plan *plan, const struct stat 
                 id_add(&in_ids, id) < 0)
                 rc = -1;
         }
+        /* a gathered file in no format we read is no output of ours either: never written */
+        for (size_t i = nrun; i < plan->n; i++) {
+            file_id id = {0};
+            if (file_id_of(plan->v[i].input, &id) && id_add(&in_ids, id) < 0)
+                rc = -1;
+        }
     }
     if (!rc)
         rc = operand_files(cfg, &op_ids, &ops, &nops);
