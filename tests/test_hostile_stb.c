@@ -533,3 +533,167 @@ Test(stb, info_on_prefix_of_large_files)
         hdm_image_free(img);
     }
 }
+
+/* ---- images with no pixel data at all: a few bytes of header made one of any size ---- */
+
+#define CRASHERS HDM_SOURCE_DIR "/tests/fuzz/crashers"
+
+/* The crasher copied into dir, refused everywhere within 10 seconds (it took 8 s and 1.5 GB
+ * to be accepted), with cause. */
+static void expect_crasher_refused(const char *name, const char *cause)
+{
+    size_t n;
+    char src[512];
+    snprintf(src, sizeof src, "%s/%s", CRASHERS, name);
+    unsigned char *d = slurp(src, &n);
+    cr_assert(d, "%s", src);
+    tu_write_file(at(dir, name), d, n);
+    free(d);
+    const char *in = at(dir, name);
+    static const cli_opts quick = {.timeout = 10};
+    cli_result r;
+    CLI_WITH(&r, dir, &quick, "mul", in, in, "-o", at(dir, "out.png"));
+    CLI_REFUSED(&r, 1, in, cause);
+    expect_refused_everywhere(name, cause);
+    remove(in);
+}
+
+Test(stb, jpeg_frame_without_scan)
+{
+    expect_crasher_refused("load-jpeg-sof-without-scan-huge.jpg",
+                           "corrupt jpeg: no image data (no scan)");
+    /* and with no EOI either: the file just ends after the frame header */
+    static const unsigned char f[] = {0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0x3E, 0x80, 0x3E, 0x80,
+                                      1, 1, 0x11, 0};
+    tu_write_file(at(dir, "noeoi.jpg"), f, sizeof f);
+    expect_refused_everywhere("noeoi.jpg", "corrupt jpeg: no image data (no scan)");
+}
+
+/* A scan whose entropy-coded data is absurdly short for the frame (4 bytes, then EOI) is still
+ * decoded, the rest as zeros: only no scan at all is refused. */
+Test(stb, jpeg_truncated_scan_still_decoded)
+{
+    hdm_image *img;
+    cr_assert_eq(hdm_image_new(64, 64, 1, HDM_U8, &img), HDM_OK);
+    for (uint32_t y = 0; y < 64; y++)
+        for (uint32_t x = 0; x < 64; x++)
+            ((uint8_t *)hdm_row(img, 0, y))[x] = (uint8_t)(x * 5 ^ y * 3);
+    void *jpg;
+    size_t n;
+    hdm_error e;
+    cr_assert_eq(hdm_save_memory(img, HDM_FORMAT_JPEG, NULL, &jpg, &n, &e), HDM_OK, "%s",
+                 e.message);
+    hdm_image_free(img);
+    unsigned char *d = jpg, *sos = memmem(d, n, "\xFF\xDA", 2);
+    cr_assert(sos);
+    size_t cut = (size_t)(sos - d) + 2 + ((size_t)sos[2] << 8 | sos[3]) + 4;
+    memcpy(d + cut, "\xFF\xD9", 2);
+    tu_write_file(at(dir, "cut.jpg"), d, cut + 2);
+    free(jpg);
+    const char *in = at(dir, "cut.jpg"), *out = at(dir, "out.png");
+    cli_result r;
+    CLI_WITH(&r, dir, &plain, "mul", in, in, "-o", out);
+    cli_expect_ok(&r);
+    cr_assert(exists(dir, "out.png"));
+}
+
+/* GIF: the screen descriptor, a global colour table, then ... */
+static size_t gif_start(unsigned char *f, unsigned w, unsigned h)
+{
+    static const unsigned char head[] = "GIF89a";
+    memcpy(f, head, 6);
+    f[6] = (unsigned char)w, f[7] = (unsigned char)(w >> 8);
+    f[8] = (unsigned char)h, f[9] = (unsigned char)(h >> 8);
+    f[10] = 0x80, f[11] = 0, f[12] = 0; /* a 2-entry global table */
+    memcpy(f + 13, "\0\0\0\xff\xff\xff", 6);
+    return 19;
+}
+
+/* ... an image descriptor over the whole screen */
+static size_t gif_descriptor(unsigned char *f, size_t n, unsigned w, unsigned h)
+{
+    const unsigned char desc[] = {0x2C, 0, 0, 0, 0, (unsigned char)w, (unsigned char)(w >> 8),
+                                  (unsigned char)h, (unsigned char)(h >> 8), 0};
+    memcpy(f + n, desc, sizeof desc);
+    return n + sizeof desc;
+}
+
+Test(stb, gif_screen_without_image)
+{
+    expect_crasher_refused("load-gif-screen-without-image-huge.gif",
+                           "corrupt gif: no image data (no LZW data)");
+    unsigned char f[64];
+    /* no image descriptor: a graphic control extension (with its sub-block end) and the
+     * trailer */
+    size_t n = gif_start(f, 16000, 16000);
+    memcpy(f + n, "\x21\xF9\x04\0\0\0\0\0\x3B", 9);
+    tu_write_file(at(dir, "noimg.gif"), f, n + 9);
+    expect_refused_everywhere("noimg.gif", "corrupt gif: no image data");
+    remove(at(dir, "noimg.gif"));
+    /* the file ends before any block */
+    tu_write_file(at(dir, "end.gif"), f, gif_start(f, 16000, 16000));
+    expect_refused_everywhere("end.gif", "corrupt gif: no image data");
+    remove(at(dir, "end.gif"));
+    /* a descriptor and nothing after it: stb read the code size and the data as zeros */
+    n = gif_descriptor(f, gif_start(f, 16000, 16000), 16000, 16000);
+    tu_write_file(at(dir, "desc.gif"), f, n);
+    expect_refused_everywhere("desc.gif", "corrupt gif: no image data (no LZW code size)");
+    remove(at(dir, "desc.gif"));
+    /* the trailer where the code size belongs */
+    f[n] = 0x3B;
+    tu_write_file(at(dir, "nolzw.gif"), f, n + 1);
+    expect_refused_everywhere("nolzw.gif", "corrupt gif: no image data (no LZW code size)");
+}
+
+/* stb refused an LZW code size above 12 with an empty reason. */
+Test(stb, gif_lzw_code_size_13)
+{
+    unsigned char f[64];
+    size_t n = gif_descriptor(f, gif_start(f, 4, 4), 4, 4);
+    memcpy(f + n, "\x0D\x02\x00\x01\x00\x3B", 6);
+    tu_write_file(at(dir, "lzw13.gif"), f, n + 6);
+    expect_refused_everywhere("lzw13.gif", "corrupt gif: LZW code size 13 is above 12");
+}
+
+/* A small real GIF (2x2, code size 2: clear, 4 pixels, end) still decodes. */
+Test(stb, gif_with_data_still_decoded)
+{
+    unsigned char f[64];
+    size_t n = gif_descriptor(f, gif_start(f, 2, 2), 2, 2);
+    /* codes (3 bits): clear 4, 0, 1, 1, 0, end 5 -> bits LSB first */
+    static const unsigned char lzw[] = {0x02, 0x03, 0x44, 0x0A, 0x05, 0x00, 0x3B};
+    memcpy(f + n, lzw, sizeof lzw);
+    tu_write_file(at(dir, "ok.gif"), f, n + sizeof lzw);
+    const char *in = at(dir, "ok.gif");
+    cli_result r;
+    CLI_WITH(&r, dir, &plain, "mul", in, in, "-o", at(dir, "out.png"));
+    cli_expect_ok(&r);
+    cr_assert(exists(dir, "out.png"));
+}
+
+/* Every PNM header field's problem named: stb reads a missing or non-numeric field as 0. */
+Test(stb, pnm_header_fields_named)
+{
+    static const struct {
+        const char *file, *cause;
+    } cases[] = {
+        {"P6\n-64 48\n255\n", "corrupt pnm: bad header: width is not a number"},
+        {"P6\n64 -48\n255\n", "corrupt pnm: bad header: height is not a number"},
+        {"P6\n64x48\n255\n", "corrupt pnm: bad header: height is not a number"},
+        {"P6\n64 48\n-1\n", "corrupt pnm: bad header: maxval is not a number"},
+        {"P6\n64 48\n", "corrupt pnm: bad header: no maxval"},
+        {"P6\n64 48", "corrupt pnm: bad header: no maxval"},
+        {"P5 # only a comment\n", "corrupt pnm: bad header: no width"},
+        {"P5 64\n", "corrupt pnm: bad header: no height"},
+        {"P5 99999999999 1 255\n", "corrupt pnm: bad header: width is too large"},
+        {"P5 1 99999999999 255\n", "corrupt pnm: bad header: height is too large"},
+        {"P5 1 1 99999999999\n", "corrupt pnm: bad header: maxval is too large"},
+        {"P5 0 4 255\n", "corrupt pnm: bad header: width is 0"},
+        {"P5 4 0 255\n", "corrupt pnm: bad header: height is 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tu_write_file(at(dir, "h.ppm"), cases[i].file, strlen(cases[i].file));
+        cr_log_info("%s", cases[i].file);
+        expect_refused_everywhere("h.ppm", cases[i].cause);
+    }
+}

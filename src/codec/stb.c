@@ -74,13 +74,17 @@ static void *stb_zrealloc(void *p, size_t n)
 /* Checks a JPEG for what stb_image 2.27 (as Debian ships it) trusts and must not: a Huffman
  * table (DHT) of more than 256 codes makes stbi__build_huffman write past its size[257] and
  * values[256]. Walks the marker segments (ITU-T T.81, B.1.1), skipping entropy-coded data;
- * anything else odd is left for stb to refuse. Returns the reason, or NULL. */
-static const char *jpeg_unsafe(const unsigned char *d, size_t n)
+ * anything else odd is left for stb to refuse. Also a frame with no scan after it: stb would
+ * decode it as all zeros, a few bytes of header making an image of any size; checked on the
+ * whole file only, after the limits (a size beyond them is the first thing to say). Returns
+ * the reason, or NULL. */
+static const char *jpeg_unsafe(const unsigned char *d, size_t n, bool whole)
 {
     /* stb decodes every scan over the whole frame, data or not: a small file of many empty
      * scans (SOS) over a large frame would take hours. Real files have a few (libjpeg's
      * progressive script: 10); a budget of scans × pixels allows any of those. */
     uint64_t scans = 0, pixels = 0;
+    bool frame = false, scan = false;
     size_t i = 2; /* after SOI */
     while (i + 1 < n) {
         if (d[i] != 0xFF) { /* entropy-coded data: find the next marker */
@@ -106,6 +110,8 @@ static const char *jpeg_unsafe(const unsigned char *d, size_t n)
         bool sof = m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
         if (sof && i + 9 <= n)
             pixels = ((uint64_t)d[i + 5] << 8 | d[i + 6]) * ((uint64_t)d[i + 7] << 8 | d[i + 8]);
+        frame |= sof;
+        scan |= frame && m == 0xDA; /* stb refuses a scan before the frame */
         if (m == 0xDA && ++scans > 32 && scans * pixels > (uint64_t)1 << 28)
             return "too many scans for the image's size";
         if (end > n) /* stb decodes a truncated segment as far as it goes */
@@ -124,6 +130,8 @@ static const char *jpeg_unsafe(const unsigned char *d, size_t n)
         }
         i = end;
     }
+    if (frame && !scan && whole)
+        return "no image data (no scan)";
     return NULL;
 }
 
@@ -149,12 +157,93 @@ static bool cur_eof(const stb_cursor *c)
     return c->i >= c->n;
 }
 
+static unsigned cur_get16le(stb_cursor *c)
+{
+    unsigned lo = cur_get8(c);
+    return lo | cur_get8(c) << 8;
+}
+
+/* stbi__skip on memory: moves on unchecked, and what follows reads as past the end */
+static void cur_skip(stb_cursor *c, size_t k)
+{
+    if (k > c->n - c->i) {
+        c->i = c->n;
+        c->past = true;
+    } else {
+        c->i += k;
+    }
+}
+
+/* ---- GIF (GIF89a; stbi__gif_header, stbi__gif_load_next) ---- */
+
+/* stb makes the whole logical screen before it reads a pixel, and a first image with no LZW
+ * data, or no image at all, leaves it as it was: a few bytes of header would make an image of
+ * any size. An LZW code size above 12 stb refuses without a reason. Walks the blocks as stb
+ * does (its one quirk: a graphic control extension whose size is not 4 skips that many bytes
+ * and no sub-blocks) up to the first image's first data sub-block; what else is wrong is left
+ * for stb to refuse. Whole files only, as for JPEG. */
+static bool gif_unsafe(const unsigned char *d, size_t n, bool whole, char *why, size_t len)
+{
+    stb_cursor c = {d, n, 6, false}; /* after "GIF89a" */
+    if (!whole || n < 6)
+        return false;
+    unsigned sw = cur_get16le(&c), sh = cur_get16le(&c), flags = cur_get8(&c);
+    cur_skip(&c, 2); /* background index, aspect ratio */
+    if (flags & 0x80)
+        cur_skip(&c, 3 * (2u << (flags & 7)));
+    const char *r = NULL;
+    char buf[64];
+    for (;;) {
+        unsigned tag = cur_get8(&c);
+        if (tag == 0x2C) {
+            unsigned x = cur_get16le(&c), y = cur_get16le(&c);
+            unsigned w = cur_get16le(&c), h = cur_get16le(&c), lflags = cur_get8(&c);
+            if (x + w > sw || y + h > sh)
+                return false; /* stb: bad Image Descriptor */
+            if (lflags & 0x80)
+                cur_skip(&c, 3 * (2u << (lflags & 7)));
+            else if (!(flags & 0x80))
+                return false; /* stb: missing color table */
+            unsigned cs = cur_get8(&c);
+            /* the trailer where the code size belongs */
+            if (c.past || (cs == 0x3B && cur_eof(&c))) {
+                r = "no image data (no LZW code size)";
+            } else if (cs > 12) {
+                snprintf(buf, sizeof buf, "LZW code size %u is above 12", cs);
+                r = buf;
+            } else if (cur_get8(&c) == 0) {
+                r = "no image data (no LZW data)";
+            }
+            break;
+        }
+        if (tag == 0x21) {
+            if (cur_get8(&c) == 0xF9) {
+                unsigned k = cur_get8(&c);
+                cur_skip(&c, k);
+                if (k != 4)
+                    continue;
+            }
+            for (unsigned k; (k = cur_get8(&c)) != 0;)
+                cur_skip(&c, k);
+            continue;
+        }
+        if (tag == 0x3B || c.past)
+            r = "no image data";
+        break; /* any other tag stb refuses: unknown code */
+    }
+    if (!r)
+        return false;
+    snprintf(why, len, "%s", r);
+    return true;
+}
+
 /* ---- PNM (netpbm pgm(5), ppm(5); stbi__pnm_info) ---- */
 
 typedef struct pnm_header {
     uint32_t w, h, comp, maxval;
-    size_t data;   /* offset of the first sample */
-    bool overflow; /* a header number does not fit stb's int */
+    size_t data;      /* offset of the first sample */
+    const char *name; /* the first header field stb misreads, or NULL */
+    const char *bad;  /* and how */
 } pnm_header;
 
 static bool pnm_space(unsigned ch)
@@ -174,18 +263,25 @@ static void pnm_skip(stb_cursor *c, unsigned *ch)
     }
 }
 
-/* stbi__pnm_getinteger builds the number in an int with no overflow check (signed overflow,
- * and a garbage size or depth): one that would not fit is flagged. */
-static uint32_t pnm_number(stb_cursor *c, unsigned *ch, bool *overflow)
+/* One header field as stbi__pnm_getinteger reads it: the digits there are, up to a byte that is
+ * not one or the file's last byte (never taken), so a missing field or one that is not a
+ * number reads as 0 (and stb goes on). It builds the number in an int with no overflow check
+ * (signed overflow, and a garbage size or depth). Each of these is kept as the field's
+ * problem, the first one found. */
+static uint32_t pnm_number(stb_cursor *c, unsigned *ch, const char *name, pnm_header *p)
 {
+    pnm_skip(c, ch);
+    const char *bad = cur_eof(c) ? "missing" : *ch < '0' || *ch > '9' ? "not a number" : NULL;
     uint32_t v = 0;
     while (!cur_eof(c) && *ch >= '0' && *ch <= '9') {
         if (v > (INT32_MAX - 9) / 10)
-            *overflow = true;
+            bad = "too large";
         else
             v = v * 10 + (*ch - '0');
         *ch = cur_get8(c);
     }
+    if (bad && !p->name)
+        p->name = name, p->bad = bad;
     return v;
 }
 
@@ -196,12 +292,9 @@ static pnm_header pnm_read_header(const unsigned char *d, size_t n)
     cur_get8(&c);
     p.comp = cur_get8(&c) == '6' ? 3 : 1;
     unsigned ch = cur_get8(&c);
-    pnm_skip(&c, &ch);
-    p.w = pnm_number(&c, &ch, &p.overflow);
-    pnm_skip(&c, &ch);
-    p.h = pnm_number(&c, &ch, &p.overflow);
-    pnm_skip(&c, &ch);
-    p.maxval = pnm_number(&c, &ch, &p.overflow);
+    p.w = pnm_number(&c, &ch, "width", &p);
+    p.h = pnm_number(&c, &ch, "height", &p);
+    p.maxval = pnm_number(&c, &ch, "maxval", &p);
     p.data = c.i; /* stb has taken the one whitespace byte after maxval */
     return p;
 }
@@ -211,13 +304,21 @@ static uint64_t pnm_data_size(const pnm_header *p)
     return (uint64_t)p->w * p->h * p->comp * (p->maxval > 255 ? 2 : 1);
 }
 
-/* A header number that overflows, a maxval outside 1..65535 (pgm(5)), and, with the whole
- * file, raw data shorter than the header says (stb would hand back its buffer unfilled). */
+/* A header field missing, not a number, too large or 0, a maxval outside 1..65535 (pgm(5)),
+ * and, with the whole file, raw data shorter than the header says (stb would hand back its
+ * buffer unfilled). */
 static bool pnm_unsafe(const unsigned char *d, size_t n, bool whole, char *why, size_t len)
 {
     pnm_header p = pnm_read_header(d, n);
-    if (p.overflow) {
-        snprintf(why, len, "header number too large");
+    if (p.name) {
+        if (strcmp(p.bad, "missing") == 0)
+            snprintf(why, len, "bad header: no %s", p.name);
+        else
+            snprintf(why, len, "bad header: %s is %s", p.name, p.bad);
+        return true;
+    }
+    if (p.w == 0 || p.h == 0) {
+        snprintf(why, len, "bad header: %s is 0", p.w == 0 ? "width" : "height");
         return true;
     }
     if (p.maxval < 1 || p.maxval > 65535) {
@@ -433,13 +534,14 @@ static bool stb_unsafe(hdm_format fmt, const unsigned char *d, size_t n, bool wh
 {
     switch (fmt) {
     case HDM_FORMAT_JPEG: {
-        const char *r = jpeg_unsafe(d, n);
+        const char *r = jpeg_unsafe(d, n, whole);
         if (r)
             snprintf(why, len, "%s", r);
         return r != NULL;
     }
     case HDM_FORMAT_PNM: return pnm_unsafe(d, n, whole, why, len);
     case HDM_FORMAT_HDR: return hdr_unsafe(d, n, whole, why, len);
+    case HDM_FORMAT_GIF: return gif_unsafe(d, n, whole, why, len);
     case HDM_FORMAT_BMP: case HDM_FORMAT_TGA: case HDM_FORMAT_PSD: {
         uint64_t end = whole ? raw_end(fmt, d, n) : 0;
         if (end > n) {
@@ -452,14 +554,22 @@ static bool stb_unsafe(hdm_format fmt, const unsigned char *d, size_t n, bool wh
     }
 }
 
-/* A failed stb call, in its own words; running out of memory is not corruption. */
+/* Before each stb call: its reason is kept from the last failure on this thread, and some of
+ * its failures set none (or, for a GIF, an empty one). */
+static void stb_forget_failure(void)
+{
+    stbi__g_failure_reason = NULL;
+}
+
+/* A failed stb call, in its own words, or in what (what failed) when it gave none; running out
+ * of memory is not corruption. */
 static hdm_status stb_fail(hdm_error *err, const char *path, hdm_format fmt, const char *what)
 {
     const char *r = stbi_failure_reason();
     if (r && strcmp(r, "outofmem") == 0)
         return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
     return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", hdm_format_name(fmt),
-                     r ? r : what);
+                     r && r[0] ? r : what);
 }
 
 /* Reads what stb's header reader gives for data (the whole file, or when !whole a prefix of
@@ -475,6 +585,7 @@ static hdm_status stb_header(const void *data, size_t size, bool whole, const ch
     if (stb_unsafe(fmt, data, size, false, why, sizeof why))
         return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", hdm_format_name(fmt), why);
     int w, h, comp;
+    stb_forget_failure();
     if (!stbi_info_from_memory(data, (int)size, &w, &h, &comp))
         return stb_fail(err, path, fmt, "unreadable header");
     /* A top-down BMP stores a negative height (Microsoft BITMAPINFOHEADER, biHeight), and
@@ -567,6 +678,7 @@ hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
     }
     int dw, dh, dc;
     void *pix;
+    stb_forget_failure();
     if (info.depth == HDM_F32)
         pix = stbi_loadf_from_memory(data, (int)size, &dw, &dh, &dc, 0);
     else if (info.depth == HDM_U16)
