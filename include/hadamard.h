@@ -179,6 +179,10 @@ typedef struct hdm_info {
 /* Reads a file's header. Returns HDM_ERR_IO, HDM_ERR_FORMAT, HDM_ERR_CORRUPT, HDM_ERR_LIMIT. */
 HDM_API hdm_status hdm_info_read(const char *path, const hdm_options *opt, hdm_info *out,
                                  hdm_error *err);
+/* The same for a whole encoded file in memory (size bytes at data, e.g. read from a pipe);
+ * messages name it "(memory)". Returns also HDM_ERR_ARG for a NULL data or out. */
+HDM_API hdm_status hdm_info_read_memory(const void *data, size_t size, const hdm_options *opt,
+                                        hdm_info *out, hdm_error *err);
 
 /* Decodes a whole file into a new image (*out, the caller's). Limits in opt are checked before
  * pixel memory is allocated. Palette and low-bit-depth gray are expanded to 8 bits, tRNS to

@@ -1,6 +1,8 @@
 /* api.c — the public entry points: whole images in memory, files, and step runs */
+#define _POSIX_C_SOURCE 200809L /* fmemopen */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +39,29 @@ hdm_status hdm_info_read(const char *path, const hdm_options *caller, hdm_info *
     hdm_options opt;
     hdm_status st = hdm__options_load(caller, &opt, err);
     return st ? st : hdm__info_open(path, &opt, out, err);
+}
+
+hdm_status hdm_info_read_memory(const void *data, size_t size, const hdm_options *caller,
+                                hdm_info *out, hdm_error *err)
+{
+    if (!data || !out)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_info_read_memory: NULL argument");
+    hdm_options opt;
+    hdm_status st = hdm__options_load(caller, &opt, err);
+    if (st)
+        return st;
+    static const char name[] = "(memory)";
+    if (size == 0)
+        return hdm__fail(err, HDM_ERR_CORRUPT, name, "data is empty");
+    hdm_format fmt = hdm__detect(data, size);
+    if (fmt == HDM_FORMAT_UNKNOWN)
+        return hdm__fail(err, HDM_ERR_FORMAT, name, "not an image in a format hadamard reads");
+    /* the header readers take a stream, as for a file */
+    FILE *f = fmemopen((void *)data, size, "rb");
+    if (!f)
+        return hdm__fail(err, HDM_ERR_NOMEM, name, "out of memory");
+    return fmt == HDM_FORMAT_PNG ? hdm__png_info(f, name, &opt, out, err) /* take f */
+                                 : hdm__stb_info(f, name, &opt, out, err);
 }
 
 hdm_status hdm_load(const char *path, const hdm_options *caller, hdm_image **out,

@@ -71,8 +71,9 @@ void hdm__out_write(hdm__out *o, const void *data, size_t n);
 hdm_status hdm__out_commit(hdm__out *o, hdm_error *err);
 void hdm__out_abort(hdm__out *o);
 
-/* A short id of this host, written into named temporaries so a later run removes only the
- * stale ones of its own host (a directory may be shared over NFS). */
+/* A short id of this host and PID namespace, written into named temporaries so a later run
+ * removes only the stale ones whose pid it can judge (a directory may be shared over NFS, or
+ * with a container). */
 uint32_t hdm__host_id(void);
 
 /* True if the two paths name the same existing file (device and inode). */

@@ -76,12 +76,15 @@ bool hdm__same_file(const char *a, const char *b)
 /* The temporary sits beside the destination so rename() is atomic (same file system). Its name
  * is bounded whatever the destination's length (a 255-byte output name must still work): a dot,
  * at most 32 bytes of the destination's name to recognise it by, ".hadamard-tmp-", then the
- * creating host and pid, so that a later run can tell a stale one (its process dead) from one
- * being written, even in a directory shared over NFS, and a random tag. */
+ * creating host (and PID namespace) and pid, so that a later run can tell a stale one (its
+ * process dead, and untouched for STALE_AGE_S) from one being written, even in a directory
+ * shared over NFS, and a random tag. */
 enum { TEMP_STEM = 32 };
 #define TEMP_TAG ".hadamard-tmp-"
 
-/* A short id of this host: FNV-1a of its name. */
+/* A short id of this host and PID namespace: FNV-1a of its name and of the inode of
+ * /proc/self/ns/pid. A pid means something only within its namespace, so a run in another one
+ * (a container with the same host name, "unshare --pid") must not judge our pids dead. */
 uint32_t hdm__host_id(void)
 {
     char host[256] = "";
@@ -90,6 +93,10 @@ uint32_t hdm__host_id(void)
     uint32_t h = 2166136261u;
     for (const char *c = host; *c; c++)
         h = (h ^ (unsigned char)*c) * 16777619u;
+    struct stat st;
+    uint64_t ns = stat("/proc/self/ns/pid", &st) == 0 ? (uint64_t)st.st_ino : 0;
+    for (int i = 0; i < 8; i++, ns >>= 8)
+        h = (h ^ (unsigned char)(ns & 0xff)) * 16777619u;
     return h;
 }
 
@@ -138,6 +145,11 @@ static bool stale_temp(const char *name, uint32_t host)
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
+/* A temporary is removed only when also untouched this long: a run writes its temporary as it
+ * goes, which keeps its mtime fresh, so even a pid misjudged (a namespace /proc cannot show, a
+ * pid reused) cannot cost a live run its output. */
+enum { STALE_AGE_S = 10 * 60 };
+
 /* Removes the stale temporaries of killed runs from dir, once per directory per process (the
  * last directory is remembered, so a batch into one directory scans it once). */
 static void clean_stale(const char *dir)
@@ -161,11 +173,12 @@ static void clean_stale(const char *dir)
         return;
     }
     uint32_t host = hdm__host_id();
+    time_t now = time(NULL);
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         struct stat st;
         if (stale_temp(e->d_name, host) && fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            S_ISREG(st.st_mode))
+            S_ISREG(st.st_mode) && now - st.st_mtime > STALE_AGE_S)
             unlinkat(dfd, e->d_name, 0);
     }
     closedir(d);

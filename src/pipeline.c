@@ -204,8 +204,18 @@ hdm_status hdm_pipeline_add_fields(hdm_pipeline *p, const char *op, const char *
             return hdm__fail(err, HDM_ERR_ARG, NULL,
                              "hdm_pipeline_add_fields: field %zu of '%.100s' is NULL", i, op);
     const hdm__opdef *def = hdm__op_find(op);
-    if (!def)
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "unknown operation '%s'", op);
+    if (!def) {
+        const char *names[32];
+        size_t k = 0;
+        for (const hdm_op *o; k < 32 && (o = hdm_op_at(k)); k++)
+            names[k] = o->name;
+        char hint[96];
+        /* the hint reads "; did you mean 'x'?": shown here in brackets */
+        if (*hdm__did_you_mean(op, strlen(op), names, k, hint, sizeof hint))
+            return hdm__fail(err, HDM_ERR_ARG, NULL, "unknown operation '%.200s' (%s)", op,
+                             hint + 2);
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "unknown operation '%.200s'", op);
+    }
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 8;
         step *s = realloc(p->steps, cap * sizeof *s);

@@ -30,20 +30,67 @@ const char *hdm_strerror(hdm_status st)
     return names[st];
 }
 
+/* Bytes of s from the start (head) or up to the end (tail) that fit in n without cutting a
+ * UTF-8 sequence. */
+static size_t utf8_head(const char *s, size_t n)
+{
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+        n--;
+    return n;
+}
+
+static size_t utf8_tail(const char *s, size_t len, size_t n)
+{
+    while (n > 0 && ((unsigned char)s[len - n] & 0xc0) == 0x80)
+        n--;
+    return n;
+}
+
+/* Appends n bytes of s at *w, short of end. */
+static void put(char **w, char *end, const char *s, size_t n)
+{
+    if (n > (size_t)(end - *w))
+        n = (size_t)(end - *w);
+    memcpy(*w, s, n);
+    *w += n;
+}
+
 hdm_status hdm__fail(hdm_error *err, hdm_status st, const char *path, const char *fmt, ...)
 {
     if (!err)
         return st;
     err->status = st;
-    size_t off = 0;
-    if (path) {
-        int k = snprintf(err->message, sizeof err->message, "%s: ", path);
-        off = k < 0 ? 0 : (size_t)k < sizeof err->message ? (size_t)k : sizeof err->message - 1;
-    }
+    enum { CAP = sizeof err->message, MIN_PATH = 64 };
+    char reason[sizeof err->message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message + off, sizeof err->message - off, fmt, ap);
+    vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
+    size_t rlen = strlen(reason);
+    if (path) {
+        /* The reason is what the reader needs: a path too long for both loses its middle
+         * ("first…last", its end kept, which names the file), never the reason's end. */
+        size_t plen = strlen(path);
+        size_t room = rlen + 2 < CAP - 1 - MIN_PATH ? CAP - 1 - rlen - 2 : MIN_PATH;
+        static const char ell[] = "\xe2\x80\xa6"; /* U+2026 */
+        size_t head = plen, tail = 0;
+        if (plen > room) {
+            size_t keep = room - (sizeof ell - 1);
+            tail = utf8_tail(path, plen, keep - keep / 3);
+            head = utf8_head(path, keep / 3);
+        }
+        char *w = err->message, *end = err->message + CAP - 1;
+        put(&w, end, path, head);
+        if (plen > room) {
+            put(&w, end, ell, sizeof ell - 1);
+            put(&w, end, path + plen - tail, tail);
+        }
+        put(&w, end, ": ", 2);
+        put(&w, end, reason, rlen);
+        *w = '\0';
+    } else {
+        memcpy(err->message, reason, rlen + 1);
+    }
     /* The message is one line whatever a path or a step holds (file names may contain a
      * newline; a step string is anyone's): control characters show as '?', as ls shows them. */
     for (char *c = err->message; *c; c++)

@@ -464,3 +464,93 @@ Test(api, limit_messages_name_the_options_field)
     hdm_image_free(img);
     tu_teardown();
 }
+
+/* A path too long to leave room for the reason loses its middle, not the reason. */
+Test(api, long_path_keeps_the_whole_reason, .timeout = 30)
+{
+    char path[5200];
+    memset(path, 'e', 5000);
+    strcpy(path + 5000, "/x.png");
+    hdm_info info;
+    hdm_error e;
+    cr_assert_eq(hdm_info_read(path, NULL, &info, &e), HDM_ERR_IO);
+    size_t n = strlen(e.message);
+    cr_assert_lt(n, sizeof e.message);
+    const char *reason = "/x.png: cannot open: File name too long";
+    cr_assert(n > strlen(reason) && strcmp(e.message + n - strlen(reason), reason) == 0,
+              "reason cut: ...%s", e.message + (n > 80 ? n - 80 : 0));
+    cr_assert(strstr(e.message, "\xe2\x80\xa6"), "no ellipsis in the shortened path");
+    cr_assert(strncmp(e.message, "eeee", 4) == 0, "%s", e.message);
+    /* a path that fits is kept whole */
+    cr_assert_eq(hdm_info_read("no/such/file.png", NULL, &info, &e), HDM_ERR_IO);
+    cr_assert_str_eq(e.message, "no/such/file.png: cannot open: No such file or directory");
+}
+
+/* hdm_info_read_memory reads what hdm_info_read reads of the same bytes. */
+Test(api, info_read_memory, .timeout = 30)
+{
+    hdm_image *img = NULL;
+    cr_assert_eq(hdm_image_new(37, 21, 2, HDM_U8, &img), HDM_OK);
+    void *data = NULL;
+    size_t size = 0;
+    cr_assert_eq(hdm_save_memory(img, HDM_FORMAT_PNG, NULL, &data, &size, NULL), HDM_OK);
+    hdm_info info;
+    hdm_error e;
+    cr_assert_eq(hdm_info_read_memory(data, size, NULL, &info, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(info.width, 37);
+    cr_assert_eq(info.height, 21);
+    cr_assert_eq(info.channels, 2);
+    cr_assert_eq(info.format, HDM_FORMAT_PNG);
+    hdm_options o;
+    hdm_options_init(&o);
+    o.max_width = 10;
+    cr_assert_eq(hdm_info_read_memory(data, size, &o, &info, &e), HDM_ERR_LIMIT);
+    cr_assert_eq(hdm_info_read_memory(data, 20, NULL, &info, &e), HDM_ERR_CORRUPT, "%s",
+                 e.message);
+    free(data);
+    cr_assert_eq(hdm_save_memory(img, HDM_FORMAT_BMP, NULL, &data, &size, NULL), HDM_OK);
+    cr_assert_eq(hdm_info_read_memory(data, size, NULL, &info, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(info.width, 37);
+    cr_assert_eq(info.format, HDM_FORMAT_BMP);
+    free(data);
+    static const unsigned char zeros[4096];
+    cr_assert_eq(hdm_info_read_memory(zeros, sizeof zeros, NULL, &info, &e), HDM_ERR_FORMAT);
+    cr_assert(strstr(e.message, "(memory): not an image"), "%s", e.message);
+    cr_assert_eq(hdm_info_read_memory(zeros, 0, NULL, &info, &e), HDM_ERR_CORRUPT);
+    cr_assert_eq(hdm_info_read_memory(NULL, 1, NULL, &info, &e), HDM_ERR_ARG);
+    hdm_image_free(img);
+}
+
+/* A step's unknown operation gets a hint; a kernel file is an operand the output may not be. */
+Test(api, step_hints_and_kernel_file_operand, .timeout = 30)
+{
+    hdm_pipeline *p;
+    hdm_error e;
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    cr_assert_eq(hdm_pipeline_add(p, "filtre:box:3", &e), HDM_ERR_ARG);
+    cr_assert(strstr(e.message, "unknown operation 'filtre' (did you mean 'filter'?)"), "%s",
+              e.message);
+    cr_assert_eq(hdm_pipeline_add(p, "zzzzzz:1", &e), HDM_ERR_ARG);
+    cr_assert(strstr(e.message, "unknown operation 'zzzzzz'") && !strstr(e.message, "mean"),
+              "%s", e.message);
+    cr_assert_eq(hdm_pipeline_add(p, "mask:", &e), HDM_ERR_ARG);
+    cr_assert(strstr(e.message, "mask: needs a mask file (mask:MASK"), "%s", e.message);
+    tu_setup();
+    const char *k = tu_path("k.png");
+    tu_write_file(k, "1,2,1;2,4,2;1,2,1", 17);
+    char step[4200];
+    snprintf(step, sizeof step, "filter:@%s", k);
+    cr_assert_eq(hdm_pipeline_add(p, step, &e), HDM_OK, "%s", e.message);
+    hdm_image *img = NULL;
+    cr_assert_eq(hdm_image_new(8, 8, 3, HDM_U8, &img), HDM_OK);
+    const char *in = tu_path("in.png");
+    cr_assert_eq(hdm_save(img, in, NULL, NULL), HDM_OK);
+    cr_assert_eq(hdm_pipeline_run_file(p, in, k, NULL, &e), HDM_ERR_SAME_FILE, "%s", e.message);
+    size_t n;
+    char *back = tu_read_file(k, &n);
+    cr_assert(n == 17 && memcmp(back, "1,2,1;2,4,2;1,2,1", 17) == 0, "kernel file overwritten");
+    free(back);
+    hdm_image_free(img);
+    hdm_pipeline_free(p);
+    tu_teardown();
+}

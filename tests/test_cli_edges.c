@@ -1,11 +1,13 @@
 /* test_cli_edges.c — the command at its edges: replaced outputs, long names, stale temporaries,
  * option forms, pipes, signals, messages */
+#include "cli_assert.h"
 #include "cli_run.h"
 #include "internal.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +161,16 @@ static pid_t dead_pid(void)
     return pid;
 }
 
+/* Sets a file's times an hour back: older than the age below which a temporary is kept. */
+static void make_old(const char *path)
+{
+    struct timespec t[2];
+    clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec -= 3600;
+    t[1] = t[0];
+    cr_assert_eq(utimensat(AT_FDCWD, path, t, 0), 0, "%s", strerror(errno));
+}
+
 Test(edges, stale_named_temporaries_of_dead_runs_are_removed)
 {
     char dead[128], live[128], foreign[128], other[128];
@@ -173,6 +185,8 @@ Test(edges, stale_named_temporaries_of_dead_runs_are_removed)
     write_text(at(dir, live), "x");
     write_text(at(dir, foreign), "x");
     write_text(at(dir, other), "x");
+    make_old(at(dir, dead));
+    make_old(at(dir, foreign));
     CLI_WITH(&r, dir, &(cli_opts){.env = named_temp}, "mask", "photo.png", "circle.png", "-o",
              "o.png");
     cr_assert_eq(r.status, 0, "%s", r.err);
@@ -447,4 +461,255 @@ Test(edges, inapplicable_options_are_noted_once)
     CLI(&r, dir, "mask", "photo.png", "circle.png", "--png-level", "3", "-o", "o.png");
     cr_assert_eq(r.status, 0);
     cr_assert_eq(r.err[0], '\0', "%s", r.err);
+}
+
+/* ---- hostile-tester findings: stdin, namespaces, stdout, long messages, kernel files ---- */
+
+/* A stream of zeros on stdin is refused from its first bytes, not read up to --max-memory. */
+Test(edges, stdin_not_an_image_is_refused_at_once)
+{
+    int fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+    cr_assert(fd >= 0);
+    CLI_WITH(&r, dir, &(cli_opts){.in_fd = fd}, "run", "-", "-o", "o.png", "filter:box:1");
+    close(fd);
+    CLI_REFUSED(&r, 1, "standard input", "not an image in a format hadamard reads");
+    cr_assert_lt(r.maxrss_kb, 64 * 1024, "peak %ld KB", r.maxrss_kb);
+    cli_expect_no_leftovers(dir, "o.png", NULL);
+    fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+    CLI_WITH(&r, dir, &(cli_opts){.in_fd = fd}, "info", "-");
+    close(fd);
+    CLI_REFUSED(&r, 1, "standard input", "not an image");
+    cr_assert_lt(r.maxrss_kb, 64 * 1024, "peak %ld KB", r.maxrss_kb);
+}
+
+/* An image on stdin above --max-memory is refused without holding much more than the limit.
+ * The limit is a power of two, where growing by doubling used to overshoot to twice it; the
+ * bound allows half the limit again for a realloc that copies. */
+Test(edges, stdin_above_the_memory_limit)
+{
+    CLI(&r, dir, "info", "photo.png");
+    cli_expect_ok(&r);
+    long base_kb = r.maxrss_kb;
+    size_t n;
+    unsigned char *png = slurp(at(dir, "photo.png"), &n);
+    cr_assert(png && n > 4096);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t w = fork();
+    if (w == 0) { /* a writer that sends the image then 64 MiB more */
+        close(p[0]);
+        static unsigned char zero[1 << 16];
+        if (write(p[1], png, n) != (ssize_t)n)
+            _exit(1);
+        for (int i = 0; i < 1024; i++)
+            if (write(p[1], zero, sizeof zero) < 0)
+                _exit(0);
+        _exit(0);
+    }
+    close(p[1]);
+    CLI_WITH(&r, dir, &(cli_opts){.in_fd = p[0]}, "mask", "-", "circle.png", "-o", "o.png",
+             "--max-memory", "33554432");
+    close(p[0]);
+    waitpid(w, NULL, 0);
+    free(png);
+    CLI_REFUSED(&r, 1, "standard input", "more than the memory limit of 33554432",
+                "--max-memory");
+#ifndef __SANITIZE_ADDRESS__ /* ASan's quarantine keeps every freed block resident */
+    cr_assert_lt(r.maxrss_kb, base_kb + 32768 * 3 / 2 + 8192, "peak %ld KB, %ld KB at rest",
+                 r.maxrss_kb, base_kb);
+#else
+    (void)base_kb;
+#endif
+    cli_expect_no_leftovers(dir, "o.png", NULL);
+}
+
+/* The host id of a process in a new PID namespace (with our host name), or 0 when one cannot
+ * be made. */
+static uint32_t host_id_in_new_pid_namespace(void)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t c = fork();
+    if (c == 0) {
+        close(p[0]);
+        if (unshare(CLONE_NEWPID) != 0)
+            _exit(0);
+        pid_t g = fork(); /* the first child is pid 1 of the new namespace */
+        if (g == 0) {
+            uint32_t h = hdm__host_id();
+            _exit(write(p[1], &h, sizeof h) == sizeof h ? 0 : 1);
+        }
+        _exit(g > 0 && waitpid(g, NULL, 0) == g ? 0 : 1);
+    }
+    close(p[1]);
+    uint32_t h = 0;
+    if (read(p[0], &h, sizeof h) != sizeof h)
+        h = 0;
+    close(p[0]);
+    waitpid(c, NULL, 0);
+    return h;
+}
+
+/* A pid is judged dead only within its own PID namespace, and only an old temporary goes. */
+Test(edges, stale_temporaries_judged_per_pid_namespace_and_by_age)
+{
+    uint32_t other_ns = host_id_in_new_pid_namespace();
+    if (!other_ns)
+        cr_skip_test("cannot make a PID namespace here");
+    cr_assert_neq(other_ns, hdm__host_id(), "the host id ignores the PID namespace");
+    char foreign[128], old[128], fresh[128];
+    pid_t dead = dead_pid();
+    snprintf(foreign, sizeof foreign, ".o.png.hadamard-tmp-%08x-%ld-0badf00d", other_ns,
+             (long)dead);
+    snprintf(old, sizeof old, ".o.png.hadamard-tmp-%08x-%ld-0badf00e", hdm__host_id(),
+             (long)dead);
+    snprintf(fresh, sizeof fresh, ".o.png.hadamard-tmp-%08x-%ld-0badf00f", hdm__host_id(),
+             (long)dead);
+    write_text(at(dir, foreign), "x");
+    write_text(at(dir, old), "x");
+    write_text(at(dir, fresh), "x");
+    make_old(at(dir, foreign));
+    make_old(at(dir, old));
+    CLI_WITH(&r, dir, &(cli_opts){.env = named_temp}, "mask", "photo.png", "circle.png", "-o",
+             "o.png");
+    cli_expect_ok(&r);
+    cr_assert(exists(dir, foreign), "another PID namespace's temporary was removed");
+    cr_assert(!exists(dir, old), "an old temporary of a dead run was kept");
+    cr_assert(exists(dir, fresh), "a fresh temporary was removed");
+    cr_assert_eq(temp_files(dir), 2);
+}
+
+/* Runs hadamard with stdout on fd (closed if < 0); its stderr into r.err, its status into r.status. */
+static void run_stdout_to(int fd, const char *const *args)
+{
+    const char *argv[16] = {HDM_BINARY_DIR "/hadamard"};
+    size_t n = 1;
+    while (args[n - 1] && n < 15) {
+        argv[n] = args[n - 1];
+        n++;
+    }
+    argv[n] = NULL;
+    int pe[2];
+    cr_assert_eq(pipe2(pe, O_CLOEXEC), 0);
+    pid_t pid = cli_fork(dir, NULL);
+    if (pid == 0) {
+        if (fd < 0)
+            close(1);
+        else
+            dup2(fd, 1);
+        dup2(pe[1], 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    cr_assert(pid > 0);
+    close(pe[1]);
+    cli_drain(pe[0], r.err, sizeof r.err);
+    int ws;
+    cr_assert_eq(waitpid(pid, &ws, 0), pid);
+    r.wstatus = ws;
+    r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+#define RUN_STDOUT_TO(fd, ...) run_stdout_to((fd), (const char *const[]){__VA_ARGS__, NULL})
+
+Test(edges, stdout_write_failures_are_reported)
+{
+    int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    if (full < 0)
+        cr_skip_test("no /dev/full");
+    RUN_STDOUT_TO(full, "info", "photo.png");
+    CLI_REFUSED(&r, 1, "standard output: write failed: No space left on device");
+    RUN_STDOUT_TO(full, "--help");
+    CLI_REFUSED(&r, 1, "standard output: write failed: No space left on device");
+    RUN_STDOUT_TO(full, "mask", "--help");
+    CLI_REFUSED(&r, 1, "standard output: write failed");
+    RUN_STDOUT_TO(full, "mask", "photo.png", "circle.png", "-o", "-", "--format", "png");
+    CLI_REFUSED(&r, 1, "standard output: write failed: No space left on device");
+    close(full);
+    /* a pipe whose reader is gone: EPIPE, not death by SIGPIPE */
+    int p[2];
+    cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+    close(p[0]);
+    RUN_STDOUT_TO(p[1], "mask", "photo.png", "circle.png", "-o", "-", "--format", "png");
+    CLI_REFUSED(&r, 1, "standard output: write failed: Broken pipe");
+    RUN_STDOUT_TO(p[1], "info", "photo.png");
+    CLI_REFUSED(&r, 1, "standard output: write failed: Broken pipe");
+    close(p[1]);
+    /* a closed stdout that nothing is written to is no failure */
+    RUN_STDOUT_TO(-1, "mask", "photo.png", "circle.png", "-o", "o.png");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+}
+
+Test(edges, long_path_message_keeps_its_reason)
+{
+    char path[5200];
+    memset(path, 'e', 5000);
+    strcpy(path + 5000, "/x.png");
+    CLI(&r, dir, "info", path);
+    CLI_REFUSED(&r, 1, "x.png: cannot open: File name too long", "\xe2\x80\xa6");
+    CLI(&r, dir, "mask", path, "circle.png", "-o", "o.png");
+    CLI_REFUSED(&r, 1, "x.png: cannot open: File name too long");
+}
+
+/* A kernel file is an input: the output may not overwrite it. */
+Test(edges, kernel_file_is_an_input)
+{
+    write_text(at(dir, "k.png"), "1,2,1;2,4,2;1,2,1\n");
+    CLI(&r, dir, "filter", "photo.png", "--kernel", "@k.png", "-o", "k.png");
+    CLI_REFUSED(&r, 1, "output is the same file as the input k.png");
+    cr_assert(file_is(at(dir, "k.png"), "1,2,1;2,4,2;1,2,1\n"), "the kernel file changed");
+    CLI(&r, dir, "run", "photo.png", "-o", "k.png", "filter:@k.png");
+    CLI_REFUSED(&r, 1, "output is the same file as the input k.png");
+    cr_assert(file_is(at(dir, "k.png"), "1,2,1;2,4,2;1,2,1\n"), "the kernel file changed");
+    cli_expect_no_leftovers(dir, NULL, NULL);
+    CLI(&r, dir, "filter", "photo.png", "--kernel", "@k.png", "-o", "o.png");
+    cli_expect_ok(&r);
+}
+
+/* "-" is standard input for info; as an operand it is refused, clearly. */
+Test(edges, stdin_for_info_and_operands)
+{
+    size_t n;
+    unsigned char *png = slurp(at(dir, "photo.png"), &n);
+    cr_assert(png);
+    const cli_opts in = {.in = png, .in_len = n};
+    CLI_WITH(&r, dir, &in, "info", "-");
+    cli_expect_ok(&r);
+    CLI(&r, dir, "info", "photo.png");
+    const char *dims = strchr(r.out, ' ');
+    cr_assert(dims);
+    char want[256];
+    snprintf(want, sizeof want, "-:%s", dims);
+    CLI_WITH(&r, dir, &in, "info", "-");
+    cr_assert_str_eq(r.out, want);
+    CLI_WITH(&r, dir, &in, "mask", "photo.png", "-", "-o",
+             "o.png");
+    CLI_REFUSED(&r, 2, "standard input can only be the IMAGE");
+    CLI_WITH(&r, dir, &in, "blend", "photo.png", "-", "-o",
+             "o.png");
+    CLI_REFUSED(&r, 2, "standard input can only be the IMAGE");
+    CLI_WITH(&r, dir, &in, "run", "photo.png", "-o", "o.png",
+             "mask:-");
+    CLI_REFUSED(&r, 2, "standard input can only be the IMAGE");
+    cli_expect_no_leftovers(dir, "o.png", NULL);
+    free(png);
+}
+
+Test(edges, messages_that_say_what_to_do)
+{
+    FILE *f = fopen(at(dir, "big.txt"), "wb");
+    cr_assert(f);
+    for (int i = 0; i < 300000; i++)
+        fputs("1,2;", f);
+    fclose(f);
+    CLI(&r, dir, "filter", "photo.png", "--kernel", "@big.txt", "-o", "o.png", "--max-memory",
+        "9000000000");
+    CLI_REFUSED(&r, 1, "big.txt", "kernel file of 1200000 bytes is larger than 1 MiB");
+    cr_assert(!strstr(r.err, "max-memory"), "%s", r.err);
+    CLI(&r, dir, "mask", "--hlep");
+    CLI_REFUSED(&r, 2, "did you mean '--help'?");
+    CLI(&r, dir, "run", "photo.png", "-o", "o.png", "filtre:box:3");
+    CLI_REFUSED(&r, 2, "unknown operation 'filtre' (did you mean 'filter'?)");
+    CLI(&r, dir, "run", "photo.png", "-o", "o.png", "mask:");
+    CLI_REFUSED(&r, 2, "mask: needs a mask file (mask:MASK");
+    cli_expect_no_leftovers(dir, "o.png", NULL);
 }

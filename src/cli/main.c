@@ -4,6 +4,7 @@
 #include "kernel/kernel.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -209,16 +210,41 @@ static const char *layout_name(uint32_t channels)
     return channels <= 4 ? n[channels] : "?";
 }
 
+static int read_stdin(uint64_t max, void **data, size_t *size);
+static void name_stdin(hdm_error *e);
+
 static int run_info(const cli_cmd *cmd, const cli_args *a)
 {
     (void)cmd;
     hdm_options o;
     fill_options(a, &o);
     int rc = 0;
+    bool read_stdin_once = false;
     for (int i = 0; i < a->npos; i++) {
         hdm_info info;
         hdm_error e = {0};
-        if (hdm_info_read(a->pos[i], &o, &info, &e)) {
+        hdm_status st;
+        if (strcmp(a->pos[i], "-") == 0) {
+            /* standard input can be read once: a second "-" would find it empty */
+            if (read_stdin_once) {
+                cli_say("info: standard input can be given only once");
+                rc = EXIT_FAIL;
+                continue;
+            }
+            read_stdin_once = true;
+            void *data = NULL;
+            size_t size = 0;
+            if (read_stdin(o.max_memory, &data, &size)) {
+                rc = EXIT_FAIL;
+                continue;
+            }
+            st = hdm_info_read_memory(data ? data : "", size, &o, &info, &e);
+            free(data);
+            name_stdin(&e);
+        } else {
+            st = hdm_info_read(a->pos[i], &o, &info, &e);
+        }
+        if (st) {
             cli_say("%s", e.message);
             rc = EXIT_FAIL;
             continue;
@@ -261,31 +287,69 @@ static hdm_format output_format(const cli_args *a)
     return f ? hdm_format_from_name(f) : hdm_format_from_name(str(a, "output"));
 }
 
-/* Reads all of standard input, refusing more than max bytes. */
+static int stdin_too_big(uint64_t max)
+{
+    cli_say("standard input: more than the memory limit of %" PRIu64
+            " bytes (raise it with --max-memory)", max);
+    return EXIT_FAIL;
+}
+
+/* Reads all of standard input, refusing more than max bytes. What is not an image is refused
+ * from its first bytes, before more is read; the buffer grows by doubling but never past max
+ * (realloc of a block that large moves pages, not bytes, so the peak stays near what is held). */
 static int read_stdin(uint64_t max, void **data, size_t *size)
 {
-    size_t n = 0, cap = 1 << 16;
-    unsigned char *buf = malloc(cap);
+    enum { HEAD = 32 };
+    size_t lim = max > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)max;
+    size_t n = 0, cap = lim < (1 << 16) ? lim : 1 << 16;
+    struct stat sb;
+    if (fstat(0, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        /* a redirected file says its size: refused or taken in one piece */
+        off_t pos = lseek(0, 0, SEEK_CUR);
+        uint64_t left = (uint64_t)sb.st_size - (pos > 0 && pos <= sb.st_size ? (uint64_t)pos : 0);
+        if (left > max)
+            return stdin_too_big(max);
+        if (left > cap)
+            cap = (size_t)left;
+    }
+    unsigned char *buf = malloc(cap ? cap : 1);
     if (!buf) {
         cli_say("standard input: out of memory");
         return EXIT_FAIL;
     }
+    bool sniffed = false;
     for (;;) {
-        if (n == cap) {
-            if ((uint64_t)cap > max) {
+        if (!sniffed && (n >= HEAD || (n > 0 && n == cap))) {
+            sniffed = true;
+            if (hdm_format_sniff(buf, n) == HDM_FORMAT_UNKNOWN) {
                 free(buf);
-                cli_say("standard input: more than the memory limit of %" PRIu64
-                        " bytes (raise it with --max-memory)", max);
+                cli_say("standard input: not an image in a format hadamard reads");
                 return EXIT_FAIL;
             }
-            unsigned char *b = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+        }
+        if (n == cap) {
+            if (cap >= lim) { /* full: one more byte means too much */
+                unsigned char extra;
+                ssize_t r;
+                while ((r = read(0, &extra, 1)) < 0 && errno == EINTR && !stop_flag)
+                    ;
+                if (r == 0)
+                    break;
+                free(buf);
+                if (r > 0)
+                    return stdin_too_big(max);
+                cli_say("standard input: read failed: %s", strerror(errno));
+                return EXIT_FAIL;
+            }
+            size_t next = cap > lim / 2 ? lim : cap * 2;
+            unsigned char *b = realloc(buf, next);
             if (!b) {
                 free(buf);
                 cli_say("standard input: out of memory");
                 return EXIT_FAIL;
             }
             buf = b;
-            cap *= 2;
+            cap = next;
         }
         ssize_t r = read(0, buf + n, cap - n);
         if (r < 0 && errno == EINTR && !stop_flag)
@@ -300,10 +364,9 @@ static int read_stdin(uint64_t max, void **data, size_t *size)
             break;
         n += (size_t)r;
     }
-    if ((uint64_t)n > max) {
+    if (!sniffed && n > 0 && hdm_format_sniff(buf, n) == HDM_FORMAT_UNKNOWN) {
         free(buf);
-        cli_say("standard input: more than the memory limit of %" PRIu64
-                " bytes (raise it with --max-memory)", max);
+        cli_say("standard input: not an image in a format hadamard reads");
         return EXIT_FAIL;
     }
     *data = buf;
@@ -330,7 +393,7 @@ static int write_stdout(const void *data, size_t size)
 }
 
 /* The library names an in-memory input "(memory)"; here that is standard input. */
-static int report_stdin(hdm_error *e)
+static void name_stdin(hdm_error *e)
 {
     static const char tag[] = "(memory)";
     if (strncmp(e->message, tag, sizeof tag - 1) == 0) {
@@ -338,6 +401,11 @@ static int report_stdin(hdm_error *e)
         snprintf(msg, sizeof msg, "standard input%s", e->message + sizeof tag - 1);
         memcpy(e->message, msg, sizeof msg);
     }
+}
+
+static int report_stdin(hdm_error *e)
+{
+    name_stdin(e);
     return report(e);
 }
 
@@ -387,8 +455,16 @@ static int run_op(const cli_cmd *cmd, const cli_args *a)
         cli_say("out of memory");
         return EXIT_FAIL;
     }
-    for (int i = 1; i < a->npos; i++)
+    for (int i = 1; i < a->npos; i++) {
+        if (strcmp(a->pos[i], "-") == 0) {
+            free(fields);
+            hdm_pipeline_free(p);
+            cli_say("%s: standard input can only be the IMAGE (give %s as a file)", cmd->name,
+                    cmd->op->operands);
+            return EXIT_USAGE;
+        }
         fields[n++] = a->pos[i];
+    }
     for (int i = 0; i < a->nfields; i++)
         fields[n++] = a->fields[i];
     hdm_error e = {0};
@@ -409,9 +485,17 @@ static int run_run(const cli_cmd *cmd, const cli_args *a)
         return EXIT_FAIL;
     }
     int rc = 0;
-    for (int i = 1; i < a->npos && !rc; i++)
-        if (hdm_pipeline_add(p, a->pos[i], &e))
+    for (int i = 1; i < a->npos && !rc; i++) {
+        /* a step's operand "-" ("mask:-") would be opened as a file named "-" */
+        const char *colon = strchr(a->pos[i], ':');
+        if (colon && colon[1] == '-' && (colon[2] == '\0' || colon[2] == ':')) {
+            cli_say("step '%s': standard input can only be the IMAGE (give the operand as a "
+                    "file)", a->pos[i]);
+            rc = EXIT_USAGE;
+        } else if (hdm_pipeline_add(p, a->pos[i], &e)) {
             rc = report(&e);
+        }
+    }
     if (!rc)
         rc = run_pipeline(a, p);
     hdm_pipeline_free(p);
@@ -502,7 +586,8 @@ static const char *const batch_opts[] = {"out-dir", "name", "format", "jobs", "r
 
 /* The fixed commands; one more per operation is made from the library's table at start. */
 static cli_cmd commands[32] = {
-    {"info", "FILE...", "print size, channels, bit depth and format of each file", 1, -1,
+    {"info", "FILE...", "print size, channels, bit depth and format of each file (- reads "
+     "standard input)", 1, -1,
      info_opts, run_info, NULL},
     {"run", "IMAGE -o OUT STEP...", "run several steps in one pass, one decode and one encode",
      2, -1, write_opts, run_run, NULL},
@@ -553,7 +638,8 @@ static void usage(FILE *f)
         fprintf(f, "  %-6s %-22s %s\n", commands[i].name, commands[i].synopsis,
                 commands[i].summary);
     fprintf(f, "\n'hadamard COMMAND --help' or 'hadamard help COMMAND' describes a command; "
-               "'hadamard --version' prints\nthe version. An IMAGE of - reads standard input; "
+               "'hadamard --version' prints\nthe version. An IMAGE of - reads standard input (so "
+               "does 'info -'; other operands must be files);\n"
                "-o - writes standard output (with --format).\n"
                "Exit status: 0 success, 1 a file failed, 2 a usage error, 130 stopped by "
                "SIGINT or SIGTERM.\n");
@@ -604,36 +690,41 @@ static void cmd_help(const cli_cmd *cmd)
     }
     if (accepts(cmd, opt_index("output")))
         printf("\nIMAGE - reads standard input; -o - writes standard output, in the format\n"
-               "--format names (required then); it is written only once complete.\n");
+               "--format names (required then); it is written only once complete. Other\n"
+               "operands (MASK, TOP, a @FILE kernel) must be files.\n");
     printf("\n%s", option_forms);
 }
 
 /* ---- "did you mean": edit distance at most 2, or a unique prefix ---- */
 
-/* Levenshtein distance of a and b, or 3 once it is certainly above 2. */
+/* Edit distance of a and b counting a swap of neighbours as one edit ("--hlep" is one from
+ * "--help": the optimal string alignment form of Damerau-Levenshtein, as the library's own
+ * hints count), or 3 once it is certainly above 2. The CLI keeps its own copy: it may call
+ * only the public API. */
 static int edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > 2)
         return 3;
-    int row[65];
+    int d[3][65]; /* rows i - 2, i - 1 and i, used in turn */
     for (size_t j = 0; j <= lb; j++)
-        row[j] = (int)j;
+        d[0][j] = (int)j;
     for (size_t i = 1; i <= la; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
+        int *cur = d[i % 3], *prev = d[(i - 1) % 3], *prev2 = d[(i + 1) % 3];
+        cur[0] = (int)i;
         for (size_t j = 1; j <= lb; j++) {
-            int up = row[j];
-            int best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            int best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1;
+            cur[j] = best;
         }
     }
-    return row[lb] > 3 ? 3 : row[lb];
+    return d[la % 3][lb] > 3 ? 3 : d[la % 3][lb];
 }
 
 /* The one candidate closest to word (distance <= 2, a unique best), else the one candidate
@@ -1017,10 +1108,36 @@ static const cli_cmd *find_command(const char *name)
     return NULL;
 }
 
+/* Everything printed on stdout (info, help, the man page) must have reached it: a full disk
+ * or a closed pipe is a failure said on stderr, not a silent success. */
+static int close_stdout(int rc)
+{
+    errno = 0;
+    bool bad = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && !bad && errno != EBADF) { /* EBADF: started with it closed */
+        bad = true;
+        e = errno;
+    }
+    if (!bad)
+        return rc;
+    cli_say("standard output: write failed: %s", strerror(e ? e : EIO));
+    return rc ? rc : EXIT_FAIL;
+}
+
+static int run_main(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
-    /* A write past RLIMIT_FSIZE must fail with EFBIG, not kill us before cleanup. */
+    /* A write past RLIMIT_FSIZE must fail with EFBIG, and one into a closed pipe with EPIPE,
+     * not kill us before cleanup and a message. */
     signal(SIGXFSZ, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    return close_stdout(run_main(argc, argv));
+}
+
+static int run_main(int argc, char **argv)
+{
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);

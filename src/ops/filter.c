@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum { MAX_TAPS = 255 };          /* a kernel's largest side */
 #define MAX_SIGMA 40.0            /* radius ceil(3σ) stays within MAX_TAPS */
@@ -176,11 +177,20 @@ static hdm_status kernel_matrix(const char *text, const char *what, hdm__fkernel
     return st;
 }
 
+enum { KERNEL_FILE_MAX = 1 << 20 };
+
 static hdm_status kernel_file(const char *path, hdm__fkernel **out, hdm_error *err)
 {
+    /* The cap is the kernel file's own, not max_memory: say so, or the reader raises the
+     * wrong limit. */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > KERNEL_FILE_MAX)
+        return hdm__fail(err, HDM_ERR_LIMIT, path,
+                         "kernel file of %lld bytes is larger than 1 MiB, the most a kernel "
+                         "file may be", (long long)sb.st_size);
     void *data;
     size_t size;
-    hdm_status st = hdm__read_file(path, 1 << 20, &data, &size, err);
+    hdm_status st = hdm__read_file(path, KERNEL_FILE_MAX, &data, &size, err);
     if (st)
         return st;
     char *text = realloc(data, size + 1);
@@ -532,13 +542,16 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
 typedef struct filter_args {
     hdm__fkernel *k;
     hdm__border border;
+    char *file; /* the kernel's file when it came from @FILE: an input the output must not be */
 } filter_args;
 
 static void filter_args_free(void *p)
 {
     filter_args *a = p;
-    if (a)
+    if (a) {
         hdm__fkernel_free(a->k);
+        free(a->file);
+    }
     free(a);
 }
 
@@ -594,6 +607,10 @@ static hdm_status filter_parse(const char *const *f, size_t n, void **args, hdm_
         return st;
     }
     a->border = (hdm__border)border;
+    if (spec[0] == '@' && !(a->file = hdm__strdup(spec + 1))) {
+        filter_args_free(a);
+        return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+    }
     *args = a;
     return HDM_OK;
 }
@@ -608,8 +625,7 @@ static hdm_status filter_open(const void *args, hdm__source *up, const char *in_
 
 static const char *filter_operand(const void *args)
 {
-    (void)args;
-    return NULL;
+    return ((const filter_args *)args)->file;
 }
 
 const hdm__opdef hdm__filter_def = {

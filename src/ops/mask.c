@@ -202,6 +202,10 @@ static hdm_status mask_parse(const char *const *f, size_t n, void **args, hdm_er
                 mask_args_free(a);
                 return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
             }
+        } else if (!a->path && !*f[i]) { /* "mask:" */
+            mask_args_free(a);
+            return hdm__fail(err, HDM_ERR_ARG, NULL, "mask: needs a mask file (%s)",
+                             hdm__mask_def.pub.syntax);
         } else {
             mask_args_free(a);
             return hdm__bad_field(&hdm__mask_def, f[i], err);
