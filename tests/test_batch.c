@@ -1037,3 +1037,20 @@ Test(batch, output_never_replaces_a_skipped_file_of_the_tree)
     free(text);
     cr_assert_eq(temp_files(at(dir, "tree")), 0);
 }
+
+/* A symlink to nothing found by a walk fails as that file; the others go on. */
+Test(batch, dangling_symlink_found_fails)
+{
+    make_inputs(1);
+    remove(at(dir, "in/broken.png"));
+    cr_assert_eq(symlink("no-such-file.png", at(dir, "in/gone.png")), 0);
+    CLI(&r, dir, "batch", "--out-dir", "out", "--report", "r.jsonl", "mask:circle.png", "--",
+        "in");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "1 ok, 1 failed, 1 skipped"), "%s", r.err); /* notes.txt */
+    cr_assert(strstr(r.err, "in/gone.png: a symbolic link to nothing"), "%s", r.err);
+    char *rep = read_text("r.jsonl");
+    cr_assert(strstr(rep, "\"input\":\"in/gone.png\",\"output\":null,\"status\":\"failed\""),
+              "%s", rep);
+    free(rep);
+}

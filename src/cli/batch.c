@@ -320,9 +320,12 @@ static int walk(walker *w, const char *root, const char *rel, int depth)
         }
         struct stat st;
         if (stat(child, &st) != 0) {
-            if (errno != ENOENT) /* ENOENT: a dangling symlink, or gone since readdir */
+            struct stat ls;
+            if (errno != ENOENT)
                 rc = fail_found(w, child, rel, "cannot read", errno);
-            continue;
+            else if (lstat(child, &ls) == 0 && S_ISLNK(ls.st_mode))
+                rc = fail_found(w, child, rel, "a symbolic link to nothing", 0);
+            continue; /* else gone since readdir */
         }
         if (S_ISDIR(st.st_mode)) {
             file_id id = {st.st_dev, st.st_ino};
