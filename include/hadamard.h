@@ -218,6 +218,11 @@ HDM_API void hdm_mul_f32(float *dst, const float *a, const float *b, size_t n);
 /* Name of the kernel variant in use ("scalar", "sse2", "avx2", "avx512", "neon"). */
 HDM_API const char *hdm_kernel_name(void);
 
+/* Whether the kernel variant named ("scalar", "sse2", "avx2", "avx512", "neon") is in this build
+ * and runs on this CPU: HDM_OK if so, else HDM_ERR_ARG (also for NULL). It is what HADAMARD_CPU
+ * may name; a name this refuses in HADAMARD_CPU falls back to "scalar". */
+HDM_API hdm_status hdm_kernel_available(const char *name);
+
 /* ---- operations ---------------------------------------------------------------------------- */
 
 /* Mask flags. */

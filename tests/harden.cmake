@@ -23,8 +23,12 @@ foreach(target load roundtrip steps batch)
     add_executable(${name} fuzz/${name}.c fuzz/replay.c)
     set(replay_args)
   endif()
-  if(target STREQUAL "steps" OR target STREQUAL "batch") # the CLI's batch.c (steps: main.c too)
-    target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src/cli/batch.c)
+  if(target STREQUAL "steps") # the CLI's parser, as shipped
+    target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src/cli/args.c
+                   ${PROJECT_SOURCE_DIR}/src/cli/messages.c)
+  elseif(target STREQUAL "batch") # the CLI's batch planning, as shipped
+    target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src/cli/batch.c
+                   ${PROJECT_SOURCE_DIR}/src/cli/messages.c)
   endif()
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR})
   target_compile_definitions(${name} PRIVATE _POSIX_C_SOURCE=200809L)

@@ -1,6 +1,7 @@
 /* batch.c — the same steps over many files: jobs, resume, shards, a report, clean stops */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "cli/batch.h"
+#include "cli/messages.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -29,9 +29,6 @@ typedef struct batch_config {
 /* Runs the batch; returns the exit status (0 all ok, 1 some failed, 2 usage, 130 stopped). */
 int batch_main(const batch_config *cfg);
 
-/* Prints "hadamard: MESSAGE" as one line on stderr. */
-void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* ---- the plan, exposed for the fuzz target ---- */
 
 enum { BATCH_PENDING, BATCH_OK, BATCH_FAILED, BATCH_SKIPPED };

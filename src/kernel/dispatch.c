@@ -162,6 +162,11 @@ const hdm__kernel *hdm__kern(void)
 
 const char *hdm_kernel_name(void) { return hdm__kern()->name; }
 
+hdm_status hdm_kernel_available(const char *name)
+{
+    return name && hdm__kernel_get(name) ? HDM_OK : HDM_ERR_ARG;
+}
+
 void hdm_mul_u8(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n)
 {
     if (!dst || !a || !b)

@@ -41,4 +41,20 @@ static inline void hdm_fuzz_check_error(hdm_status st, const hdm_error *e)
     HDM_FUZZ_CHECK(strchr(e->message, '\n') == NULL);
 }
 
+/* What the command's cli_say wrote (to a stream given by cli_say_to): every line must read
+ * "hadamard: " and a non-empty message, and nothing may follow the last newline. Returns the
+ * number of lines. */
+static inline size_t hdm_fuzz_count_said(const char *buf, size_t len)
+{
+    static const char tag[] = "hadamard: ";
+    size_t n = 0;
+    for (const char *p = buf, *end = buf + len; p < end; n++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        HDM_FUZZ_CHECK(nl && (size_t)(nl - p) > sizeof tag - 1);
+        HDM_FUZZ_CHECK(memcmp(p, tag, sizeof tag - 1) == 0 && !memchr(p, '\0', (size_t)(nl - p)));
+        p = nl + 1;
+    }
+    return n;
+}
+
 #endif

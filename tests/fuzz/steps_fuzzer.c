@@ -2,13 +2,11 @@
  *
  * The first byte chooses the parser. Steps: the rest is split at newlines, each line one step.
  * Command line: the second byte picks a command, the rest is split at NULs into its argv and
- * given to the CLI's own parse(), reached by compiling main.c into this file (its main renamed)
- * so the parser is fuzzed as shipped, without exec and without touching a file. */
+ * given to the CLI's own cli_parse() (src/cli/args.c linked in, as shipped), without exec and
+ * without touching a file. Its messages go to a memory stream, each checked to be one line. */
 #include "fuzz/fuzz.h"
-
-#define main hdm_cli_main
-#include "cli/main.c"
-#undef main
+#include "cli/args.h"
+#include "cli/messages.h"
 
 enum { MAX_PIECES = 200 };
 
@@ -68,21 +66,31 @@ static void fuzz_cli(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return;
-    const cli_cmd *cmd = &commands[data[0] % n_commands];
+    const cli_cmd *cmd = &cli_commands[data[0] % cli_n_commands];
     char *copy, *argv[MAX_PIECES];
     int argc = (int)split(data + 1, size - 1, '\0', &copy, argv);
     if (!copy)
         return;
     static cli_args a;
-    int rc = parse(cmd, argc, argv, &a);
+    char *said = NULL;
+    size_t said_len = 0;
+    FILE *f = open_memstream(&said, &said_len);
+    HDM_FUZZ_CHECK(f);
+    cli_say_to(f);
+    int rc = cli_parse(cmd, argc, argv, &a);
+    cli_say_to(NULL);
+    HDM_FUZZ_CHECK(fclose(f) == 0);
     HDM_FUZZ_CHECK(rc == -1 || rc == 0 || rc == EXIT_USAGE || rc == EXIT_FAIL);
+    /* a refusal says why, in one line; a command line taken (or --help) says nothing */
+    HDM_FUZZ_CHECK((hdm_fuzz_count_said(said, said_len) > 0) == (rc > 0));
+    free(said);
     if (rc == -1) {
         HDM_FUZZ_CHECK(a.npos >= cmd->min_pos);
         HDM_FUZZ_CHECK(cmd->max_pos < 0 || a.npos <= cmd->max_pos);
-        if (accepts(cmd, opt_index("output")))
-            HDM_FUZZ_CHECK(output_format(&a) != HDM_FORMAT_UNKNOWN);
+        if (cli_accepts(cmd, cli_opt_index("output")))
+            HDM_FUZZ_CHECK(cli_output_format(&a) != HDM_FORMAT_UNKNOWN);
         hdm_options o;
-        fill_options(&a, &o);
+        cli_fill_options(&a, &o);
         HDM_FUZZ_CHECK(o.max_pixels >= 1 && o.max_memory >= 1);
         /* An operation's fields must parse as its step would. */
         if (cmd->op) {
@@ -104,7 +112,7 @@ static void fuzz_cli(const uint8_t *data, size_t size)
             free(fields);
         }
     }
-    args_free(&a);
+    cli_args_free(&a);
     free(copy);
 }
 
@@ -112,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool ready;
     if (!ready) {
-        add_op_commands();
+        cli_add_op_commands();
         ready = true;
     }
     if (size < 1)

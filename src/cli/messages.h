@@ -1,0 +1,23 @@
+/* messages.h — the command's one-line messages on stderr and its exit statuses */
+#ifndef HDM_CLI_MESSAGES_H
+#define HDM_CLI_MESSAGES_H
+
+#include <stdio.h>
+
+/* What the command exits with besides 0 (and 130 when stopped by a signal). */
+enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* Prints "hadamard: MESSAGE" as one line on stderr: control characters show as '?', and a
+ * limit the library names by its hdm_options field, "(max_pixels)", is named by the flag that
+ * raises it, "(raise it with --max-pixels)". */
+void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Sends cli_say's lines to f instead of stderr (NULL: back to stderr); for a test that reads
+ * what was said. */
+void cli_say_to(FILE *f);
+
+/* Flushes and closes stdout; a write that did not reach it is said and turns a status of 0
+ * into EXIT_FAIL. Returns the exit status. */
+int cli_close_stdout(int rc);
+
+#endif
