@@ -72,23 +72,47 @@ static bool limit(int resource, rlim_t v)
     return !v || setrlimit(resource, &r) == 0;
 }
 
+/* In the child, before stderr is redirected: why it gives up, on the test's own stderr, in one
+ * write (no stdio after fork). */
+static void child_cannot(const char *what)
+{
+    char msg[160] = "cli_run: the child cannot ";
+    size_t n = strlen(msg), w = strlen(what);
+    if (w > 100)
+        w = 100;
+    memcpy(msg + n, what, w);
+    n += w;
+    memcpy(msg + n, ", errno ", 8);
+    n += 8;
+    char digits[12];
+    size_t k = 0;
+    for (int e = errno; k == 0 || e; e /= 10)
+        digits[k++] = (char)('0' + e % 10);
+    while (k)
+        msg[n++] = digits[--k];
+    msg[n++] = '\n';
+    ssize_t ignored = write(2, msg, n);
+    (void)ignored;
+    _exit(CLI_SKIP);
+}
+
 /* In the child: only system calls from here on. */
 static void child_setup(const char *dir, const cli_opts *o, int in_fd, char **env)
 {
     if (dir && chdir(dir) != 0)
-        _exit(CLI_SKIP);
+        child_cannot("enter its directory");
     if (in_fd >= 0)
         dup2(in_fd, 0);
     if (o->ro_bind &&
         (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
          mount(o->ro_bind, o->ro_bind, NULL, MS_BIND, NULL) ||
          mount(NULL, o->ro_bind, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL)))
-        _exit(CLI_SKIP);
+        child_cannot("make the read-only bind mount");
     if (!limit(RLIMIT_FSIZE, o->fsize) || !limit(RLIMIT_DATA, o->data) ||
         !limit(RLIMIT_AS, o->as) || !limit(RLIMIT_NPROC, o->nproc))
-        _exit(CLI_SKIP);
+        child_cannot("set its resource limits");
     if (o->uid && (setgroups(0, NULL) || setgid(o->uid) || setuid(o->uid)))
-        _exit(CLI_SKIP);
+        child_cannot("change its user");
     if (env)
         environ = env;
     alarm(o->timeout ? o->timeout : CLI_TIMEOUT);
@@ -224,6 +248,44 @@ void cli_run(cli_result *r, const char *dir, const char *const *args)
 bool cli_skipped(const cli_result *r)
 {
     return WIFEXITED(r->wstatus) && WEXITSTATUS(r->wstatus) == CLI_SKIP;
+}
+
+bool cli_under_ci(void)
+{
+    const char *ci = getenv("CI");
+    return ci && strcmp(ci, "true") == 0;
+}
+
+bool cli_has_cap(int cap)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long long eff = 0;
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = sscanf(line, "CapEff: %llx", &eff) == 1;
+    if (f)
+        fclose(f);
+    if (!found) /* no /proc: only root's euid says anything */
+        return geteuid() == 0;
+    return cap >= 0 && cap < 64 && (eff >> cap & 1);
+}
+
+static bool above_hard(int resource, rlim_t v)
+{
+    struct rlimit r;
+    return v && getrlimit(resource, &r) == 0 && r.rlim_max != RLIM_INFINITY && v > r.rlim_max;
+}
+
+bool cli_cannot_here(const cli_opts *o)
+{
+    if (!o)
+        return false;
+    enum { CAP_SETGID_ = 6, CAP_SETUID_ = 7, CAP_SYS_ADMIN_ = 21 };
+    return (o->uid && (!cli_has_cap(CAP_SETUID_) || !cli_has_cap(CAP_SETGID_))) ||
+           (o->ro_bind && !cli_has_cap(CAP_SYS_ADMIN_)) || above_hard(RLIMIT_FSIZE, o->fsize) ||
+           above_hard(RLIMIT_DATA, o->data) || above_hard(RLIMIT_AS, o->as) ||
+           above_hard(RLIMIT_NPROC, o->nproc);
 }
 
 void cli_drain(int fd, char *buf, size_t cap)

@@ -65,6 +65,27 @@ void cli_finish(cli_child *c, cli_result *r);
 pid_t cli_fork(const char *dir, const cli_opts *o);
 /* The child exited with CLI_SKIP. */
 bool cli_skipped(const cli_result *r);
+
+/* A test that cannot set up what it needs is skipped, saying why, only when the reason is a
+ * limit of the machine that README's "When a test may skip" lists; under CI=true any other
+ * reason fails the test (the project's machines can set up everything), elsewhere it is a
+ * skip with a warning. */
+bool cli_under_ci(void);
+/* This process has capability cap (CAP_SETUID, ...) in its effective set. */
+bool cli_has_cap(int cap);
+/* A child that exited with CLI_SKIP under options o hit a listed limit of the machine: o asks to
+ * change user without CAP_SETUID and CAP_SETGID, for a bind mount without CAP_SYS_ADMIN, or for a
+ * resource limit above one's hard limit (raising it needs CAP_SYS_RESOURCE). */
+bool cli_cannot_here(const cli_opts *o);
+/* Ends the test for a set-up it cannot do: listed (see above) skips, else as cli_under_ci says.
+ * The reason is a printf format with its arguments, starting with a string literal. */
+#define CLI_CANNOT(listed, ...)                                                                \
+    do {                                                                                       \
+        if (!(listed) && cli_under_ci())                                                       \
+            cr_assert_fail("skipped under CI=true, which README does not allow: " __VA_ARGS__); \
+        cr_log_warn("skipped: " __VA_ARGS__);                                                  \
+        cr_skip_test(__VA_ARGS__);                                                             \
+    } while (0)
 /* Reads fd to its end into buf (NUL-terminated, cut at cap - 1 bytes) and closes it. */
 void cli_drain(int fd, char *buf, size_t cap);
 

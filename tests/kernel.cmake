@@ -2,13 +2,16 @@
 
 # Every variant against the scalar reference, and the reference against exact maths.
 hdm_test(test_kernel ${CMAKE_CURRENT_SOURCE_DIR}/test_kernel.c)
+# which variants the build has, so a build without SIMD is told from a dispatch that lost them
+target_compile_definitions(test_kernel PRIVATE HDM_KERNEL_ARCH="${HDM_KERNEL_ARCH}")
 
 # The same variant-against-scalar checks without Criterion: the program .ci/kernel-neon.sh
 # cross-builds for aarch64, run natively here so it is exercised on every machine.
 add_executable(kernel_neon_check ${CMAKE_CURRENT_SOURCE_DIR}/kernel_neon_check.c)
 target_include_directories(kernel_neon_check PRIVATE ${PROJECT_SOURCE_DIR}/src
   ${CMAKE_CURRENT_SOURCE_DIR})
-target_compile_definitions(kernel_neon_check PRIVATE _GNU_SOURCE)
+target_compile_definitions(kernel_neon_check PRIVATE _GNU_SOURCE
+  HDM_KERNEL_ARCH="${HDM_KERNEL_ARCH}")
 target_link_libraries(kernel_neon_check PRIVATE hadamard_static)
 add_test(NAME kernel_neon_check COMMAND kernel_neon_check)
 

@@ -830,6 +830,59 @@ static inline void kc_check_op(kc_tally *t, kc_bench *b, const hdm__kernel *k, c
         kc_check_threshold(t, b, k, o);
 }
 
+/* ---- which variants must be checked ----------------------------------------------------- */
+
+/* The kernel architecture the build compiled variants for: "x86", "arm64", or "none" (configured
+ * with -DHADAMARD_ENABLE_SIMD=OFF, or a CPU with no SIMD variant). The CMake build passes it;
+ * the cross build in .ci/kernel-neon.sh compiles NEON in, which the compiler's macros tell. */
+#ifndef HDM_KERNEL_ARCH
+#if defined(__x86_64__) || defined(__i386__)
+#define HDM_KERNEL_ARCH "x86"
+#elif defined(__aarch64__)
+#define HDM_KERNEL_ARCH "arm64"
+#else
+#define HDM_KERNEL_ARCH "none"
+#endif
+#endif
+
+/* Whether this CPU (and OS) runs variant `name`, found independently of dispatch.c through the
+ * compiler's own CPU detection (which also checks that the OS saves the vector registers): a
+ * dispatch that wrongly turned a variant down would otherwise leave it unchecked, and the
+ * checks would pass having compared nothing. */
+static inline int kc_cpu_runs(const char *name)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (!strcmp(name, "sse2"))
+        return __builtin_cpu_supports("sse2");
+    if (!strcmp(name, "avx2"))
+        return __builtin_cpu_supports("avx2");
+    if (!strcmp(name, "avx512"))
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl");
+#elif defined(__aarch64__)
+    if (!strcmp(name, "neon"))
+        return 1; /* Advanced SIMD is part of AArch64 */
+#endif
+    return !strcmp(name, "scalar");
+}
+
+/* The variant every CPU of the build's architecture runs, which must therefore be checked:
+ * every x86-64 has SSE2, every AArch64 NEON. NULL when the build has no SIMD variant. */
+static inline const char *kc_baseline_variant(void)
+{
+    if (!strcmp(HDM_KERNEL_ARCH, "arm64"))
+        return "neon";
+#if defined(__x86_64__)
+    if (!strcmp(HDM_KERNEL_ARCH, "x86"))
+        return "sse2";
+#else
+    if (!strcmp(HDM_KERNEL_ARCH, "x86") && kc_cpu_runs("sse2"))
+        return "sse2";
+#endif
+    return NULL;
+}
+
 /* the largest slot any check needs: the f32 conversion sweep, about 6 MB */
 #define KC_BENCH_CAP ((size_t)1 << 23)
 

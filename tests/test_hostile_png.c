@@ -208,8 +208,9 @@ static unsigned char *encode_limited(const hdm_image *img, rlim_t nproc, size_t 
 
 Test(hpng, encoder_without_threads_is_exact_and_identical)
 {
-    if (geteuid() != 0)
-        cr_skip_test("needs root to change uid");
+    if (cli_cannot_here(&(cli_opts){.nproc = 1, .uid = 54321}))
+        CLI_CANNOT(true, "encoder_without_threads: changing uid needs root with CAP_SETUID and "
+                   "CAP_SETGID");
     hdm_image *img = big_random();
     void *threaded;
     size_t tn;

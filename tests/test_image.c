@@ -3,15 +3,34 @@
 #include "testutil.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 /* ---- hdm_image_new / hdm_image_free ---- */
 
+/* Every _free(NULL) is a no-op (hadamard.h): it frees nothing, allocates nothing, leaves errno
+ * as it was and leaves other live objects alone (a crash is a failure too). */
 Test(image, free_null_is_a_noop)
 {
+    hdm_image *img;
+    cr_assert_eq(hdm_image_new(3, 2, 2, HDM_U8, &img), HDM_OK);
+    ((uint8_t *)hdm_row(img, 1, 1))[2] = 42;
+#ifdef __GLIBC__
+    size_t before = mallinfo2().uordblks;
+#endif
+    errno = EILSEQ;
     hdm_image_free(NULL);
+    hdm_pipeline_free(NULL);
+    cr_assert_eq(errno, EILSEQ, "a _free(NULL) changed errno to %d", errno);
+#ifdef __GLIBC__
+    cr_assert_eq(mallinfo2().uordblks, before, "a _free(NULL) allocated or freed memory");
+#endif
+    cr_assert_eq(img->width, 3);
+    cr_assert_eq(((uint8_t *)hdm_row(img, 1, 1))[2], 42, "a live image was touched");
+    hdm_image_free(img);
 }
 
 Test(image, new_gives_zeroed_planes_of_the_right_shape)

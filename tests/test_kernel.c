@@ -10,7 +10,10 @@
 
 /* One test per primitive (and per channel count for the layout changes). Each runs every variant
  * this CPU supports through kernel_checks.h: lengths 0..257 ending at a guard page, starts 0..63
- * bytes into a page, in-place calls, and the op's exhaustive sweep. */
+ * bytes into a page, in-place calls, and the op's exhaustive sweep. A variant the CPU runs but
+ * dispatch turns down, or no variant checked at all where the architecture guarantees one (SSE2
+ * on x86-64, NEON on AArch64), fails: the test must not pass having compared nothing. Only a
+ * build with no SIMD variant at all skips (README, "When a test may skip"). */
 ParameterizedTestParameters(variants, match_scalar)
 {
     static size_t idx[KC_OP_COUNT];
@@ -22,23 +25,41 @@ ParameterizedTestParameters(variants, match_scalar)
 ParameterizedTest(size_t *idx, variants, match_scalar, .timeout = 120)
 {
     const kc_op *o = &kc_ops[*idx];
+    const char *base = kc_baseline_variant();
+    int ran = 0, base_ran = 0;
+    if (!base) {
+        for (size_t v = 0; hdm__kernel_names(v); v++)
+            cr_assert_str_eq(hdm__kernel_names(v), "scalar",
+                             "built for no SIMD architecture (%s), yet it has variant %s",
+                             HDM_KERNEL_ARCH, hdm__kernel_names(v));
+        cr_skip_test("%s: this build has no SIMD variant (kernel architecture %s): nothing to "
+                     "compare", o->name, HDM_KERNEL_ARCH);
+    }
     kc_bench b;
     cr_assert_eq(kc_bench_init(&b, KC_BENCH_CAP), 0, "cannot map guarded buffers");
-    int ran = 0;
     for (size_t v = 0; hdm__kernel_names(v); v++) {
-        const hdm__kernel *k = hdm__kernel_get(hdm__kernel_names(v));
-        if (!k || k == &hdm__kernel_scalar)
+        const char *name = hdm__kernel_names(v);
+        if (!strcmp(name, "scalar"))
+            continue;
+        const hdm__kernel *k = hdm__kernel_get(name);
+        int cpu = kc_cpu_runs(name);
+        cr_expect(k || !cpu, "%s: this CPU runs %s but dispatch turns it down, so it goes unchecked",
+                  o->name, name);
+        cr_expect(!k || cpu, "%s: dispatch offers %s, which this CPU does not run", o->name, name);
+        if (!k || !cpu)
             continue;
         kc_tally t = {0};
         kc_check_op(&t, &b, k, o);
         ran++;
+        base_ran |= !strcmp(name, base);
         cr_expect_eq(t.failed, 0, "%s: %ld of %ld cases differ; first: %s", o->name, t.failed,
                      t.failed + t.passed, t.first);
         cr_expect_gt(t.passed, 0, "%s on %s ran no case", o->name, k->name);
     }
-    if (!ran)
-        cr_log_info("%s: no SIMD variant runs on this CPU", o->name);
     kc_bench_free(&b);
+    cr_expect(base_ran, "%s: %s, which every %s CPU runs, was not checked", o->name, base,
+              HDM_KERNEL_ARCH);
+    cr_assert_gt(ran, 0, "%s: no SIMD variant was checked against scalar", o->name);
 }
 
 /* The harness itself must see a wrong answer and an overrun: a variant that is off by one in one
