@@ -698,3 +698,95 @@ Test(stb, pnm_header_fields_named)
         expect_refused_everywhere("h.ppm", cases[i].cause);
     }
 }
+
+/* ---- run-length TGA and PSD data that ends early decoded as black ---- */
+
+/* A run-length TGA (as hadamard writes one) cut short: refused with how far its data goes. */
+Test(stb, tga_rle_truncated)
+{
+    const char *tga = at(dir, "full.tga");
+    cli_result r;
+    CLI_WITH(&r, dir, &plain, "run", HDM_SOURCE_DIR "/samples/photo.png", "-o", tga,
+             "filter:box:1");
+    cli_expect_ok(&r);
+    size_t n;
+    unsigned char *data = slurp(tga, &n);
+    cr_assert(data && n > 1000 && data[2] == 10, "not a run-length TGA");
+    CLI_WITH(&r, dir, &plain, "info", tga);
+    cli_expect_ok(&r);
+    remove(tga);
+    static const size_t cuts[] = {100, 1000, 0};
+    for (size_t i = 0; i < 3; i++) {
+        size_t cut = cuts[i] ? cuts[i] : n - 1;
+        tu_write_file(at(dir, "t.tga"), data, cut);
+        /* info reads only the header of a file longer than its first read */
+        if (cut < 4096)
+            expect_refused_everywhere("t.tga", "corrupt tga: run-length data ends early (");
+        const char *in = at(dir, "t.tga"), *out = at(dir, "x.png");
+        CLI_WITH(&r, dir, &plain, "run", in, "-o", out, "filter:box:1");
+        CLI_REFUSED(&r, 1, in, "of 98304 pixels)");
+        cr_assert(!exists(dir, "x.png"));
+        remove(in);
+    }
+    free(data);
+}
+
+/* A 2x2 RGB PSD with run-length data: rows of 2 bytes as one run (0xFF, value) each. */
+static size_t psd_rle(unsigned char *f, unsigned rowbytes)
+{
+    static const unsigned char head[26] = {'8', 'B', 'P', 'S', 0, 1, 0, 0, 0, 0, 0, 0, 0, 3,
+                                           0, 0, 0, 2, 0, 0, 0, 2, 0, 8, 0, 3};
+    size_t n = 0;
+    memcpy(f, head, 26);
+    n = 26;
+    memset(f + n, 0, 12); /* three empty sections */
+    n += 12;
+    f[n++] = 0, f[n++] = 1;
+    for (int k = 0; k < 6; k++) /* 3 channels x 2 rows */
+        f[n++] = 0, f[n++] = (unsigned char)rowbytes;
+    for (int k = 0; k < 6; k++)
+        f[n++] = 0xFF, f[n++] = (unsigned char)(40 * k);
+    return n;
+}
+
+Test(stb, psd_rle_checked)
+{
+    unsigned char f[128];
+    size_t n = psd_rle(f, 2);
+    const char *in = at(dir, "r.psd");
+    tu_write_file(in, f, n);
+    cli_result r;
+    CLI_WITH(&r, dir, &plain, "run", in, "-o", at(dir, "ok.png"), "filter:box:1");
+    cli_expect_ok(&r);
+    remove(at(dir, "ok.png"));
+    /* the data cut short of what the table lists */
+    tu_write_file(in, f, n - 3);
+    expect_refused_everywhere("r.psd", "corrupt psd: run-length data is shorter than its "
+                                       "byte-count table lists (9 of 12 bytes)");
+    /* the table cut short */
+    tu_write_file(in, f, 26 + 12 + 2 + 5);
+    expect_refused_everywhere("r.psd", "corrupt psd: run-length byte-count table is truncated");
+    /* the table lists more than the data holds for the channel */
+    n = psd_rle(f, 3);
+    f[n++] = 0, f[n++] = 0, f[n++] = 0, f[n++] = 0, f[n++] = 0, f[n++] = 0;
+    tu_write_file(in, f, n);
+    expect_refused_everywhere("r.psd", "corrupt psd: run-length byte counts disagree with the "
+                                       "data (channel 0: 6 listed, 4 used)");
+}
+
+/* A PSD that ends before its compression field: stb read it as a raw image of zeros. */
+Test(stb, psd_truncated_before_data)
+{
+    unsigned char f[128];
+    size_t n = psd_rle(f, 2);
+    (void)n;
+    static const size_t cuts[] = {26, 30, 38, 39};
+    for (size_t i = 0; i < 4; i++) {
+        tu_write_file(at(dir, "t.psd"), f, cuts[i]);
+        expect_refused_everywhere("t.psd", "corrupt psd: truncated before the image data");
+    }
+    /* a section length running past the end */
+    f[26] = 0x10;
+    tu_write_file(at(dir, "t.psd"), f, n);
+    expect_refused_everywhere("t.psd", "corrupt psd: truncated before the image data");
+}

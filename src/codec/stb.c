@@ -527,6 +527,120 @@ static uint64_t decode_peak(const hdm_info *info)
     }
 }
 
+/* A run-length TGA (types 9-11) walked as stbi__tga_load reads it: after the header, the ID
+ * and, when indexed, stb's palette (it skips the palette's first-entry field as bytes), packets
+ * of a count byte and one pixel (a run) or count pixels (raw), packets crossing rows. stb reads
+ * zeros past the end, so data that ends early would decode as black: refused, with how many of
+ * the image's pixels the data holds. */
+static bool tga_rle_unsafe(const unsigned char *d, size_t n, char *why, size_t len)
+{
+    if (n < 18 || d[2] < 9 || d[2] > 11)
+        return false;
+    uint64_t pos = 18 + (uint64_t)d[0];
+    unsigned bpp = d[16], px = (bpp + 7) / 8;
+    if (d[1]) { /* indexed: a palette of 8- or 16-bit indices */
+        pos += le16(d + 3) + (uint64_t)le16(d + 5) * ((d[7] + 7u) / 8);
+        px = bpp == 8 ? 1 : 2;
+    }
+    if (px == 0)
+        return false; /* stb refuses it */
+    uint64_t total = (uint64_t)le16(d + 12) * le16(d + 14), done = 0;
+    while (done < total) {
+        if (pos >= n)
+            break;
+        unsigned cmd = d[pos++];
+        uint64_t count = 1 + (cmd & 127);
+        if (count > total - done)
+            count = total - done;
+        uint64_t need = cmd & 128 ? px : count * px, have = n - pos;
+        if (have < need) {
+            if (!(cmd & 128))
+                done += have / px;
+            break;
+        }
+        pos += need;
+        done += count;
+    }
+    if (done >= total)
+        return false;
+    snprintf(why, len, "run-length data ends early (%llu of %llu pixels)",
+             (unsigned long long)done, (unsigned long long)total);
+    return true;
+}
+
+/* A PSD's image data (Photoshop file format, "Image Data Section") as stbi__psd_load finds it:
+ * the three length-prefixed sections, then the compression field; stb reads zeros past the
+ * end, so a file ending before that field decoded as a black raw image. For run-length data
+ * (compression 1, PackBits): a byte-count table of 2 bytes for each row of each channel, then
+ * the channels' rows; stb reads the table's place as bytes and decodes at most 4 channels as
+ * one stream each. Checked: the table is there, the data holds the bytes the table lists for
+ * those channels, and each channel's stream decodes its pixels in exactly the bytes listed. */
+static bool psd_unsafe(const unsigned char *d, size_t n, char *why, size_t len)
+{
+    if (n < 26)
+        return false;
+    uint64_t pos = 26;
+    for (int k = 0; k < 3; k++) {
+        if (pos + 4 > n)
+            goto before_data;
+        pos += 4 + (uint64_t)be32(d + pos);
+    }
+    if (pos + 2 > n)
+        goto before_data;
+    if (be16(d + pos) != 1)
+        return false; /* raw: raw_end; another: stb refuses it */
+    uint64_t chans = be16(d + 12), h = be32(d + 14), w = be32(d + 18);
+    uint64_t table = pos + 2, rows = h * chans, data = table + 2 * rows;
+    if (chans == 0 || chans > 16 || w == 0 || h == 0)
+        return false; /* stb refuses it */
+    if (data > n) {
+        snprintf(why, len, "run-length byte-count table is truncated (%llu of %llu bytes)",
+                 (unsigned long long)(n - table), (unsigned long long)(2 * rows));
+        return true;
+    }
+    uint64_t used = chans < 4 ? chans : 4, listed = 0;
+    for (uint64_t r = 0; r < used * h; r++)
+        listed += be16(d + table + 2 * r);
+    if (data + listed > n) {
+        snprintf(why, len, "run-length data is shorter than its byte-count table lists (%llu of "
+                 "%llu bytes)", (unsigned long long)(n - data), (unsigned long long)listed);
+        return true;
+    }
+    uint64_t p = data;
+    for (uint64_t c = 0; c < used; c++) {
+        uint64_t mine = 0, start = p, left = w * h;
+        for (uint64_t r = 0; r < h; r++)
+            mine += be16(d + table + 2 * (c * h + r));
+        while (left > 0) {
+            if (p >= n)
+                goto ends_early;
+            unsigned b = d[p++];
+            uint64_t k = b < 128 ? b + 1u : 257u - b;
+            if (b == 128)
+                continue;
+            if (k > left)
+                return false; /* stb refuses it */
+            if (b < 128 ? n - p < k : p >= n)
+                goto ends_early;
+            p += b < 128 ? k : 1;
+            left -= k;
+        }
+        if (p - start != mine) {
+            snprintf(why, len, "run-length byte counts disagree with the data (channel %llu: "
+                     "%llu listed, %llu used)", (unsigned long long)c, (unsigned long long)mine,
+                     (unsigned long long)(p - start));
+            return true;
+        }
+    }
+    return false;
+ends_early:
+    snprintf(why, len, "run-length data ends early");
+    return true;
+before_data:
+    snprintf(why, len, "truncated before the image data");
+    return true;
+}
+
 /* Inputs that would make stb itself misbehave, or hand back memory it did not fill: true, with
  * the reason in why. With only a prefix of the file (!whole), only what its header shows. */
 static bool stb_unsafe(hdm_format fmt, const unsigned char *d, size_t n, bool whole, char *why,
@@ -543,6 +657,10 @@ static bool stb_unsafe(hdm_format fmt, const unsigned char *d, size_t n, bool wh
     case HDM_FORMAT_HDR: return hdr_unsafe(d, n, whole, why, len);
     case HDM_FORMAT_GIF: return gif_unsafe(d, n, whole, why, len);
     case HDM_FORMAT_BMP: case HDM_FORMAT_TGA: case HDM_FORMAT_PSD: {
+        if (whole && fmt == HDM_FORMAT_TGA && tga_rle_unsafe(d, n, why, len))
+            return true;
+        if (whole && fmt == HDM_FORMAT_PSD && psd_unsafe(d, n, why, len))
+            return true;
         uint64_t end = whole ? raw_end(fmt, d, n) : 0;
         if (end > n) {
             snprintf(why, len, "truncated (%zu bytes of %llu)", n, (unsigned long long)end);
@@ -581,7 +699,7 @@ static hdm_status stb_header(const void *data, size_t size, bool whole, const ch
     hdm_format fmt = hdm__detect(data, size);
     if (size > INT32_MAX)
         return hdm__fail(err, HDM_ERR_LIMIT, path, "file is larger than 2 GiB");
-    char why[96];
+    char why[160];
     if (stb_unsafe(fmt, data, size, false, why, sizeof why))
         return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", hdm_format_name(fmt), why);
     int w, h, comp;
