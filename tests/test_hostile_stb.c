@@ -790,3 +790,84 @@ Test(stb, psd_truncated_before_data)
     tu_write_file(at(dir, "t.psd"), f, n);
     expect_refused_everywhere("t.psd", "corrupt psd: truncated before the image data");
 }
+
+/* ---- header sizes beyond an int, and step and option parsing ---- */
+
+/* stb casts the HDR size line's numbers to int: 2^32 + 2 read as 2. */
+Test(stb, hdr_size_beyond_int)
+{
+    static const struct {
+        const char *size, *cause;
+    } cases[] = {
+        {"-Y 4294967298 +X 2\n", "corrupt hdr: height 4294967298 is out of range"},
+        {"-Y 2 +X 4294967298\n", "corrupt hdr: width 4294967298 is out of range"},
+        {"-Y 2 +X 99999999999999999999999\n",
+         "corrupt hdr: width 99999999999999999999999 is out of range"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char f[256];
+        int n = snprintf(f, sizeof f, "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n%s", cases[i].size);
+        memset(f + n, 0, 16);
+        tu_write_file(at(dir, "s.hdr"), f, (size_t)n + 16);
+        expect_refused_everywhere("s.hdr", cases[i].cause);
+    }
+}
+
+/* A usage error (exit 2) naming the problem, and no output. */
+static void expect_usage(const char *cause, const char *const *args)
+{
+    cli_result r;
+    cli_run_with(&r, dir, &plain, args);
+    CLI_REFUSED(&r, 2, cause);
+    const char *keep[] = {"in.png"};
+    cli_expect_only(dir, keep, 1);
+}
+
+#define USAGE(cause, ...) expect_usage((cause), (const char *const[]){__VA_ARGS__, NULL})
+
+Test(stb, parsing_empty_twice_and_plain_numbers)
+{
+    const char *in = at(dir, "in.png"), *out = at(dir, "out.png");
+    size_t n;
+    unsigned char *png = slurp(HDM_SOURCE_DIR "/samples/gradient.png", &n);
+    cr_assert(png);
+    tu_write_file(in, png, n);
+    free(png);
+    USAGE("kernel: empty entry in row 1, column 2", "filter", in, "-o", out, "--kernel",
+          "1,,1;1,1,1;1,1,1");
+    USAGE("kernel: empty entry in row 2, column 1", "filter", in, "-o", out, "--kernel",
+          "1,1,1;,1,1;1,1,1");
+    USAGE("kernel: empty entry in row 3, column 4", "filter", in, "-o", out, "--kernel",
+          "1,1,1;1,1,1;1,1,1,");
+    USAGE("filter: border given twice", "run", in, "-o", out, "filter:box:3:border=wrap:border=zero");
+    USAGE("filter: border given twice", "run", in, "-o", out, "filter:box:3:wrap:zero");
+    USAGE("filter: kernel given twice", "run", in, "-o", out, "filter:kernel=box:kernel=box");
+    char step[1024];
+    snprintf(step, sizeof step, "mask:%s:feather=2:feather=3", in);
+    USAGE("mask: feather given twice", "run", in, "-o", out, step);
+    snprintf(step, sizeof step, "mask:%s:threshold=0.5:threshold=0.2", in);
+    USAGE("mask: threshold given twice", "run", in, "-o", out, step);
+    USAGE("window: strength given twice", "run", in, "-o", out, "window:hann:strength=0.5:strength=1");
+    USAGE("window: type given twice", "run", in, "-o", out, "window:type=hann:type=hann");
+    snprintf(step, sizeof step, "blend:%s:mode=multiply:mode=screen", in);
+    USAGE("blend: mode given twice", "run", in, "-o", out, step);
+    snprintf(step, sizeof step, "blend:%s:0.5:opacity=0.3", in);
+    USAGE("blend: opacity given twice", "run", in, "-o", out, step);
+    static const char *const notnum[] = {"0x10", "inf", "nan", " 2", "1e", "2.5.1", "+", "."};
+    for (size_t i = 0; i < sizeof notnum / sizeof *notnum; i++) {
+        char opt[64], cause[64];
+        snprintf(opt, sizeof opt, "--feather=%s", notnum[i]);
+        snprintf(cause, sizeof cause, "'%s' is not a number", notnum[i]);
+        USAGE(cause, "mask", in, in, "-o", out, opt);
+    }
+    /* plain decimals still read */
+    static const char *const ok[] = {"2", "2.", ".5", "+1.5", "1e0", "2.5E-1"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        char opt[64];
+        snprintf(opt, sizeof opt, "--feather=%s", ok[i]);
+        cli_result r;
+        CLI_WITH(&r, dir, &plain, "mask", in, in, "-o", out, opt);
+        cli_expect_ok(&r);
+        remove(out);
+    }
+}

@@ -406,12 +406,24 @@ static bool hdr_unsafe(const unsigned char *d, size_t n, bool whole, char *why, 
     char *t = hdr_token(&c, buf);
     if (!valid || strncmp(t, "-Y ", 3) != 0)
         return false;
-    int h = (int)strtol(t + 3, &t, 10);
+    /* stb casts strtol's long to int: a size beyond an int wraps (2^32 + 2 reads as 2) */
+    long long lh = strtoll(t + 3, &t, 10);
+    const char *hs = buf + 3;
     while (*t == ' ')
         t++;
     if (strncmp(t, "+X ", 3) != 0)
         return false;
-    int w = (int)strtol(t + 3, NULL, 10);
+    const char *ws = t + 3;
+    long long lw = strtoll(ws, NULL, 10);
+    if (lh > INT32_MAX || lh < INT32_MIN || lw > INT32_MAX || lw < INT32_MIN) {
+        bool bad_h = lh > INT32_MAX || lh < INT32_MIN;
+        const char *num = bad_h ? hs : ws;
+        snprintf(why, len, "%s %.*s is out of range", bad_h ? "height" : "width",
+                 (int)(strspn(num, " +-") + strspn(num + strspn(num, " +-"), "0123456789")),
+                 num);
+        return true;
+    }
+    int h = (int)lh, w = (int)lw;
     if (!whole || w <= 0 || h <= 0 || w > STBI_MAX_DIMENSIONS || h > STBI_MAX_DIMENSIONS)
         return false;
     uint64_t flat = (uint64_t)w * (uint64_t)h * 4;

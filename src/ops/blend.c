@@ -275,15 +275,24 @@ static hdm_status blend_parse_into(blend_args *a, const char *const *f, size_t n
     const char *pos[3], *v;
     size_t npos = 0;
     hdm_status st;
+    bool linear_set = false, mode_set = false, opacity_set = false;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(f[i], "linear") == 0) {
-            a->linear = true;
+            if (linear_set)
+                return hdm__fail(err, HDM_ERR_ARG, NULL, "blend: linear given twice");
+            a->linear = linear_set = true;
         } else if ((v = hdm__field_value(f[i], "mode"))) {
+            if (mode_set)
+                return hdm__fail(err, HDM_ERR_ARG, NULL, "blend: mode given twice");
+            mode_set = true;
             int m = mode_find(v);
             if (m < 0)
                 return bad_mode(v, err);
             a->mode = (unsigned)m;
         } else if ((v = hdm__field_value(f[i], "opacity"))) {
+            if (opacity_set)
+                return hdm__fail(err, HDM_ERR_ARG, NULL, "blend: opacity given twice");
+            opacity_set = true;
             if ((st = set_opacity(a, v, err)))
                 return st;
         } else if (!strchr(f[i], '=') && *f[i] && npos < 3) {
@@ -299,6 +308,8 @@ static hdm_status blend_parse_into(blend_args *a, const char *const *f, size_t n
         int m = mode_find(pos[0]);
         if (m < 0)
             return bad_mode(pos[0], err);
+        if (mode_set)
+            return hdm__fail(err, HDM_ERR_ARG, NULL, "blend: mode given twice");
         a->mode = (unsigned)m;
         p = 1;
     }
@@ -307,6 +318,8 @@ static hdm_status blend_parse_into(blend_args *a, const char *const *f, size_t n
                          hdm__blend_def.pub.syntax);
     if (!(a->path = hdm__strdup(pos[p++])))
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+    if (p < npos && opacity_set)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "blend: opacity given twice");
     if (p < npos && (st = set_opacity(a, pos[p++], err)))
         return st;
     if (p < npos)

@@ -110,10 +110,17 @@ static hdm_status kernel_matrix(const char *text, const char *what, hdm__fkernel
     uint32_t rows = 0, cols = 0, n = 0, in_row = 0;
     const char *s = text;
     hdm_status st = HDM_OK;
+    bool entry_due = false; /* a ',' came after the last entry: another must follow */
     for (;;) {
-        while (*s == ' ' || *s == '\t' || *s == ',' || *s == '\r')
+        while (*s == ' ' || *s == '\t' || *s == ',' || *s == '\r') {
+            if (*s == ',' && (entry_due || in_row == 0))
+                goto empty;
+            entry_due |= *s == ',';
             s++;
+        }
         if (*s == ';' || *s == '\n' || *s == '\0') {
+            if (entry_due)
+                goto empty;
             if (in_row) {
                 if (rows && in_row != cols) {
                     st = hdm__fail(err, HDM_ERR_ARG, NULL,
@@ -155,7 +162,13 @@ static hdm_status kernel_matrix(const char *text, const char *what, hdm__fkernel
         }
         v[n++] = d;
         in_row++;
+        entry_due = false;
         s = end;
+        continue;
+    empty:
+        st = hdm__fail(err, HDM_ERR_ARG, NULL, "%s: empty entry in row %u, column %u", what,
+                       rows + 1, in_row + 1);
+        break;
     }
     if (!st && rows == 0)
         st = hdm__fail(err, HDM_ERR_ARG, NULL, "%s: no numbers (write rows like "
@@ -559,7 +572,15 @@ static hdm_status filter_parse(const char *const *f, size_t n, void **args, hdm_
 {
     const char *kernel = NULL, *karg = NULL, *v;
     int border = HDM__BORDER_CLAMP;
+    bool border_set = false;
     for (size_t i = 0; i < n; i++) {
+        bool is_border = hdm__field_value(f[i], "border") ||
+                         (!strchr(f[i], '=') && hdm__border_find(f[i]) >= 0 && kernel);
+        if (is_border && border_set)
+            return hdm__fail(err, HDM_ERR_ARG, NULL, "filter: border given twice");
+        border_set |= is_border;
+        if (hdm__field_value(f[i], "kernel") && kernel)
+            return hdm__fail(err, HDM_ERR_ARG, NULL, "filter: kernel given twice");
         if ((v = hdm__field_value(f[i], "border"))) {
             if ((border = hdm__border_find(v)) < 0) {
                 char hint[64];

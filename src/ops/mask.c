@@ -173,6 +173,18 @@ static hdm_status mask_parse(const char *const *f, size_t n, void **args, hdm_er
     for (size_t i = 0; i < n; i++) {
         const char *v;
         double d;
+        const char *twice = (hdm__field_value(f[i], "feather") && a->feather) ? "feather"
+                            : (hdm__field_value(f[i], "threshold") && a->threshold >= 0)
+                                ? "threshold"
+                            : (strcmp(f[i], "invert") == 0 && (a->flags & HDM_MASK_INVERT))
+                                ? "invert"
+                            : (strcmp(f[i], "alpha") == 0 && (a->flags & HDM_MASK_ALPHA))
+                                ? "alpha"
+                                : NULL;
+        if (twice) {
+            mask_args_free(a);
+            return hdm__fail(err, HDM_ERR_ARG, NULL, "mask: %s given twice", twice);
+        }
         if ((v = hdm__field_value(f[i], "feather")) && !a->feather) {
             hdm_status st = hdm__parse_double(v, &d)
                                 ? hdm__fkernel_gaussian(d, &a->feather, err)

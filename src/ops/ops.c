@@ -51,10 +51,37 @@ const char *hdm__field_value(const char *field, const char *key)
 /* strtod, and whether it read all of s to a finite value. ERANGE is also how strtod reports
  * underflow (C11 7.22.1.3): a result no larger than DBL_MIN is a number rounded towards 0,
  * not an error; only an overflow (±HUGE_VAL) is out of range. */
+/* A plain decimal number: an optional sign, digits with at most one '.', at least one digit,
+ * an optional exponent. strtod also reads hex, "inf", "nan" and leading blanks, none of which
+ * is a number a user means in a step or option. */
+static bool plain_decimal(const char *s)
+{
+    size_t digits = 0;
+    if (*s == '+' || *s == '-')
+        s++;
+    for (; *s >= '0' && *s <= '9'; s++)
+        digits++;
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9'; s++)
+            digits++;
+    if (!digits)
+        return false;
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (*s < '0' || *s > '9')
+            return false;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    return *s == '\0';
+}
+
 static bool read_double(const char *s, double *out, bool *range)
 {
     *range = false;
-    if (!s || !*s)
+    if (!s || !plain_decimal(s))
         return false;
     errno = 0;
     char *end;

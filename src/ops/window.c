@@ -237,8 +237,14 @@ static hdm_status window_parse(const char *const *f, size_t n, void **args, hdm_
 {
     window_args a = {W_HANN, 0, 1};
     const char *type = NULL, *param = NULL, *v;
+    bool strength_set = false;
     for (size_t i = 0; i < n; i++) {
+        if ((hdm__field_value(f[i], "strength") && strength_set) ||
+            (hdm__field_value(f[i], "type") && type))
+            return hdm__fail(err, HDM_ERR_ARG, NULL, "window: %s given twice",
+                             hdm__field_value(f[i], "type") ? "type" : "strength");
         if ((v = hdm__field_value(f[i], "strength"))) {
+            strength_set = true;
             if (!hdm__parse_double(v, &a.strength) || a.strength < 0 || a.strength > 1)
                 return hdm__fail(err, HDM_ERR_ARG, NULL,
                                  "window: strength must be a number from 0 to 1, not '%s'", v);
