@@ -871,3 +871,25 @@ Test(stb, parsing_empty_twice_and_plain_numbers)
         remove(out);
     }
 }
+
+/* The file's bytes are held through an stb decode: a 1000x1000 RGB BMP (3 MB) needs its
+ * result, our planar copy and itself, about 9 MB; 7 MB is not enough. */
+Test(stb, decode_peak_counts_the_file)
+{
+    enum { W = 1000, H = 1000, ROW = W * 3 };
+    size_t n = 54 + (size_t)ROW * H;
+    unsigned char *f = calloc(1, n);
+    cr_assert(f);
+    f[0] = 'B', f[1] = 'M';
+    f[2] = (unsigned char)n, f[3] = (unsigned char)(n >> 8), f[4] = (unsigned char)(n >> 16);
+    f[10] = 54, f[14] = 40;
+    f[18] = W & 0xFF, f[19] = W >> 8, f[22] = H & 0xFF, f[23] = H >> 8;
+    f[26] = 1, f[28] = 24;
+    const char *in = at(dir, "big.bmp"), *out = at(dir, "o.png");
+    tu_write_file(in, f, n);
+    free(f);
+    cli_result r;
+    CLI_WITH(&r, dir, &plain, "run", in, "-o", out, "--max-memory", "7000000", "filter:box:1");
+    CLI_REFUSED(&r, 1, in, "decoding needs about 9000054 bytes");
+    cr_assert(!exists(dir, "o.png"));
+}

@@ -783,7 +783,7 @@ hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
         return st;
     hdm_format fmt = info.format;
     int w = (int)info.width, h = (int)info.height, comp = (int)info.channels;
-    uint64_t peak = decode_peak(&info);
+    uint64_t peak = decode_peak(&info) + size; /* the file's bytes are held throughout */
     if (peak > opt->max_memory)
         return hdm__fail(err, HDM_ERR_LIMIT, path,
                          "decoding needs about %llu bytes, above the memory limit of %llu "
