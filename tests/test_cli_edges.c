@@ -713,3 +713,36 @@ Test(edges, messages_that_say_what_to_do)
     CLI_REFUSED(&r, 2, "mask: needs a mask file (mask:MASK");
     cli_expect_no_leftovers(dir, "o.png", NULL);
 }
+
+/* An existing output another user owns is not replaced (rename would, and make it ours), nor one
+ * in a sticky directory we could not rename over: both refused before any work. */
+Test(edges, output_of_another_user_refused)
+{
+    cr_assert_eq(chmod(dir, 0777), 0);
+    cr_assert_eq(chmod(at(dir, "photo.png"), 0644), 0);
+    cr_assert_eq(chmod(at(dir, "circle.png"), 0644), 0);
+    write_text(at(dir, "theirs.png"), "not ours\n");
+    cr_assert_eq(chmod(at(dir, "theirs.png"), 0644), 0);
+    cr_assert_eq(mkdir(at(dir, "sticky"), 0777), 0);
+    cr_assert_eq(chmod(at(dir, "sticky"), 01777), 0);
+    write_text(at(dir, "sticky/s.png"), "not ours\n");
+    cr_assert_eq(chmod(at(dir, "sticky/s.png"), 0666), 0);
+    struct stat before;
+    cr_assert_eq(stat(at(dir, "theirs.png"), &before), 0);
+    cli_opts o = {.uid = CLI_NOBODY};
+    if (before.st_uid == CLI_NOBODY)
+        CLI_CANNOT(true, "output_of_another_user_refused: the files are nobody's already");
+    CLI_WITH(&r, dir, &o, "mask", "photo.png", "circle.png", "-o", "theirs.png");
+    if (cli_skipped(&r))
+        CLI_CANNOT(cli_cannot_here(&o), "output_of_another_user_refused: cannot become nobody");
+    CLI_REFUSED(&r, 1, "theirs.png", "no write permission; refusing to replace it");
+    cli_expect_no_leftovers(dir, at(dir, "theirs.png"), "not ours\n");
+    struct stat after;
+    cr_assert_eq(stat(at(dir, "theirs.png"), &after), 0);
+    cr_assert_eq(after.st_uid, before.st_uid, "the owner changed");
+    cr_assert_eq(after.st_ino, before.st_ino, "the file was replaced");
+    CLI_WITH(&r, dir, &o, "mask", "photo.png", "circle.png", "-o", "sticky/s.png");
+    CLI_REFUSED(&r, 1, "sticky/s.png", "sticky directory");
+    cr_assert(file_is(at(dir, "sticky/s.png"), "not ours\n"));
+    cr_assert_eq(temp_files(at(dir, "sticky")), 0);
+}
