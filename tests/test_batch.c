@@ -1119,3 +1119,40 @@ Test(batch, sigkill_leaves_no_report_temporary)
         cr_assert(!exists(dir, "r.jsonl"), "a report from a killed run");
     }
 }
+
+/* Files already in an --out-dir below an input root are not taken, but not dropped silently:
+ * each one that is not an output of this batch is listed as skipped, counted and reported. */
+Test(batch, other_files_in_the_out_dir_are_listed_as_skipped)
+{
+    mkdir(at(dir, "t"), 0755);
+    mkdir(at(dir, "t/in"), 0755);
+    mkdir(at(dir, "t/in/out"), 0755);
+    mkdir(at(dir, "t/in/out/deep"), 0755);
+    copy_sample(dir, "photo.png");
+    size_t n;
+    unsigned char *b = slurp(at(dir, "photo.png"), &n);
+    cr_assert(b);
+    const char *names[] = {"t/in/x.png", "t/in/out/extra.png", "t/in/out/deep/more.png"};
+    for (int i = 0; i < 3; i++) {
+        FILE *f = fopen(at(dir, names[i]), "wb");
+        cr_assert(f);
+        fwrite(b, 1, n, f);
+        fclose(f);
+    }
+    free(b);
+    for (int run = 0; run < 2; run++) { /* the second finds its own output there: not listed */
+        CLI(&r, dir, "batch", "-r", "--out-dir", "t/in/out", "--report", "t/log.jsonl",
+            "filter:box:3", "--", "t/in");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.err, "1 ok, 0 failed, 2 skipped"), "run %d: %s", run, r.err);
+        char *rep = read_text("t/log.jsonl");
+        cr_assert(rep);
+        cr_assert_eq(lines(rep), 3, "run %d: %s", run, rep);
+        cr_assert(strstr(rep, "{\"input\":\"t/in/out/extra.png\",\"output\":null,\"status\":"
+                              "\"skipped\",\"error\":\"in the output directory\""), "%s", rep);
+        cr_assert(strstr(rep, "\"input\":\"t/in/out/deep/more.png\""), "%s", rep);
+        cr_assert(!strstr(rep, "\"input\":\"t/in/out/x.png\""), "%s", rep);
+        free(rep);
+    }
+    cr_assert(!exists(dir, "t/in/out/out"), "nothing is written from the out-dir");
+}

@@ -276,6 +276,7 @@ typedef struct walker {
     bool have_out;
     file_id out_dir;
     const char *root_name;
+    bool in_out; /* walking the out-dir below a root: its files are listed as skipped */
 } walker;
 
 /* A file or directory found by a walk that cannot be read: it fails as itself (no output),
@@ -320,6 +321,26 @@ static int walk(walker *w, const char *root, const char *rel, int depth)
             continue;
         }
         struct stat st;
+        if (w->in_out) {
+            if (stat(child, &st) != 0)
+                continue;
+            if (S_ISDIR(st.st_mode)) {
+                int fresh = depth < 64 ? id_add(&w->visited, (file_id){st.st_dev, st.st_ino}) : 0;
+                rc = fresh < 0 ? -1 : fresh ? walk(w, root, crel, depth + 1) : 0;
+            } else if (S_ISREG(st.st_mode)) {
+                /* not taken, but not dropped silently either (this batch's own outputs among
+                 * them are taken out again once the outputs are named) */
+                rc = push(w->l, child, rel, w->root_name, true, false);
+                if (rc == 0) {
+                    batch_item *it = &w->l->v[w->l->n - 1];
+                    it->status = BATCH_SKIPPED;
+                    it->in_out_dir = true;
+                    if (!(it->error = strdup("in the output directory")))
+                        rc = -1;
+                }
+            }
+            continue;
+        }
         if (stat(child, &st) != 0) {
             struct stat ls;
             if (errno != ENOENT)
@@ -332,13 +353,16 @@ static int walk(walker *w, const char *root, const char *rel, int depth)
             file_id id = {st.st_dev, st.st_ino};
             if (!w->cfg->recursive || depth >= 64)
                 continue;
-            if (w->have_out && id.dev == w->out_dir.dev && id.ino == w->out_dir.ino)
-                continue; /* the out-dir below a root: our outputs, never inputs */
+            /* the out-dir below a root: our outputs, never inputs; what else is there is
+             * listed as skipped */
+            bool out = w->have_out && id.dev == w->out_dir.dev && id.ino == w->out_dir.ino;
             int fresh = id_add(&w->visited, id);
+            w->in_out = out;
             if (fresh < 0)
                 rc = -1;
             else if (fresh)
                 rc = walk(w, root, crel, depth + 1);
+            w->in_out = false;
         } else if (S_ISREG(st.st_mode)) {
             int err;
             hdm_format f = sniff_file(child, &err);
@@ -1013,6 +1037,21 @@ static int prepare(const batch_config *cfg, batch_plan *plan, const struct stat 
                 outs[k++] = outs[i];
         }
         nouts = k;
+        /* the files found in the out-dir that this batch writes are its outputs, not skipped
+         * inputs: they drop out of the plan */
+        k = nrun;
+        for (size_t i = nrun; i < plan->n; i++) {
+            batch_item *it = &plan->v[i];
+            char *key = it->in_out_dir ? norm_path(it->input) : NULL;
+            if (it->in_out_dir && !key)
+                rc = -1;
+            if (key && has_key(outs, nouts, key, NULL))
+                free_item(it);
+            else
+                plan->v[k++] = *it;
+            free(key);
+        }
+        plan->n = k;
         for (size_t i = 0; i < nrun; i++) {
             file_id id = {0};
             if (plan->v[i].status != BATCH_SKIPPED && file_id_of(plan->v[i].input, &id) &&
