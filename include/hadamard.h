@@ -207,6 +207,26 @@ HDM_API hdm_status hdm_save(const hdm_image *img, const char *path, const hdm_op
 HDM_API hdm_status hdm_save_memory(const hdm_image *img, hdm_format fmt, const hdm_options *opt,
                                    void **data, size_t *size, hdm_error *err);
 
+/* ---- files ---- */
+
+/* Writes size bytes from data to path under the rules of every output of this library: written
+ * to a temporary beside path (unnamed where the file system allows, so a killed process leaves
+ * none) and renamed over it only when complete and synced, the directory synced after; a
+ * symlink is followed and its target replaced; a replaced file keeps its mode and, as far as
+ * the process may, its owner. Refused before anything is written (HDM_ERR_IO): a directory, a
+ * device or other non-regular file, a file with several hard links, one without write
+ * permission (for root too) or that this process may not write. data may be NULL when size is
+ * 0; a NULL path is HDM_ERR_ARG. On failure path is unchanged. */
+HDM_API hdm_status hdm_write_file(const char *path, const void *data, size_t size,
+                                  hdm_error *err);
+
+/* Says now, writing nothing, whether an output to path would be accepted by the rules above:
+ * HDM_OK if its directory exists and this process may create files in it and any existing file
+ * there (symlinks followed) is one it may replace; otherwise the error that writing would give
+ * (HDM_ERR_IO; HDM_ERR_ARG for a NULL or empty path). For checking every output of a long job
+ * before starting it; the file system may still change in between. */
+HDM_API hdm_status hdm_output_check(const char *path, hdm_error *err);
+
 /* ---- element-wise kernels ------------------------------------------------------------------ */
 
 /* dst[i] = round(a[i] · b[i] / M), M = 255 or 65535, exact for every pair; f32 is the IEEE

@@ -328,6 +328,43 @@ static hdm_status open_fail(hdm__out *o, char *dir, char *base, hdm_status st)
     return st;
 }
 
+/* What is replaced keeps what it was: its permissions and, as far as we may, its owner. What
+ * cannot be replaced faithfully, or that this process may not write, is refused before any
+ * work. real is the destination with symlinks resolved, dir its directory; fills *st and
+ * *existing for an existing destination. */
+static hdm_status check_dest(const char *path, const char *real, const char *dir,
+                             struct stat *st, bool *existing, hdm_error *err)
+{
+    *existing = stat(real, st) == 0;
+    if (!*existing)
+        return HDM_OK;
+    if (S_ISDIR(st->st_mode))
+        return hdm__fail(err, HDM_ERR_IO, path, "cannot write: is a directory");
+    if (!S_ISREG(st->st_mode))
+        return hdm__fail(err, HDM_ERR_IO, path, "cannot write: exists and is not a regular file");
+    if (st->st_nlink > 1)
+        return hdm__fail(err, HDM_ERR_IO, path,
+                         "refusing to replace a file with %ju hard links "
+                         "(the other names would keep the old contents)",
+                         (uintmax_t)st->st_nlink);
+    /* even root, whom access() lets write anything, does not replace a file marked read-only */
+    if (!(st->st_mode & 0222))
+        return hdm__fail(err, HDM_ERR_IO, path,
+                         "refusing to replace a read-only file (it has no write permission)");
+    /* rename() would replace a file we may not write, and the new one would be ours */
+    if (faccessat(AT_FDCWD, real, W_OK, AT_EACCESS) != 0)
+        return hdm__fail(err, HDM_ERR_IO, path, "no write permission; refusing to replace it");
+    /* in a sticky directory (/tmp) only the owner of a file or of the directory may rename over
+     * it: say so now rather than after all the work */
+    struct stat ds;
+    uid_t me = geteuid();
+    if (me != 0 && stat(dir, &ds) == 0 && (ds.st_mode & S_ISVTX) && st->st_uid != me &&
+        ds.st_uid != me)
+        return hdm__fail(err, HDM_ERR_IO, path,
+                         "owned by another user in a sticky directory; refusing to replace it");
+    return HDM_OK;
+}
+
 hdm_status hdm__out_open(hdm__out *o, const char *path, hdm_error *err)
 {
     memset(o, 0, sizeof *o);
@@ -341,27 +378,11 @@ hdm_status hdm__out_open(hdm__out *o, const char *path, hdm_error *err)
         dir = base = NULL;
         return open_fail(o, dir, base, hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory"));
     }
-    /* What is replaced keeps what it was: its permissions and, as far as we may, its owner.
-     * What cannot be replaced faithfully is refused before any work. */
     struct stat st;
-    bool existing = stat(o->path, &st) == 0;
-    if (existing) {
-        if (S_ISDIR(st.st_mode))
-            return open_fail(o, dir, base,
-                             hdm__fail(err, HDM_ERR_IO, path, "cannot write: is a directory"));
-        if (!S_ISREG(st.st_mode))
-            return open_fail(o, dir, base, hdm__fail(err, HDM_ERR_IO, path,
-                                          "cannot write: exists and is not a regular file"));
-        if (st.st_nlink > 1)
-            return open_fail(o, dir, base, hdm__fail(err, HDM_ERR_IO, path,
-                                          "refusing to replace a file with %ju hard links "
-                                          "(the other names would keep the old contents)",
-                                          (uintmax_t)st.st_nlink));
-        if (!(st.st_mode & 0222))
-            return open_fail(o, dir, base, hdm__fail(err, HDM_ERR_IO, path,
-                                          "refusing to replace a read-only file "
-                                          "(it has no write permission)"));
-    }
+    bool existing = false;
+    hdm_status cs = check_dest(path, o->path, dir, &st, &existing, err);
+    if (cs)
+        return open_fail(o, dir, base, cs);
     clean_stale(dir);
     /* An unnamed temporary (O_TMPFILE) vanishes by itself if the process dies, even by SIGKILL;
      * it gets a name only at commit. Where the file system lacks it, a named one is used. */
@@ -475,4 +496,49 @@ void hdm__out_abort(hdm__out *o)
     free(o->tmp);
     free(o->path);
     memset(o, 0, sizeof *o);
+}
+
+/* ---- the public face of the output rules ---- */
+
+hdm_status hdm_output_check(const char *path, hdm_error *err)
+{
+    if (!path || !*path)
+        return hdm__fail(err, HDM_ERR_ARG, path, "no output path given");
+    char *real = NULL, *dir = NULL, *base = NULL;
+    int e = resolve(path, &real);
+    if (e)
+        return hdm__fail(err, e == ENOMEM ? HDM_ERR_NOMEM : HDM_ERR_IO, path,
+                         "cannot write: %s", errno_text(e));
+    if (!split_path(real, &dir, &base)) {
+        free(real);
+        return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
+    }
+    struct stat st, ds;
+    bool existing;
+    hdm_status res = check_dest(path, real, dir, &st, &existing, err);
+    if (!res && stat(dir, &ds) != 0)
+        res = hdm__fail(err, HDM_ERR_IO, path, "cannot write: directory %s: %s", dir,
+                        strerror(errno));
+    else if (!res && !S_ISDIR(ds.st_mode))
+        res = hdm__fail(err, HDM_ERR_IO, path, "cannot write: %s is not a directory", dir);
+    /* the temporary is created beside the destination, then renamed over it */
+    else if (!res && faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0)
+        res = hdm__fail(err, HDM_ERR_IO, path, "cannot write: no write permission in %s", dir);
+    free(real);
+    free(dir);
+    free(base);
+    return res;
+}
+
+hdm_status hdm_write_file(const char *path, const void *data, size_t size, hdm_error *err)
+{
+    if (!path || !*path || (!data && size))
+        return hdm__fail(err, HDM_ERR_ARG, path, "hdm_write_file: %s",
+                         !path || !*path ? "no path given" : "NULL data");
+    hdm__out o;
+    hdm_status st = hdm__out_open(&o, path, err);
+    if (st)
+        return st;
+    hdm__out_write(&o, data, size);
+    return hdm__out_commit(&o, err);
 }

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static hdm_image *noise(uint32_t w, uint32_t h, uint32_t ch, unsigned seed)
 {
@@ -553,4 +556,121 @@ Test(api, step_hints_and_kernel_file_operand, .timeout = 30)
     hdm_image_free(img);
     hdm_pipeline_free(p);
     tu_teardown();
+}
+
+static char *api_path(const char *dir, const char *name)
+{
+    static char buf[4][512];
+    static int next;
+    char *p = buf[next++ % 4];
+    snprintf(p, sizeof buf[0], "%s/%s", dir, name);
+    return p;
+}
+
+static bool holds(const char *path, const char *s)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    char buf[256];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    return n == strlen(s) && memcmp(buf, s, n) == 0;
+}
+
+static int temporaries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += strstr(e->d_name, "hadamard-tmp") != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* hdm_write_file writes any bytes under the output rules: whole, mode kept, a symlink's target
+ * replaced, a hard-linked or read-only file refused untouched. */
+Test(api, write_file_follows_the_output_rules, .timeout = 30)
+{
+    char dir[] = "/tmp/hdm-api-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    hdm_error e;
+    const char *a = api_path(dir, "a.txt");
+    cr_assert_eq(hdm_write_file(a, "one\n", 4, &e), HDM_OK, "%s", e.message);
+    cr_assert(holds(a, "one\n"));
+    cr_assert_eq(chmod(a, 0640), 0);
+    cr_assert_eq(hdm_write_file(a, "two\n", 4, &e), HDM_OK, "%s", e.message);
+    struct stat st;
+    cr_assert_eq(stat(a, &st), 0);
+    cr_assert(holds(a, "two\n"));
+    cr_assert_eq(st.st_mode & 07777, 0640, "mode not kept: %o", st.st_mode & 07777);
+    cr_assert_eq(hdm_write_file(a, NULL, 0, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(stat(a, &st), 0);
+    cr_assert_eq(st.st_size, 0);
+
+    const char *l = api_path(dir, "l.txt");
+    cr_assert_eq(symlink("a.txt", l), 0);
+    cr_assert_eq(hdm_write_file(l, "via\n", 4, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(lstat(l, &st), 0);
+    cr_assert(S_ISLNK(st.st_mode), "the link itself was replaced");
+    cr_assert(holds(a, "via\n"));
+
+    const char *h = api_path(dir, "h.txt");
+    cr_assert_eq(link(a, h), 0);
+    cr_assert_eq(hdm_write_file(a, "no\n", 3, &e), HDM_ERR_IO);
+    cr_assert(strstr(e.message, "hard links"), "%s", e.message);
+    cr_assert(holds(a, "via\n") && holds(h, "via\n"));
+    cr_assert_eq(unlink(h), 0);
+
+    cr_assert_eq(chmod(a, 0444), 0);
+    cr_assert_eq(hdm_write_file(a, "no\n", 3, &e), HDM_ERR_IO);
+    cr_assert(strstr(e.message, "read-only"), "%s", e.message);
+    cr_assert(holds(a, "via\n"));
+
+    cr_assert_eq(hdm_write_file(dir, "no\n", 3, &e), HDM_ERR_IO);
+    cr_assert(strstr(e.message, "is a directory"), "%s", e.message);
+    cr_assert_eq(hdm_write_file(api_path(dir, "none/x.txt"), "no\n", 3, &e), HDM_ERR_IO);
+    cr_assert_eq(hdm_write_file(NULL, "no\n", 3, &e), HDM_ERR_ARG);
+    cr_assert_eq(hdm_write_file(api_path(dir, "b.txt"), NULL, 3, &e), HDM_ERR_ARG);
+    cr_assert_eq(hdm_write_file("/dev/null", "x", 1, &e), HDM_ERR_IO, "a device is refused");
+    cr_assert_eq(temporaries(dir), 0);
+    unlink(l);
+    unlink(a);
+    rmdir(dir);
+}
+
+/* hdm_output_check says beforehand, writing nothing, what hdm_write_file would refuse. */
+Test(api, output_check_says_beforehand, .timeout = 30)
+{
+    char dir[] = "/tmp/hdm-api-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    hdm_error e;
+    const char *a = api_path(dir, "a.txt");
+    cr_assert_eq(hdm_output_check(a, &e), HDM_OK, "%s", e.message);
+    struct stat st;
+    cr_assert(stat(a, &st) != 0, "the check created the file");
+    cr_assert_eq(hdm_write_file(a, "x", 1, &e), HDM_OK);
+    cr_assert_eq(hdm_output_check(a, &e), HDM_OK, "%s", e.message);
+    const char *h = api_path(dir, "h.txt");
+    cr_assert_eq(link(a, h), 0);
+    cr_assert_eq(hdm_output_check(a, &e), HDM_ERR_IO);
+    cr_assert(strstr(e.message, "hard links"), "%s", e.message);
+    cr_assert_eq(unlink(h), 0);
+    cr_assert_eq(chmod(a, 0444), 0);
+    cr_assert_eq(hdm_output_check(a, &e), HDM_ERR_IO);
+    cr_assert(strstr(e.message, "read-only"), "%s", e.message);
+    cr_assert_eq(hdm_output_check(dir, &e), HDM_ERR_IO);
+    cr_assert(strstr(e.message, "is a directory"), "%s", e.message);
+    cr_assert_eq(hdm_output_check("/dev/null", &e), HDM_ERR_IO);
+    cr_assert(strstr(e.message, "not a regular file"), "%s", e.message);
+    cr_assert_eq(hdm_output_check(api_path(dir, "none/x.txt"), &e), HDM_ERR_IO);
+    cr_assert(strstr(e.message, "No such file"), "%s", e.message);
+    cr_assert_eq(hdm_output_check(api_path(dir, "a.txt/x.txt"), &e), HDM_ERR_IO);
+    cr_assert(strstr(e.message, "not a directory"), "%s", e.message);
+    cr_assert_eq(hdm_output_check(NULL, &e), HDM_ERR_ARG);
+    cr_assert_eq(hdm_output_check("", &e), HDM_ERR_ARG);
+    cr_assert_eq(temporaries(dir), 0);
+    unlink(a);
+    rmdir(dir);
 }

@@ -961,8 +961,7 @@ Test(batch, format_messages_and_empty_out_dir)
     cr_assert_eq(r.status, 1, "%s", r.err);
     cr_assert(strstr(r.err, "hadamard: noext: has no extension to name an output format (give "
                             "--format)\n"), "%s", r.err);
-    cr_assert(strstr(r.err, "hadamard: anim.gif: hadamard reads .gif but does not write it "
-                            "(give --format png)\n"), "%s", r.err);
+    cr_assert(strstr(r.err, "hadamard: anim.gif: cannot write a .gif file (give --format)\n"), "%s", r.err);
     cr_assert(strstr(r.err, "1 ok, 2 failed"), "the batch carries on: %s", r.err);
     cr_assert(exists(dir, "out/000.png"));
     CLI(&r, dir, "batch", "--out-dir", "", "filter:box:1", "--", "in/000.png");
@@ -1051,4 +1050,109 @@ Test(batch, dangling_symlink_found_fails)
     cr_assert(strstr(rep, "\"input\":\"in/gone.png\",\"output\":null,\"status\":\"failed\""),
               "%s", rep);
     free(rep);
+}
+
+/* The report obeys the rules of every output: a symlink has its target replaced, a hard-linked
+ * or read-only report is refused before any work, and a kill leaves no temporary of it. */
+Test(batch, report_follows_the_output_rules)
+{
+    make_inputs(2);
+    remove(at(dir, "in/broken.png"));
+    put("target.jsonl", "{\"old\":true}\n");
+    cr_assert_eq(symlink("target.jsonl", at(dir, "link.jsonl")), 0);
+    CLI(&r, dir, "batch", "--out-dir", "out", "--report", "link.jsonl", "filter:box:1", "--",
+        "in");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    struct stat st;
+    cr_assert_eq(lstat(at(dir, "link.jsonl"), &st), 0);
+    cr_assert(S_ISLNK(st.st_mode), "the symlink was replaced");
+    char *rep = read_text("target.jsonl");
+    cr_assert(rep && strstr(rep, "\"status\":\"ok\""), "target not written: %s", rep);
+    free(rep);
+    remove(at(dir, "out/000.png"));
+    remove(at(dir, "out/001.png"));
+    rmdir(at(dir, "out"));
+
+    put("hard.jsonl", "{\"old\":true}\n");
+    cr_assert_eq(link(at(dir, "hard.jsonl"), at(dir, "hard2.jsonl")), 0);
+    CLI(&r, dir, "batch", "--out-dir", "out", "--report", "hard.jsonl", "filter:box:1", "--",
+        "in");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert_eq(lines(r.err), 1, "%s", r.err);
+    cr_assert(strstr(r.err, "hard.jsonl: cannot write the report: refusing to replace a file "
+                            "with 2 hard links"), "%s", r.err);
+    cr_assert(!exists(dir, "out"), "no work before the refusal");
+    rep = read_text("hard.jsonl");
+    cr_assert_str_eq(rep, "{\"old\":true}\n");
+    free(rep);
+
+    put("ro.jsonl", "{\"old\":true}\n");
+    cr_assert_eq(chmod(at(dir, "ro.jsonl"), 0444), 0);
+    CLI(&r, dir, "batch", "--out-dir", "out", "--report", "ro.jsonl", "filter:box:1", "--",
+        "in");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "ro.jsonl: cannot write the report: refusing to replace a "
+                            "read-only file"), "%s", r.err);
+    cr_assert(!exists(dir, "out"), "no work before the refusal");
+    rep = read_text("ro.jsonl");
+    cr_assert_str_eq(rep, "{\"old\":true}\n");
+    free(rep);
+    cr_assert_eq(temp_files(dir), 0);
+}
+
+Test(batch, sigkill_leaves_no_report_temporary)
+{
+    make_inputs(40);
+    remove(at(dir, "in/broken.png"));
+    for (int named = 0; named < 2; named++) {
+        const char *env[] = {named ? "HADAMARD_NAMED_TEMP=1" : "HADAMARD_NAMED_TEMP=0", NULL};
+        cli_opts o = {.env = env};
+        cli_child c;
+        CLI_START(&c, dir, &o, "batch", "--out-dir", "out", "--report", "r.jsonl", "-r", "-j",
+                  "2", "--png-level", "9", "mask:circle.png", "--", "in");
+        struct timespec ts = {0, 150 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        kill(c.pid, SIGKILL);
+        cli_finish(&c, &r);
+        cr_assert_eq(r.status, 128 + SIGKILL, "killed mid-batch: %s", r.err);
+        cr_assert_eq(temp_files(dir), 0, "a report temporary survives a kill");
+        cr_assert(!exists(dir, "r.jsonl"), "a report from a killed run");
+    }
+}
+
+/* Files already in an --out-dir below an input root are not taken, but not dropped silently:
+ * each one that is not an output of this batch is listed as skipped, counted and reported. */
+Test(batch, other_files_in_the_out_dir_are_listed_as_skipped)
+{
+    mkdir(at(dir, "t"), 0755);
+    mkdir(at(dir, "t/in"), 0755);
+    mkdir(at(dir, "t/in/out"), 0755);
+    mkdir(at(dir, "t/in/out/deep"), 0755);
+    copy_sample(dir, "photo.png");
+    size_t n;
+    unsigned char *b = slurp(at(dir, "photo.png"), &n);
+    cr_assert(b);
+    const char *names[] = {"t/in/x.png", "t/in/out/extra.png", "t/in/out/deep/more.png"};
+    for (int i = 0; i < 3; i++) {
+        FILE *f = fopen(at(dir, names[i]), "wb");
+        cr_assert(f);
+        fwrite(b, 1, n, f);
+        fclose(f);
+    }
+    free(b);
+    for (int run = 0; run < 2; run++) { /* the second finds its own output there: not listed */
+        CLI(&r, dir, "batch", "-r", "--out-dir", "t/in/out", "--report", "t/log.jsonl",
+            "filter:box:3", "--", "t/in");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.err, "1 ok, 0 failed, 2 skipped"), "run %d: %s", run, r.err);
+        char *rep = read_text("t/log.jsonl");
+        cr_assert(rep);
+        cr_assert_eq(lines(rep), 3, "run %d: %s", run, rep);
+        cr_assert(strstr(rep, "{\"input\":\"t/in/out/extra.png\",\"output\":null,\"status\":"
+                              "\"skipped\",\"error\":\"in the output directory\""), "%s", rep);
+        cr_assert(strstr(rep, "\"input\":\"t/in/out/deep/more.png\""), "%s", rep);
+        cr_assert(!strstr(rep, "\"input\":\"t/in/out/x.png\""), "%s", rep);
+        free(rep);
+    }
+    cr_assert(!exists(dir, "t/in/out/out"), "nothing is written from the out-dir");
 }

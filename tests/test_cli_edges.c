@@ -713,3 +713,74 @@ Test(edges, messages_that_say_what_to_do)
     CLI_REFUSED(&r, 2, "mask: needs a mask file (mask:MASK");
     cli_expect_no_leftovers(dir, "o.png", NULL);
 }
+
+/* An existing output another user owns is not replaced (rename would, and make it ours), nor one
+ * in a sticky directory we could not rename over: both refused before any work. */
+Test(edges, output_of_another_user_refused)
+{
+    cr_assert_eq(chmod(dir, 0777), 0);
+    cr_assert_eq(chmod(at(dir, "photo.png"), 0644), 0);
+    cr_assert_eq(chmod(at(dir, "circle.png"), 0644), 0);
+    write_text(at(dir, "theirs.png"), "not ours\n");
+    cr_assert_eq(chmod(at(dir, "theirs.png"), 0644), 0);
+    cr_assert_eq(mkdir(at(dir, "sticky"), 0777), 0);
+    cr_assert_eq(chmod(at(dir, "sticky"), 01777), 0);
+    write_text(at(dir, "sticky/s.png"), "not ours\n");
+    cr_assert_eq(chmod(at(dir, "sticky/s.png"), 0666), 0);
+    struct stat before;
+    cr_assert_eq(stat(at(dir, "theirs.png"), &before), 0);
+    cli_opts o = {.uid = CLI_NOBODY};
+    if (before.st_uid == CLI_NOBODY)
+        CLI_CANNOT(true, "output_of_another_user_refused: the files are nobody's already");
+    CLI_WITH(&r, dir, &o, "mask", "photo.png", "circle.png", "-o", "theirs.png");
+    if (cli_skipped(&r))
+        CLI_CANNOT(cli_cannot_here(&o), "output_of_another_user_refused: cannot become nobody");
+    CLI_REFUSED(&r, 1, "theirs.png", "no write permission; refusing to replace it");
+    cli_expect_no_leftovers(dir, at(dir, "theirs.png"), "not ours\n");
+    struct stat after;
+    cr_assert_eq(stat(at(dir, "theirs.png"), &after), 0);
+    cr_assert_eq(after.st_uid, before.st_uid, "the owner changed");
+    cr_assert_eq(after.st_ino, before.st_ino, "the file was replaced");
+    CLI_WITH(&r, dir, &o, "mask", "photo.png", "circle.png", "-o", "sticky/s.png");
+    CLI_REFUSED(&r, 1, "sticky/s.png", "sticky directory");
+    cr_assert(file_is(at(dir, "sticky/s.png"), "not ours\n"));
+    cr_assert_eq(temp_files(at(dir, "sticky")), 0);
+}
+
+/* --shard is digits "/" digits only; an input whose own extension names no format we write says
+ * what to do (it was taken by its content, so "hadamard reads .xyz" would be wrong). */
+Test(edges, batch_shard_strict_and_unwritable_extension)
+{
+    const char *bad[] = {" 0/3", "0/ 3", "+0/3", "0/3 ", "0/+3", "-0/3", "0x1/3", "1/1"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CLI(&r, dir, "batch", "--shard", bad[i], "--out-dir", "out", "filter:box:1", "--",
+            "photo.png");
+        CLI_REFUSED(&r, 2, "--shard needs K/N");
+        cr_assert(!exists(dir, "out"), "'%s' was accepted", bad[i]);
+    }
+    CLI(&r, dir, "batch", "--shard", "0/1", "--out-dir", "out", "filter:box:1", "--",
+        "photo.png");
+    cli_expect_ok(&r);
+    size_t n;
+    unsigned char *png = slurp(at(dir, "photo.png"), &n);
+    cr_assert(png);
+    const char *names[] = {"weird.xyz", "noext"};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(at(dir, names[i]), "wb");
+        cr_assert(f);
+        fwrite(png, 1, n, f);
+        fclose(f);
+    }
+    free(png);
+    CLI(&r, dir, "batch", "--out-dir", "o2", "filter:box:1", "--", "weird.xyz", "noext");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "hadamard: weird.xyz: cannot write a .xyz file (give --format)\n"),
+              "%s", r.err);
+    cr_assert(strstr(r.err, "hadamard: noext: has no extension to name an output format "
+                            "(give --format)\n"), "%s", r.err);
+    cr_assert(!strstr(r.err, "reads"), "%s", r.err);
+    CLI(&r, dir, "batch", "--out-dir", "o3", "--format", "png", "filter:box:1", "--",
+        "weird.xyz", "noext");
+    cli_expect_ok(&r);
+    cr_assert(exists(dir, "o3/weird.png") && exists(dir, "o3/noext.png"));
+}

@@ -276,6 +276,7 @@ typedef struct walker {
     bool have_out;
     file_id out_dir;
     const char *root_name;
+    bool in_out; /* walking the out-dir below a root: its files are listed as skipped */
 } walker;
 
 /* A file or directory found by a walk that cannot be read: it fails as itself (no output),
@@ -320,6 +321,26 @@ static int walk(walker *w, const char *root, const char *rel, int depth)
             continue;
         }
         struct stat st;
+        if (w->in_out) {
+            if (stat(child, &st) != 0)
+                continue;
+            if (S_ISDIR(st.st_mode)) {
+                int fresh = depth < 64 ? id_add(&w->visited, (file_id){st.st_dev, st.st_ino}) : 0;
+                rc = fresh < 0 ? -1 : fresh ? walk(w, root, crel, depth + 1) : 0;
+            } else if (S_ISREG(st.st_mode)) {
+                /* not taken, but not dropped silently either (this batch's own outputs among
+                 * them are taken out again once the outputs are named) */
+                rc = push(w->l, child, rel, w->root_name, true, false);
+                if (rc == 0) {
+                    batch_item *it = &w->l->v[w->l->n - 1];
+                    it->status = BATCH_SKIPPED;
+                    it->in_out_dir = true;
+                    if (!(it->error = strdup("in the output directory")))
+                        rc = -1;
+                }
+            }
+            continue;
+        }
         if (stat(child, &st) != 0) {
             struct stat ls;
             if (errno != ENOENT)
@@ -332,13 +353,16 @@ static int walk(walker *w, const char *root, const char *rel, int depth)
             file_id id = {st.st_dev, st.st_ino};
             if (!w->cfg->recursive || depth >= 64)
                 continue;
-            if (w->have_out && id.dev == w->out_dir.dev && id.ino == w->out_dir.ino)
-                continue; /* the out-dir below a root: our outputs, never inputs */
+            /* the out-dir below a root: our outputs, never inputs; what else is there is
+             * listed as skipped */
+            bool out = w->have_out && id.dev == w->out_dir.dev && id.ino == w->out_dir.ino;
             int fresh = id_add(&w->visited, id);
+            w->in_out = out;
             if (fresh < 0)
                 rc = -1;
             else if (fresh)
                 rc = walk(w, root, crel, depth + 1);
+            w->in_out = false;
         } else if (S_ISREG(st.st_mode)) {
             int err;
             hdm_format f = sniff_file(child, &err);
@@ -1013,6 +1037,21 @@ static int prepare(const batch_config *cfg, batch_plan *plan, const struct stat 
                 outs[k++] = outs[i];
         }
         nouts = k;
+        /* the files found in the out-dir that this batch writes are its outputs, not skipped
+         * inputs: they drop out of the plan */
+        k = nrun;
+        for (size_t i = nrun; i < plan->n; i++) {
+            batch_item *it = &plan->v[i];
+            char *key = it->in_out_dir ? norm_path(it->input) : NULL;
+            if (it->in_out_dir && !key)
+                rc = -1;
+            if (key && has_key(outs, nouts, key, NULL))
+                free_item(it);
+            else
+                plan->v[k++] = *it;
+            free(key);
+        }
+        plan->n = k;
         for (size_t i = 0; i < nrun; i++) {
             file_id id = {0};
             if (plan->v[i].status != BATCH_SKIPPED && file_id_of(plan->v[i].input, &id) &&
@@ -1155,7 +1194,7 @@ static int mkdirs(const char *path)
     return 0;
 }
 
-/* ---- the report: JSON lines, written to a temporary and renamed into place ---- */
+/* ---- the report: JSON lines, written whole at the end as every output is written ---- */
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, at most
  * U+10FFFF), or 0. */
@@ -1243,110 +1282,68 @@ void batch_report_line(FILE *f, const batch_item *it)
     fprintf(f, ",\"milliseconds\":%.1f}\n", it->ms);
 }
 
-typedef struct report_file {
-    const char *path;
-    char *tmp;
-    int fd;
-} report_file;
-
-/* Before any work: the report must be a regular file or none, in a directory we can write,
- * shown by creating its temporary now (that it is no input, operand or output of the batch
- * batch_prepare has checked). */
-static int report_open(const batch_config *cfg, report_file *r)
+/* The reason in a library message "PATH: reason" about the report, without the path and a
+ * leading "cannot write: " or "write failed: " that "cannot write the report: " already says. */
+static const char *report_reason(const char *path, const char *msg)
 {
-    r->path = cfg->report;
-    r->fd = -1;
-    r->tmp = NULL;
+    size_t n = strlen(path);
+    if (strncmp(msg, path, n) == 0 && strncmp(msg + n, ": ", 2) == 0)
+        msg += n + 2;
+    static const char *const said[] = {"cannot write: ", "write failed: "};
+    for (size_t i = 0; i < 2; i++)
+        if (strncmp(msg, said[i], strlen(said[i])) == 0)
+            return msg + strlen(said[i]);
+    return msg;
+}
+
+/* Before any work: the report must be a regular file or none, one the library's output rules
+ * would let us replace (not hard-linked, writable, in a directory we can write); that it is no
+ * input, operand or output of the batch batch_prepare has checked. */
+static int report_check(const batch_config *cfg)
+{
     struct stat st;
-    bool exists = stat(r->path, &st) == 0;
-    if (exists && !S_ISREG(st.st_mode)) {
-        cli_say("%s: cannot write the report there: %s", r->path,
+    if (stat(cfg->report, &st) == 0 && !S_ISREG(st.st_mode)) {
+        cli_say("%s: cannot write the report there: %s", cfg->report,
                 S_ISDIR(st.st_mode) ? "it is a directory" : "not a regular file");
         return USAGE;
     }
-    char *dir = parent_of(r->path);
-    const char *base = base_name(r->path);
-    size_t len = (dir ? strlen(dir) : 0) + strlen(base) + 64;
-    r->tmp = dir ? malloc(len) : NULL;
-    if (!r->tmp) {
-        free(dir);
-        cli_say("out of memory");
-        return FAIL;
-    }
-    static unsigned counter;
-    for (int tries = 0; tries < 100 && r->fd < 0; tries++) {
-        snprintf(r->tmp, len, "%s/.%s.hadamard-tmp-%ld-%u", dir, base, (long)getpid(),
-                 counter++);
-        r->fd = open(r->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
-        if (r->fd < 0 && errno != EEXIST)
-            break;
-    }
-    free(dir);
-    if (r->fd < 0) {
-        cli_say("%s: cannot write the report: %s", r->path, strerror(errno));
-        free(r->tmp);
-        r->tmp = NULL;
+    hdm_error e = {0};
+    if (hdm_output_check(cfg->report, &e) != HDM_OK) {
+        cli_say("%s: cannot write the report: %s", cfg->report,
+                report_reason(cfg->report, e.message));
         return USAGE;
-    }
-    if (exists) {
-        /* the new report keeps the old one's owner and mode, as image outputs do (best
-         * effort: an unprivileged user may keep only the group, or neither) */
-        if (fchown(r->fd, st.st_uid, st.st_gid) != 0)
-            (void)!fchown(r->fd, (uid_t)-1, st.st_gid);
-        (void)!fchmod(r->fd, st.st_mode & 07777);
     }
     return 0;
 }
 
-static void report_abandon(report_file *r)
+/* Builds the whole report in memory and writes it as every output is written (a temporary
+ * renamed into place when synced), so a failure or a kill leaves any earlier report whole. */
+static int report_write(const char *path, const batch_plan *l)
 {
-    if (r->fd >= 0) {
-        close(r->fd);
-        unlink(r->tmp);
-    }
-    free(r->tmp);
-    r->fd = -1;
-    r->tmp = NULL;
-}
-
-/* Writes every line, flushes, syncs, and only then renames over the old report. */
-static int report_finish(report_file *r, const batch_plan *l)
-{
-    FILE *f = fdopen(r->fd, "w");
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
     if (!f) {
-        int e = errno;
-        report_abandon(r);
-        cli_say("%s: cannot write the report: %s", r->path, strerror(e));
+        cli_say("%s: cannot write the report: out of memory", path);
         return -1;
     }
     for (size_t i = 0; i < l->n; i++)
         batch_report_line(f, &l->v[i]);
-    int e = 0;
-    if (fflush(f) != 0 || ferror(f))
-        e = errno ? errno : EIO;
-    else if (fsync(fileno(f)) != 0)
-        e = errno;
-    if (fclose(f) != 0 && !e)
-        e = errno;
-    r->fd = -1;
-    if (!e && rename(r->tmp, r->path) != 0)
-        e = errno;
-    if (e) {
-        unlink(r->tmp);
-        cli_say("%s: cannot write the report: %s (any earlier report there is unchanged)",
-                r->path, strerror(e));
-    } else {
-        char *dir = parent_of(r->path);
-        int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-        if (dfd >= 0) {
-            fsync(dfd); /* the rename itself survives a crash */
-            close(dfd);
-        }
-        free(dir);
+    bool bad = ferror(f) != 0;
+    if (fclose(f) != 0 || bad) {
+        free(buf);
+        cli_say("%s: cannot write the report: out of memory", path);
+        return -1;
     }
-    free(r->tmp);
-    r->tmp = NULL;
-    return e ? -1 : 0;
+    hdm_error e = {0};
+    hdm_status st = hdm_write_file(path, buf, size, &e);
+    free(buf);
+    if (st != HDM_OK) {
+        cli_say("%s: cannot write the report: %s (any earlier report there is unchanged)", path,
+                report_reason(path, e.message));
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- running ---- */
@@ -1452,8 +1449,8 @@ static void *worker(void *arg)
                     snprintf(e.message, sizeof e.message, "%s: has no extension to name an "
                              "output format (give --format)", it->input);
                 else
-                    snprintf(e.message, sizeof e.message, "%s: hadamard reads .%s but does "
-                             "not write it (give --format png)", it->input, ext);
+                    snprintf(e.message, sizeof e.message, "%s: cannot write a .%s file "
+                             "(give --format)", it->input, ext);
             }
             if (!s)
                 s = hdm_pipeline_run_file(cfg->pipeline, it->input, it->output, cfg->opt, &e);
@@ -1482,15 +1479,13 @@ int batch_main(const batch_config *cfg)
     int rc = batch_prepare(cfg, &l);
     if (rc >= 0)
         return rc;
-    report_file rep = {.fd = -1};
-    if (cfg->report && (rc = report_open(cfg, &rep)) != 0) {
+    if (cfg->report && (rc = report_check(cfg)) != 0) {
         batch_plan_free(&l);
         return rc;
     }
     if (mkdirs(cfg->out_dir) != 0) {
         int e = errno;
         cli_say("%s: cannot create output directory: %s", cfg->out_dir, strerror(e));
-        report_abandon(&rep);
         batch_plan_free(&l);
         return e == ENOTDIR || e == EEXIST ? USAGE : FAIL;
     }
@@ -1528,7 +1523,7 @@ int batch_main(const batch_config *cfg)
 
     size_t ok = atomic_load(&b.ok), failed = atomic_load(&b.failed);
     size_t skipped = atomic_load(&b.skipped), not_run = l.n - ok - failed - skipped;
-    int report_rc = cfg->report ? report_finish(&rep, &l) : 0;
+    int report_rc = cfg->report ? report_write(cfg->report, &l) : 0;
     if (!cfg->quiet) {
         char rest[64] = "";
         if (not_run)

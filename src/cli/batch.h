@@ -43,6 +43,7 @@ typedef struct batch_item {
     double ms;
     bool walked;     /* found by a directory walk (not named) */
     bool image;      /* its first bytes are in a format we read (or it was named) */
+    bool in_out_dir; /* found in the --out-dir below an input root: listed, never taken */
 } batch_item;
 
 typedef struct batch_plan {

@@ -335,8 +335,13 @@ static int run_run(const cli_cmd *cmd, const cli_args *a)
     return rc;
 }
 
+/* Digits "/" digits and nothing else: strtoul alone would take leading blanks and signs. */
 static bool parse_shard(const char *s, unsigned *k, unsigned *n)
 {
+    const char *slash = strchr(s, '/');
+    if (!slash || strspn(s, "0123456789") != (size_t)(slash - s) ||
+        strspn(slash + 1, "0123456789") != strlen(slash + 1))
+        return false;
     char *end;
     errno = 0;
     unsigned long a = strtoul(s, &end, 10);
