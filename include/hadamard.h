@@ -311,6 +311,12 @@ HDM_API hdm_status hdm_pipeline_add_fields(hdm_pipeline *p, const char *op,
 
 HDM_API size_t hdm_pipeline_length(const hdm_pipeline *p);
 
+/* The files the steps read when run (operands, masks, blend tops, "@file" kernels), in step
+ * order, so a caller can check its own outputs (a pipe, a descriptor) against them. Returns how
+ * many there are and fills paths[0..cap) with the first of them; the strings belong to p and
+ * live as long as it does. A NULL p gives 0; paths may be NULL when cap is 0. */
+HDM_API size_t hdm_pipeline_files(const hdm_pipeline *p, const char **paths, size_t cap);
+
 /* Runs the steps over file `in`, streaming strips from decoder through each step to encoder,
  * and writes `out` (format from its extension) atomically: out is untouched on failure. Refuses
  * an out that is the same file as the input or any operand (HDM_ERR_SAME_FILE, by device and
@@ -327,7 +333,7 @@ HDM_API hdm_status hdm_pipeline_run_file(const hdm_pipeline *p, const char *in,
  * is encoded (on failure *out is NULL and *out_size 0), so nothing partial is ever handed
  * back. Operand files of the steps are opened as in hdm_pipeline_run_file; a file output is
  * written atomically, and refused when it is an operand (HDM_ERR_SAME_FILE). Messages name an
- * in-memory input "(memory)". */
+ * in-memory input "(memory)" and an in-memory output "(memory output)". */
 HDM_API hdm_status hdm_pipeline_run_memory(const hdm_pipeline *p, const void *data, size_t size,
                                            hdm_format fmt, const hdm_options *opt, void **out,
                                            size_t *out_size, hdm_error *err);

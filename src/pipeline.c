@@ -194,6 +194,20 @@ void hdm_pipeline_free(hdm_pipeline *p)
 
 size_t hdm_pipeline_length(const hdm_pipeline *p) { return p ? p->n : 0; }
 
+size_t hdm_pipeline_files(const hdm_pipeline *p, const char **paths, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; p && i < p->n; i++) {
+        const char *f = p->steps[i].def->operand(p->steps[i].args);
+        if (!f)
+            continue;
+        if (paths && n < cap)
+            paths[n] = f;
+        n++;
+    }
+    return n;
+}
+
 hdm_status hdm_pipeline_add_fields(hdm_pipeline *p, const char *op, const char *const *fields,
                                    size_t n, hdm_error *err)
 {
@@ -247,6 +261,12 @@ hdm_status hdm_pipeline_add(hdm_pipeline *p, const char *text, hdm_error *err)
     for (const char *r = copy; *r; r++) {
         if (*r == '\\' && (r[1] == ':' || r[1] == '\\')) {
             *w++ = *++r;
+        } else if (*r == '\\' && r[1] == '\0') {
+            /* a trailing "\" most likely lost the ':' or '\\' it was meant to escape */
+            free(copy);
+            return hdm__fail(err, HDM_ERR_ARG, NULL,
+                             "step '%s': a '\\' at the end escapes nothing (write \\\\ for a "
+                             "backslash)", text);
         } else if (*r == ':') {
             *w++ = '\0';
             if (n == sizeof fields / sizeof fields[0]) {
@@ -317,7 +337,7 @@ static hdm_status encode_memory(hdm__source *src, hdm_format fmt, const hdm_opti
                                 void **out, size_t *out_size, hdm_error *err)
 {
     hdm__bytes b = {0};
-    hdm_status st = hdm__encode(src, fmt, opt, &b, "(memory)", err);
+    hdm_status st = hdm__encode(src, fmt, opt, &b, "(memory output)", err);
     if (!st && b.failed)
         st = hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     if (st) {

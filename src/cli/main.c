@@ -225,21 +225,68 @@ static int write_stdout(const void *data, size_t size)
     return 0;
 }
 
-/* The library names an in-memory input "(memory)"; here that is standard input. */
-static void name_stdin(hdm_error *e)
+/* The library names an in-memory input "(memory)" and an in-memory output "(memory output)";
+ * here they are standard input (only when the IMAGE is "-") and standard output. */
+static void name_ends(hdm_error *e, bool from_stdin)
 {
-    static const char tag[] = "(memory)";
-    if (strncmp(e->message, tag, sizeof tag - 1) == 0) {
+    static const char in_tag[] = "(memory)", out_tag[] = "(memory output)";
+    const char *rest = NULL, *name = NULL;
+    if (strncmp(e->message, out_tag, sizeof out_tag - 1) == 0) {
+        rest = e->message + sizeof out_tag - 1;
+        name = "standard output";
+    } else if (from_stdin && strncmp(e->message, in_tag, sizeof in_tag - 1) == 0) {
+        rest = e->message + sizeof in_tag - 1;
+        name = "standard input";
+    }
+    if (rest) {
         char msg[sizeof e->message];
-        snprintf(msg, sizeof msg, "standard input%s", e->message + sizeof tag - 1);
+        snprintf(msg, sizeof msg, "%s%s", name, rest);
         memcpy(e->message, msg, sizeof msg);
     }
 }
 
-static int report_stdin(hdm_error *e)
+static void name_stdin(hdm_error *e) { name_ends(e, true); }
+
+/* Whether fd is a regular file that is path (by device and inode). */
+static bool fd_is_file(int fd, const char *path)
 {
-    name_stdin(e);
-    return report(e);
+    struct stat a, b;
+    return fstat(fd, &a) == 0 && S_ISREG(a.st_mode) && stat(path, &b) == 0 &&
+           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* A redirection can make standard output one of the files read ("1<> mask.png", ">> in.png")
+ * or standard input the file written ("< out.png"): the library sees only bytes there, so the
+ * command checks what it hands over, as the library does for file names. */
+static int check_std_ends(const hdm_pipeline *p, const char *in, const char *out,
+                          bool from_stdin, bool to_stdout)
+{
+    if (from_stdin && !to_stdout && fd_is_file(0, out)) {
+        cli_say("%s: output is the same file as standard input; refusing to overwrite it", out);
+        return EXIT_FAIL;
+    }
+    if (!to_stdout)
+        return 0;
+    if (!from_stdin && fd_is_file(1, in)) {
+        cli_say("standard output is the same file as the input %s; refusing to overwrite it", in);
+        return EXIT_FAIL;
+    }
+    size_t n = hdm_pipeline_files(p, NULL, 0);
+    const char **files = malloc((n ? n : 1) * sizeof *files);
+    if (!files) {
+        cli_say("out of memory");
+        return EXIT_FAIL;
+    }
+    hdm_pipeline_files(p, files, n);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        if (fd_is_file(1, files[i])) {
+            cli_say("standard output is the same file as the input %s; refusing to overwrite it",
+                    files[i]);
+            rc = EXIT_FAIL;
+        }
+    free(files);
+    return rc;
 }
 
 /* Runs p over the command's IMAGE into its output: "-" for either end is standard input or
@@ -255,6 +302,9 @@ static int run_pipeline(const cli_args *a, const hdm_pipeline *p)
     bool from_stdin = strcmp(in, "-") == 0, to_stdout = strcmp(out, "-") == 0;
     void *data = NULL, *res = NULL;
     size_t size = 0, res_size = 0;
+    int bad = check_std_ends(p, in, out, from_stdin, to_stdout);
+    if (bad)
+        return bad;
     if (from_stdin) {
         int rc = read_stdin(o.max_memory, &data, &size);
         if (rc)
@@ -271,7 +321,9 @@ static int run_pipeline(const cli_args *a, const hdm_pipeline *p)
     else
         st = hdm_pipeline_run_file(p, in, out, &o, &e);
     free(data);
-    int rc = st ? report_stdin(&e) : to_stdout ? write_stdout(res, res_size) : 0;
+    if (st)
+        name_ends(&e, from_stdin);
+    int rc = st ? report(&e) : to_stdout ? write_stdout(res, res_size) : 0;
     free(res);
     return rc;
 }
