@@ -51,7 +51,7 @@ static const char *layout_name(uint32_t channels)
 }
 
 static int read_stdin(uint64_t max, void **data, size_t *size);
-static void name_stdin(hdm_error *e);
+static int report_ends(const hdm_error *e, bool from_stdin);
 
 static int run_info(const cli_cmd *cmd, const cli_args *a)
 {
@@ -80,12 +80,11 @@ static int run_info(const cli_cmd *cmd, const cli_args *a)
             }
             st = hdm_info_read_memory(data ? data : "", size, &o, &info, &e);
             free(data);
-            name_stdin(&e);
         } else {
             st = hdm_info_read(a->pos[i], &o, &info, &e);
         }
         if (st) {
-            cli_say("%s", e.message);
+            report_ends(&e, strcmp(a->pos[i], "-") == 0);
             rc = EXIT_FAIL;
             continue;
         }
@@ -226,26 +225,19 @@ static int write_stdout(const void *data, size_t size)
 }
 
 /* The library names an in-memory input "(memory)" and an in-memory output "(memory output)";
- * here they are standard input (only when the IMAGE is "-") and standard output. */
-static void name_ends(hdm_error *e, bool from_stdin)
+ * here they are standard input (only when the IMAGE is "-") and standard output. Says e's
+ * message so named and returns the exit status. */
+static int report_ends(const hdm_error *e, bool from_stdin)
 {
     static const char in_tag[] = "(memory)", out_tag[] = "(memory output)";
-    const char *rest = NULL, *name = NULL;
-    if (strncmp(e->message, out_tag, sizeof out_tag - 1) == 0) {
-        rest = e->message + sizeof out_tag - 1;
-        name = "standard output";
-    } else if (from_stdin && strncmp(e->message, in_tag, sizeof in_tag - 1) == 0) {
-        rest = e->message + sizeof in_tag - 1;
-        name = "standard input";
-    }
-    if (rest) {
-        char msg[sizeof e->message];
-        snprintf(msg, sizeof msg, "%s%s", name, rest);
-        memcpy(e->message, msg, sizeof msg);
-    }
+    if (strncmp(e->message, out_tag, sizeof out_tag - 1) == 0)
+        cli_say("standard output%s", e->message + sizeof out_tag - 1);
+    else if (from_stdin && strncmp(e->message, in_tag, sizeof in_tag - 1) == 0)
+        cli_say("standard input%s", e->message + sizeof in_tag - 1);
+    else
+        cli_say("%s", e->message);
+    return e->status == HDM_ERR_ARG ? EXIT_USAGE : EXIT_FAIL;
 }
-
-static void name_stdin(hdm_error *e) { name_ends(e, true); }
 
 /* Whether fd is a regular file that is path (by device and inode). */
 static bool fd_is_file(int fd, const char *path)
@@ -321,9 +313,7 @@ static int run_pipeline(const cli_args *a, const hdm_pipeline *p)
     else
         st = hdm_pipeline_run_file(p, in, out, &o, &e);
     free(data);
-    if (st)
-        name_ends(&e, from_stdin);
-    int rc = st ? report(&e) : to_stdout ? write_stdout(res, res_size) : 0;
+    int rc = st ? report_ends(&e, from_stdin) : to_stdout ? write_stdout(res, res_size) : 0;
     free(res);
     return rc;
 }
