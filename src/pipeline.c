@@ -123,9 +123,18 @@ hdm_status hdm__pipeline_run(hdm__source *src, hdm__sink *sink, const hdm_option
     return st;
 }
 
-hdm_status hdm__output_format(const char *path, hdm_format *fmt, hdm_error *err)
+hdm_status hdm__output_format(const char *path, hdm_format want, hdm_format *fmt,
+                              hdm_error *err)
 {
     *fmt = hdm_format_from_name(path);
+    if (want != HDM_FORMAT_UNKNOWN) {
+        if (*fmt != HDM_FORMAT_UNKNOWN && *fmt != want)
+            return hdm__fail(err, HDM_ERR_FORMAT, path,
+                             "output format %s differs from the format its extension names",
+                             hdm_format_name(want));
+        *fmt = want;
+        return HDM_OK;
+    }
     if (*fmt == HDM_FORMAT_UNKNOWN)
         return hdm__fail(err, HDM_ERR_FORMAT, path,
                          "unknown output format (use .png, .jpg, .jpeg, .bmp, .tga or .hdr)");
@@ -362,13 +371,13 @@ hdm_status hdm_pipeline_run_file(const hdm_pipeline *p, const char *in, const ch
 {
     if (!p || !in || !out)
         return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_pipeline_run_file: NULL argument");
-    hdm_format fmt;
-    if (hdm__output_format(out, &fmt, err))
-        return HDM_ERR_FORMAT;
     hdm_options opt;
-    hdm_status st = check_not_input(p, in, out, err);
+    hdm_format fmt;
+    hdm_status st = hdm__options_load(caller, &opt, err);
     if (!st)
-        st = hdm__options_load(caller, &opt, err);
+        st = hdm__output_format(out, opt.out_format, &fmt, err);
+    if (!st)
+        st = check_not_input(p, in, out, err);
     hdm__source *src;
     if (!st)
         st = open_input(p, in, NULL, 0, &opt, &src, err);
@@ -423,13 +432,13 @@ hdm_status hdm_pipeline_run_memory_to_file(const hdm_pipeline *p, const void *da
     if (!p || !data || !out)
         return hdm__fail(err, HDM_ERR_ARG, NULL,
                          "hdm_pipeline_run_memory_to_file: NULL argument");
-    hdm_format fmt;
-    if (hdm__output_format(out, &fmt, err))
-        return HDM_ERR_FORMAT;
     hdm_options opt;
-    hdm_status st = check_not_input(p, NULL, out, err);
+    hdm_format fmt;
+    hdm_status st = hdm__options_load(caller, &opt, err);
     if (!st)
-        st = hdm__options_load(caller, &opt, err);
+        st = hdm__output_format(out, opt.out_format, &fmt, err);
+    if (!st)
+        st = check_not_input(p, NULL, out, err);
     hdm__source *src;
     if (!st)
         st = open_input(p, NULL, data, size, &opt, &src, err);

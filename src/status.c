@@ -156,5 +156,9 @@ hdm_status hdm__options_load(const hdm_options *caller, hdm_options *out, hdm_er
         return hdm__fail(err, HDM_ERR_ARG, NULL,
                          "hdm_options: jpeg_quality must be from 1 to 100, not %d",
                          out->jpeg_quality);
+    if (out->out_format != HDM_FORMAT_UNKNOWN && !hdm__format_writable(out->out_format))
+        return hdm__fail(err, HDM_ERR_ARG, NULL,
+                         "hdm_options: out_format %d is not a format hadamard writes",
+                         (int)out->out_format);
     return HDM_OK;
 }

@@ -437,10 +437,14 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
                         "--format FMT (png, jpg, bmp, tga or hdr)", cmd->name);
                 return EXIT_USAGE;
             }
-        } else if (hdm_format_from_name(out) == HDM_FORMAT_UNKNOWN) {
-            cli_say("%s: unknown output format (use .png, .jpg, .jpeg, .bmp, .tga or .hdr)", out);
+        } else if (!fmt && hdm_format_from_name(out) == HDM_FORMAT_UNKNOWN) {
+            /* with --format a name without a known extension ("out", "/dev/null") is written
+             * in that format */
+            cli_say("%s: unknown output format (use .png, .jpg, .jpeg, .bmp, .tga or .hdr, or "
+                    "give --format FMT)", out);
             return EXIT_USAGE;
-        } else if (fmt && hdm_format_from_name(fmt) != hdm_format_from_name(out)) {
+        } else if (fmt && hdm_format_from_name(out) != HDM_FORMAT_UNKNOWN &&
+                   hdm_format_from_name(fmt) != hdm_format_from_name(out)) {
             cli_say("%s: --format %s differs from the format its extension names", out, fmt);
             return EXIT_USAGE;
         }

@@ -292,6 +292,8 @@ static int run_pipeline(const cli_args *a, const hdm_pipeline *p)
     hdm_format fmt = cli_output_format(a);
     cli_note_inapplicable(a, fmt);
     bool from_stdin = strcmp(in, "-") == 0, to_stdout = strcmp(out, "-") == 0;
+    if (!to_stdout)
+        o.out_format = fmt; /* --format, or the name's: a name need not have an extension */
     void *data = NULL, *res = NULL;
     size_t size = 0, res_size = 0;
     int bad = check_std_ends(p, in, out, from_stdin, to_stdout);
