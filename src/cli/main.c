@@ -52,6 +52,7 @@ static const char *layout_name(uint32_t channels)
 
 static int read_stdin(uint64_t max, void **data, size_t *size);
 static int report_ends(const hdm_error *e, bool from_stdin);
+static int info_stdin(const hdm_options *o, hdm_info *info, hdm_error *e);
 
 static int run_info(const cli_cmd *cmd, const cli_args *a)
 {
@@ -72,14 +73,11 @@ static int run_info(const cli_cmd *cmd, const cli_args *a)
                 continue;
             }
             read_stdin_once = true;
-            void *data = NULL;
-            size_t size = 0;
-            if (read_stdin(o.max_memory, &data, &size)) {
+            if (info_stdin(&o, &info, &e)) {
                 rc = EXIT_FAIL;
                 continue;
             }
-            st = hdm_info_read_memory(data ? data : "", size, &o, &info, &e);
-            free(data);
+            st = e.status;
         } else {
             st = hdm_info_read(a->pos[i], &o, &info, &e);
         }
@@ -203,6 +201,64 @@ static int read_stdin(uint64_t max, void **data, size_t *size)
     }
     *data = buf;
     *size = n;
+    return 0;
+}
+
+/* Whether a header that failed on a prefix of the input may read with more of it: it was cut
+ * ("truncated"), or stb's readers, which say only "unknown image type" for a cut header too. */
+static bool may_need_more(const hdm_error *e)
+{
+    return e->status == HDM_ERR_CORRUPT &&
+           (strstr(e->message, "truncated") || strstr(e->message, "unknown image type"));
+}
+
+/* Reads the header of the image on standard input, taking only as much of it as the header
+ * needs: a prefix of 64 KiB, doubled while the header reader finds it cut, up to the memory
+ * limit (a PNG signature and then gigabytes costs 64 KiB, not gigabytes). Returns 0 with e's
+ * status (and message) for the header read, or EXIT_FAIL with the message said. */
+static int info_stdin(const hdm_options *o, hdm_info *info, hdm_error *e)
+{
+    uint64_t max = o->max_memory;
+    size_t lim = max > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)max;
+    size_t n = 0, cap = lim < (1 << 16) ? lim : 1 << 16;
+    unsigned char *buf = NULL;
+    bool at_end = false;
+    for (;;) {
+        unsigned char *b = realloc(buf, cap ? cap : 1);
+        if (!b) {
+            free(buf);
+            cli_say("standard input: out of memory");
+            return EXIT_FAIL;
+        }
+        buf = b;
+        while (n < cap) {
+            ssize_t r = read(0, buf + n, cap - n);
+            if (r < 0 && errno == EINTR && !stop_flag)
+                continue;
+            if (r < 0) {
+                int err = errno;
+                free(buf);
+                cli_say("standard input: read failed: %s", strerror(err));
+                return EXIT_FAIL;
+            }
+            if (r == 0) {
+                at_end = true;
+                break;
+            }
+            n += (size_t)r;
+        }
+        *e = (hdm_error){0};
+        hdm_status st = hdm_info_read_memory(n ? buf : (const void *)"", n, o, info, e);
+        e->status = st;
+        if (!st || at_end || !may_need_more(e))
+            break;
+        if (cap >= lim) { /* the header needs more than the limit allows */
+            free(buf);
+            return stdin_too_big(max);
+        }
+        cap = cap > lim / 2 ? lim : cap * 2;
+    }
+    free(buf);
     return 0;
 }
 
