@@ -29,7 +29,7 @@ const cli_opt cli_options[] = {
      "directory's); default {stem}.{ext}; {{ and }} write a brace, any other {...} is an "
      "error", 0, 0},
     {"format", 0, OPT_STRING, "EXT", "write this format (png, jpg, bmp, tga, hdr): needed with "
-     "-o -; batch: instead of the input's", 0, 0},
+     "-o - or an OUT without such an extension; batch: instead of the input's", 0, 0},
     {"jobs", 'j', OPT_UINT, "N", "batch: files processed at once (default: the number of cores)",
      1, 256},
     {"recursive", 'r', OPT_FLAG, NULL, "batch: descend into directories given as inputs", 0, 0},
