@@ -163,6 +163,11 @@ typedef struct hdm_options {
     /* When non-NULL and *cancel becomes non-zero (e.g. from a signal handler), a running call
      * stops between strips, removes its temporary output and returns HDM_ERR_INTERRUPTED. */
     const volatile int *cancel;
+    /* The format of a named output file (hdm_save, hdm_pipeline_run_file,
+     * hdm_pipeline_run_memory_to_file): HDM_FORMAT_UNKNOWN (the default) takes it from the
+     * name's extension; another (one that can be written) is written whatever the name, unless
+     * its extension names a different format (HDM_ERR_FORMAT), e.g. to "/dev/stdout" or "out". */
+    hdm_format out_format;
 } hdm_options;
 
 HDM_API void hdm_options_init(hdm_options *opt);
@@ -331,8 +336,14 @@ HDM_API hdm_status hdm_pipeline_add_fields(hdm_pipeline *p, const char *op,
 
 HDM_API size_t hdm_pipeline_length(const hdm_pipeline *p);
 
+/* The files the steps read when run (operands, masks, blend tops, "@file" kernels), in step
+ * order, so a caller can check its own outputs (a pipe, a descriptor) against them. Returns how
+ * many there are and fills paths[0..cap) with the first of them; the strings belong to p and
+ * live as long as it does. A NULL p gives 0; paths may be NULL when cap is 0. */
+HDM_API size_t hdm_pipeline_files(const hdm_pipeline *p, const char **paths, size_t cap);
+
 /* Runs the steps over file `in`, streaming strips from decoder through each step to encoder,
- * and writes `out` (format from its extension) atomically: out is untouched on failure. Refuses
+ * and writes `out` (format from its extension, or opt->out_format) atomically: out is untouched on failure. Refuses
  * an out that is the same file as the input or any operand (HDM_ERR_SAME_FILE, by device and
  * inode). */
 HDM_API hdm_status hdm_pipeline_run_file(const hdm_pipeline *p, const char *in,
@@ -347,7 +358,7 @@ HDM_API hdm_status hdm_pipeline_run_file(const hdm_pipeline *p, const char *in,
  * is encoded (on failure *out is NULL and *out_size 0), so nothing partial is ever handed
  * back. Operand files of the steps are opened as in hdm_pipeline_run_file; a file output is
  * written atomically, and refused when it is an operand (HDM_ERR_SAME_FILE). Messages name an
- * in-memory input "(memory)". */
+ * in-memory input "(memory)" and an in-memory output "(memory output)". */
 HDM_API hdm_status hdm_pipeline_run_memory(const hdm_pipeline *p, const void *data, size_t size,
                                            hdm_format fmt, const hdm_options *opt, void **out,
                                            size_t *out_size, hdm_error *err);

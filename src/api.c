@@ -131,11 +131,11 @@ hdm_status hdm_save(const hdm_image *img, const char *path, const hdm_options *c
 {
     if (!hdm__image_valid(img) || !path)
         return hdm__fail(err, HDM_ERR_ARG, path, "hdm_save: invalid image or path");
-    hdm_format fmt;
-    if (hdm__output_format(path, &fmt, err))
-        return HDM_ERR_FORMAT;
     hdm_options opt;
     hdm_status st = hdm__options_load(caller, &opt, err);
+    hdm_format fmt;
+    if (!st)
+        st = hdm__output_format(path, opt.out_format, &fmt, err);
     if (st)
         return st;
     hdm__source *src;

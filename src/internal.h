@@ -196,7 +196,10 @@ hdm_status hdm__op_mask_ex(const hdm_info *in, const char *in_path, hdm__source 
 hdm_status hdm__op_source(hdm__source *up, hdm__op *op, hdm__source **out, hdm_error *err);
 
 /* The output format path's extension names, or HDM_ERR_FORMAT saying which ones exist. */
-hdm_status hdm__output_format(const char *path, hdm_format *fmt, hdm_error *err);
+/* The format to write path in: want (opt->out_format) unless HDM_FORMAT_UNKNOWN, else the
+ * extension's; an extension naming another format than want is refused. */
+hdm_status hdm__output_format(const char *path, hdm_format want, hdm_format *fmt,
+                              hdm_error *err);
 
 /* Encodes every row of src as fmt into b. Takes src (closed on every path). */
 hdm_status hdm__encode(hdm__source *src, hdm_format fmt, const hdm_options *opt, hdm__bytes *b,

@@ -123,9 +123,18 @@ hdm_status hdm__pipeline_run(hdm__source *src, hdm__sink *sink, const hdm_option
     return st;
 }
 
-hdm_status hdm__output_format(const char *path, hdm_format *fmt, hdm_error *err)
+hdm_status hdm__output_format(const char *path, hdm_format want, hdm_format *fmt,
+                              hdm_error *err)
 {
     *fmt = hdm_format_from_name(path);
+    if (want != HDM_FORMAT_UNKNOWN) {
+        if (*fmt != HDM_FORMAT_UNKNOWN && *fmt != want)
+            return hdm__fail(err, HDM_ERR_FORMAT, path,
+                             "output format %s differs from the format its extension names",
+                             hdm_format_name(want));
+        *fmt = want;
+        return HDM_OK;
+    }
     if (*fmt == HDM_FORMAT_UNKNOWN)
         return hdm__fail(err, HDM_ERR_FORMAT, path,
                          "unknown output format (use .png, .jpg, .jpeg, .bmp, .tga or .hdr)");
@@ -194,6 +203,20 @@ void hdm_pipeline_free(hdm_pipeline *p)
 
 size_t hdm_pipeline_length(const hdm_pipeline *p) { return p ? p->n : 0; }
 
+size_t hdm_pipeline_files(const hdm_pipeline *p, const char **paths, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; p && i < p->n; i++) {
+        const char *f = p->steps[i].def->operand(p->steps[i].args);
+        if (!f)
+            continue;
+        if (paths && n < cap)
+            paths[n] = f;
+        n++;
+    }
+    return n;
+}
+
 hdm_status hdm_pipeline_add_fields(hdm_pipeline *p, const char *op, const char *const *fields,
                                    size_t n, hdm_error *err)
 {
@@ -247,6 +270,12 @@ hdm_status hdm_pipeline_add(hdm_pipeline *p, const char *text, hdm_error *err)
     for (const char *r = copy; *r; r++) {
         if (*r == '\\' && (r[1] == ':' || r[1] == '\\')) {
             *w++ = *++r;
+        } else if (*r == '\\' && r[1] == '\0') {
+            /* a trailing "\" most likely lost the ':' or '\\' it was meant to escape */
+            free(copy);
+            return hdm__fail(err, HDM_ERR_ARG, NULL,
+                             "step '%s': a '\\' at the end escapes nothing (write \\\\ for a "
+                             "backslash)", text);
         } else if (*r == ':') {
             *w++ = '\0';
             if (n == sizeof fields / sizeof fields[0]) {
@@ -317,7 +346,7 @@ static hdm_status encode_memory(hdm__source *src, hdm_format fmt, const hdm_opti
                                 void **out, size_t *out_size, hdm_error *err)
 {
     hdm__bytes b = {0};
-    hdm_status st = hdm__encode(src, fmt, opt, &b, "(memory)", err);
+    hdm_status st = hdm__encode(src, fmt, opt, &b, "(memory output)", err);
     if (!st && b.failed)
         st = hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     if (st) {
@@ -342,13 +371,13 @@ hdm_status hdm_pipeline_run_file(const hdm_pipeline *p, const char *in, const ch
 {
     if (!p || !in || !out)
         return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_pipeline_run_file: NULL argument");
-    hdm_format fmt;
-    if (hdm__output_format(out, &fmt, err))
-        return HDM_ERR_FORMAT;
     hdm_options opt;
-    hdm_status st = check_not_input(p, in, out, err);
+    hdm_format fmt;
+    hdm_status st = hdm__options_load(caller, &opt, err);
     if (!st)
-        st = hdm__options_load(caller, &opt, err);
+        st = hdm__output_format(out, opt.out_format, &fmt, err);
+    if (!st)
+        st = check_not_input(p, in, out, err);
     hdm__source *src;
     if (!st)
         st = open_input(p, in, NULL, 0, &opt, &src, err);
@@ -403,13 +432,13 @@ hdm_status hdm_pipeline_run_memory_to_file(const hdm_pipeline *p, const void *da
     if (!p || !data || !out)
         return hdm__fail(err, HDM_ERR_ARG, NULL,
                          "hdm_pipeline_run_memory_to_file: NULL argument");
-    hdm_format fmt;
-    if (hdm__output_format(out, &fmt, err))
-        return HDM_ERR_FORMAT;
     hdm_options opt;
-    hdm_status st = check_not_input(p, NULL, out, err);
+    hdm_format fmt;
+    hdm_status st = hdm__options_load(caller, &opt, err);
     if (!st)
-        st = hdm__options_load(caller, &opt, err);
+        st = hdm__output_format(out, opt.out_format, &fmt, err);
+    if (!st)
+        st = check_not_input(p, NULL, out, err);
     hdm__source *src;
     if (!st)
         st = open_input(p, NULL, data, size, &opt, &src, err);

@@ -2,6 +2,8 @@
 #include "internal.h"
 
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define HDM_STR_(x) #x
@@ -46,13 +48,26 @@ static size_t utf8_tail(const char *s, size_t len, size_t n)
     return n;
 }
 
-/* Appends n bytes of s at *w, short of end. */
-static void put(char **w, char *end, const char *s, size_t n)
+/* Copies the len bytes of full into msg (cap bytes). What does not fit loses its middle (all
+ * but its first 300 bytes and as much of its end as fits): the
+ * start names the file or step, and the end holds the reason, the list of choices or the
+ * did-you-mean, which must survive whatever long value sits between them. */
+static void shorten_into(char *msg, size_t cap, const char *full, size_t len)
 {
-    if (n > (size_t)(end - *w))
-        n = (size_t)(end - *w);
-    memcpy(*w, s, n);
-    *w += n;
+    enum { HEAD = 300 }; /* the rest of the room goes to the end */
+    static const char ell[] = "\xe2\x80\xa6"; /* U+2026 */
+    _Static_assert(HEAD + sizeof ell + 600 <= sizeof ((hdm_error *)0)->message,
+                   "at least 600 bytes of the end are kept");
+    if (len < cap) {
+        memcpy(msg, full, len + 1);
+        return;
+    }
+    size_t head = utf8_head(full, HEAD);
+    size_t tail = utf8_tail(full, len, cap - 1 - HEAD - (sizeof ell - 1));
+    memcpy(msg, full, head);
+    memcpy(msg + head, ell, sizeof ell - 1);
+    memcpy(msg + head + sizeof ell - 1, full + len - tail, tail);
+    msg[head + sizeof ell - 1 + tail] = '\0';
 }
 
 hdm_status hdm__fail(hdm_error *err, hdm_status st, const char *path, const char *fmt, ...)
@@ -60,37 +75,36 @@ hdm_status hdm__fail(hdm_error *err, hdm_status st, const char *path, const char
     if (!err)
         return st;
     err->status = st;
-    enum { CAP = sizeof err->message, MIN_PATH = 64 };
-    char reason[sizeof err->message];
+    /* The whole "PATH: reason" is formatted first, however long, then fitted. */
+    char local[4096];
+    int pre = path ? snprintf(local, sizeof local, "%s: ", path) : 0;
+    char *full = local;
+    if (pre < 0)
+        pre = 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    int r = (size_t)pre < sizeof local ? vsnprintf(local + pre, sizeof local - (size_t)pre, fmt, ap)
+                                       : vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    size_t rlen = strlen(reason);
-    if (path) {
-        /* The reason is what the reader needs: a path too long for both loses its middle
-         * ("first…last", its end kept, which names the file), never the reason's end. */
-        size_t plen = strlen(path);
-        size_t room = rlen + 2 < CAP - 1 - MIN_PATH ? CAP - 1 - rlen - 2 : MIN_PATH;
-        static const char ell[] = "\xe2\x80\xa6"; /* U+2026 */
-        size_t head = plen, tail = 0;
-        if (plen > room) {
-            size_t keep = room - (sizeof ell - 1);
-            tail = utf8_tail(path, plen, keep - keep / 3);
-            head = utf8_head(path, keep / 3);
+    if (r < 0)
+        r = 0;
+    size_t len = (size_t)pre + (size_t)r;
+    if (len >= sizeof local) {
+        char *big = malloc(len + 1);
+        if (big) {
+            if (path)
+                snprintf(big, len + 1, "%s: ", path);
+            va_start(ap, fmt);
+            vsnprintf(big + pre, len + 1 - (size_t)pre, fmt, ap);
+            va_end(ap);
+            full = big;
+        } else {
+            len = strlen(local); /* out of memory: the start is what is left */
         }
-        char *w = err->message, *end = err->message + CAP - 1;
-        put(&w, end, path, head);
-        if (plen > room) {
-            put(&w, end, ell, sizeof ell - 1);
-            put(&w, end, path + plen - tail, tail);
-        }
-        put(&w, end, ": ", 2);
-        put(&w, end, reason, rlen);
-        *w = '\0';
-    } else {
-        memcpy(err->message, reason, rlen + 1);
     }
+    shorten_into(err->message, sizeof err->message, full, len);
+    if (full != local)
+        free(full);
     /* The message is one line whatever a path or a step holds (file names may contain a
      * newline; a step string is anyone's): control characters show as '?', as ls shows them. */
     for (char *c = err->message; *c; c++)
@@ -142,5 +156,9 @@ hdm_status hdm__options_load(const hdm_options *caller, hdm_options *out, hdm_er
         return hdm__fail(err, HDM_ERR_ARG, NULL,
                          "hdm_options: jpeg_quality must be from 1 to 100, not %d",
                          out->jpeg_quality);
+    if (out->out_format != HDM_FORMAT_UNKNOWN && !hdm__format_writable(out->out_format))
+        return hdm__fail(err, HDM_ERR_ARG, NULL,
+                         "hdm_options: out_format %d is not a format hadamard writes",
+                         (int)out->out_format);
     return HDM_OK;
 }

@@ -674,3 +674,164 @@ Test(api, output_check_says_beforehand, .timeout = 30)
     unlink(a);
     rmdir(dir);
 }
+
+/* The files a pipeline's steps read, in step order, as the command checks its ends against. */
+Test(api, pipeline_files_lists_what_the_steps_read, .timeout = 30)
+{
+    hdm_pipeline *p;
+    hdm_error e;
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    cr_assert_eq(hdm_pipeline_files(p, NULL, 0), 0);
+    cr_assert_eq(hdm_pipeline_files(NULL, NULL, 0), 0);
+    tu_setup(); /* a kernel file is read when its step is added */
+    const char *k = tu_path("k.txt");
+    tu_write_file(k, "1,2,1", 5);
+    char kstep[4200];
+    snprintf(kstep, sizeof kstep, "filter:@%s", k);
+    const char *steps[] = {"mask:m.png:invert", "filter:box:3", "blend:top.png", kstep,
+                           "mul:b\\:c.png", "window:hann"};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        cr_assert_eq(hdm_pipeline_add(p, steps[i], &e), HDM_OK, "%s: %s", steps[i], e.message);
+    const char *files[8] = {0};
+    cr_assert_eq(hdm_pipeline_files(p, files, 8), 4);
+    cr_assert_str_eq(files[0], "m.png");
+    cr_assert_str_eq(files[1], "top.png");
+    cr_assert_str_eq(files[2], k);
+    cr_assert_str_eq(files[3], "b:c.png");
+    cr_assert_null(files[4]);
+    const char *two[2] = {0};
+    cr_assert_eq(hdm_pipeline_files(p, two, 1), 4, "the count is all of them, whatever cap");
+    cr_assert_str_eq(two[0], "m.png");
+    cr_assert_null(two[1], "wrote past cap");
+    hdm_pipeline_free(p);
+    tu_teardown();
+}
+
+static bool ends_with(const char *s, const char *end)
+{
+    size_t n = strlen(s), m = strlen(end);
+    return n >= m && strcmp(s + n - m, end) == 0;
+}
+
+/* A 3000-character value loses its middle, never the message's end: the choices survive. */
+Test(api, long_values_keep_the_end_of_the_message, .timeout = 30)
+{
+    char q[3001];
+    memset(q, 'q', 3000);
+    q[3000] = '\0';
+    static const struct { const char *pre, *post, *end; } cases[] = {
+        {"blend:top.png:mode=", "", "color-burn, hard-light, soft-light, difference, exclusion)"},
+        {"filter:gaussian", "", "or @FILE)"},
+        {"window:", "", "tukey[:ALPHA], kaiser[:BETA])"},
+        {"mask:m.png:", "", "[:feather=SIGMA][:threshold=T])"},
+    };
+    hdm_pipeline *p;
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    char step[3200];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(step, sizeof step, "%s%s%s", cases[i].pre, q, cases[i].post);
+        hdm_error e;
+        cr_assert_eq(hdm_pipeline_add(p, step, &e), HDM_ERR_ARG);
+        size_t n = strlen(e.message);
+        cr_assert_lt(n, sizeof e.message);
+        cr_assert(ends_with(e.message, cases[i].end), "%s: message ends ...%s", cases[i].pre,
+                  e.message + (n > 120 ? n - 120 : 0));
+        cr_assert(strncmp(e.message, "step '", 6) == 0, "%s", e.message);
+        cr_assert(strstr(e.message, "\xe2\x80\xa6"), "no ellipsis: %s", e.message);
+    }
+    /* straight through hdm__fail's path too: a long path and a long reason */
+    hdm_info info;
+    hdm_error e;
+    char path[6100];
+    snprintf(path, sizeof path, "%s/%s.png", q, q);
+    path[4000] = '\0';
+    cr_assert_eq(hdm_info_read(path, NULL, &info, &e), HDM_ERR_IO);
+    cr_assert(ends_with(e.message, ": cannot open: File name too long"), "%s", e.message);
+    hdm_pipeline_free(p);
+}
+
+/* A '\' at the end of a step escapes nothing: refused, not kept. */
+Test(api, trailing_backslash_in_a_step, .timeout = 30)
+{
+    hdm_pipeline *p;
+    hdm_error e;
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    cr_assert_eq(hdm_pipeline_add(p, "mask:m.png\\", &e), HDM_ERR_ARG);
+    cr_assert_str_eq(e.message, "step 'mask:m.png\\': a '\\' at the end escapes nothing "
+                                "(write \\\\ for a backslash)");
+    cr_assert_eq(hdm_pipeline_length(p), 0);
+    cr_assert_eq(hdm_pipeline_add(p, "mask:m.png\\\\", &e), HDM_OK, "%s", e.message);
+    const char *f;
+    cr_assert_eq(hdm_pipeline_files(p, &f, 1), 1);
+    cr_assert_str_eq(f, "m.png\\");
+    hdm_pipeline_free(p);
+}
+
+/* opt.out_format writes a named file without a known extension in that format. */
+Test(api, out_format_for_a_named_file, .timeout = 30)
+{
+    tu_setup();
+    hdm_image *img = NULL;
+    cr_assert_eq(hdm_image_new(9, 7, 3, HDM_U8, &img), HDM_OK);
+    hdm_options o;
+    hdm_options_init(&o);
+    hdm_error e;
+    const char *noext = tu_path("out"), *bak = tu_path("out.bak"), *jpg = tu_path("x.jpg");
+    cr_assert_eq(hdm_save(img, noext, NULL, &e), HDM_ERR_FORMAT, "no format, no extension");
+    o.out_format = HDM_FORMAT_BMP;
+    cr_assert_eq(hdm_save(img, noext, &o, &e), HDM_OK, "%s", e.message);
+    hdm_info info;
+    cr_assert_eq(hdm_info_read(noext, NULL, &info, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(info.format, HDM_FORMAT_BMP);
+    cr_assert_eq(info.width, 9);
+    hdm_pipeline *p;
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    cr_assert_eq(hdm_pipeline_add(p, "filter:box:3", &e), HDM_OK);
+    o.out_format = HDM_FORMAT_PNG;
+    cr_assert_eq(hdm_pipeline_run_file(p, noext, bak, &o, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(hdm_info_read(bak, NULL, &info, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(info.format, HDM_FORMAT_PNG);
+    /* an extension naming another format is refused, and nothing is written */
+    cr_assert_eq(hdm_pipeline_run_file(p, noext, jpg, &o, &e), HDM_ERR_FORMAT);
+    cr_assert(strstr(e.message, "differs from the format its extension names"), "%s", e.message);
+    cr_assert(!tu_exists(jpg));
+    cr_assert_eq(hdm_save(img, jpg, &o, &e), HDM_ERR_FORMAT);
+    o.out_format = HDM_FORMAT_JPEG;
+    cr_assert_eq(hdm_save(img, jpg, &o, &e), HDM_OK, "%s", e.message);
+    o.out_format = (hdm_format)99;
+    cr_assert_eq(hdm_save(img, bak, &o, &e), HDM_ERR_ARG);
+    cr_assert(strstr(e.message, "out_format"), "%s", e.message);
+    hdm_pipeline_free(p);
+    hdm_image_free(img);
+    tu_teardown();
+}
+
+/* An in-memory output is named apart from an in-memory input. */
+Test(api, memory_output_is_named_as_such, .timeout = 30)
+{
+    tu_setup();
+    hdm_image *img = NULL;
+    cr_assert_eq(hdm_image_new(70000, 2, 1, HDM_U8, &img), HDM_OK);
+    const char *in = tu_path("wide.png");
+    cr_assert_eq(hdm_save(img, in, NULL, NULL), HDM_OK);
+    hdm_pipeline *p;
+    hdm_error e;
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    cr_assert_eq(hdm_pipeline_add(p, "filter:box:1", &e), HDM_OK);
+    void *out = NULL;
+    size_t n = 0;
+    cr_assert_eq(hdm_pipeline_run_file_to_memory(p, in, HDM_FORMAT_JPEG, NULL, &out, &n, &e),
+                 HDM_ERR_LIMIT, "%s", e.message);
+    cr_assert(strncmp(e.message, "(memory output): ", 17) == 0, "%s", e.message);
+    cr_assert_null(out);
+    size_t size;
+    void *data = tu_read_file(in, &size);
+    cr_assert(data);
+    cr_assert_neq(hdm_pipeline_run_memory(p, data, size, HDM_FORMAT_JPEG, NULL, &out, &n, &e),
+                  HDM_OK);
+    cr_assert(strncmp(e.message, "(memory output): ", 17) == 0, "%s", e.message);
+    free(data);
+    hdm_pipeline_free(p);
+    hdm_image_free(img);
+    tu_teardown();
+}

@@ -784,3 +784,205 @@ Test(edges, batch_shard_strict_and_unwritable_extension)
     cli_expect_ok(&r);
     cr_assert(exists(dir, "o3/weird.png") && exists(dir, "o3/noext.png"));
 }
+
+/* run_stdout_to with standard output opened on dir/name (flags as for open). */
+static void run_stdout_on(const char *name, int flags, const char *const *args)
+{
+    int fd = open(at(dir, name), flags | O_CLOEXEC, 0644);
+    cr_assert_geq(fd, 0, "%s: %s", name, strerror(errno));
+    run_stdout_to(fd, args);
+    close(fd);
+}
+
+/* A redirection that makes standard output an input, or standard input the output, is refused
+ * before anything is written. */
+Test(edges, std_ends_that_are_inputs_or_the_output)
+{
+    size_t n0, n;
+    unsigned char *orig = slurp(at(dir, "circle.png"), &n0);
+    cr_assert(orig);
+    /* 1<> mask: opened read-write in place */
+    run_stdout_on("circle.png", O_RDWR,
+                  (const char *const[]){"run", "photo.png", "-o", "-", "--format", "png",
+                                        "mask:circle.png", NULL});
+    CLI_REFUSED(&r, 1, "standard output is the same file as the input circle.png");
+    unsigned char *now = slurp(at(dir, "circle.png"), &n);
+    cr_assert(now && n == n0 && memcmp(now, orig, n) == 0, "the mask was overwritten");
+    free(now);
+    /* >> IMAGE: appended to the input */
+    run_stdout_on("circle.png", O_WRONLY | O_APPEND,
+                  (const char *const[]){"run", "circle.png", "-o", "-", "--format", "png",
+                                        "filter:box:1", NULL});
+    CLI_REFUSED(&r, 1, "standard output is the same file as the input circle.png");
+    now = slurp(at(dir, "circle.png"), &n);
+    cr_assert(now && n == n0 && memcmp(now, orig, n) == 0, "the input was appended to");
+    free(now);
+    /* a blend top and a kernel file are inputs too */
+    write_text(at(dir, "k.txt"), "1,2,1\n");
+    run_stdout_on("k.txt", O_WRONLY | O_APPEND,
+                  (const char *const[]){"run", "photo.png", "-o", "-", "--format", "png",
+                                        "filter:@k.txt", NULL});
+    CLI_REFUSED(&r, 1, "standard output is the same file as the input k.txt");
+    cr_assert(file_is(at(dir, "k.txt"), "1,2,1\n"));
+    /* < OUT: the output replaced while it is read */
+    int fd = open(at(dir, "circle.png"), O_RDONLY);
+    cr_assert_geq(fd, 0);
+    const cli_opts in = {.in_fd = fd};
+    CLI_WITH(&r, dir, &in, "run", "-", "-o", "circle.png", "filter:box:1");
+    close(fd);
+    CLI_REFUSED(&r, 1, "circle.png", "same file as standard input");
+    now = slurp(at(dir, "circle.png"), &n);
+    cr_assert(now && n == n0 && memcmp(now, orig, n) == 0, "the input was replaced");
+    free(now);
+    cli_expect_no_leftovers(dir, NULL, NULL);
+    /* another file on standard output is fine */
+    run_stdout_on("o.png", O_WRONLY | O_CREAT | O_TRUNC,
+                  (const char *const[]){"run", "photo.png", "-o", "-", "--format", "png",
+                                        "mask:circle.png", NULL});
+    cli_expect_ok(&r);
+    free(orig);
+}
+
+/* With -o -, an encoder's complaint is about standard output, not standard input. */
+Test(edges, output_side_errors_name_standard_output)
+{
+    hdm_image *img = NULL;
+    cr_assert_eq(hdm_image_new(70000, 2, 1, HDM_U8, &img), HDM_OK);
+    cr_assert_eq(hdm_save(img, at(dir, "wide.png"), NULL, NULL), HDM_OK);
+    hdm_image_free(img);
+    CLI(&r, dir, "run", "wide.png", "-o", "-", "--format", "jpg", "filter:box:1");
+    CLI_REFUSED(&r, 1, "standard output: 70000x2 is too large for JPEG");
+    cr_assert(!strstr(r.err, "standard input"), "%s", r.err);
+    size_t n;
+    unsigned char *png = slurp(at(dir, "wide.png"), &n);
+    const cli_opts in = {.in = png, .in_len = n};
+    CLI_WITH(&r, dir, &in, "run", "-", "-o", "-", "--format", "jpg", "filter:box:1");
+    CLI_REFUSED(&r, 1, "standard output: 70000x2 is too large for JPEG");
+    CLI_WITH(&r, dir, &in, "run", "-", "-o", "o.jpg", "filter:box:1");
+    CLI_REFUSED(&r, 1, "o.jpg: 70000x2 is too large for JPEG");
+    /* a corrupt file IMAGE is named, not called standard input */
+    write_text(at(dir, "bad.png"), "\x89PNG\r\n\x1a\n");
+    CLI(&r, dir, "run", "bad.png", "-o", "-", "--format", "png", "filter:box:1");
+    CLI_REFUSED(&r, 1, "bad.png");
+    cr_assert(!strstr(r.err, "standard"), "%s", r.err);
+    free(png);
+    cli_expect_no_leftovers(dir, "o.jpg", NULL);
+}
+
+/* The hint for a value starting with '-' works as written; "-o=X" is refused, not a file "=X". */
+Test(edges, short_options_and_equals)
+{
+    CLI(&r, dir, "run", "photo.png", "-o", "--q.png", "filter:box:1");
+    CLI_REFUSED(&r, 2, "write --output=OUT or -oOUT");
+    CLI(&r, dir, "run", "photo.png", "--output=--q.png", "filter:box:1");
+    cli_expect_ok(&r);
+    cr_assert(exists(dir, "--q.png"));
+    CLI(&r, dir, "run", "photo.png", "-o=x.png", "filter:box:1");
+    CLI_REFUSED(&r, 2, "short options take their value attached without '='", "-oOUT",
+                "--output=OUT");
+    cr_assert(!exists(dir, "=x.png") && !exists(dir, "x.png"));
+    CLI(&r, dir, "batch", "-j=2", "--out-dir", "d", "filter:box:1", "--", "photo.png");
+    CLI_REFUSED(&r, 2, "-jN, or --jobs=N");
+    CLI(&r, dir, "run", "photo.png", "-oy.png", "filter:box:1");
+    cli_expect_ok(&r);
+    cr_assert(exists(dir, "y.png"));
+}
+
+static bool err_ends_with(const char *end)
+{
+    size_t n = strlen(r.err), m = strlen(end);
+    return n > m && r.err[n - 1] == '\n' && memcmp(r.err + n - 1 - m, end, m) == 0;
+}
+
+/* Values of 3000 characters lose their middle, never the reason or the choices at the end. */
+Test(edges, long_values_keep_the_end_of_the_message)
+{
+    char q[3001], step[3100];
+    memset(q, 'q', 3000);
+    q[3000] = '\0';
+    CLI(&r, dir, "blend", "photo.png", "circle.png", "-o", "o.png", "--mode", q);
+    CLI_REFUSED(&r, 2, "\xe2\x80\xa6");
+    cr_assert(err_ends_with("difference, exclusion)"), "%s", r.err + strlen(r.err) - 100);
+    snprintf(step, sizeof step, "gaussian%s", q);
+    CLI(&r, dir, "filter", "photo.png", "-o", "o.png", "--kernel", step);
+    CLI_REFUSED(&r, 2, "\xe2\x80\xa6");
+    cr_assert(err_ends_with("or @FILE)"), "%s", r.err + strlen(r.err) - 100);
+    snprintf(step, sizeof step, "window:%s", q);
+    CLI(&r, dir, "run", "photo.png", "-o", "o.png", step);
+    CLI_REFUSED(&r, 2, "step 'window:qqq");
+    cr_assert(err_ends_with("kaiser[:BETA])"), "%s", r.err + strlen(r.err) - 100);
+    snprintf(step, sizeof step, "mask:circle.png:%s", q);
+    CLI(&r, dir, "run", "photo.png", "-o", "o.png", step);
+    CLI_REFUSED(&r, 2, "step 'mask:circle.png:qqq");
+    cr_assert(err_ends_with("[:threshold=T])"), "%s", r.err + strlen(r.err) - 100);
+    CLI(&r, dir, "run", "photo.png", "-o", "o.png", "--png-filter", q);
+    CLI_REFUSED(&r, 2, "unknown PNG filter");
+    cr_assert(err_ends_with("paeth, adaptive)"), "%s", r.err + strlen(r.err) - 100);
+    cli_expect_no_leftovers(dir, "o.png", NULL);
+}
+
+/* --format writes a name without a known extension in that format; one naming another format
+ * stays an error. */
+Test(edges, format_for_a_name_without_extension)
+{
+    CLI(&r, dir, "run", "photo.png", "-o", "out", "--format", "bmp", "filter:box:1");
+    cli_expect_ok(&r);
+    CLI(&r, dir, "info", "out");
+    cr_assert(strstr(r.out, ", bmp\n"), "%s", r.out);
+    size_t n;
+    unsigned char *png = slurp(at(dir, "photo.png"), &n);
+    const cli_opts in = {.in = png, .in_len = n};
+    CLI_WITH(&r, dir, &in, "run", "-", "-o", "out.bak", "--format", "tga", "filter:box:1");
+    cli_expect_ok(&r);
+    CLI(&r, dir, "info", "out.bak");
+    cr_assert(strstr(r.out, ", tga\n"), "%s", r.out);
+    free(png);
+    CLI(&r, dir, "run", "photo.png", "-o", "x", "filter:box:1");
+    CLI_REFUSED(&r, 2, "x: unknown output format", "--format");
+    CLI(&r, dir, "run", "photo.png", "-o", "x.jpg", "--format", "png", "filter:box:1");
+    CLI_REFUSED(&r, 2, "x.jpg: --format png differs from the format its extension names");
+    cli_expect_no_leftovers(dir, "x.jpg", NULL);
+    cr_assert(!exists(dir, "x"));
+}
+
+/* info - takes only what the header needs: a PNG signature and then 500 MB is not read whole. */
+Test(edges, info_stdin_reads_only_the_header)
+{
+    int fd = open(at(dir, "huge.png"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "\x89PNG\r\n\x1a\n", 8), 8);
+    cr_assert_eq(ftruncate(fd, 500 << 20), 0); /* sparse: zeros without the disk */
+    cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+    const cli_opts in = {.in_fd = fd};
+    CLI_WITH(&r, dir, &in, "info", "-");
+    close(fd);
+    CLI_REFUSED(&r, 1, "standard input: corrupt PNG");
+    cr_assert_lt(r.maxrss_kb, 64 * 1024, "info - held %ld KB for a header", r.maxrss_kb);
+    /* a header cut short at the end of the input still says so */
+    size_t n;
+    unsigned char *png = slurp(at(dir, "photo.png"), &n);
+    const cli_opts cut = {.in = png, .in_len = 30};
+    CLI_WITH(&r, dir, &cut, "info", "-");
+    CLI_REFUSED(&r, 1, "standard input", "truncated");
+    /* a BMP's header check wants the whole file: the prefix grows until it has it */
+    hdm_image *img = NULL;
+    cr_assert_eq(hdm_image_new(400, 300, 3, HDM_U8, &img), HDM_OK);
+    cr_assert_eq(hdm_save(img, at(dir, "big.bmp"), NULL, NULL), HDM_OK);
+    hdm_image_free(img);
+    free(png);
+    png = slurp(at(dir, "big.bmp"), &n);
+    cr_assert_gt(n, 300000);
+    const cli_opts bmp = {.in = png, .in_len = n};
+    CLI_WITH(&r, dir, &bmp, "info", "-");
+    cli_expect_ok(&r);
+    cr_assert_str_eq(r.out, "-: 400x300, 3 channels (RGB), 8-bit, bmp\n");
+    free(png);
+}
+
+/* A lone '\' at the end of a step is refused, saying how to write a backslash. */
+Test(edges, trailing_backslash_in_a_step)
+{
+    CLI(&r, dir, "run", "photo.png", "-o", "o.png", "filter:box:1\\");
+    CLI_REFUSED(&r, 2, "a '\\' at the end escapes nothing (write \\\\ for a backslash)");
+    cli_expect_no_leftovers(dir, "o.png", NULL);
+}

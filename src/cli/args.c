@@ -29,7 +29,7 @@ const cli_opt cli_options[] = {
      "directory's); default {stem}.{ext}; {{ and }} write a brace, any other {...} is an "
      "error", 0, 0},
     {"format", 0, OPT_STRING, "EXT", "write this format (png, jpg, bmp, tga, hdr): needed with "
-     "-o -; batch: instead of the input's", 0, 0},
+     "-o - or an OUT without such an extension; batch: instead of the input's", 0, 0},
     {"jobs", 'j', OPT_UINT, "N", "batch: files processed at once (default: the number of cores)",
      1, 256},
     {"recursive", 'r', OPT_FLAG, NULL, "batch: descend into directories given as inputs", 0, 0},
@@ -274,16 +274,20 @@ static bool looks_like_option(const char *s)
 
 /* The value of an option that needs one: attached (val already set), else the next argument
  * unless that reads as an option. Returns false (message said) when there is none. */
-static bool take_value(const cli_cmd *cmd, const char *shown, const char *arg, int argc,
-                       char **argv, int *i, const char **val)
+static bool take_value(const cli_cmd *cmd, const char *shown, const char *long_name,
+                       const char *arg, int argc, char **argv, int *i, const char **val)
 {
     if (*val)
         return true;
     if (*i + 1 >= argc || looks_like_option(argv[*i + 1])) {
+        /* only the long form takes "=VALUE": "-o=X" would be the value "=X" */
+        char alt[16] = "";
+        if (shown[1] != '-')
+            snprintf(alt, sizeof alt, " or %s%s", shown, arg);
         if (*i + 1 < argc)
             cli_say("%s: option '%s' needs a value (%s), not the option '%s' (for a value "
-                    "starting with '-' write %s=VALUE)", cmd->name, shown, arg, argv[*i + 1],
-                    shown);
+                    "starting with '-' write --%s=%s%s)", cmd->name, shown, arg, argv[*i + 1],
+                    long_name, arg, alt);
         else
             cli_say("%s: option '%s' needs a value (%s)", cmd->name, shown, arg);
         return false;
@@ -341,6 +345,12 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
                             cmd->name, s[1], s[1], s[2]);
                     return EXIT_USAGE;
                 }
+                if (s[2] == '=') {
+                    cli_say("%s: short options take their value attached without '=': -%c%s, "
+                            "or --%s=%s", cmd->name, s[1], cli_options[k].arg,
+                            cli_options[k].name, cli_options[k].arg);
+                    return EXIT_USAGE;
+                }
                 val = s + 2; /* -j4, -oOUT */
             }
             snprintf(shown, sizeof shown, "-%c", s[1]);
@@ -351,7 +361,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
                 cli_say("%s: option '--%s' takes no value", cmd->name, param->name);
                 return EXIT_USAGE;
             }
-            if (param->arg && !take_value(cmd, shown, param->arg, argc, argv, &i, &val))
+            if (param->arg &&
+                !take_value(cmd, shown, param->name, param->arg, argc, argv, &i, &val))
                 return EXIT_USAGE;
             size_t len = strlen(param->name) + (val ? strlen(val) + 2 : 1);
             char *f = malloc(len);
@@ -378,7 +389,7 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
                 cli_say("%s: option '--%s' takes no value", cmd->name, o->name);
                 return EXIT_USAGE;
             }
-        } else if (!take_value(cmd, shown, o->arg, argc, argv, &i, &val)) {
+        } else if (!take_value(cmd, shown, o->name, o->arg, argc, argv, &i, &val)) {
             return EXIT_USAGE;
         }
         if (strcmp(o->name, "help") == 0)
@@ -426,10 +437,14 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
                         "--format FMT (png, jpg, bmp, tga or hdr)", cmd->name);
                 return EXIT_USAGE;
             }
-        } else if (hdm_format_from_name(out) == HDM_FORMAT_UNKNOWN) {
-            cli_say("%s: unknown output format (use .png, .jpg, .jpeg, .bmp, .tga or .hdr)", out);
+        } else if (!fmt && hdm_format_from_name(out) == HDM_FORMAT_UNKNOWN) {
+            /* with --format a name without a known extension ("out", "/dev/null") is written
+             * in that format */
+            cli_say("%s: unknown output format (use .png, .jpg, .jpeg, .bmp, .tga or .hdr, or "
+                    "give --format FMT)", out);
             return EXIT_USAGE;
-        } else if (fmt && hdm_format_from_name(fmt) != hdm_format_from_name(out)) {
+        } else if (fmt && hdm_format_from_name(out) != HDM_FORMAT_UNKNOWN &&
+                   hdm_format_from_name(fmt) != hdm_format_from_name(out)) {
             cli_say("%s: --format %s differs from the format its extension names", out, fmt);
             return EXIT_USAGE;
         }

@@ -51,7 +51,8 @@ static const char *layout_name(uint32_t channels)
 }
 
 static int read_stdin(uint64_t max, void **data, size_t *size);
-static void name_stdin(hdm_error *e);
+static int report_ends(const hdm_error *e, bool from_stdin);
+static int info_stdin(const hdm_options *o, hdm_info *info, hdm_error *e);
 
 static int run_info(const cli_cmd *cmd, const cli_args *a)
 {
@@ -72,20 +73,16 @@ static int run_info(const cli_cmd *cmd, const cli_args *a)
                 continue;
             }
             read_stdin_once = true;
-            void *data = NULL;
-            size_t size = 0;
-            if (read_stdin(o.max_memory, &data, &size)) {
+            if (info_stdin(&o, &info, &e)) {
                 rc = EXIT_FAIL;
                 continue;
             }
-            st = hdm_info_read_memory(data ? data : "", size, &o, &info, &e);
-            free(data);
-            name_stdin(&e);
+            st = e.status;
         } else {
             st = hdm_info_read(a->pos[i], &o, &info, &e);
         }
         if (st) {
-            cli_say("%s", e.message);
+            report_ends(&e, strcmp(a->pos[i], "-") == 0);
             rc = EXIT_FAIL;
             continue;
         }
@@ -207,6 +204,64 @@ static int read_stdin(uint64_t max, void **data, size_t *size)
     return 0;
 }
 
+/* Whether a header that failed on a prefix of the input may read with more of it: it was cut
+ * ("truncated"), or stb's readers, which say only "unknown image type" for a cut header too. */
+static bool may_need_more(const hdm_error *e)
+{
+    return e->status == HDM_ERR_CORRUPT &&
+           (strstr(e->message, "truncated") || strstr(e->message, "unknown image type"));
+}
+
+/* Reads the header of the image on standard input, taking only as much of it as the header
+ * needs: a prefix of 64 KiB, doubled while the header reader finds it cut, up to the memory
+ * limit (a PNG signature and then gigabytes costs 64 KiB, not gigabytes). Returns 0 with e's
+ * status (and message) for the header read, or EXIT_FAIL with the message said. */
+static int info_stdin(const hdm_options *o, hdm_info *info, hdm_error *e)
+{
+    uint64_t max = o->max_memory;
+    size_t lim = max > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)max;
+    size_t n = 0, cap = lim < (1 << 16) ? lim : 1 << 16;
+    unsigned char *buf = NULL;
+    bool at_end = false;
+    for (;;) {
+        unsigned char *b = realloc(buf, cap ? cap : 1);
+        if (!b) {
+            free(buf);
+            cli_say("standard input: out of memory");
+            return EXIT_FAIL;
+        }
+        buf = b;
+        while (n < cap) {
+            ssize_t r = read(0, buf + n, cap - n);
+            if (r < 0 && errno == EINTR && !stop_flag)
+                continue;
+            if (r < 0) {
+                int err = errno;
+                free(buf);
+                cli_say("standard input: read failed: %s", strerror(err));
+                return EXIT_FAIL;
+            }
+            if (r == 0) {
+                at_end = true;
+                break;
+            }
+            n += (size_t)r;
+        }
+        *e = (hdm_error){0};
+        hdm_status st = hdm_info_read_memory(n ? buf : (const void *)"", n, o, info, e);
+        e->status = st;
+        if (!st || at_end || !may_need_more(e))
+            break;
+        if (cap >= lim) { /* the header needs more than the limit allows */
+            free(buf);
+            return stdin_too_big(max);
+        }
+        cap = cap > lim / 2 ? lim : cap * 2;
+    }
+    free(buf);
+    return 0;
+}
+
 /* Writes all of data to standard output. */
 static int write_stdout(const void *data, size_t size)
 {
@@ -225,21 +280,61 @@ static int write_stdout(const void *data, size_t size)
     return 0;
 }
 
-/* The library names an in-memory input "(memory)"; here that is standard input. */
-static void name_stdin(hdm_error *e)
+/* The library names an in-memory input "(memory)" and an in-memory output "(memory output)";
+ * here they are standard input (only when the IMAGE is "-") and standard output. Says e's
+ * message so named and returns the exit status. */
+static int report_ends(const hdm_error *e, bool from_stdin)
 {
-    static const char tag[] = "(memory)";
-    if (strncmp(e->message, tag, sizeof tag - 1) == 0) {
-        char msg[sizeof e->message];
-        snprintf(msg, sizeof msg, "standard input%s", e->message + sizeof tag - 1);
-        memcpy(e->message, msg, sizeof msg);
-    }
+    static const char in_tag[] = "(memory)", out_tag[] = "(memory output)";
+    if (strncmp(e->message, out_tag, sizeof out_tag - 1) == 0)
+        cli_say("standard output%s", e->message + sizeof out_tag - 1);
+    else if (from_stdin && strncmp(e->message, in_tag, sizeof in_tag - 1) == 0)
+        cli_say("standard input%s", e->message + sizeof in_tag - 1);
+    else
+        cli_say("%s", e->message);
+    return e->status == HDM_ERR_ARG ? EXIT_USAGE : EXIT_FAIL;
 }
 
-static int report_stdin(hdm_error *e)
+/* Whether fd is a regular file that is path (by device and inode). */
+static bool fd_is_file(int fd, const char *path)
 {
-    name_stdin(e);
-    return report(e);
+    struct stat a, b;
+    return fstat(fd, &a) == 0 && S_ISREG(a.st_mode) && stat(path, &b) == 0 &&
+           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* A redirection can make standard output one of the files read ("1<> mask.png", ">> in.png")
+ * or standard input the file written ("< out.png"): the library sees only bytes there, so the
+ * command checks what it hands over, as the library does for file names. */
+static int check_std_ends(const hdm_pipeline *p, const char *in, const char *out,
+                          bool from_stdin, bool to_stdout)
+{
+    if (from_stdin && !to_stdout && fd_is_file(0, out)) {
+        cli_say("%s: output is the same file as standard input; refusing to overwrite it", out);
+        return EXIT_FAIL;
+    }
+    if (!to_stdout)
+        return 0;
+    if (!from_stdin && fd_is_file(1, in)) {
+        cli_say("standard output is the same file as the input %s; refusing to overwrite it", in);
+        return EXIT_FAIL;
+    }
+    size_t n = hdm_pipeline_files(p, NULL, 0);
+    const char **files = malloc((n ? n : 1) * sizeof *files);
+    if (!files) {
+        cli_say("out of memory");
+        return EXIT_FAIL;
+    }
+    hdm_pipeline_files(p, files, n);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        if (fd_is_file(1, files[i])) {
+            cli_say("standard output is the same file as the input %s; refusing to overwrite it",
+                    files[i]);
+            rc = EXIT_FAIL;
+        }
+    free(files);
+    return rc;
 }
 
 /* Runs p over the command's IMAGE into its output: "-" for either end is standard input or
@@ -253,8 +348,13 @@ static int run_pipeline(const cli_args *a, const hdm_pipeline *p)
     hdm_format fmt = cli_output_format(a);
     cli_note_inapplicable(a, fmt);
     bool from_stdin = strcmp(in, "-") == 0, to_stdout = strcmp(out, "-") == 0;
+    if (!to_stdout)
+        o.out_format = fmt; /* --format, or the name's: a name need not have an extension */
     void *data = NULL, *res = NULL;
     size_t size = 0, res_size = 0;
+    int bad = check_std_ends(p, in, out, from_stdin, to_stdout);
+    if (bad)
+        return bad;
     if (from_stdin) {
         int rc = read_stdin(o.max_memory, &data, &size);
         if (rc)
@@ -271,7 +371,7 @@ static int run_pipeline(const cli_args *a, const hdm_pipeline *p)
     else
         st = hdm_pipeline_run_file(p, in, out, &o, &e);
     free(data);
-    int rc = st ? report_stdin(&e) : to_stdout ? write_stdout(res, res_size) : 0;
+    int rc = st ? report_ends(&e, from_stdin) : to_stdout ? write_stdout(res, res_size) : 0;
     free(res);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 static FILE *sink;
@@ -31,18 +32,49 @@ static void name_flags(char *msg, size_t cap)
     }
 }
 
+/* Fits a message of len bytes in msg as the library fits its own: past MAX it keeps its start
+ * (what it is about) and its end (the reason, the choices), "…" between, on UTF-8 bounds. */
+static void shorten(char *msg, size_t len)
+{
+    enum { MAX = 1023, HEAD = 300 };
+    static const char ell[] = "\xe2\x80\xa6";
+    if (len <= MAX)
+        return;
+    size_t head = HEAD, tail = MAX - HEAD - (sizeof ell - 1);
+    while (head > 0 && ((unsigned char)msg[head] & 0xc0) == 0x80)
+        head--;
+    while (tail > 0 && ((unsigned char)msg[len - tail] & 0xc0) == 0x80)
+        tail--;
+    memcpy(msg + head, ell, sizeof ell - 1);
+    memmove(msg + head + sizeof ell - 1, msg + len - tail, tail + 1);
+}
+
 void cli_say(const char *fmt, ...)
 {
-    char msg[2048];
+    /* measured first, so nothing the library said is cut; room to spare for name_flags */
+    enum { SPARE = 256 };
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    name_flags(msg, sizeof msg);
+    size_t cap = (n > 0 ? (size_t)n : 0) + SPARE;
+    char local[2048];
+    char *msg = cap <= sizeof local ? local : malloc(cap);
+    if (!msg) {
+        msg = local;
+        cap = sizeof local;
+    }
+    va_start(ap, fmt);
+    vsnprintf(msg, cap, fmt, ap);
+    va_end(ap);
+    name_flags(msg, cap);
+    shorten(msg, strlen(msg));
     for (char *c = msg; *c; c++)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             *c = '?';
     fprintf(sink ? sink : stderr, "hadamard: %s\n", msg);
+    if (msg != local)
+        free(msg);
 }
 
 /* Everything printed on stdout (info, help, the man page) must have reached it: a full disk

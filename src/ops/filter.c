@@ -622,7 +622,7 @@ static hdm_status filter_parse(const char *const *f, size_t n, void **args, hdm_
         if (err && st == HDM_ERR_ARG && strncmp(err->message, "filter: ", 8) != 0) {
             char msg[sizeof err->message];
             memcpy(msg, err->message, sizeof msg);
-            snprintf(err->message, sizeof err->message, "filter: %.1000s", msg);
+            hdm__fail(err, st, NULL, "filter: %s", msg); /* shortened in the middle */
         }
         free(a);
         return st;

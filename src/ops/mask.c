@@ -194,7 +194,7 @@ static hdm_status mask_parse(const char *const *f, size_t n, void **args, hdm_er
                 if (err && st == HDM_ERR_ARG) {
                     char msg[sizeof err->message];
                     memcpy(msg, err->message, sizeof msg);
-                    snprintf(err->message, sizeof err->message, "mask: feather %.1000s", msg);
+                    hdm__fail(err, st, NULL, "mask: feather %s", msg);
                 }
                 mask_args_free(a);
                 return st;
