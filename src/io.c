@@ -464,16 +464,27 @@ hdm_status hdm__out_commit(hdm__out *o, hdm_error *err)
         e = errno ? errno : EIO;
     else if (fsync(fileno(o->f)) != 0 && errno != EINVAL && errno != EROFS)
         e = errno;
+    /* A new destination gets the unnamed file linked straight in: no moment exists at which a
+     * kill could leave it under a temporary name. An existing one is replaced by rename. */
+    bool placed = false;
     if (!e && o->unnamed) {
-        e = link_unnamed(o);
-        if (!e)
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(o->f));
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, o->path, AT_SYMLINK_FOLLOW) == 0)
+            placed = true;
+        else if (errno != EEXIST)
+            e = errno;
+        else if (!(e = link_unnamed(o)))
             o->unnamed = false; /* it has a name now: abort must remove it */
     }
     int closed = fclose(o->f);
     o->f = NULL;
-    if (!e && closed != 0)
+    if (!e && closed != 0) {
         e = errno ? errno : EIO;
-    if (!e && rename(o->tmp, o->path) != 0)
+        if (placed)
+            unlink(o->path); /* it was new: absent again, as before the call */
+    }
+    if (!e && !placed && rename(o->tmp, o->path) != 0)
         e = errno;
     if (e) {
         hdm_status st = hdm__fail(err, HDM_ERR_IO, o->path, "write failed: %s", errno_text(e));
