@@ -85,7 +85,8 @@ hdm_status hdm__pipeline_run(hdm__source *src, hdm__sink *sink, const hdm_option
     hdm_size_bytes(in->width, rows, in->channels, in->depth, &a);
     if (sink->info.depth != in->depth)
         hdm_size_bytes(in->width, rows, in->channels, sink->info.depth, &b);
-    hdm_status st = hdm__check_held(src->held + sink->held + a + b, opt, sink->path, err);
+    /* named after the job's input: what is held is for its sake, whatever the output */
+    hdm_status st = hdm__check_held(src->held + sink->held + a + b, opt, src->path, err);
     if (st)
         return st;
     /* The source fills a strip in its own depth; the sink's depth, if other, is made here. */

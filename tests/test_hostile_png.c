@@ -376,7 +376,7 @@ Test(hpng, whole_image_hdr_output_is_counted)
     cli_result r;
     /* the PNG streams (27 MB of pixels never held), but the .hdr encoder holds 108 MB of f32 */
     RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "100000000");
-    CLI_REFUSED(&r, 1, out, "held at once", "raise it with --max-memory");
+    CLI_REFUSED(&r, 1, in, "held at once", "raise it with --max-memory");
     cr_assert(access(out, F_OK) != 0, "an output was written");
     RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "200000000");
     cli_expect_ok(&r);
