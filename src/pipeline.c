@@ -367,83 +367,65 @@ static hdm_status check_out_format(const char *fn, hdm_format fmt, hdm_error *er
                      "%s: cannot write format %d (%s)", fn, (int)fmt, hdm_format_name(fmt));
 }
 
+/* Every run: from a file (in) or memory (data, size), to a file (out_path, the format from its
+ * name or opt.out_format) or to memory (*out, *out_size in format fmt). fn names the public call
+ * in messages about its arguments. */
+static hdm_status run(const char *fn, const hdm_pipeline *p, const char *in, const void *data,
+                      size_t size, const char *out_path, hdm_format fmt, void **out,
+                      size_t *out_size, const hdm_options *caller, hdm_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (out_size)
+        *out_size = 0;
+    if (!p || !(in || data) || !(out_path || (out && out_size)))
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: NULL argument", fn);
+    hdm_options opt;
+    hdm_status st = hdm__options_load(caller, &opt, err);
+    if (!st && out_path)
+        st = hdm__output_format(out_path, opt.out_format, &fmt, err);
+    if (!st && out_path)
+        st = check_not_input(p, in, out_path, err);
+    if (!st && !out_path)
+        st = check_out_format(fn, fmt, err);
+    hdm__source *src;
+    if (!st)
+        st = open_input(p, in, data, size, &opt, &src, err);
+    if (st)
+        return st;
+    return out_path ? hdm__write_file(src, fmt, out_path, &opt, err)
+                    : encode_memory(src, fmt, &opt, out, out_size, err);
+}
+
 hdm_status hdm_pipeline_run_file(const hdm_pipeline *p, const char *in, const char *out,
                                  const hdm_options *caller, hdm_error *err)
 {
-    if (!p || !in || !out)
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_pipeline_run_file: NULL argument");
-    hdm_options opt;
-    hdm_format fmt;
-    hdm_status st = hdm__options_load(caller, &opt, err);
-    if (!st)
-        st = hdm__output_format(out, opt.out_format, &fmt, err);
-    if (!st)
-        st = check_not_input(p, in, out, err);
-    hdm__source *src;
-    if (!st)
-        st = open_input(p, in, NULL, 0, &opt, &src, err);
-    return st ? st : hdm__write_file(src, fmt, out, &opt, err);
+    return run("hdm_pipeline_run_file", p, in, NULL, 0, out, HDM_FORMAT_UNKNOWN, NULL, NULL,
+               caller, err);
 }
 
 hdm_status hdm_pipeline_run_memory(const hdm_pipeline *p, const void *data, size_t size,
                                    hdm_format fmt, const hdm_options *caller, void **out,
                                    size_t *out_size, hdm_error *err)
 {
-    if (out)
-        *out = NULL;
-    if (out_size)
-        *out_size = 0;
-    if (!p || !data || !out || !out_size)
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_pipeline_run_memory: NULL argument");
-    hdm_options opt;
-    hdm_status st = check_out_format("hdm_pipeline_run_memory", fmt, err);
-    if (!st)
-        st = hdm__options_load(caller, &opt, err);
-    hdm__source *src;
-    if (!st)
-        st = open_input(p, NULL, data, size, &opt, &src, err);
-    return st ? st : encode_memory(src, fmt, &opt, out, out_size, err);
+    return run("hdm_pipeline_run_memory", p, NULL, data, size, NULL, fmt, out, out_size, caller,
+               err);
 }
 
 hdm_status hdm_pipeline_run_file_to_memory(const hdm_pipeline *p, const char *in,
                                            hdm_format fmt, const hdm_options *caller,
                                            void **out, size_t *out_size, hdm_error *err)
 {
-    if (out)
-        *out = NULL;
-    if (out_size)
-        *out_size = 0;
-    if (!p || !in || !out || !out_size)
-        return hdm__fail(err, HDM_ERR_ARG, NULL,
-                         "hdm_pipeline_run_file_to_memory: NULL argument");
-    hdm_options opt;
-    hdm_status st = check_out_format("hdm_pipeline_run_file_to_memory", fmt, err);
-    if (!st)
-        st = hdm__options_load(caller, &opt, err);
-    hdm__source *src;
-    if (!st)
-        st = open_input(p, in, NULL, 0, &opt, &src, err);
-    return st ? st : encode_memory(src, fmt, &opt, out, out_size, err);
+    return run("hdm_pipeline_run_file_to_memory", p, in, NULL, 0, NULL, fmt, out, out_size,
+               caller, err);
 }
 
 hdm_status hdm_pipeline_run_memory_to_file(const hdm_pipeline *p, const void *data,
                                            size_t size, const char *out,
                                            const hdm_options *caller, hdm_error *err)
 {
-    if (!p || !data || !out)
-        return hdm__fail(err, HDM_ERR_ARG, NULL,
-                         "hdm_pipeline_run_memory_to_file: NULL argument");
-    hdm_options opt;
-    hdm_format fmt;
-    hdm_status st = hdm__options_load(caller, &opt, err);
-    if (!st)
-        st = hdm__output_format(out, opt.out_format, &fmt, err);
-    if (!st)
-        st = check_not_input(p, NULL, out, err);
-    hdm__source *src;
-    if (!st)
-        st = open_input(p, NULL, data, size, &opt, &src, err);
-    return st ? st : hdm__write_file(src, fmt, out, &opt, err);
+    return run("hdm_pipeline_run_memory_to_file", p, NULL, data, size, out, HDM_FORMAT_UNKNOWN,
+               NULL, NULL, caller, err);
 }
 
 /* ---- a sink that collects rows into an image in memory ---- */
