@@ -41,6 +41,10 @@ extern "C" {
 /* The library's version as "MAJOR.MINOR.PATCH"; a static string. */
 HDM_API const char *hdm_version(void);
 
+/* Releases a buffer the library handed back (hdm_save_memory, hdm_pipeline_run_memory, …);
+ * NULL is a no-op. Use it rather than free(), so the library's allocator is the one that frees. */
+HDM_API void hdm_free(void *buffer);
+
 /* ---- status and errors --------------------------------------------------------------------- */
 
 /* Every function that can fail returns one of these; 0 is success. */
@@ -54,8 +58,7 @@ typedef enum hdm_status {
     HDM_ERR_LIMIT,       /* the image exceeds a limit in hdm_options (raise it to accept) */
     HDM_ERR_SHAPE,       /* operands differ in width, height or channels */
     HDM_ERR_SAME_FILE,   /* the output names one of the inputs */
-    HDM_ERR_INTERRUPTED, /* the caller's cancel flag was raised */
-    HDM_STATUS_COUNT
+    HDM_ERR_INTERRUPTED  /* the caller's cancel flag was raised */
 } hdm_status;
 
 /* A short fixed description of a status, e.g. "corrupt or truncated data". Never NULL. */
@@ -124,8 +127,7 @@ static inline void *hdm_row(const hdm_image *img, uint32_t c, uint32_t y)
 typedef enum hdm_format {
     HDM_FORMAT_UNKNOWN = 0,
     HDM_FORMAT_PNG, HDM_FORMAT_JPEG, HDM_FORMAT_BMP, HDM_FORMAT_TGA, HDM_FORMAT_GIF,
-    HDM_FORMAT_PSD, HDM_FORMAT_HDR, HDM_FORMAT_PNM,
-    HDM_FORMAT_COUNT
+    HDM_FORMAT_PSD, HDM_FORMAT_HDR, HDM_FORMAT_PNM
 } hdm_format;
 
 /* Lower-case name of a format ("png", "jpeg", …). */
@@ -206,7 +208,7 @@ HDM_API hdm_status hdm_load_memory(const void *data, size_t size, const hdm_opti
 HDM_API hdm_status hdm_save(const hdm_image *img, const char *path, const hdm_options *opt,
                             hdm_error *err);
 
-/* Encodes into a new malloc'd buffer (*data, the caller's to free()) in format fmt (one that
+/* Encodes into a new malloc'd buffer (*data, the caller's, released by hdm_free) in format fmt (one that
  * hdm_format_from_name can select; another, or a value outside hdm_format, is
  * HDM_ERR_FORMAT). */
 HDM_API hdm_status hdm_save_memory(const hdm_image *img, hdm_format fmt, const hdm_options *opt,
@@ -354,7 +356,7 @@ HDM_API hdm_status hdm_pipeline_run_file(const hdm_pipeline *p, const char *in,
  * callers that hold files as bytes. data/size is an encoded image (format from its first bytes;
  * borrowed for the call). fmt is the output format (HDM_FORMAT_PNG, _JPEG, _BMP, _TGA, _HDR;
  * another, or a value outside hdm_format, is HDM_ERR_FORMAT). *out receives a new
- * malloc'd buffer, the caller's to free(), of *out_size bytes, set only when the whole image
+ * buffer, the caller's, released by hdm_free, of *out_size bytes, set only when the whole image
  * is encoded (on failure *out is NULL and *out_size 0), so nothing partial is ever handed
  * back. Operand files of the steps are opened as in hdm_pipeline_run_file; a file output is
  * written atomically, and refused when it is an operand (HDM_ERR_SAME_FILE). Messages name an

@@ -100,7 +100,7 @@ hdm_status hdm_load_memory(const void *data, size_t size, const hdm_options *cal
 
 bool hdm__format_writable(hdm_format fmt)
 {
-    return (unsigned)fmt < HDM_FORMAT_COUNT && fmt != HDM_FORMAT_UNKNOWN &&
+    return (unsigned)fmt < HDM__FORMAT_COUNT && fmt != HDM_FORMAT_UNKNOWN &&
            hdm_format_from_name(hdm_format_name(fmt)) == fmt;
 }
 

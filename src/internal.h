@@ -7,6 +7,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/* How many statuses and formats there are (kept out of the public enums, where a count would be
+ * one more value a caller could pass). */
+#define HDM__STATUS_COUNT ((int)HDM_ERR_INTERRUPTED + 1)
+#define HDM__FORMAT_COUNT ((int)HDM_FORMAT_PNM + 1)
+
 /* ---- errors ---- */
 
 /* Records status and a printf-style message in err (if any) and returns status. A path, when

@@ -15,7 +15,7 @@ const char *hdm_version(void)
 
 const char *hdm_strerror(hdm_status st)
 {
-    static const char *const names[HDM_STATUS_COUNT] = {
+    static const char *const names[HDM__STATUS_COUNT] = {
         [HDM_OK] = "success",
         [HDM_ERR_ARG] = "invalid argument",
         [HDM_ERR_NOMEM] = "out of memory",
@@ -27,7 +27,7 @@ const char *hdm_strerror(hdm_status st)
         [HDM_ERR_SAME_FILE] = "output would overwrite an input",
         [HDM_ERR_INTERRUPTED] = "interrupted",
     };
-    if ((unsigned)st >= HDM_STATUS_COUNT)
+    if ((unsigned)st >= HDM__STATUS_COUNT)
         return "unknown status";
     return names[st];
 }
@@ -145,6 +145,10 @@ void hdm__options_get(const hdm_options *caller, hdm_options *out)
 hdm_status hdm__options_load(const hdm_options *caller, hdm_options *out, hdm_error *err)
 {
     hdm__options_get(caller, out);
+    /* a size of 0 is options nobody initialised: taking them as defaults would hide that */
+    if (caller && caller->size == 0)
+        return hdm__fail(err, HDM_ERR_ARG, NULL,
+                         "hdm_options: size is 0 (initialise the options with hdm_options_init)");
     if (out->png_level < -1 || out->png_level > 9)
         return hdm__fail(err, HDM_ERR_ARG, NULL,
                          "hdm_options: png_level must be -1 (default) or 0..9, not %d",
@@ -161,4 +165,9 @@ hdm_status hdm__options_load(const hdm_options *caller, hdm_options *out, hdm_er
                          "hdm_options: out_format %d is not a format hadamard writes",
                          (int)out->out_format);
     return HDM_OK;
+}
+
+void hdm_free(void *buffer)
+{
+    free(buffer);
 }

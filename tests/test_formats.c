@@ -755,7 +755,7 @@ Test(formats, unknown_output_extension_creates_nothing)
     }
     /* formats that are read but not written */
     static const hdm_format ro[] = {HDM_FORMAT_GIF, HDM_FORMAT_PSD, HDM_FORMAT_PNM,
-                                    HDM_FORMAT_UNKNOWN, HDM_FORMAT_COUNT};
+                                    HDM_FORMAT_UNKNOWN, HDM__FORMAT_COUNT};
     for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++) {
         void *data = (void *)&data;
         size_t size = 1;

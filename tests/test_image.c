@@ -196,7 +196,7 @@ Test(image, copy_rows_moves_every_plane_and_nothing_else)
 
 Test(status, strerror_names_every_status_distinctly)
 {
-    for (int a = 0; a < HDM_STATUS_COUNT; a++) {
+    for (int a = 0; a < HDM__STATUS_COUNT; a++) {
         const char *sa = hdm_strerror((hdm_status)a);
         cr_assert_not_null(sa);
         cr_assert_gt(strlen(sa), 0, "status %d has an empty name", a);
@@ -209,11 +209,11 @@ Test(status, strerror_names_every_status_distinctly)
 
 Test(status, strerror_out_of_range)
 {
-    static const int bad[] = {HDM_STATUS_COUNT, HDM_STATUS_COUNT + 1, 1000, -1, INT32_MIN};
+    static const int bad[] = {HDM__STATUS_COUNT, HDM__STATUS_COUNT + 1, 1000, -1, INT32_MIN};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *s = hdm_strerror((hdm_status)bad[i]);
         cr_assert_not_null(s);
-        for (int k = 0; k < HDM_STATUS_COUNT; k++)
+        for (int k = 0; k < HDM__STATUS_COUNT; k++)
             cr_assert_str_neq(s, hdm_strerror((hdm_status)k), "%d is named like status %d",
                               bad[i], k);
     }
@@ -330,10 +330,13 @@ Test(options, an_older_smaller_struct_keeps_defaults_beyond_its_size)
     hdm__options_get(&o, &got);
     cr_assert_eq(got.max_pixels, (uint64_t)1 << 28);
     cr_assert_eq(got.max_width, 1u << 20);
-    /* a zero size (not initialised): defaults too, nothing read */
+    /* a zero size (not initialised): nothing read, and every call refuses it */
     o.size = 0;
     hdm__options_get(&o, &got);
     cr_assert_eq(got.max_memory, (uint64_t)4 << 30);
+    hdm_error e;
+    cr_assert_eq(hdm__options_load(&o, &got, &e), HDM_ERR_ARG);
+    cr_assert(strstr(e.message, "hdm_options_init"), "%s", e.message);
 }
 
 Test(options, a_newer_larger_struct_is_read_up_to_what_we_know)
@@ -387,9 +390,9 @@ Test(format, names)
 {
     static const char *const want[] = {"unknown", "png", "jpeg", "bmp", "tga",
                                        "gif", "psd", "hdr", "pnm"};
-    for (int f = 0; f < HDM_FORMAT_COUNT; f++)
+    for (int f = 0; f < HDM__FORMAT_COUNT; f++)
         cr_assert_str_eq(hdm_format_name((hdm_format)f), want[f]);
-    cr_assert_str_eq(hdm_format_name(HDM_FORMAT_COUNT), "unknown");
+    cr_assert_str_eq(hdm_format_name(HDM__FORMAT_COUNT), "unknown");
     cr_assert_str_eq(hdm_format_name((hdm_format)-1), "unknown");
 }
 

@@ -372,7 +372,7 @@ static int run_pipeline(const cli_args *a, const hdm_pipeline *p)
         st = hdm_pipeline_run_file(p, in, out, &o, &e);
     free(data);
     int rc = st ? report_ends(&e, from_stdin) : to_stdout ? write_stdout(res, res_size) : 0;
-    free(res);
+    hdm_free(res);
     return rc;
 }
 

@@ -6,12 +6,12 @@
 
 const char *hdm_format_name(hdm_format f)
 {
-    static const char *const names[HDM_FORMAT_COUNT] = {
+    static const char *const names[HDM__FORMAT_COUNT] = {
         [HDM_FORMAT_UNKNOWN] = "unknown", [HDM_FORMAT_PNG] = "png", [HDM_FORMAT_JPEG] = "jpeg",
         [HDM_FORMAT_BMP] = "bmp", [HDM_FORMAT_TGA] = "tga", [HDM_FORMAT_GIF] = "gif",
         [HDM_FORMAT_PSD] = "psd", [HDM_FORMAT_HDR] = "hdr", [HDM_FORMAT_PNM] = "pnm",
     };
-    return (unsigned)f < HDM_FORMAT_COUNT ? names[f] : "unknown";
+    return (unsigned)f < HDM__FORMAT_COUNT ? names[f] : "unknown";
 }
 
 hdm_format hdm_format_from_name(const char *path)

@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     HDM_FUZZ_CHECK(back->width == res->width && back->height == res->height);
     if (fmt == HDM_FORMAT_PNG && res->depth != HDM_F32)
         check_same(res, back);
-    free(enc);
+    hdm_free(enc);
     hdm_image_free(back);
     hdm_image_free(res);
     hdm_image_free(img);

@@ -149,7 +149,7 @@ static bool make_saved(hdm_format fmt, unsigned w, unsigned h, unsigned ch, buf 
     if (st)
         return false;
     put(b, data, size);
-    free(data);
+    hdm_free(data);
     return !b->failed;
 }
 
