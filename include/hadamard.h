@@ -94,8 +94,18 @@ typedef struct hdm_image {
  * the size overflows size_t; HDM_ERR_NOMEM. */
 HDM_API hdm_status hdm_image_new(uint32_t width, uint32_t height, uint32_t channels,
                                  hdm_depth depth, hdm_image **out);
-/* Releases an image from hdm_image_new or any function returning one; NULL is a no-op. */
+/* Releases an image from hdm_image_new, hdm_image_view or any function returning one; NULL is
+ * a no-op. A view's samples are left alone: they are the caller's. */
 HDM_API void hdm_image_free(hdm_image *img);
+
+/* Makes *out a view over samples the caller owns: plane c of `channels` starts at planes[c],
+ * each row `stride` bytes after the last (at least width × depth, a multiple of the sample
+ * size; every plane aligned to it). Nothing is copied; the memory must outlive the view and is
+ * never freed by the library. HDM_ERR_ARG for a NULL plane, 0 sizes, channels outside 1..4, a
+ * bad depth, or a short or misaligned stride; HDM_ERR_NOMEM. */
+HDM_API hdm_status hdm_image_view(void *const *planes, uint32_t width, uint32_t height,
+                                  uint32_t channels, hdm_depth depth, size_t stride,
+                                  hdm_image **out);
 
 /* Bytes needed for width × height × channels × depth, or HDM_ERR_LIMIT if it overflows size_t;
  * HDM_ERR_ARG for a NULL out or a depth that is not an hdm_depth.
@@ -258,34 +268,50 @@ enum {
     HDM_MASK_ALPHA = 1u << 1   /* multiply only the alpha plane (adding one if absent) */
 };
 
+/* The three element-wise products below share the pipeline's op driver: they read opt's
+ * limits (max_memory) and cancel flag (HDM_ERR_INTERRUPTED, no image made) as a pipeline does;
+ * opt may be NULL for the defaults. *out is a new image, the caller's. */
+
 /* The normalised Hadamard product out = a ∘ b. Width and height must match (HDM_ERR_SHAPE);
  * a 1-channel operand broadcasts over every channel of the other, otherwise channel counts must
- * match. Mixed depths promote to the deeper. *out is a new image, the caller's. */
-HDM_API hdm_status hdm_mul(const hdm_image *a, const hdm_image *b, hdm_image **out,
-                           hdm_error *err);
+ * match. Mixed depths promote to the deeper. */
+HDM_API hdm_status hdm_mul(const hdm_image *a, const hdm_image *b, const hdm_options *opt,
+                           hdm_image **out, hdm_error *err);
 
 /* Every channel of img (alpha included) times the gray mask, or with HDM_MASK_ALPHA only the
- * alpha plane; flags other than HDM_MASK_INVERT | HDM_MASK_ALPHA are HDM_ERR_ARG. A colour mask is accepted only if gray in all three channels; a mask's own alpha
- * is ignored. *out is a new image, the caller's. */
+ * alpha plane; flags other than HDM_MASK_INVERT | HDM_MASK_ALPHA are HDM_ERR_ARG. A colour
+ * mask is accepted only if gray in all three channels; a mask's own alpha is ignored. */
 HDM_API hdm_status hdm_mask(const hdm_image *img, const hdm_image *mask, unsigned flags,
-                            hdm_image **out, hdm_error *err);
+                            const hdm_options *opt, hdm_image **out, hdm_error *err);
 
 /* Blend flags. */
 enum {
     HDM_BLEND_LINEAR = 1u << 0 /* blend in linear light: exact sRGB decode, blend, encode */
 };
 
-/* Composites top over base with a separable blend mode of W3C Compositing and Blending Level 1
- * (section 10.2): "normal", "multiply" (the default, for a NULL mode), "screen", "overlay",
- * "darken", "lighten", "color-dodge", "color-burn", "hard-light", "soft-light", "difference",
- * "exclusion". The top's alpha (1 without an alpha plane) is scaled by opacity in [0, 1] and
- * the result composited source-over by the spec's general formula (section 9.1); for two opaque
- * images that is base + opacity·(B(base, top) − base). Maths in f32 on [0, 1], within 1 LSB of
- * exact. Width and height must match (HDM_ERR_SHAPE); a gray image broadcasts over the other's
- * colour; the result has alpha when either input has; mixed depths promote to the deeper.
- * *out is a new image, the caller's. */
-HDM_API hdm_status hdm_blend(const hdm_image *base, const hdm_image *top, const char *mode,
-                             double opacity, unsigned flags, hdm_image **out, hdm_error *err);
+/* The separable blend modes of W3C Compositing and Blending Level 1, section 10.2. */
+typedef enum hdm_blend_mode {
+    HDM_BLEND_NORMAL, HDM_BLEND_MULTIPLY, HDM_BLEND_SCREEN, HDM_BLEND_OVERLAY,
+    HDM_BLEND_DARKEN, HDM_BLEND_LIGHTEN, HDM_BLEND_COLOR_DODGE, HDM_BLEND_COLOR_BURN,
+    HDM_BLEND_HARD_LIGHT, HDM_BLEND_SOFT_LIGHT, HDM_BLEND_DIFFERENCE, HDM_BLEND_EXCLUSION
+} hdm_blend_mode;
+
+/* A mode's keyword in the spec ("color-dodge"), or NULL for a value outside the enum. */
+HDM_API const char *hdm_blend_mode_name(hdm_blend_mode mode);
+/* The mode a keyword names, into *out; HDM_ERR_ARG (with a message listing the modes) for an
+ * unknown one. */
+HDM_API hdm_status hdm_blend_mode_from_name(const char *name, hdm_blend_mode *out,
+                                            hdm_error *err);
+
+/* Composites top over base with a blend mode. The top's alpha (1 without an alpha plane) is
+ * scaled by opacity in [0, 1] and the result composited source-over by the spec's general
+ * formula (section 9.1); for two opaque images that is base + opacity·(B(base, top) − base).
+ * Maths in f32 on [0, 1], within 1 LSB of exact. Width and height must match
+ * (HDM_ERR_SHAPE); a gray image broadcasts over the other's colour; the result has alpha when
+ * either input has; mixed depths promote to the deeper. */
+HDM_API hdm_status hdm_blend(const hdm_image *base, const hdm_image *top, hdm_blend_mode mode,
+                             double opacity, unsigned flags, const hdm_options *opt,
+                             hdm_image **out, hdm_error *err);
 
 /* ---- the operation table ------------------------------------------------------------------- */
 
@@ -374,7 +400,7 @@ HDM_API hdm_status hdm_pipeline_run_memory_to_file(const hdm_pipeline *p, const 
 
 /* Runs the steps over an image in memory; *out is a new image, the caller's. */
 HDM_API hdm_status hdm_pipeline_run_image(const hdm_pipeline *p, const hdm_image *in,
-                                          hdm_image **out, const hdm_options *opt,
+                                          const hdm_options *opt, hdm_image **out,
                                           hdm_error *err);
 
 #ifdef __cplusplus

@@ -26,8 +26,8 @@ int main(void)
         for (int x = 0; x < W; x++)
             ((unsigned char *)hdm_row(band, 0, y))[x] = y > 80 && y < 120 ? 255 : 0;
     /* Screen the band over the frame at 60% opacity, then fade the frame's alpha by the band. */
-    if (hdm_blend(base, band, "screen", 0.6, 0, &lit, &err) ||
-        hdm_mask(lit, band, HDM_MASK_ALPHA | HDM_MASK_INVERT, &out, &err) ||
+    if (hdm_blend(base, band, HDM_BLEND_SCREEN, 0.6, 0, NULL, &lit, &err) ||
+        hdm_mask(lit, band, HDM_MASK_ALPHA | HDM_MASK_INVERT, NULL, &out, &err) ||
         hdm_image_to_interleaved(out, frame, stride)) {
         fprintf(stderr, "%s\n", err.message);
         return 1;

@@ -1,126 +1,17 @@
-/* pipeline.c — runs a chain of sources strip by strip into a sink */
-#include "internal.h"
-#include "ops/ops.h"
+/* pipeline.c — chains of steps over inputs opened through the codec table, run into outputs */
+#include "pipeline.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-/* Rows per strip: enough to amortise per-call overhead, few enough that a strip of every plane
- * stays in L2 (the whole pipeline then holds a few strips, never the image). */
-static uint32_t strip_rows(const hdm_info *info, const hdm_options *opt)
+hdm_status hdm__entry_options(const hdm_options *caller, hdm_options *out, hdm_error *err)
 {
-    if (opt->strip_rows)
-        return opt->strip_rows;
-    size_t row = (size_t)info->width * HDM_MAX_CHANNELS * sizeof(float);
-    size_t rows = ((size_t)256 << 10) / (row ? row : 1);
-    return rows < 1 ? 1 : rows > 64 ? 64 : (uint32_t)rows;
-}
-
-/* ---- an element-wise op as a source over its upstream ---- */
-
-typedef struct op_source {
-    hdm__source base;
-    hdm__source *up;
-    hdm__op *op;
-    hdm_image *in; /* upstream rows, grown to the largest strip asked for */
-} op_source;
-
-static hdm_status op_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
-{
-    op_source *o = (op_source *)s;
-    const hdm_info *ui = &o->up->info;
-    hdm_status st = hdm__strip_reserve(&o->in, ui->width, rows, ui->channels, ui->depth,
-                                       s->path, err);
-    if (!st)
-        st = hdm__source_read(o->up, o->in, rows, err);
-    if (st)
-        return st;
-    return o->op->apply(o->op, o->in, strip, s->next, rows, err);
-}
-
-static void op_close(hdm__source *s)
-{
-    op_source *o = (op_source *)s;
-    hdm__source_close(o->up);
-    o->op->free(o->op);
-    hdm_image_free(o->in);
-    free(o);
-}
-
-hdm_status hdm__op_source(hdm__source *up, hdm__op *op, hdm__source **out, hdm_error *err)
-{
-    op_source *o = calloc(1, sizeof *o);
-    if (!o) {
-        hdm_status st = hdm__fail(err, HDM_ERR_NOMEM, up->path, "out of memory");
-        hdm__source_close(up); /* up->path dies with up: the message is made first */
-        op->free(op);
-        return st;
-    }
-    o->up = up;
-    o->op = op;
-    o->base.info = op->out_info;
-    o->base.info.format = up->info.format;
-    o->base.held = up->held + op->held;
-    o->base.path = up->path;
-    o->base.read = op_read;
-    o->base.close = op_close;
-    *out = &o->base;
-    return HDM_OK;
-}
-
-/* ---- the runner ---- */
-
-hdm_status hdm__pipeline_run(hdm__source *src, hdm__sink *sink, const hdm_options *opt,
-                             hdm_error *err)
-{
-    const hdm_info *in = &src->info;
-    if (in->width != sink->info.width || in->height != sink->info.height ||
-        in->channels != sink->info.channels)
-        return hdm__fail(err, HDM_ERR_ARG, sink->path, "sink does not match its source");
-    uint32_t rows = strip_rows(in, opt);
-    if (rows > in->height)
-        rows = in->height;
-    /* Everything the job holds, counted before its strips are taken */
-    size_t a = 0, b = 0;
-    hdm_size_bytes(in->width, rows, in->channels, in->depth, &a);
-    if (sink->info.depth != in->depth)
-        hdm_size_bytes(in->width, rows, in->channels, sink->info.depth, &b);
-    /* named after the job's input: what is held is for its sake, whatever the output */
-    hdm_status st = hdm__check_held(src->held + sink->held + a + b, opt, src->path, err);
-    if (st)
-        return st;
-    /* The source fills a strip in its own depth; the sink's depth, if other, is made here. */
-    hdm_image *strip = NULL, *conv = NULL;
-    st = hdm_image_new(in->width, rows, in->channels, in->depth, &strip);
-    if (!st && sink->info.depth != in->depth)
-        st = hdm_image_new(in->width, rows, in->channels, sink->info.depth, &conv);
-    if (st) {
-        hdm_image_free(strip);
-        return hdm__fail(err, st, sink->path, "cannot allocate strips: %s", hdm_strerror(st));
-    }
-    for (uint32_t y = 0; y < in->height && !st; y += rows) {
-        uint32_t n = in->height - y < rows ? in->height - y : rows;
-        if (opt->cancel && *opt->cancel) {
-            st = hdm__fail(err, HDM_ERR_INTERRUPTED, sink->path, "interrupted");
-            break;
-        }
-        st = hdm__source_read(src, strip, n, err);
-        if (st)
-            break;
-        const hdm_image *out = strip;
-        if (conv) {
-            for (uint32_t c = 0; c < in->channels; c++)
-                for (uint32_t r = 0; r < n; r++)
-                    hdm__convert_row(hdm_row(conv, c, r), conv->depth, hdm_row(strip, c, r),
-                                     strip->depth, in->width);
-            out = conv;
-        }
-        st = sink->write(sink, out, n, err);
-    }
-    if (!st)
-        st = sink->finish(sink, err);
-    hdm_image_free(strip);
-    hdm_image_free(conv);
+    hdm_status st = hdm__options_load(caller, out, err);
+    if (!st && out->out_format != HDM_FORMAT_UNKNOWN && !hdm__format_writable(out->out_format))
+        return hdm__fail(err, HDM_ERR_ARG, NULL,
+                         "hdm_options: out_format %d is not a format hadamard writes",
+                         (int)out->out_format);
     return st;
 }
 
@@ -148,7 +39,7 @@ hdm_status hdm__encode(hdm__source *src, hdm_format fmt, const hdm_options *opt,
     hdm__sink *sink = NULL;
     hdm_status st = hdm__sink_open(fmt, &src->info, opt, b, path, &sink, err);
     if (!st)
-        st = hdm__pipeline_run(src, sink, opt, err);
+        st = hdm__stream_run(src, sink, opt, err);
     hdm__sink_close(sink);
     hdm__source_close(src);
     return st;
@@ -184,6 +75,14 @@ struct hdm_pipeline {
     size_t n, cap;
 };
 
+/* The files step s reads besides its input: its operand image and its data file (either may be
+ * NULL). */
+static void step_files(const step *s, const char *f[2])
+{
+    f[0] = s->def->operand ? s->def->operand(s->args) : NULL;
+    f[1] = s->def->data_file ? s->def->data_file(s->args) : NULL;
+}
+
 hdm_status hdm_pipeline_new(hdm_pipeline **out)
 {
     if (!out)
@@ -208,14 +107,48 @@ size_t hdm_pipeline_files(const hdm_pipeline *p, const char **paths, size_t cap)
 {
     size_t n = 0;
     for (size_t i = 0; p && i < p->n; i++) {
-        const char *f = p->steps[i].def->operand(p->steps[i].args);
-        if (!f)
-            continue;
-        if (paths && n < cap)
-            paths[n] = f;
-        n++;
+        const char *f[2];
+        step_files(&p->steps[i], f);
+        for (int k = 0; k < 2; k++) {
+            if (!f[k])
+                continue;
+            if (paths && n < cap)
+                paths[n] = f[k];
+            n++;
+        }
     }
     return n;
+}
+
+/* Reads a step's data file (a kernel's "@FILE") as text through core's file reader and hands
+ * it to the op: the op parses text, never files. */
+static hdm_status read_data(const hdm__opdef *def, const char *path, void *args, hdm_error *err)
+{
+    /* The cap is the file's own, not max_memory: say so, or the reader raises the wrong
+     * limit. */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > def->data_max)
+        return hdm__fail(err, HDM_ERR_LIMIT, path,
+                         "%s file of %lld bytes is larger than %zu MiB, the most a %s file may "
+                         "be", def->data_noun, (long long)sb.st_size, def->data_max >> 20,
+                         def->data_noun);
+    void *data;
+    size_t size;
+    hdm_status st = hdm__read_file(path, def->data_max, &data, &size, err);
+    if (st)
+        return st;
+    char *text = realloc(data, size + 1);
+    if (!text) {
+        free(data);
+        return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+    }
+    text[size] = '\0';
+    if (strlen(text) != size)
+        st = hdm__fail(err, HDM_ERR_ARG, path, "%s file holds a NUL byte", def->data_noun);
+    else
+        st = def->take_data(args, path, text, err);
+    free(text);
+    return st;
 }
 
 hdm_status hdm_pipeline_add_fields(hdm_pipeline *p, const char *op, const char *const *fields,
@@ -250,8 +183,14 @@ hdm_status hdm_pipeline_add_fields(hdm_pipeline *p, const char *op, const char *
     }
     void *args = NULL;
     hdm_status st = def->parse(fields, n, &args, err);
-    if (st)
+    const char *data = !st && def->data_file ? def->data_file(args) : NULL;
+    if (data)
+        st = read_data(def, data, args, err);
+    if (st) {
+        if (args)
+            def->free_args(args);
         return st;
+    }
     p->steps[p->n++] = (step){def, args};
     return HDM_OK;
 }
@@ -301,19 +240,42 @@ hdm_status hdm_pipeline_add(hdm_pipeline *p, const char *text, hdm_error *err)
     return st;
 }
 
-/* Wraps src in one source per step, so pulling from the result runs every step. */
-static hdm_status open_chain(const hdm_pipeline *p, hdm__source *src, const char *in,
-                             const hdm_options *opt, hdm__source **out, hdm_error *err)
+/* Wraps src in one source per step, so pulling from the result runs every step; each step's
+ * operand is opened here, through the codec table, and handed to the op driver. Takes src. */
+static hdm_status open_chain(const hdm_pipeline *p, hdm__source *src, const hdm_options *opt,
+                             hdm__source **out, hdm_error *err)
 {
     for (size_t i = 0; i < p->n; i++) {
-        hdm__source *next;
-        hdm_status st = p->steps[i].def->open(p->steps[i].args, src, in, opt, &next, err);
+        const step *s = &p->steps[i];
+        const char *f[2];
+        step_files(s, f);
+        hdm__source *operand = NULL, *next;
+        hdm_status st = f[0] ? hdm__source_open(f[0], opt, &operand, err) : HDM_OK;
+        if (st) {
+            hdm__source_close(src);
+            return st;
+        }
+        st = hdm__step_open(s->def, s->args, src, operand, opt, &next, err);
         if (st)
-            return st; /* open took src */
+            return st; /* the driver took src and operand */
         src = next;
     }
     *out = src;
     return HDM_OK;
+}
+
+hdm_status hdm__run_to_image(hdm__source *src, const hdm_options *opt, hdm_image **out,
+                             hdm_error *err)
+{
+    hdm__sink *k;
+    hdm_status st = hdm__image_sink(&src->info, "(image)", &k, err);
+    if (!st)
+        st = hdm__stream_run(src, k, opt, err);
+    hdm__source_close(src);
+    if (!st)
+        *out = hdm__image_sink_take(k);
+    hdm__sink_close(k);
+    return st;
 }
 
 /* Refuses an output that is the same file as the input (in, NULL for memory) or an operand. */
@@ -321,11 +283,13 @@ static hdm_status check_not_input(const hdm_pipeline *p, const char *in, const c
                                   hdm_error *err)
 {
     for (size_t i = 0; i <= p->n; i++) {
-        const char *f = i == 0 ? in : p->steps[i - 1].def->operand(p->steps[i - 1].args);
-        if (f && hdm__same_file(f, out))
-            return hdm__fail(err, HDM_ERR_SAME_FILE, out,
-                             "output is the same file as the input %s; refusing to overwrite it",
-                             f);
+        const char *f[2] = {in, NULL};
+        if (i > 0)
+            step_files(&p->steps[i - 1], f);
+        for (int k = 0; k < 2; k++)
+            if (f[k] && hdm__same_file(f[k], out))
+                return hdm__fail(err, HDM_ERR_SAME_FILE, out, "output is the same file as the "
+                                 "input %s; refusing to overwrite it", f[k]);
     }
     return HDM_OK;
 }
@@ -339,7 +303,7 @@ static hdm_status open_input(const hdm_pipeline *p, const char *path, const void
     const char *name = path ? path : "(memory)";
     hdm_status st = path ? hdm__source_open(path, opt, src, err)
                          : hdm__source_open_memory(data, size, name, opt, src, err);
-    return st ? st : open_chain(p, *src, name, opt, src, err); /* takes *src */
+    return st ? st : open_chain(p, *src, opt, src, err); /* takes *src */
 }
 
 /* Encodes the chain into a new malloc'd buffer. */
@@ -381,7 +345,7 @@ static hdm_status run(const char *fn, const hdm_pipeline *p, const char *in, con
     if (!p || !(in || data) || !(out_path || (out && out_size)))
         return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: NULL argument", fn);
     hdm_options opt;
-    hdm_status st = hdm__options_load(caller, &opt, err);
+    hdm_status st = hdm__entry_options(caller, &opt, err);
     if (!st && out_path)
         st = hdm__output_format(out_path, opt.out_format, &fmt, err);
     if (!st && out_path)
@@ -428,65 +392,22 @@ hdm_status hdm_pipeline_run_memory_to_file(const hdm_pipeline *p, const void *da
                NULL, NULL, caller, err);
 }
 
-/* ---- a sink that collects rows into an image in memory ---- */
-
-typedef struct image_sink {
-    hdm__sink base;
-    hdm_image *img;
-    uint32_t y;
-} image_sink;
-
-static hdm_status image_write(hdm__sink *k, const hdm_image *strip, uint32_t rows,
-                              hdm_error *err)
+hdm_status hdm_pipeline_run_image(const hdm_pipeline *p, const hdm_image *in,
+                                  const hdm_options *caller, hdm_image **out, hdm_error *err)
 {
-    (void)err;
-    image_sink *s = (image_sink *)k;
-    hdm__copy_rows(s->img, s->y, strip, 0, rows);
-    s->y += rows;
-    return HDM_OK;
-}
-
-static hdm_status image_finish(hdm__sink *k, hdm_error *err)
-{
-    (void)k;
-    (void)err;
-    return HDM_OK;
-}
-
-static void image_close(hdm__sink *k) { (void)k; }
-
-hdm_status hdm_pipeline_run_image(const hdm_pipeline *p, const hdm_image *in, hdm_image **out,
-                                  const hdm_options *caller, hdm_error *err)
-{
+    if (out)
+        *out = NULL;
     if (!p || !in || !out)
         return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_pipeline_run_image: NULL argument");
-    *out = NULL;
     if (!hdm__image_valid(in))
         return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_pipeline_run_image: invalid image");
     hdm_options opt;
-    hdm_status st = hdm__options_load(caller, &opt, err);
-    if (st)
-        return st;
+    hdm_status st = hdm__entry_options(caller, &opt, err);
     hdm__source *src;
-    st = hdm__source_from_image((hdm_image *)in, false, "(image)", HDM_FORMAT_UNKNOWN, &src);
-    if (st)
-        return hdm__fail(err, st, NULL, "%s", hdm_strerror(st));
-    st = open_chain(p, src, "(image)", &opt, &src, err);
-    if (st)
-        return st;
-    image_sink k = {.base = {.info = src->info, .write = image_write, .finish = image_finish,
-                             .close = image_close, .path = "(image)"}};
-    st = hdm_image_new(src->info.width, src->info.height, src->info.channels, src->info.depth,
-                       &k.img);
-    if (st)
-        hdm__fail(err, st, NULL, "%s", hdm_strerror(st));
-    else
-        st = hdm__pipeline_run(src, &k.base, &opt, err);
-    hdm__source_close(src);
-    if (st) {
-        hdm_image_free(k.img);
-        return st;
-    }
-    *out = k.img;
-    return HDM_OK;
+    if (!st)
+        st = hdm__source_from_image((hdm_image *)in, false, "(image)", HDM_FORMAT_UNKNOWN, &src,
+                                    err);
+    if (!st)
+        st = open_chain(p, src, &opt, &src, err);
+    return st ? st : hdm__run_to_image(src, &opt, out, err);
 }

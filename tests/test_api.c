@@ -40,7 +40,7 @@ static void *run(void *arg)
     for (int i = 0; i < 20; i++) {
         hdm_image *o;
         hdm_error e;
-        if (hdm_pipeline_run_image(j->p, j->in, &o, NULL, &e)) {
+        if (hdm_pipeline_run_image(j->p, j->in, NULL, &o, &e)) {
             j->bad++;
             continue;
         }
@@ -72,8 +72,8 @@ Test(api, two_threads_two_images)
     cr_assert_eq(hdm_pipeline_add(p, "window:hann", &e), HDM_OK, "%s", e.message);
     job ja = {p, a, NULL, 0}, jb = {p, b, NULL, 0};
     hdm_image *ra, *rb;
-    cr_assert_eq(hdm_pipeline_run_image(p, a, &ra, NULL, &e), HDM_OK, "%s", e.message);
-    cr_assert_eq(hdm_pipeline_run_image(p, b, &rb, NULL, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(hdm_pipeline_run_image(p, a, NULL, &ra, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(hdm_pipeline_run_image(p, b, NULL, &rb, &e), HDM_OK, "%s", e.message);
     pthread_t t1, t2;
     pthread_create(&t1, NULL, run, &ja);
     pthread_create(&t2, NULL, run, &jb);
@@ -282,23 +282,23 @@ Test(api, bad_arguments_files_and_options, .timeout = 30)
 Test(api, bad_arguments_operations, .timeout = 30)
 {
     hdm_image *a = noise(4, 4, 3, 3), *m = noise(4, 4, 1, 4), *out = (hdm_image *)&out;
-    expect_arg_msg(hdm_mul(NULL, a, &out, &e), "hdm_mul NULL a");
+    expect_arg_msg(hdm_mul(NULL, a, NULL, &out, &e), "hdm_mul NULL a");
     cr_assert_null(out);
-    expect_arg_msg(hdm_mul(a, NULL, &out, &e), "hdm_mul NULL b");
-    expect_arg_msg(hdm_mul(a, a, NULL, &e), "hdm_mul NULL out");
-    expect_arg_msg(hdm_mask(a, m, 1u << 5, &out, &e), "hdm_mask unknown flag");
+    expect_arg_msg(hdm_mul(a, NULL, NULL, &out, &e), "hdm_mul NULL b");
+    expect_arg_msg(hdm_mul(a, a, NULL, NULL, &e), "hdm_mul NULL out");
+    expect_arg_msg(hdm_mask(a, m, 1u << 5, NULL, &out, &e), "hdm_mask unknown flag");
     cr_assert_null(out);
-    expect_arg_msg(hdm_mask(NULL, m, 0, &out, &e), "hdm_mask NULL img");
-    expect_arg_msg(hdm_mask(a, NULL, 0, &out, &e), "hdm_mask NULL mask");
-    expect_arg(hdm_mask(a, m, 0x80000000u, NULL, NULL), "hdm_mask flags, NULL out, no err");
-    expect_arg_msg(hdm_blend(a, a, "normal", 0.5, 1u << 3, &out, &e), "hdm_blend flags");
-    expect_arg_msg(hdm_blend(a, a, "normal", 1.5, 0, &out, &e), "hdm_blend opacity 1.5");
-    expect_arg_msg(hdm_blend(a, a, "normal", -0.1, 0, &out, &e), "hdm_blend opacity -0.1");
-    expect_arg_msg(hdm_blend(a, a, "normal", 0.0 / 0.0, 0, &out, &e), "hdm_blend NaN");
-    expect_arg_msg(hdm_blend(a, a, "nosuch", 0.5, 0, &out, &e), "hdm_blend mode");
-    expect_arg_msg(hdm_blend(NULL, a, NULL, 0.5, 0, &out, &e), "hdm_blend NULL base");
-    expect_arg_msg(hdm_blend(a, a, NULL, 0.5, 0, NULL, &e), "hdm_blend NULL out");
-    cr_assert_eq(hdm_mask(a, m, HDM_MASK_INVERT | HDM_MASK_ALPHA, &out, &e), HDM_OK, "%s",
+    expect_arg_msg(hdm_mask(NULL, m, 0, NULL, &out, &e), "hdm_mask NULL img");
+    expect_arg_msg(hdm_mask(a, NULL, 0, NULL, &out, &e), "hdm_mask NULL mask");
+    expect_arg(hdm_mask(a, m, 0x80000000u, NULL, NULL, NULL), "hdm_mask flags, NULL out, no err");
+    expect_arg_msg(hdm_blend(a, a, HDM_BLEND_NORMAL, 0.5, 1u << 3, NULL, &out, &e), "hdm_blend flags");
+    expect_arg_msg(hdm_blend(a, a, HDM_BLEND_NORMAL, 1.5, 0, NULL, &out, &e), "hdm_blend opacity 1.5");
+    expect_arg_msg(hdm_blend(a, a, HDM_BLEND_NORMAL, -0.1, 0, NULL, &out, &e), "hdm_blend opacity -0.1");
+    expect_arg_msg(hdm_blend(a, a, HDM_BLEND_NORMAL, 0.0 / 0.0, 0, NULL, &out, &e), "hdm_blend NaN");
+    expect_arg_msg(hdm_blend(a, a, (hdm_blend_mode)99, 0.5, 0, NULL, &out, &e), "hdm_blend mode");
+    expect_arg_msg(hdm_blend(NULL, a, HDM_BLEND_MULTIPLY, 0.5, 0, NULL, &out, &e), "hdm_blend NULL base");
+    expect_arg_msg(hdm_blend(a, a, HDM_BLEND_MULTIPLY, 0.5, 0, NULL, NULL, &e), "hdm_blend NULL out");
+    cr_assert_eq(hdm_mask(a, m, HDM_MASK_INVERT | HDM_MASK_ALPHA, NULL, &out, &e), HDM_OK, "%s",
                  e.message);
     hdm_image_free(out);
     hdm_image_free(a);
@@ -332,10 +332,10 @@ Test(api, bad_arguments_pipelines, .timeout = 30)
     o.jpeg_quality = 101;
     expect_arg_msg(hdm_pipeline_run_file(p, path, tu_path("o.png"), &o, &e), "run options");
     cr_assert(!tu_exists(tu_path("o.png")));
-    expect_arg_msg(hdm_pipeline_run_image(NULL, img, &out, NULL, &e), "run_image NULL p");
-    expect_arg_msg(hdm_pipeline_run_image(p, NULL, &out, NULL, &e), "run_image NULL in");
+    expect_arg_msg(hdm_pipeline_run_image(NULL, img, NULL, &out, &e), "run_image NULL p");
+    expect_arg_msg(hdm_pipeline_run_image(p, NULL, NULL, &out, &e), "run_image NULL in");
     expect_arg_msg(hdm_pipeline_run_image(p, img, NULL, NULL, &e), "run_image NULL out");
-    expect_arg_msg(hdm_pipeline_run_image(p, img, &out, &o, &e), "run_image options");
+    expect_arg_msg(hdm_pipeline_run_image(p, img, &o, &out, &e), "run_image options");
     cr_assert_null(out);
     /* the memory runs */
     size_t n;
@@ -418,12 +418,12 @@ Test(api, escaped_colons_in_steps, .timeout = 30)
     cr_assert_eq(hdm_pipeline_add(p, "mask:x\\:y.png:invert", &e), HDM_OK, "%s", e.message);
     hdm_image *out = NULL;
     /* the second operand does not exist, and the message names it unescaped */
-    cr_assert_neq(hdm_pipeline_run_image(p, img, &out, NULL, &e), HDM_OK);
+    cr_assert_neq(hdm_pipeline_run_image(p, img, NULL, &out, &e), HDM_OK);
     cr_assert(strstr(e.message, "x:y.png"), "%s", e.message);
     hdm_pipeline_free(p);
     cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
     cr_assert_eq(hdm_pipeline_add(p, step, &e), HDM_OK, "%s", e.message);
-    cr_assert_eq(hdm_pipeline_run_image(p, img, &out, NULL, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(hdm_pipeline_run_image(p, img, NULL, &out, &e), HDM_OK, "%s", e.message);
     hdm_image_free(out);
     hdm_pipeline_free(p);
     hdm_image_free(img);

@@ -92,7 +92,8 @@ static double blend_and_check(const hdm_image *base, const hdm_image *top, int m
 {
     hdm_image *out = NULL;
     hdm_error e = {0};
-    cr_assert_eq(hdm_blend(base, top, modes[mode], opacity, linear ? HDM_BLEND_LINEAR : 0, &out,
+    cr_assert_eq(hdm_blend(base, top, (hdm_blend_mode)mode, opacity,
+                           linear ? HDM_BLEND_LINEAR : 0, NULL, &out,
                            &e), HDM_OK, "%s", e.message);
     double w = check(base, top, mode, opacity, linear, out);
     hdm_image_free(out);
@@ -184,7 +185,7 @@ Test(blend, mixed_depths_promote)
     hdm_image *b = make_image(17, 3, 3, HDM_U8, FILL_RANDOM);
     hdm_image *t = make_image(17, 3, 4, HDM_U16, FILL_RANDOM);
     hdm_image *out;
-    cr_assert_eq(hdm_blend(b, t, "overlay", 0.75, 0, &out, NULL), HDM_OK);
+    cr_assert_eq(hdm_blend(b, t, HDM_BLEND_OVERLAY, 0.75, 0, NULL, &out, NULL), HDM_OK);
     cr_assert_eq(out->depth, HDM_U16);
     check(b, t, 3, 0.75, false, out);
     hdm_image_free(out);
@@ -197,18 +198,39 @@ Test(blend, errors)
     hdm_image *a = make_image(4, 3, 3, HDM_U8, FILL_MID), *b = make_image(3, 4, 3, HDM_U8, FILL_MID);
     hdm_image *out = (hdm_image *)1;
     hdm_error e = {0};
-    cr_assert_eq(hdm_blend(a, b, "multiply", 1, 0, &out, &e), HDM_ERR_SHAPE);
+    cr_assert_eq(hdm_blend(a, b, HDM_BLEND_MULTIPLY, 1, 0, NULL, &out, &e), HDM_ERR_SHAPE);
     cr_assert_null(out);
     cr_assert(strstr(e.message, "3x4") && strstr(e.message, "4x3"), "%s", e.message);
-    cr_assert_eq(hdm_blend(a, a, "nope", 1, 0, &out, &e), HDM_ERR_ARG);
-    cr_assert(strstr(e.message, "nope"), "%s", e.message);
-    cr_assert_eq(hdm_blend(a, a, "screen", 1.5, 0, &out, &e), HDM_ERR_ARG);
-    cr_assert_eq(hdm_blend(a, a, "screen", -0.1, 0, &out, &e), HDM_ERR_ARG);
-    cr_assert_eq(hdm_blend(a, a, "screen", NAN, 0, &out, &e), HDM_ERR_ARG);
-    cr_assert_eq(hdm_blend(a, a, NULL, 1, 0, &out, &e), HDM_OK); /* NULL: multiply */
+    cr_assert_eq(hdm_blend(a, a, (hdm_blend_mode)99, 1, 0, NULL, &out, &e), HDM_ERR_ARG);
+    cr_assert(strstr(e.message, "unknown mode 99"), "%s", e.message);
+    cr_assert_null(out);
+    cr_assert_eq(hdm_blend(a, a, HDM_BLEND_SCREEN, 1.5, 0, NULL, &out, &e), HDM_ERR_ARG);
+    cr_assert_eq(hdm_blend(a, a, HDM_BLEND_SCREEN, -0.1, 0, NULL, &out, &e), HDM_ERR_ARG);
+    cr_assert_eq(hdm_blend(a, a, HDM_BLEND_SCREEN, NAN, 0, NULL, &out, &e), HDM_ERR_ARG);
+    cr_assert_eq(hdm_blend(a, a, HDM_BLEND_MULTIPLY, 1, 0, NULL, &out, &e), HDM_OK);
     hdm_image_free(out);
     hdm_image_free(a);
     hdm_image_free(b);
+}
+
+/* Every mode's keyword names it back, and a wrong keyword gets the list and a suggestion. */
+Test(blend, mode_names)
+{
+    for (int m = 0; m < N_MODES; m++) {
+        const char *name = hdm_blend_mode_name((hdm_blend_mode)m);
+        cr_assert_str_eq(name, modes[m]);
+        hdm_blend_mode back = (hdm_blend_mode)-1;
+        cr_assert_eq(hdm_blend_mode_from_name(name, &back, NULL), HDM_OK);
+        cr_assert_eq((int)back, m);
+    }
+    cr_assert_null(hdm_blend_mode_name((hdm_blend_mode)N_MODES));
+    cr_assert_null(hdm_blend_mode_name((hdm_blend_mode)-1));
+    hdm_error e = {0};
+    hdm_blend_mode m;
+    cr_assert_eq(hdm_blend_mode_from_name("scren", &m, &e), HDM_ERR_ARG);
+    cr_assert(strstr(e.message, "unknown mode 'scren'") && strstr(e.message, "'screen'?"), "%s",
+              e.message);
+    cr_assert_eq(hdm_blend_mode_from_name(NULL, &m, &e), HDM_ERR_ARG);
 }
 
 /* ---- the algebra of the product (blend multiply, opaque, opacity 1) ---- */
@@ -216,7 +238,7 @@ Test(blend, errors)
 static hdm_image *mulb(const hdm_image *a, const hdm_image *b)
 {
     hdm_image *out;
-    cr_assert_eq(hdm_blend(a, b, "multiply", 1, 0, &out, NULL), HDM_OK);
+    cr_assert_eq(hdm_blend(a, b, HDM_BLEND_MULTIPLY, 1, 0, NULL, &out, NULL), HDM_OK);
     return out;
 }
 
@@ -293,7 +315,7 @@ Test(blend, step_forms)
         cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
         cr_assert_eq(hdm_pipeline_add(p, step, &e), HDM_OK, "%s: %s", step, e.message);
         hdm_image *out;
-        cr_assert_eq(hdm_pipeline_run_image(p, b, &out, NULL, &e), HDM_OK, "%s", e.message);
+        cr_assert_eq(hdm_pipeline_run_image(p, b, NULL, &out, &e), HDM_OK, "%s", e.message);
         check(b, t, mode[i], op[i], i == 3, out);
         hdm_image_free(out);
         hdm_pipeline_free(p);

@@ -127,7 +127,7 @@ Test(cli, mask_matches_library)
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert_str_empty(r.err);
     hdm_image *a = load("photo.png"), *m = load("circle.png"), *want, *got = load("out.png");
-    cr_assert_eq(hdm_mask(a, m, 0, &want, NULL), HDM_OK);
+    cr_assert_eq(hdm_mask(a, m, 0, NULL, &want, NULL), HDM_OK);
     assert_same(got, want);
     /* and the product itself, sample by sample: round(a·m/255) */
     for (uint32_t c = 0; c < 3; c++)
@@ -150,7 +150,7 @@ Test(cli, mask_invert_and_alpha)
     CLI(&r, dir, "mask", "photo.png", "circle.png", "--invert", "-o", "inv.png");
     cr_assert_eq(r.status, 0, "%s", r.err);
     got = load("inv.png");
-    cr_assert_eq(hdm_mask(a, m, HDM_MASK_INVERT, &want, NULL), HDM_OK);
+    cr_assert_eq(hdm_mask(a, m, HDM_MASK_INVERT, NULL, &want, NULL), HDM_OK);
     assert_same(got, want);
     hdm_image_free(got);
     hdm_image_free(want);
@@ -173,7 +173,7 @@ Test(cli, mul_broadcasts_and_keeps_16_bit)
     CLI(&r, dir, "mul", "photo.png", "gradient.png", "-o", "m8.png");
     cr_assert_eq(r.status, 0, "%s", r.err);
     hdm_image *a = load("photo.png"), *b = load("gradient.png"), *want, *got = load("m8.png");
-    cr_assert_eq(hdm_mul(a, b, &want, NULL), HDM_OK);
+    cr_assert_eq(hdm_mul(a, b, NULL, &want, NULL), HDM_OK);
     assert_same(got, want);
     hdm_image_free(a);
     hdm_image_free(b);
@@ -186,7 +186,7 @@ Test(cli, mul_broadcasts_and_keeps_16_bit)
     cr_assert_eq(got->depth, HDM_U16);
     a = load("photo16.png");
     b = load("stripes16.png");
-    cr_assert_eq(hdm_mul(a, b, &want, NULL), HDM_OK);
+    cr_assert_eq(hdm_mul(a, b, NULL, &want, NULL), HDM_OK);
     assert_same(got, want);
     hdm_image_free(a);
     hdm_image_free(b);

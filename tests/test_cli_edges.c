@@ -2,7 +2,7 @@
  * option forms, pipes, signals, messages */
 #include "cli_assert.h"
 #include "cli_run.h"
-#include "internal.h"
+#include "core/core.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>

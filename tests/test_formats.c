@@ -1,5 +1,5 @@
 /* test_formats.c — the stb formats in and out, unknown outputs, and limits on untrusted input */
-#include "internal.h"
+#include "core/core.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>

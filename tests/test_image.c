@@ -1,5 +1,5 @@
 /* test_image.c — the image model: allocation, sizes, rows, statuses, options, format names */
-#include "internal.h"
+#include "codec/codec.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>

@@ -1,6 +1,6 @@
 /* test_ops.c — hdm_mul and hdm_mask against exact references, and pipelines streaming the
  * same results from files */
-#include "internal.h"
+#include "core/core.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>
@@ -29,7 +29,7 @@ static hdm_image *mul_ok(const hdm_image *a, const hdm_image *b)
 {
     hdm_error err = {0};
     hdm_image *out = NULL;
-    cr_assert_eq(hdm_mul(a, b, &out, &err), HDM_OK, "%s", err.message);
+    cr_assert_eq(hdm_mul(a, b, NULL, &out, &err), HDM_OK, "%s", err.message);
     cr_assert_not_null(out);
     return out;
 }
@@ -173,14 +173,14 @@ Test(mul, mismatched_sizes_are_a_shape_error_naming_both)
     cr_assert_eq(hdm_image_new(5, 4, 3, HDM_U8, &a), HDM_OK);
     cr_assert_eq(hdm_image_new(6, 4, 3, HDM_U8, &b), HDM_OK);
     hdm_error err = {0};
-    cr_assert_eq(hdm_mul(a, b, &out, &err), HDM_ERR_SHAPE);
+    cr_assert_eq(hdm_mul(a, b, NULL, &out, &err), HDM_ERR_SHAPE);
     cr_assert_eq(err.status, HDM_ERR_SHAPE);
     cr_assert_null(out);
     cr_assert(strstr(err.message, "5x4") && strstr(err.message, "6x4"), "message: %s",
               err.message);
     hdm_image_free(b);
     cr_assert_eq(hdm_image_new(5, 3, 3, HDM_U8, &b), HDM_OK);
-    cr_assert_eq(hdm_mul(b, a, &out, &err), HDM_ERR_SHAPE);
+    cr_assert_eq(hdm_mul(b, a, NULL, &out, &err), HDM_ERR_SHAPE);
     cr_assert(strstr(err.message, "5x4") && strstr(err.message, "5x3"), "message: %s",
               err.message);
     hdm_image_free(a);
@@ -195,7 +195,7 @@ Test(mul, incompatible_channel_counts)
         cr_assert_eq(hdm_image_new(3, 3, pairs[i][0], HDM_U8, &a), HDM_OK);
         cr_assert_eq(hdm_image_new(3, 3, pairs[i][1], HDM_U16, &b), HDM_OK);
         hdm_error err = {0};
-        cr_assert_eq(hdm_mul(a, b, &out, &err), HDM_ERR_SHAPE, "%u vs %u channels",
+        cr_assert_eq(hdm_mul(a, b, NULL, &out, &err), HDM_ERR_SHAPE, "%u vs %u channels",
                      pairs[i][0], pairs[i][1]);
         cr_assert_null(out);
         char ca[8], cb[8];
@@ -267,15 +267,15 @@ Test(mul, bad_arguments)
 {
     hdm_image *a, *out;
     cr_assert_eq(hdm_image_new(2, 2, 1, HDM_U8, &a), HDM_OK);
-    cr_assert_eq(hdm_mul(a, NULL, &out, NULL), HDM_ERR_ARG);
-    cr_assert_eq(hdm_mul(NULL, a, &out, NULL), HDM_ERR_ARG);
-    cr_assert_eq(hdm_mul(a, a, NULL, NULL), HDM_ERR_ARG);
+    cr_assert_eq(hdm_mul(a, NULL, NULL, &out, NULL), HDM_ERR_ARG);
+    cr_assert_eq(hdm_mul(NULL, a, NULL, &out, NULL), HDM_ERR_ARG);
+    cr_assert_eq(hdm_mul(a, a, NULL, NULL, NULL), HDM_ERR_ARG);
     hdm_image bad = *a;
     bad.stride = 1; /* narrower than a row */
-    cr_assert_eq(hdm_mul(a, &bad, &out, NULL), HDM_ERR_ARG);
+    cr_assert_eq(hdm_mul(a, &bad, NULL, &out, NULL), HDM_ERR_ARG);
     bad = *a;
     bad.plane[0] = NULL;
-    cr_assert_eq(hdm_mul(&bad, a, &out, NULL), HDM_ERR_ARG);
+    cr_assert_eq(hdm_mul(&bad, a, NULL, &out, NULL), HDM_ERR_ARG);
     hdm_image_free(a);
 }
 
@@ -285,7 +285,7 @@ static hdm_image *mask_ok(const hdm_image *img, const hdm_image *m, unsigned fla
 {
     hdm_error err = {0};
     hdm_image *out = NULL;
-    cr_assert_eq(hdm_mask(img, m, flags, &out, &err), HDM_OK, "%s", err.message);
+    cr_assert_eq(hdm_mask(img, m, flags, NULL, &out, &err), HDM_OK, "%s", err.message);
     return out;
 }
 
@@ -470,10 +470,10 @@ Test(mask, colour_mask_is_rejected)
     tu_set(m, 2, 4, 5, 101); /* one sample in the last row differs */
     hdm_error err = {0};
     hdm_image *out = (hdm_image *)&out;
-    cr_assert_eq(hdm_mask(img, m, 0, &out, &err), HDM_ERR_SHAPE);
+    cr_assert_eq(hdm_mask(img, m, 0, NULL, &out, &err), HDM_ERR_SHAPE);
     cr_assert_null(out);
     cr_assert(strstr(err.message, "gray"), "message: %s", err.message);
-    cr_assert_eq(hdm_mask(img, m, HDM_MASK_ALPHA, &out, &err), HDM_ERR_SHAPE);
+    cr_assert_eq(hdm_mask(img, m, HDM_MASK_ALPHA, NULL, &out, &err), HDM_ERR_SHAPE);
     hdm_image_free(img);
     hdm_image_free(m);
 }
@@ -484,7 +484,7 @@ Test(mask, size_mismatch)
     cr_assert_eq(hdm_image_new(8, 8, 3, HDM_U8, &img), HDM_OK);
     cr_assert_eq(hdm_image_new(8, 7, 1, HDM_U8, &m), HDM_OK);
     hdm_error err = {0};
-    cr_assert_eq(hdm_mask(img, m, 0, &out, &err), HDM_ERR_SHAPE);
+    cr_assert_eq(hdm_mask(img, m, 0, NULL, &out, &err), HDM_ERR_SHAPE);
     cr_assert(strstr(err.message, "8x7") && strstr(err.message, "8x8"), "message: %s",
               err.message);
     hdm_image_free(img);
@@ -592,7 +592,7 @@ Test(run, mask_and_mul_match_memory_across_strip_sizes)
                 hdm_options opt;
                 hdm_options_init(&opt);
                 opt.strip_rows = strips[s];
-                cr_assert_eq(hdm_pipeline_run_image(pipes[k], in, &got, &opt, &err), HDM_OK,
+                cr_assert_eq(hdm_pipeline_run_image(pipes[k], in, &opt, &got, &err), HDM_OK,
                              "%s: %s", what, err.message);
                 tu_assert_same(got, wants[k], what);
                 hdm_image_free(got);

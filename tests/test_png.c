@@ -1,6 +1,6 @@
 /* test_png.c — PNG through libpng: decodes identical to libpng's own, exact round trips,
  * corrupt and truncated input */
-#include "internal.h"
+#include "codec/codec.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>

@@ -554,7 +554,7 @@ hdm_image *tu_run_step(const char *step, const hdm_image *in, uint32_t strip_row
     hdm_options_init(&o);
     o.strip_rows = strip_rows;
     hdm_image *out;
-    cr_assert_eq(hdm_pipeline_run_image(p, in, &out, &o, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(hdm_pipeline_run_image(p, in, &o, &out, &e), HDM_OK, "%s", e.message);
     hdm_pipeline_free(p);
     return out;
 }

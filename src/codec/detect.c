@@ -1,5 +1,5 @@
 /* detect.c — file formats: from the first bytes on input, from the name on output */
-#include "internal.h"
+#include "codec/codec.h"
 
 #include <string.h>
 #include <strings.h>

@@ -1,5 +1,5 @@
 /* png.c — PNG input through libpng, row by row (output: png_write.c) */
-#include "internal.h"
+#include "codec/codec.h"
 #include "kernel/kernel.h"
 
 #include <png.h>

@@ -1,5 +1,5 @@
 /* png_write.c — PNG output: adaptive row filters and deflate on an encoder thread */
-#include "internal.h"
+#include "codec/codec.h"
 #include "kernel/kernel.h"
 
 #include <pthread.h>

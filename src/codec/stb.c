@@ -1,5 +1,5 @@
 /* stb.c — JPEG, BMP, TGA, GIF, PSD, HDR, PNM in through stb_image; JPEG, BMP, TGA, HDR out */
-#include "internal.h"
+#include "codec/codec.h"
 #include "kernel/kernel.h"
 
 #include <stddef.h>
@@ -796,9 +796,9 @@ hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
         if (p.w != info.width || p.h != info.height || p.comp != info.channels ||
             (p.maxval > 255) != (info.depth == HDM_U16))
             return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt pnm: header and data disagree");
-        st = hdm_image_new(info.width, info.height, info.channels, info.depth, &img);
+        st = hdm__image_new(info.width, info.height, info.channels, info.depth, &img, path, err);
         if (st)
-            return hdm__fail(err, st, path, "%s", hdm_strerror(st));
+            return st;
         st = pnm_decode(data, size, path, img, err);
         if (st) {
             hdm_image_free(img);
@@ -822,10 +822,10 @@ hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
         return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: header and data disagree",
                          hdm_format_name(fmt));
     }
-    st = hdm_image_new(info.width, info.height, info.channels, info.depth, &img);
+    st = hdm__image_new(info.width, info.height, info.channels, info.depth, &img, path, err);
     if (st) {
         stbi_image_free(pix);
-        return hdm__fail(err, st, path, "%s", hdm_strerror(st));
+        return st;
     }
     const hdm__kernel *k = hdm__kern();
     size_t rowlen = (size_t)info.width * info.channels;
@@ -848,10 +848,7 @@ hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
     }
     stbi_image_free(pix);
 done:
-    st = hdm__source_from_image(img, true, path, fmt, out);
-    if (st)
-        return hdm__fail(err, st, path, "%s", hdm_strerror(st));
-    return HDM_OK;
+    return hdm__source_from_image(img, true, path, fmt, out, err);
 }
 
 /* ---- writing: stb_image_write encodes whole images, so the sink gathers every row ---- */

@@ -1,6 +1,5 @@
 /* blend.c — composite a top image over a base with a W3C separable blend mode */
 #include "kernel/kernel.h"
-#include "ops/operand.h"
 #include "ops/ops.h"
 
 #include <stdlib.h>
@@ -32,11 +31,31 @@ static hdm_status bad_mode(const char *name, hdm_error *err)
                                        sizeof hint));
 }
 
+/* The public modes are the kernel's, in the same order. */
+_Static_assert((int)HDM_BLEND_NORMAL == HDM__BLEND_NORMAL &&
+               (int)HDM_BLEND_EXCLUSION == HDM__BLEND_EXCLUSION &&
+               HDM__BLEND_EXCLUSION + 1 == HDM__BLEND_COUNT, "blend modes out of step");
+
+const char *hdm_blend_mode_name(hdm_blend_mode mode)
+{
+    return (unsigned)mode < HDM__BLEND_COUNT ? mode_names[mode] : NULL;
+}
+
+hdm_status hdm_blend_mode_from_name(const char *name, hdm_blend_mode *out, hdm_error *err)
+{
+    if (!name || !out)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_blend_mode_from_name: NULL argument");
+    int m = mode_find(name);
+    if (m < 0)
+        return bad_mode(name, err);
+    *out = (hdm_blend_mode)m;
+    return HDM_OK;
+}
+
 static bool has_alpha(uint32_t channels) { return channels == 2 || channels == 4; }
 
 typedef struct blend_op {
     hdm__op base;
-    hdm__operand top;
     unsigned mode;
     float opacity;
     bool linear;
@@ -75,15 +94,13 @@ static void to_linear(float *c, float *ic, size_t n)
         k->srgb_to_linear_inv_f32(ic, ic, n);
 }
 
-static hdm_status blend_apply(hdm__op *op, const hdm_image *in, hdm_image *out, uint32_t y,
-                              uint32_t rows, hdm_error *err)
+static hdm_status blend_apply(hdm__op *op, const hdm_image *in, hdm_image *t, hdm_image *out,
+                              uint32_t y, uint32_t rows, hdm_error *err)
 {
+    (void)y;
+    (void)err;
     blend_op *b = (blend_op *)op;
     const hdm__kernel *k = hdm__kern();
-    hdm_status st = hdm__operand_read(&b->top, y, rows, err);
-    if (st)
-        return st;
-    const hdm_image *t = b->top.strip;
     size_t w = out->width;
     bool opaque = !b->ao;
     for (uint32_t r = 0; r < rows; r++) {
@@ -138,48 +155,41 @@ static hdm_status blend_apply(hdm__op *op, const hdm_image *in, hdm_image *out, 
 static void blend_free(hdm__op *op)
 {
     blend_op *b = (blend_op *)op;
-    hdm__operand_free(&b->top);
     free(b->buf);
     free(b->ones);
     free(b->tmp);
     free(b);
 }
 
-/* The blend op: top (taken) over a base described by in; in_path names the base. */
-static hdm_status op_blend(const hdm_info *in, const char *in_path, hdm__source *top,
-                           unsigned mode, double opacity, bool linear, hdm__op **out,
-                           hdm_error *err)
+typedef hdm__blend_args blend_args;
+
+/* The blend op for a base and top of the shape sh. */
+static hdm_status blend_make(const void *args, const hdm__op_shape *sh, hdm__op **out,
+                             hdm_error *err)
 {
-    *out = NULL;
-    hdm_status st = hdm__check_same_size(in, in_path, &top->info, top->path, err);
-    if (st) {
-        hdm__source_close(top);
-        return st;
-    }
+    const blend_args *a = args;
+    const hdm_info *in = &sh->in, *ti = &sh->operand;
+    unsigned mode = a->mode;
     blend_op *b = calloc(1, sizeof *b);
-    if (!b) {
-        hdm__source_close(top);
+    if (!b)
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
-    }
-    b->top.src = top;
-    b->base.held = top->held;
     b->mode = mode;
-    b->opacity = (float)opacity;
-    b->linear = linear;
+    b->opacity = (float)a->opacity;
+    b->linear = a->linear;
     b->ab = has_alpha(in->channels);
-    b->as = has_alpha(top->info.channels);
+    b->as = has_alpha(ti->channels);
     b->ao = b->ab || b->as;
     b->nb = in->channels - b->ab;
-    b->ns = top->info.channels - b->as;
+    b->ns = ti->channels - b->as;
     b->nc = b->nb > b->ns ? b->nb : b->ns; /* a gray plane broadcasts over colour */
     b->complements = mode == HDM__BLEND_COLOR_DODGE || mode == HDM__BLEND_COLOR_BURN;
-    b->base.in_info = *in;
     b->base.out_info = *in;
     b->base.out_info.channels = b->nc + b->ao;
-    b->base.out_info.depth = hdm__deeper(in->depth, top->info.depth);
+    b->base.out_info.depth = hdm__deeper(in->depth, ti->depth);
+    b->base.in_depth = in->depth; /* the base is read as it is; the top promoted first */
+    b->base.operand_depth = b->base.out_info.depth;
     b->base.apply = blend_apply;
     b->base.free = blend_free;
-    b->top.depth = b->base.out_info.depth;
     size_t w = in->width, bytes;
     /* 11 rows of floats; every size through the one overflow-checked helper */
     bool ok = hdm_size_bytes(in->width, 11, 1, HDM_F32, &bytes) == HDM_OK &&
@@ -201,57 +211,7 @@ static hdm_status op_blend(const hdm_info *in, const char *in_path, hdm__source 
     return HDM_OK;
 }
 
-hdm_status hdm_blend(const hdm_image *base, const hdm_image *top, const char *mode,
-                     double opacity, unsigned flags, hdm_image **out, hdm_error *err)
-{
-    if (!out)
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_blend: NULL output");
-    *out = NULL;
-    if (!hdm__image_valid(base) || !hdm__image_valid(top))
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_blend: invalid image");
-    int m = mode ? mode_find(mode) : HDM__BLEND_MULTIPLY;
-    if (m < 0)
-        return bad_mode(mode, err);
-    if (!(opacity >= 0 && opacity <= 1))
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "blend: opacity must be from 0 to 1, not %g",
-                         opacity);
-    if (flags & ~(unsigned)HDM_BLEND_LINEAR)
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_blend: unknown flags 0x%x", flags);
-    hdm_info bi = {base->width, base->height, base->channels, base->depth, HDM_FORMAT_UNKNOWN};
-    hdm__source *ts;
-    hdm_status st = hdm__source_from_image((hdm_image *)top, false, "top", HDM_FORMAT_UNKNOWN,
-                                           &ts);
-    if (st)
-        return hdm__fail(err, st, NULL, "%s", hdm_strerror(st));
-    hdm__op *op;
-    st = op_blend(&bi, "base", ts, (unsigned)m, opacity, flags & HDM_BLEND_LINEAR, &op, err);
-    if (st)
-        return st;
-    hdm_image *res;
-    st = hdm_image_new(base->width, base->height, op->out_info.channels, op->out_info.depth,
-                       &res);
-    if (st) {
-        op->free(op);
-        return hdm__fail(err, st, NULL, "%s", hdm_strerror(st));
-    }
-    st = op->apply(op, base, res, 0, base->height, err);
-    op->free(op);
-    if (st) {
-        hdm_image_free(res);
-        return st;
-    }
-    *out = res;
-    return HDM_OK;
-}
-
 /* ---- the step: blend:[MODE:]TOP[:OPACITY][:linear] ---- */
-
-typedef struct blend_args {
-    char *path;
-    unsigned mode;
-    double opacity;
-    bool linear;
-} blend_args;
 
 static void blend_args_free(void *p)
 {
@@ -343,22 +303,6 @@ static hdm_status blend_parse(const char *const *f, size_t n, void **args, hdm_e
     return HDM_OK;
 }
 
-static hdm_status blend_open(const void *args, hdm__source *up, const char *in_path,
-                             const hdm_options *opt, hdm__source **out, hdm_error *err)
-{
-    const blend_args *a = args;
-    hdm__source *t;
-    hdm__op *op;
-    hdm_status st = hdm__source_open(a->path, opt, &t, err);
-    if (!st)
-        st = op_blend(&up->info, in_path, t, a->mode, a->opacity, a->linear, &op, err);
-    if (st) {
-        hdm__source_close(up);
-        return st;
-    }
-    return hdm__op_source(up, op, out, err);
-}
-
 static const char *blend_operand(const void *args) { return ((const blend_args *)args)->path; }
 
 const hdm__opdef hdm__blend_def = {
@@ -377,7 +321,7 @@ const hdm__opdef hdm__blend_def = {
             {NULL, NULL, NULL, NULL}},
     },
     .parse = blend_parse,
-    .open = blend_open,
     .free_args = blend_args_free,
     .operand = blend_operand,
+    .make = blend_make,
 };

@@ -9,7 +9,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 enum { MAX_TAPS = 255 };          /* a kernel's largest side */
 #define MAX_SIGMA 40.0            /* radius ceil(3σ) stays within MAX_TAPS */
@@ -190,37 +189,6 @@ static hdm_status kernel_matrix(const char *text, const char *what, hdm__fkernel
     return st;
 }
 
-enum { KERNEL_FILE_MAX = 1 << 20 };
-
-static hdm_status kernel_file(const char *path, hdm__fkernel **out, hdm_error *err)
-{
-    /* The cap is the kernel file's own, not max_memory: say so, or the reader raises the
-     * wrong limit. */
-    struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > KERNEL_FILE_MAX)
-        return hdm__fail(err, HDM_ERR_LIMIT, path,
-                         "kernel file of %lld bytes is larger than 1 MiB, the most a kernel "
-                         "file may be", (long long)sb.st_size);
-    void *data;
-    size_t size;
-    hdm_status st = hdm__read_file(path, KERNEL_FILE_MAX, &data, &size, err);
-    if (st)
-        return st;
-    char *text = realloc(data, size + 1);
-    if (!text) {
-        free(data);
-        return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
-    }
-    text[size] = '\0';
-    if (strlen(text) != size) {
-        free(text);
-        return hdm__fail(err, HDM_ERR_ARG, path, "kernel file holds a NUL byte");
-    }
-    st = kernel_matrix(text, path, out, err);
-    free(text);
-    return st;
-}
-
 static const char kernel_names[] =
     "box:SIZE, gaussian:SIGMA, sharpen, laplacian, sobel-x, sobel-y, emboss, "
     "a matrix \"a,b,c;d,e,f;g,h,i\" or @FILE";
@@ -229,7 +197,8 @@ hdm_status hdm__fkernel_parse(const char *spec, hdm__fkernel **out, hdm_error *e
 {
     *out = NULL;
     if (spec[0] == '@')
-        return kernel_file(spec + 1, out, err);
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "a kernel file is read when its step is "
+                         "added, not parsed here");
     if (strncmp(spec, "custom:", 7) == 0)
         return kernel_matrix(spec + 7, "kernel", out, err);
     if (strpbrk(spec, ",;") || (*spec && strspn(spec, "+-.0123456789eE ") == strlen(spec)))
@@ -617,7 +586,8 @@ static hdm_status filter_parse(const char *const *f, size_t n, void **args, hdm_
     filter_args *a = calloc(1, sizeof *a);
     if (!a)
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
-    hdm_status st = hdm__fkernel_parse(spec, &a->k, err);
+    /* "@FILE": the pipeline reads the file and hands its text to filter_take_data */
+    hdm_status st = spec[0] == '@' ? HDM_OK : hdm__fkernel_parse(spec, &a->k, err);
     if (st) {
         if (err && st == HDM_ERR_ARG && strncmp(err->message, "filter: ", 8) != 0) {
             char msg[sizeof err->message];
@@ -636,15 +606,27 @@ static hdm_status filter_parse(const char *const *f, size_t n, void **args, hdm_
     return HDM_OK;
 }
 
-static hdm_status filter_open(const void *args, hdm__source *up, const char *in_path,
-                              const hdm_options *opt, hdm__source **out, hdm_error *err)
+static hdm_status filter_take_data(void *args, const char *path, const char *text,
+                                   hdm_error *err)
 {
-    (void)in_path;
+    filter_args *a = args;
+    hdm__fkernel_free(a->k);
+    a->k = NULL;
+    return kernel_matrix(text, path, &a->k, err);
+}
+
+static hdm_status filter_wrap(const void *args, hdm__source *up, const hdm_options *opt,
+                              hdm__source **out, hdm_error *err)
+{
     const filter_args *a = args;
+    if (!a->k) {
+        hdm__source_close(up);
+        return hdm__fail(err, HDM_ERR_ARG, a->file, "kernel file not read");
+    }
     return hdm__filter_source(up, a->k, a->border, true, opt, out, err);
 }
 
-static const char *filter_operand(const void *args)
+static const char *filter_data_file(const void *args)
 {
     return ((const filter_args *)args)->file;
 }
@@ -664,7 +646,10 @@ const hdm__opdef hdm__filter_def = {
             {NULL, NULL, NULL, NULL}},
     },
     .parse = filter_parse,
-    .open = filter_open,
     .free_args = filter_args_free,
-    .operand = filter_operand,
+    .data_file = filter_data_file,
+    .data_max = 1 << 20,
+    .data_noun = "kernel",
+    .take_data = filter_take_data,
+    .wrap = filter_wrap,
 };

@@ -2,7 +2,7 @@
 #ifndef HDM_FILTER_H
 #define HDM_FILTER_H
 
-#include "internal.h"
+#include "stream/stream.h"
 
 /* What lies beyond the image's edges. */
 typedef enum hdm__border {

@@ -1,7 +1,6 @@
 /* mask.c — multiply an image (or only its alpha) by a gray mask */
 #include "kernel/kernel.h"
 #include "ops/filter.h"
-#include "ops/operand.h"
 #include "ops/ops.h"
 
 #include <math.h>
@@ -10,7 +9,7 @@
 
 typedef struct mask_op {
     hdm__op base;
-    hdm__operand m;
+    const char *path; /* the mask's name in messages (its source outlives the op) */
     unsigned flags;
     bool check_gray; /* a colour mask is accepted only where R = G = B */
     bool binary;     /* --threshold: m ≥ T·M → M, else 0 */
@@ -59,24 +58,20 @@ static void alpha_from_mask(void *dst, const void *m, hdm_depth d, bool inv, siz
         }
 }
 
-static hdm_status mask_apply(hdm__op *op, const hdm_image *in, hdm_image *out, uint32_t y,
-                             uint32_t rows, hdm_error *err)
+static hdm_status mask_apply(hdm__op *op, const hdm_image *in, hdm_image *m, hdm_image *out,
+                             uint32_t y, uint32_t rows, hdm_error *err)
 {
     mask_op *k = (mask_op *)op;
-    hdm_status st = hdm__operand_read(&k->m, y, rows, err);
-    if (st)
-        return st;
-    const hdm_image *m = k->m.strip;
     size_t rowbytes = (size_t)m->width * m->depth;
     if (k->check_gray)
         for (uint32_t r = 0; r < rows; r++)
             if (memcmp(hdm_row(m, 0, r), hdm_row(m, 1, r), rowbytes) != 0 ||
                 memcmp(hdm_row(m, 0, r), hdm_row(m, 2, r), rowbytes) != 0)
-                return hdm__fail(err, HDM_ERR_SHAPE, k->m.src->path,
+                return hdm__fail(err, HDM_ERR_SHAPE, k->path,
                                  "mask is not gray (its colour channels differ in row %u); "
                                  "convert it to grayscale first", y + r);
     if (k->binary)
-        threshold(k, k->m.strip, rows);
+        threshold(k, m, rows);
     bool inv = k->flags & HDM_MASK_INVERT, alpha_only = k->flags & HDM_MASK_ALPHA;
     uint32_t alpha = out->channels - 1;
     for (uint32_t c = 0; c < out->channels; c++)
@@ -94,65 +89,11 @@ static hdm_status mask_apply(hdm__op *op, const hdm_image *in, hdm_image *out, u
     return HDM_OK;
 }
 
-static void mask_free(hdm__op *op)
-{
-    mask_op *k = (mask_op *)op;
-    hdm__operand_free(&k->m);
-    free(k);
-}
-
-hdm_status hdm__op_mask(const hdm_info *in, const char *in_path, hdm__source *mask, unsigned flags, hdm__op **out,
-                        hdm_error *err)
-{
-    return hdm__op_mask_ex(in, in_path, mask, flags, -1, out, err);
-}
-
-hdm_status hdm__op_mask_ex(const hdm_info *in, const char *in_path, hdm__source *mask,
-                           unsigned flags, double thresh, hdm__op **out, hdm_error *err)
-{
-    *out = NULL;
-    hdm_status st = hdm__check_same_size(in, in_path, &mask->info, mask->path, err);
-    if (st) {
-        hdm__source_close(mask);
-        return st;
-    }
-    mask_op *k = calloc(1, sizeof *k);
-    if (!k) {
-        hdm__source_close(mask);
-        return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
-    }
-    k->flags = flags;
-    k->check_gray = mask->info.channels >= 3;
-    k->base.in_info = *in;
-    k->base.out_info = *in;
-    if ((flags & HDM_MASK_ALPHA) && !has_alpha(in->channels))
-        k->base.out_info.channels = in->channels + 1;
-    k->base.out_info.depth = hdm__deeper(in->depth, mask->info.depth);
-    k->base.apply = mask_apply;
-    k->base.free = mask_free;
-    k->m.src = mask;
-    k->base.held = mask->held;
-    k->m.depth = k->base.out_info.depth;
-    if (thresh >= 0) {
-        /* the least integer m with m ≥ T·M, with slack for T·M's own rounding (0.2·255 is
-         * 51.000000000000007 in double, and 51 should pass) */
-        double m = k->m.depth == HDM_U8 ? 255 : 65535;
-        k->binary = true;
-        k->t_int = (uint16_t)ceil(thresh * m - 1e-9 * m);
-        k->t_f32 = (float)thresh;
-    }
-    *out = &k->base;
-    return HDM_OK;
-}
+static void mask_free(hdm__op *op) { free(op); }
 
 /* ---- the step: mask:MASK[:invert][:alpha][:feather=SIGMA][:threshold=T] ---- */
 
-typedef struct mask_args {
-    char *path;
-    unsigned flags;
-    hdm__fkernel *feather; /* a gaussian the mask is blurred by first, or NULL */
-    double threshold;      /* < 0: none */
-} mask_args;
+typedef hdm__mask_args mask_args;
 
 static void mask_args_free(void *p)
 {
@@ -232,23 +173,48 @@ static hdm_status mask_parse(const char *const *f, size_t n, void **args, hdm_er
     return HDM_OK;
 }
 
-static hdm_status mask_open(const void *args, hdm__source *up, const char *in_path,
-                            const hdm_options *opt, hdm__source **out, hdm_error *err)
+/* Feathering blurs the mask's own samples: its alpha is ignored, so no premultiplying. */
+static hdm_status mask_prepare(const void *args, hdm__source *m, const hdm_options *opt,
+                               hdm__source **out, hdm_error *err)
 {
     const mask_args *a = args;
-    hdm__source *m;
-    hdm__op *op;
-    hdm_status st = hdm__source_open(a->path, opt, &m, err);
-    /* feathering blurs the mask's own samples: its alpha is ignored, so no premultiplying */
-    if (!st && a->feather)
-        st = hdm__filter_source(m, a->feather, HDM__BORDER_CLAMP, false, opt, &m, err);
-    if (!st)
-        st = hdm__op_mask_ex(&up->info, in_path, m, a->flags, a->threshold, &op, err);
-    if (st) {
-        hdm__source_close(up);
-        return st;
+    if (!a->feather) {
+        *out = m;
+        return HDM_OK;
     }
-    return hdm__op_source(up, op, out, err);
+    return hdm__filter_source(m, a->feather, HDM__BORDER_CLAMP, false, opt, out, err);
+}
+
+static hdm_status mask_make(const void *args, const hdm__op_shape *sh, hdm__op **out,
+                            hdm_error *err)
+{
+    const mask_args *a = args;
+    const hdm_info *in = &sh->in;
+    double thresh = a->threshold;
+    mask_op *k = calloc(1, sizeof *k);
+    if (!k)
+        return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+    k->path = sh->operand_path;
+    k->flags = a->flags;
+    k->check_gray = sh->operand.channels >= 3;
+    k->base.out_info = *in;
+    if ((a->flags & HDM_MASK_ALPHA) && !has_alpha(in->channels))
+        k->base.out_info.channels = in->channels + 1;
+    k->base.out_info.depth = hdm__deeper(in->depth, sh->operand.depth);
+    k->base.in_depth = in->depth;
+    k->base.operand_depth = k->base.out_info.depth;
+    k->base.apply = mask_apply;
+    k->base.free = mask_free;
+    if (thresh >= 0) {
+        /* the least integer m with m ≥ T·M, with slack for T·M's own rounding (0.2·255 is
+         * 51.000000000000007 in double, and 51 should pass) */
+        double m = k->base.operand_depth == HDM_U8 ? 255 : 65535;
+        k->binary = true;
+        k->t_int = (uint16_t)ceil(thresh * m - 1e-9 * m);
+        k->t_f32 = (float)thresh;
+    }
+    *out = &k->base;
+    return HDM_OK;
 }
 
 static const char *mask_operand(const void *args) { return ((const mask_args *)args)->path; }
@@ -267,7 +233,8 @@ const hdm__opdef hdm__mask_def = {
             {NULL, NULL, NULL, NULL}},
     },
     .parse = mask_parse,
-    .open = mask_open,
     .free_args = mask_args_free,
     .operand = mask_operand,
+    .prepare_operand = mask_prepare,
+    .make = mask_make,
 };

@@ -96,9 +96,10 @@ typedef struct window_op {
     float *px;       /* one plane row in f32 */
 } window_op;
 
-static hdm_status window_apply(hdm__op *op, const hdm_image *in, hdm_image *out, uint32_t y,
-                               uint32_t rows, hdm_error *err)
+static hdm_status window_apply(hdm__op *op, const hdm_image *in, hdm_image *operand,
+                               hdm_image *out, uint32_t y, uint32_t rows, hdm_error *err)
 {
+    (void)operand;
     (void)err;
     window_op *o = (window_op *)op;
     const hdm__kernel *k = hdm__kern();
@@ -155,14 +156,12 @@ static float *window_f32(uint32_t m, const window_args *a)
     return f;
 }
 
-static hdm_status window_open(const void *args, hdm__source *up, const char *in_path,
-                              const hdm_options *opt, hdm__source **out, hdm_error *err)
+static hdm_status window_make(const void *args, const hdm__op_shape *sh, hdm__op **out,
+                               hdm_error *err)
 {
-    (void)in_path;
-    (void)opt;
     const window_args *a = args;
     window_op *o = calloc(1, sizeof *o);
-    uint32_t w = up->info.width, h = up->info.height;
+    uint32_t w = sh->in.width, h = sh->in.height;
     if (o) {
         o->wx = window_f32(w, a);
         o->wy = window_f32(h, a);
@@ -173,17 +172,17 @@ static hdm_status window_open(const void *args, hdm__source *up, const char *in_
     if (!o || !o->wx || !o->wy || !o->row || !o->one || !o->px) {
         if (o)
             window_free(&o->base);
-        hdm__source_close(up);
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     }
     for (uint32_t i = 0; i < w; i++)
         o->one[i] = 1.0f;
     o->strength = (float)a->strength;
-    o->base.in_info = up->info;
-    o->base.out_info = up->info;
+    o->base.out_info = sh->in;
+    o->base.in_depth = sh->in.depth;
     o->base.apply = window_apply;
     o->base.free = window_free;
-    return hdm__op_source(up, &o->base, out, err);
+    *out = &o->base;
+    return HDM_OK;
 }
 
 /* ---- the step: window:TYPE[:PARAM][:strength=S] ---- */
@@ -269,11 +268,6 @@ static hdm_status window_parse(const char *const *f, size_t n, void **args, hdm_
     return HDM_OK;
 }
 
-static const char *window_operand(const void *args)
-{
-    (void)args;
-    return NULL;
-}
 
 const hdm__opdef hdm__window_def = {
     .pub = {
@@ -289,7 +283,6 @@ const hdm__opdef hdm__window_def = {
             {NULL, NULL, NULL, NULL}},
     },
     .parse = window_parse,
-    .open = window_open,
     .free_args = free,
-    .operand = window_operand,
+    .make = window_make,
 };

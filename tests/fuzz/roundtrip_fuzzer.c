@@ -51,10 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     hdm_image gray = gray_view(img);
     switch (op) {
-    case 0: st = hdm_mul(img, img, &res, &e); break;
-    case 1: st = hdm_mul(img, &gray, &res, &e); break;
-    case 2: st = hdm_mask(img, &gray, flags, &res, &e); break;
-    default: st = hdm_mask(img, &gray, flags | HDM_MASK_ALPHA, &res, &e); break;
+    case 0: st = hdm_mul(img, img, NULL, &res, &e); break;
+    case 1: st = hdm_mul(img, &gray, NULL, &res, &e); break;
+    case 2: st = hdm_mask(img, &gray, flags, NULL, &res, &e); break;
+    default: st = hdm_mask(img, &gray, flags | HDM_MASK_ALPHA, NULL, &res, &e); break;
     }
     HDM_FUZZ_CHECK(st == HDM_OK); /* same shape and a gray operand: nothing to refuse */
 

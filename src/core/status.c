@@ -1,5 +1,5 @@
 /* status.c — status names, error details, version and option defaults */
-#include "internal.h"
+#include "core/core.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -160,7 +160,7 @@ hdm_status hdm__options_load(const hdm_options *caller, hdm_options *out, hdm_er
         return hdm__fail(err, HDM_ERR_ARG, NULL,
                          "hdm_options: jpeg_quality must be from 1 to 100, not %d",
                          out->jpeg_quality);
-    if (out->out_format != HDM_FORMAT_UNKNOWN && !hdm__format_writable(out->out_format))
+    if ((unsigned)out->out_format >= HDM__FORMAT_COUNT)
         return hdm__fail(err, HDM_ERR_ARG, NULL,
                          "hdm_options: out_format %d is not a format hadamard writes",
                          (int)out->out_format);
@@ -170,4 +170,11 @@ hdm_status hdm__options_load(const hdm_options *caller, hdm_options *out, hdm_er
 void hdm_free(void *buffer)
 {
     free(buffer);
+}
+
+char *hdm__strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    return d ? memcpy(d, s, n) : NULL;
 }

@@ -1,5 +1,5 @@
 /* image.c — planar images, the one overflow-checked size helper, limits */
-#include "internal.h"
+#include "core/core.h"
 #include "kernel/kernel.h"
 
 #include <stdlib.h>
@@ -56,6 +56,37 @@ void hdm_image_free(hdm_image *img)
     free(img);
 }
 
+hdm_status hdm_image_view(void *const *planes, uint32_t w, uint32_t h, uint32_t c, hdm_depth d,
+                          size_t stride, hdm_image **out)
+{
+    if (!out)
+        return HDM_ERR_ARG;
+    *out = NULL;
+    if (!planes || !w || !h || c < 1 || c > HDM_MAX_CHANNELS || !depth_ok(d))
+        return HDM_ERR_ARG;
+    size_t row;
+    if (hdm_size_bytes(w, 1, 1, d, &row) || stride < row || stride % d)
+        return HDM_ERR_ARG;
+    for (uint32_t i = 0; i < c; i++)
+        if (!planes[i] || (uintptr_t)planes[i] % d)
+            return HDM_ERR_ARG;
+    hdm_image *img = calloc(1, sizeof *img);
+    if (!img)
+        return HDM_ERR_NOMEM;
+    *img = (hdm_image){.width = w, .height = h, .channels = c, .depth = d, .stride = stride};
+    for (uint32_t i = 0; i < c; i++)
+        img->plane[i] = planes[i];
+    *out = img; /* owned_ stays NULL: hdm_image_free frees the view only */
+    return HDM_OK;
+}
+
+hdm_status hdm__image_new(uint32_t w, uint32_t h, uint32_t c, hdm_depth d, hdm_image **out,
+                          const char *path, hdm_error *err)
+{
+    hdm_status st = hdm_image_new(w, h, c, d, out);
+    return st ? hdm__fail(err, st, path, "%s", hdm_strerror(st)) : HDM_OK;
+}
+
 hdm_status hdm__strip_reserve(hdm_image **strip, uint32_t width, uint32_t rows,
                               uint32_t channels, hdm_depth d, const char *path, hdm_error *err)
 {
@@ -64,8 +95,7 @@ hdm_status hdm__strip_reserve(hdm_image **strip, uint32_t width, uint32_t rows,
         return HDM_OK;
     hdm_image_free(*strip);
     *strip = NULL;
-    hdm_status st = hdm_image_new(width, rows, channels, d, strip);
-    return st ? hdm__fail(err, st, path, "%s", hdm_strerror(st)) : HDM_OK;
+    return hdm__image_new(width, rows, channels, d, strip, path, err);
 }
 
 void hdm__copy_rows(hdm_image *dst, uint32_t dy, const hdm_image *src, uint32_t sy,
@@ -105,6 +135,30 @@ hdm_status hdm__check_limits(const hdm_info *info, const hdm_options *opt, const
                          "(max_memory)",
                          (unsigned long long)opt->max_memory);
     return HDM_OK;
+}
+
+hdm_status hdm__check_held(uint64_t held, const hdm_options *opt, const char *path,
+                           hdm_error *err)
+{
+    if (held <= opt->max_memory)
+        return HDM_OK;
+    return hdm__fail(err, HDM_ERR_LIMIT, path,
+                     "this job needs about %llu bytes held at once, above the memory limit of "
+                     "%llu (max_memory)", (unsigned long long)held,
+                     (unsigned long long)opt->max_memory);
+}
+
+bool hdm__image_valid(const hdm_image *img)
+{
+    if (!img || !img->width || !img->height || img->channels < 1 ||
+        img->channels > HDM_MAX_CHANNELS ||
+        !(img->depth == HDM_U8 || img->depth == HDM_U16 || img->depth == HDM_F32) ||
+        img->stride < (size_t)img->width * img->depth)
+        return false;
+    for (uint32_t c = 0; c < img->channels; c++)
+        if (!img->plane[c])
+            return false;
+    return true;
 }
 
 void hdm__convert_row(void *dst, hdm_depth dd, const void *src, hdm_depth sd, size_t n)

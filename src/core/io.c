@@ -1,6 +1,6 @@
 /* io.c — reading inputs whole, and outputs that are either complete or absent */
 #define _GNU_SOURCE /* O_TMPFILE, linkat */
-#include "internal.h"
+#include "core/core.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,6 @@
-/* source.c — opening inputs by content, depth conversion, whole-image sources, sinks */
-#include "internal.h"
+/* open.c — inputs opened by their content, outputs by their format */
+#define _POSIX_C_SOURCE 200809L /* fmemopen */
+#include "codec/codec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -81,6 +82,22 @@ hdm_status hdm__info_open(const char *path, const hdm_options *opt, hdm_info *ou
                                  : hdm__stb_info(f, path, opt, out, err);
 }
 
+hdm_status hdm__info_open_memory(const void *data, size_t size, const char *name,
+                                 const hdm_options *opt, hdm_info *out, hdm_error *err)
+{
+    if (size == 0)
+        return hdm__fail(err, HDM_ERR_CORRUPT, name, "data is empty");
+    hdm_format fmt = hdm__detect(data, size);
+    if (fmt == HDM_FORMAT_UNKNOWN)
+        return hdm__fail(err, HDM_ERR_FORMAT, name, "not an image in a format hadamard reads");
+    /* the header readers take a stream, as for a file */
+    FILE *f = fmemopen((void *)data, size, "rb");
+    if (!f)
+        return hdm__fail(err, HDM_ERR_NOMEM, name, "out of memory");
+    return fmt == HDM_FORMAT_PNG ? hdm__png_info(f, name, opt, out, err) /* take f */
+                                 : hdm__stb_info(f, name, opt, out, err);
+}
+
 hdm_status hdm__source_open_memory(const void *data, size_t size, const char *name,
                                    const hdm_options *opt, hdm__source **out, hdm_error *err)
 {
@@ -95,127 +112,7 @@ hdm_status hdm__source_open_memory(const void *data, size_t size, const char *na
     return hdm__stb_source(data, size, name, opt, out, err);
 }
 
-void hdm__source_close(hdm__source *s)
-{
-    if (!s)
-        return;
-    hdm_image_free(s->scratch);
-    s->close(s);
-}
-
-hdm_status hdm__source_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
-{
-    if (rows > s->info.height - s->next)
-        return hdm__fail(err, HDM_ERR_ARG, s->path, "read past the last row");
-    if (strip->depth == s->info.depth) {
-        hdm_status st = s->read(s, strip, rows, err);
-        if (!st)
-            s->next += rows;
-        return st;
-    }
-    /* Read in the file's own depth into the kept scratch, then convert each row through the
-     * kernel. */
-    hdm_status st = hdm__strip_reserve(&s->scratch, s->info.width, rows, s->info.channels,
-                                       s->info.depth, s->path, err);
-    if (!st)
-        st = s->read(s, s->scratch, rows, err);
-    if (st)
-        return st;
-    s->next += rows;
-    for (uint32_t c = 0; c < s->info.channels; c++)
-        for (uint32_t y = 0; y < rows; y++)
-            hdm__convert_row(hdm_row(strip, c, y), strip->depth, hdm_row(s->scratch, c, y),
-                             s->scratch->depth, s->info.width);
-    return HDM_OK;
-}
-
-/* ---- a source over an image held whole ---- */
-
-typedef struct whole_source {
-    hdm__source base;
-    hdm_image *img;
-    bool owned;
-    char *path;
-} whole_source;
-
-static hdm_status whole_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
-{
-    (void)err;
-    hdm__copy_rows(strip, 0, ((whole_source *)s)->img, s->next, rows);
-    return HDM_OK;
-}
-
-static void whole_close(hdm__source *s)
-{
-    whole_source *w = (whole_source *)s;
-    if (w->owned)
-        hdm_image_free(w->img);
-    free(w->path);
-    free(w);
-}
-
-hdm_status hdm__source_from_image(hdm_image *img, bool owned, const char *path, hdm_format fmt,
-                                  hdm__source **out)
-{
-    whole_source *w = calloc(1, sizeof *w);
-    char *p = strdup(path ? path : "(memory)");
-    if (!w || !p) {
-        free(w);
-        free(p);
-        if (owned)
-            hdm_image_free(img);
-        return HDM_ERR_NOMEM;
-    }
-    w->img = img;
-    w->owned = owned;
-    w->path = p;
-    w->base.path = p;
-    w->base.info = (hdm_info){img->width, img->height, img->channels, img->depth, fmt};
-    size_t bytes; /* a caller's image is the caller's; one decoded for the job counts */
-    if (owned && hdm_size_bytes(img->width, img->height, img->channels, img->depth, &bytes) == 0)
-        w->base.held = bytes;
-    w->base.read = whole_read;
-    w->base.close = whole_close;
-    *out = &w->base;
-    return HDM_OK;
-}
-
 /* ---- sinks ---- */
-
-void hdm__bytes_put(hdm__bytes *b, const void *data, size_t n)
-{
-    if (b->failed || n == 0)
-        return;
-    if (b->out) {
-        hdm__out_write(b->out, data, n);
-        b->failed = b->out->failed;
-        return;
-    }
-    if (n > b->cap - b->len) {
-        size_t cap = b->cap ? b->cap : 1 << 16;
-        while (cap - b->len < n) {
-            if (cap > SIZE_MAX / 2) {
-                b->failed = true;
-                return;
-            }
-            cap *= 2;
-        }
-        unsigned char *m = realloc(b->mem, cap);
-        if (!m) {
-            b->failed = true;
-            return;
-        }
-        b->mem = m;
-        b->cap = cap;
-    }
-    memcpy(b->mem + b->len, data, n);
-    b->len += n;
-}
-
-const char *hdm__bytes_error(const hdm__bytes *b)
-{
-    return b->out && b->out->err_no ? strerror(b->out->err_no) : "out of memory";
-}
 
 hdm_depth hdm__format_depth(hdm_format fmt, hdm_depth d)
 {
@@ -244,8 +141,9 @@ hdm_status hdm__sink_open(hdm_format fmt, const hdm_info *in, const hdm_options 
     }
 }
 
-void hdm__sink_close(hdm__sink *k)
+bool hdm__format_writable(hdm_format fmt)
 {
-    if (k)
-        k->close(k);
+    return (unsigned)fmt < HDM__FORMAT_COUNT && fmt != HDM_FORMAT_UNKNOWN &&
+           hdm_format_from_name(hdm_format_name(fmt)) == fmt;
 }
+

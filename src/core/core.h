@@ -1,0 +1,96 @@
+/* core.h — the ground floor: images, sizes and limits, status and messages, files */
+#ifndef HDM_CORE_H
+#define HDM_CORE_H
+
+#include "hadamard.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* How many statuses and formats there are (kept out of the public enums, where a count would be
+ * one more value a caller could pass). */
+#define HDM__STATUS_COUNT ((int)HDM_ERR_INTERRUPTED + 1)
+#define HDM__FORMAT_COUNT ((int)HDM_FORMAT_PNM + 1)
+
+/* ---- errors ---- */
+
+/* Records status and a printf-style message in err (if any) and returns status. A path, when
+ * given, is put first: "PATH: message". */
+hdm_status hdm__fail(hdm_error *err, hdm_status st, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The options in force: the caller's (copied field by field up to their size) over defaults. */
+void hdm__options_get(const hdm_options *caller, hdm_options *out);
+/* The same, then checked: HDM_ERR_ARG for a field out of its range (png_level,
+ * png_filter, jpeg_quality). Every public entry point taking options goes through it. */
+hdm_status hdm__options_load(const hdm_options *caller, hdm_options *out, hdm_error *err);
+
+/* ---- images ---- */
+
+/* HDM_ERR_LIMIT, naming the limit and its field, when the bytes a job holds at once (its
+ * sources' and sink's held, its strips) are above opt->max_memory. */
+hdm_status hdm__check_held(uint64_t held, const hdm_options *opt, const char *path,
+                           hdm_error *err);
+
+/* Checks info against the limits in opt (pixels, width, height, memory for one whole image)
+ * and says which limit and how to raise it. */
+hdm_status hdm__check_limits(const hdm_info *info, const hdm_options *opt, const char *path,
+                             hdm_error *err);
+
+/* A caller's image is usable: sizes, depth, stride and plane pointers in order. */
+bool hdm__image_valid(const hdm_image *img);
+
+/* hdm_image_new, with a failure's message (naming path) in err. */
+hdm_status hdm__image_new(uint32_t width, uint32_t height, uint32_t channels, hdm_depth d,
+                          hdm_image **out, const char *path, hdm_error *err);
+
+/* Makes *strip a buffer of at least rows rows of width × channels samples of depth d,
+ * reallocating only when it is too short (its contents are then undefined). path names the
+ * file in a failure's message. */
+hdm_status hdm__strip_reserve(hdm_image **strip, uint32_t width, uint32_t rows,
+                              uint32_t channels, hdm_depth d, const char *path, hdm_error *err);
+
+/* Copies rows [sy, sy + rows) of every plane of src to rows [dy, …) of dst (same width,
+ * channels and depth). */
+void hdm__copy_rows(hdm_image *dst, uint32_t dy, const hdm_image *src, uint32_t sy,
+                    uint32_t rows);
+
+
+/* Converts one row of n samples between depths through the kernel (same depth: copy). */
+void hdm__convert_row(void *dst, hdm_depth dd, const void *src, hdm_depth sd, size_t n);
+
+/* ---- files ---- */
+
+/* Reads a whole file into memory (caller frees). Refuses a directory or one above max bytes. */
+hdm_status hdm__read_file(const char *path, uint64_t max, void **data, size_t *size,
+                          hdm_error *err);
+
+/* An output written to a temporary file beside its destination and renamed into place by
+ * hdm__out_commit only when complete and synced; hdm__out_abort removes the temporary. */
+typedef struct hdm__out {
+    FILE *f;
+    char *path;      /* destination */
+    char *tmp;       /* temporary beside it: ".STEM.hadamard-tmp-HOST-PID-TAG" (io.c) */
+    bool unnamed;    /* an O_TMPFILE not yet linked in: nothing to remove on abort */
+    bool failed;     /* a write failed (errno kept in err_no) */
+    int err_no;
+} hdm__out;
+
+hdm_status hdm__out_open(hdm__out *o, const char *path, hdm_error *err);
+/* Appends bytes; failures are remembered and reported by commit. */
+void hdm__out_write(hdm__out *o, const void *data, size_t n);
+hdm_status hdm__out_commit(hdm__out *o, hdm_error *err);
+void hdm__out_abort(hdm__out *o);
+
+/* A short id of this host and PID namespace, written into named temporaries so a later run
+ * removes only the stale ones whose pid it can judge (a directory may be shared over NFS, or
+ * with a container). */
+uint32_t hdm__host_id(void);
+
+/* True if the two paths name the same existing file (device and inode). */
+bool hdm__same_file(const char *a, const char *b);
+
+/* Copies a string into new memory (NULL when out of memory). */
+char *hdm__strdup(const char *s);
+
+#endif

@@ -1,0 +1,100 @@
+/* driver.c — the op driver: shapes checked, operand read in step, strips handed to the op */
+#include "ops/ops.h"
+
+#include <stdlib.h>
+
+/* An element-wise op as a source over its upstream (and its operand). */
+typedef struct op_source {
+    hdm__source base;
+    hdm__source *up, *operand;
+    hdm__op *op;
+    hdm_image *in, *opd; /* input and operand rows, grown to the largest strip asked for */
+} op_source;
+
+static hdm_status op_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
+{
+    op_source *o = (op_source *)s;
+    const hdm_info *ui = &o->up->info;
+    hdm_status st = hdm__strip_reserve(&o->in, ui->width, rows, ui->channels, o->op->in_depth,
+                                       s->path, err);
+    if (!st)
+        st = hdm__source_read(o->up, o->in, rows, err);
+    if (!st && o->operand) {
+        const hdm_info *bi = &o->operand->info;
+        st = hdm__strip_reserve(&o->opd, bi->width, rows, bi->channels, o->op->operand_depth,
+                                o->operand->path, err);
+        if (!st)
+            st = hdm__source_read(o->operand, o->opd, rows, err);
+    }
+    if (st)
+        return st;
+    return o->op->apply(o->op, o->in, o->operand ? o->opd : NULL, strip, s->next, rows, err);
+}
+
+static void op_close(hdm__source *s)
+{
+    op_source *o = (op_source *)s;
+    hdm__source_close(o->up);
+    hdm__source_close(o->operand);
+    if (o->op)
+        o->op->free(o->op);
+    hdm_image_free(o->in);
+    hdm_image_free(o->opd);
+    free(o);
+}
+
+/* Same width and height, or HDM_ERR_SHAPE naming both sizes. */
+static hdm_status same_size(const hdm_info *a, const char *apath, const hdm_info *b,
+                            const char *bpath, hdm_error *err)
+{
+    if (a->width == b->width && a->height == b->height)
+        return HDM_OK;
+    return hdm__fail(err, HDM_ERR_SHAPE, bpath, "size %ux%u does not match %s (%ux%u)",
+                     b->width, b->height, apath, a->width, a->height);
+}
+
+hdm_status hdm__step_open(const hdm__opdef *def, const void *args, hdm__source *up,
+                          hdm__source *operand, const hdm_options *opt, hdm__source **out,
+                          hdm_error *err)
+{
+    *out = NULL;
+    if (def->wrap) {
+        hdm__source_close(operand);
+        return def->wrap(args, up, opt, out, err);
+    }
+    hdm_status st = HDM_OK;
+    if (operand && def->prepare_operand) {
+        hdm__source *prepared;
+        st = def->prepare_operand(args, operand, opt, &prepared, err); /* takes operand */
+        operand = st ? NULL : prepared;
+    }
+    op_source *o = NULL;
+    if (!st && operand)
+        st = same_size(&up->info, up->path, &operand->info, operand->path, err);
+    if (!st && !(o = calloc(1, sizeof *o)))
+        st = hdm__fail(err, HDM_ERR_NOMEM, up->path, "out of memory");
+    if (!st) {
+        hdm__op_shape shape = {.in = up->info, .in_path = up->path};
+        if (operand) {
+            shape.operand = operand->info;
+            shape.operand_path = operand->path;
+        }
+        st = def->make(args, &shape, &o->op, err);
+    }
+    if (st) {
+        free(o);
+        hdm__source_close(operand);
+        hdm__source_close(up);
+        return st;
+    }
+    o->up = up;
+    o->operand = operand;
+    o->base.info = o->op->out_info;
+    o->base.info.format = up->info.format;
+    o->base.held = up->held + (operand ? operand->held : 0);
+    o->base.path = up->path;
+    o->base.read = op_read;
+    o->base.close = op_close;
+    *out = &o->base;
+    return HDM_OK;
+}

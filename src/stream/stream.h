@@ -1,0 +1,69 @@
+/* stream.h — sources and sinks of strips, the adapters over whole images, encoder bytes */
+#ifndef HDM_STREAM_H
+#define HDM_STREAM_H
+
+#include "core/core.h"
+
+/* A source yields an image's rows top to bottom into planar strips. */
+typedef struct hdm__source hdm__source;
+struct hdm__source {
+    hdm_info info;
+    const char *path;
+    /* Fills rows [next, next + rows) into strip rows 0..rows-1. The strip has info's width and
+     * channels and its own depth; samples are converted to it when it differs from info.depth. */
+    hdm_status (*read)(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err);
+    void (*close)(hdm__source *s);
+    uint32_t next; /* the next row read will fill */
+    hdm_image *scratch; /* rows in the source's own depth when a strip asks for another;
+                         * freed by hdm__source_close */
+    uint64_t held;      /* bytes held while open: its own and those of every source it pulls
+                         * from (upstream, operands), checked against max_memory */
+};
+
+void hdm__source_close(hdm__source *s);
+/* Reads the next rows rows into strip, converting to strip's depth when it differs. */
+hdm_status hdm__source_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err);
+
+/* A source over a decoded image held whole (the stb formats, interlaced PNG, memory images).
+ * owned: the source frees img when closed (img is freed on failure too). path names it in
+ * messages ("(memory)" when NULL). */
+hdm_status hdm__source_from_image(hdm_image *img, bool owned, const char *path,
+                                  hdm_format fmt, hdm__source **out, hdm_error *err);
+
+/* A sink takes an image's rows top to bottom and encodes them into an hdm__out. */
+typedef struct hdm__sink hdm__sink;
+struct hdm__sink {
+    hdm_info info;   /* what is written: width, height, channels, depth the strips must have */
+    hdm_status (*write)(hdm__sink *k, const hdm_image *strip, uint32_t rows, hdm_error *err);
+    hdm_status (*finish)(hdm__sink *k, hdm_error *err); /* encodes what is left */
+    void (*close)(hdm__sink *k);
+    const char *path;
+    uint64_t held;   /* bytes held while open (a whole-image encoder: the image) */
+};
+
+void hdm__sink_close(hdm__sink *k);
+
+/* A sink collecting the rows described by info into a new image (taken by hdm__image_sink_take
+ * once the rows are in). */
+hdm_status hdm__image_sink(const hdm_info *info, const char *path, hdm__sink **out,
+                           hdm_error *err);
+hdm_image *hdm__image_sink_take(hdm__sink *k);
+
+/* Pulls every row of src, strip by strip, into sink, converting to the sink's depth, then
+ * finishes the sink. Refuses a job holding more than opt->max_memory; stops with
+ * HDM_ERR_INTERRUPTED when opt->cancel is raised. Closes nothing. */
+hdm_status hdm__stream_run(hdm__source *src, hdm__sink *sink, const hdm_options *opt,
+                           hdm_error *err);
+
+/* Byte output for encoders: a file being written, or a growing memory buffer. */
+typedef struct hdm__bytes {
+    hdm__out *out;     /* file, or NULL for memory */
+    unsigned char *mem;
+    size_t len, cap;
+    bool failed;
+} hdm__bytes;
+void hdm__bytes_put(hdm__bytes *b, const void *data, size_t n);
+/* Why putting bytes failed: the file's error ("File too large") or "out of memory". */
+const char *hdm__bytes_error(const hdm__bytes *b);
+
+#endif
