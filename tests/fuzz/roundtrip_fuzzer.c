@@ -56,6 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 2: st = hdm_mask(img, &gray, flags, NULL, &res, &e); break;
     default: st = hdm_mask(img, &gray, flags | HDM_MASK_ALPHA, NULL, &res, &e); break;
     }
+    if (st)
+        fprintf(stderr, "op %u failed: %s\n", op, e.message);
     HDM_FUZZ_CHECK(st == HDM_OK); /* same shape and a gray operand: nothing to refuse */
 
     void *enc = NULL;
