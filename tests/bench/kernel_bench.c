@@ -1,6 +1,10 @@
 /* kernel_bench.c — throughput of every kernel primitive and variant against memcpy, in cache and in DRAM */
 
-/* Usage: kernel_bench [DRAM_MIB]   (default 96: MiB per buffer for the DRAM size)
+/* Usage: kernel_bench [DRAM_MIB [PREFIX...]]   (default 96: MiB per buffer for the DRAM size)
+ *
+ * With PREFIXes only the primitives whose names start with one of them are timed (e.g.
+ * "kernel_bench 16 deinterleave interleave" for the layout rows), and the two-thread table is
+ * left out: a quick look at a few rows on a shared machine.
  *
  * For each size — L1 (8 KiB per buffer), L2 (320 KiB per buffer, about 1 MiB for a product's
  * three buffers) and DRAM (DRAM_MIB per buffer, 288 MiB touched by a product at the default) —
@@ -133,8 +137,21 @@ static const char *const bench_ops[] = {
 };
 #define BENCH_OP_COUNT (sizeof bench_ops / sizeof bench_ops[0])
 
+/* no prefixes: every primitive */
+static int wanted(const char *name, int nprefix, char **prefix)
+{
+    if (nprefix == 0)
+        return 1;
+    for (int i = 0; i < nprefix; i++)
+        if (!strncmp(name, prefix[i], strlen(prefix[i])))
+            return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    int nprefix = argc > 2 ? argc - 2 : 0;
+    char **prefix = argv + 2;
     size_t dram_mib = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 96;
     if (dram_mib < 4)
         dram_mib = 4;
@@ -180,6 +197,8 @@ int main(int argc, char **argv)
         printf(" %10s\n", "best/novec");
         for (size_t b = 0; b < BENCH_OP_COUNT; b++) {
             const kc_op *o = kc_find_op(bench_ops[b]);
+            if (!wanted(o->name, nprefix, prefix))
+                continue;
             size_t n = samples_for(o, bytes);
             double novec = 0, best = 0;
             printf("%-19s", o->name);
@@ -199,6 +218,13 @@ int main(int argc, char **argv)
     }
 
     /* two threads on the DRAM size, each half of the row */
+    if (nprefix) {
+        for (int i = 0; i < 4; i++) {
+            free(buf_src[i]);
+            free(buf_dst[i]);
+        }
+        return 0;
+    }
     size_t bytes = sizes[2].bytes;
     job mj = {NULL, NULL, bytes, bytes, 0, 0};
     double mgb2 = 2.0 * (double)bytes / best_time(mj, 1, 5, 2) / 1e9;
