@@ -85,6 +85,35 @@ Test(variants, harness_catches_a_wrong_sample)
     kc_bench_free(&b);
 }
 
+/* and a layout change that quietens a signalling NaN (sets its quiet bit, as an FPU load would),
+ * which a value comparison would let through */
+static void quieting_deinterleave_f32(float *const *plane, const float *src, unsigned ch,
+                                      size_t n)
+{
+    hdm__kernel_scalar.deinterleave_f32(plane, src, ch, n);
+    for (unsigned c = 0; c < ch; c++)
+        for (size_t i = 0; i < n; i++) {
+            uint32_t u = kc_f_bits(plane[c][i]);
+            if ((u & 0x7f800000) == 0x7f800000 && (u & 0x007fffff))
+                u |= 0x00400000;
+            float f = kc_bits_f(u);
+            memcpy(&plane[c][i], &f, sizeof f);
+        }
+}
+
+Test(variants, harness_catches_a_quietened_nan)
+{
+    hdm__kernel bad = hdm__kernel_scalar;
+    bad.name = "bad";
+    bad.deinterleave_f32 = quieting_deinterleave_f32;
+    kc_bench b;
+    cr_assert_eq(kc_bench_init(&b, 1 << 16), 0);
+    kc_tally t = {0};
+    kc_check_lengths(&t, &b, &bad, kc_find_op("deinterleave_f32/3"));
+    cr_expect_gt(t.failed, 0, "a signalling NaN quietened in a layout change went unnoticed");
+    kc_bench_free(&b);
+}
+
 /* The handler exits with a code of its own (rather than the test expecting SIGSEGV) so the
  * check also holds under AddressSanitizer, which would otherwise take the signal itself. */
 static void exit_on_segv(int sig)
@@ -286,6 +315,70 @@ Test(scalar, mul_f32_against_f64)
         cr_assert(kc_diff(&want, &d[i], KC_F32, 1) < 0, "%a·%a", (double)a[i], (double)b[i]);
         cr_assert(kc_diff(&want_s, &s[i], KC_F32, 1) < 0, "%a·0.3", (double)a[i]);
     }
+}
+
+/* The layout changes against their definition, plane[c][i] = src[i·C + c], for every depth and
+ * 1..4 channels, and back again to the same bytes. f32 samples are arbitrary bit patterns with
+ * signalling and quiet NaNs of both signs and several payloads, -0 and subnormals among them:
+ * they must come through bit for bit. */
+static const uint32_t layout_nan_bits[] = {0x7f800001, 0xff800001, 0x7fa00000, 0x7fbfffff,
+                                           0x7fc00000, 0xffc00001, 0x7fffffff, 0x80000000,
+                                           0x00000001};
+
+static void fill_layout(unsigned char *src, unsigned size, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        uint64_t r = kc_rand();
+        uint32_t u = (uint32_t)(r >> 32);
+        if (size == 4 && (r & 3) == 0)
+            u = layout_nan_bits[(r >> 8) % (sizeof layout_nan_bits / sizeof layout_nan_bits[0])];
+        memcpy(src + i * size, &u, size); /* the low bytes on a little-endian machine */
+    }
+}
+
+static void layout_call(unsigned size, void *const *pl, void *inter, unsigned ch, size_t n,
+                        int to_planes)
+{
+    const hdm__kernel *k = &hdm__kernel_scalar;
+    const void *const *cpl = (const void *const *)pl;
+    if (size == 1 && to_planes)
+        k->deinterleave_u8((uint8_t *const *)pl, inter, ch, n);
+    else if (size == 1)
+        k->interleave_u8(inter, (const uint8_t *const *)cpl, ch, n);
+    else if (size == 2 && to_planes)
+        k->deinterleave_u16((uint16_t *const *)pl, inter, ch, n);
+    else if (size == 2)
+        k->interleave_u16(inter, (const uint16_t *const *)cpl, ch, n);
+    else if (to_planes)
+        k->deinterleave_f32((float *const *)pl, inter, ch, n);
+    else
+        k->interleave_f32(inter, (const float *const *)cpl, ch, n);
+}
+
+Test(scalar, layout_against_definition)
+{
+    enum { N = 1031 };
+    static unsigned char src[4 * N * 4], back[4 * N * 4 + 1], planes[4][N * 4];
+    kc_seed(0x1a7u);
+    for (unsigned size = 1; size <= 4; size *= 2)
+        for (unsigned ch = 1; ch <= 4; ch++) {
+            fill_layout(src, size, (size_t)N * ch);
+            memset(planes, 0xa5, sizeof planes);
+            memset(back, 0x5a, sizeof back);
+            void *pl[4] = {planes[0], planes[1], planes[2], planes[3]};
+            layout_call(size, pl, src, ch, N, 1);
+            for (size_t i = 0; i < N; i++)
+                for (unsigned c = 0; c < ch; c++)
+                    cr_assert_eq(memcmp(planes[c] + i * size, src + (i * ch + c) * size, size), 0,
+                                 "size %u, %u channels: sample %zu of plane %u", size, ch, i, c);
+            for (unsigned c = ch; c < 4; c++)
+                for (size_t i = 0; i < sizeof planes[c]; i++)
+                    cr_assert_eq(planes[c][i], 0xa5, "plane %u past the channels written", c);
+            layout_call(size, pl, back, ch, N, 0);
+            cr_assert_eq(memcmp(back, src, (size_t)N * ch * size), 0,
+                         "size %u, %u channels: interleaving the planes back differs", size, ch);
+            cr_assert_eq(back[(size_t)N * ch * size], 0x5a, "wrote past the interleaved row");
+        }
 }
 
 /* ---- dispatch ----------------------------------------------------------------------------- */

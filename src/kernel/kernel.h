@@ -130,6 +130,10 @@ typedef struct hdm__kernel {
                              size_t n);
     void (*interleave_u16)(uint16_t *dst, const uint16_t *const *plane, unsigned channels,
                            size_t n);
+    /* f32 samples are moved as their bit patterns, not as values: every sample arrives bit for
+     * bit in every variant, signalling NaNs and payloads included (no arithmetic touches them) */
+    void (*deinterleave_f32)(float *const *plane, const float *src, unsigned channels, size_t n);
+    void (*interleave_f32)(float *dst, const float *const *plane, unsigned channels, size_t n);
 
     /* PNG row filter `type` 0..4 (PNG specification, section 9.2 "Filter types": None, Sub, Up,
      * Average, Paeth) of one row of n bytes, given the previous row prev (zeros above the first

@@ -549,6 +549,74 @@ static void hdm__interleave_u16_neon(uint16_t *dst, const uint16_t *const *plane
     }
 }
 
+/* f32 through LD2/3/4 and ST2/3/4 of 32-bit elements, four pixels a step: loads and stores
+ * of the vector registers move bits, as the scalar reference's memcpy does */
+static void hdm__deinterleave_f32_neon(float *const *plane, const float *src, unsigned ch,
+                                       size_t n)
+{
+    size_t i = 0;
+    if (ch == 1) {
+        memmove(plane[0], src, n * sizeof *src);
+        return;
+    } else if (ch == 2) {
+        for (; i + 4 <= n; i += 4) {
+            float32x4x2_t v = vld2q_f32(src + 2 * i);
+            vst1q_f32(plane[0] + i, v.val[0]);
+            vst1q_f32(plane[1] + i, v.val[1]);
+        }
+    } else if (ch == 3) {
+        for (; i + 4 <= n; i += 4) {
+            float32x4x3_t v = vld3q_f32(src + 3 * i);
+            for (int c = 0; c < 3; c++)
+                vst1q_f32(plane[c] + i, v.val[c]);
+        }
+    } else if (ch == 4) {
+        for (; i + 4 <= n; i += 4) {
+            float32x4x4_t v = vld4q_f32(src + 4 * i);
+            for (int c = 0; c < 4; c++)
+                vst1q_f32(plane[c] + i, v.val[c]);
+        }
+    }
+    if (i < n) {
+        float *rest[4];
+        for (unsigned c = 0; c < ch && c < 4; c++)
+            rest[c] = plane[c] + i;
+        TAIL.deinterleave_f32(i ? rest : plane, src + i * ch, ch, n - i);
+    }
+}
+
+static void hdm__interleave_f32_neon(float *dst, const float *const *plane, unsigned ch, size_t n)
+{
+    size_t i = 0;
+    if (ch == 1) {
+        memmove(dst, plane[0], n * sizeof *dst);
+        return;
+    } else if (ch == 2) {
+        for (; i + 4 <= n; i += 4) {
+            float32x4x2_t v = {{vld1q_f32(plane[0] + i), vld1q_f32(plane[1] + i)}};
+            vst2q_f32(dst + 2 * i, v);
+        }
+    } else if (ch == 3) {
+        for (; i + 4 <= n; i += 4) {
+            float32x4x3_t v = {{vld1q_f32(plane[0] + i), vld1q_f32(plane[1] + i),
+                                vld1q_f32(plane[2] + i)}};
+            vst3q_f32(dst + 3 * i, v);
+        }
+    } else if (ch == 4) {
+        for (; i + 4 <= n; i += 4) {
+            float32x4x4_t v = {{vld1q_f32(plane[0] + i), vld1q_f32(plane[1] + i),
+                                vld1q_f32(plane[2] + i), vld1q_f32(plane[3] + i)}};
+            vst4q_f32(dst + 4 * i, v);
+        }
+    }
+    if (i < n) {
+        const float *rest[4];
+        for (unsigned c = 0; c < ch && c < 4; c++)
+            rest[c] = plane[c] + i;
+        TAIL.interleave_f32(dst + i * ch, i ? rest : plane, ch, n - i);
+    }
+}
+
 /* ---- PNG filters: whole vectors from unaligned loads at i − bpp (the predictors read raw
  * neighbours, never filtered output); the first pixel and the last partial vector are the
  * scalar reference's. x86_template.h explains the byte-wide Paeth. */
@@ -621,6 +689,7 @@ const hdm__kernel hdm__kernel_neon = {
     .u8_to_u16 = hdm__u8_to_u16_neon, .u16_to_u8 = hdm__u16_to_u8_neon,
     .deinterleave_u8 = hdm__deinterleave_u8_neon, .interleave_u8 = hdm__interleave_u8_neon,
     .deinterleave_u16 = hdm__deinterleave_u16_neon, .interleave_u16 = hdm__interleave_u16_neon,
+    .deinterleave_f32 = hdm__deinterleave_f32_neon, .interleave_f32 = hdm__interleave_f32_neon,
     .png_filter = hdm__png_filter_neon,
 };
 

@@ -287,6 +287,22 @@ static void interleave_u16(uint16_t *dst, const uint16_t *const *plane, unsigned
             dst[i * ch + c] = plane[c][i];
 }
 
+/* memcpy rather than assignment: a float load and store may go through the FPU (x87 on i386),
+ * which would quieten a signalling NaN; four bytes moved as such arrive unchanged everywhere */
+static void deinterleave_f32(float *const *plane, const float *src, unsigned ch, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (unsigned c = 0; c < ch; c++)
+            memcpy(plane[c] + i, src + i * ch + c, sizeof(float));
+}
+
+static void interleave_f32(float *dst, const float *const *plane, unsigned ch, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (unsigned c = 0; c < ch; c++)
+            memcpy(dst + i * ch + c, plane[c] + i, sizeof(float));
+}
+
 /* PNG specification 9.4: the one of a (left), b (above), c (upper left) nearest to
  * p = a + b − c, ties going to a, then to b */
 static inline unsigned paeth(unsigned a, unsigned b, unsigned c)
@@ -360,5 +376,6 @@ const hdm__kernel hdm__kernel_scalar = {
     .u8_to_u16 = u8_to_u16, .u16_to_u8 = u16_to_u8,
     .deinterleave_u8 = deinterleave_u8, .interleave_u8 = interleave_u8,
     .deinterleave_u16 = deinterleave_u16, .interleave_u16 = interleave_u16,
+    .deinterleave_f32 = deinterleave_f32, .interleave_f32 = interleave_f32,
     .png_filter = png_filter,
 };

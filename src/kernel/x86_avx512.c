@@ -40,6 +40,19 @@ static inline vi unpacklo8(vi a, vi b) { return _mm512_unpacklo_epi8(a, b); }
 static inline vi unpackhi8(vi a, vi b) { return _mm512_unpackhi_epi8(a, b); }
 static inline vi unpacklo16(vi a, vi b) { return _mm512_unpacklo_epi16(a, b); }
 static inline vi unpackhi16(vi a, vi b) { return _mm512_unpackhi_epi16(a, b); }
+static inline vi unpacklo32(vi a, vi b) { return _mm512_unpacklo_epi32(a, b); }
+static inline vi unpackhi32(vi a, vi b) { return _mm512_unpackhi_epi32(a, b); }
+/* per 128-bit lane: [a0 a2 b0 b2] and [a1 a3 b1 b3] (a float shuffle, which moves bits) */
+static inline vi evens32(vi a, vi b)
+{
+    return _mm512_castps_si512(_mm512_shuffle_ps(_mm512_castsi512_ps(a), _mm512_castsi512_ps(b),
+        _MM_SHUFFLE(2, 0, 2, 0)));
+}
+static inline vi odds32(vi a, vi b)
+{
+    return _mm512_castps_si512(_mm512_shuffle_ps(_mm512_castsi512_ps(a), _mm512_castsi512_ps(b),
+        _MM_SHUFFLE(3, 1, 3, 1)));
+}
 static inline vi packus16(vi a, vi b) { return _mm512_packus_epi16(a, b); }
 #define HDM_HAVE_PSHUFB 1
 static inline vi shuffle8(vi a, vi ctl) { return _mm512_shuffle_epi8(a, ctl); }

@@ -38,6 +38,19 @@ static inline vi unpacklo8(vi a, vi b) { return _mm_unpacklo_epi8(a, b); }
 static inline vi unpackhi8(vi a, vi b) { return _mm_unpackhi_epi8(a, b); }
 static inline vi unpacklo16(vi a, vi b) { return _mm_unpacklo_epi16(a, b); }
 static inline vi unpackhi16(vi a, vi b) { return _mm_unpackhi_epi16(a, b); }
+static inline vi unpacklo32(vi a, vi b) { return _mm_unpacklo_epi32(a, b); }
+static inline vi unpackhi32(vi a, vi b) { return _mm_unpackhi_epi32(a, b); }
+/* per 128-bit lane: [a0 a2 b0 b2] and [a1 a3 b1 b3] (a float shuffle, which moves bits) */
+static inline vi evens32(vi a, vi b)
+{
+    return _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b),
+        _MM_SHUFFLE(2, 0, 2, 0)));
+}
+static inline vi odds32(vi a, vi b)
+{
+    return _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b),
+        _MM_SHUFFLE(3, 1, 3, 1)));
+}
 static inline vi packus16(vi a, vi b) { return _mm_packus_epi16(a, b); }
 static inline vi packs32(vi a, vi b) { return _mm_packs_epi32(a, b); }
 

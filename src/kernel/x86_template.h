@@ -362,7 +362,9 @@ static void NAME(u16_to_u8)(uint8_t *dst, const uint16_t *src, size_t n)
  * zip rounds interleave; for C = 3 the inverse "unzip" round (evens to the first half, odds to the
  * second) is applied log2(P) times. Wider ISAs run one independent problem per 128-bit lane:
  * lane_load/lane_store gather register j's lane l from 16-byte chunk l·R + j, and lane_zip /
- * lane_unzip put a plane's two registers (C = 3) back in order. */
+ * lane_unzip put a plane's two registers (C = 3) back in order. The network only moves lanes of
+ * es = 1, 2 or 4 bytes, so it serves u8, u16 and f32 alike (f32 as 32-bit integers: bits are
+ * moved, never read as floats). A 128-bit lane of R/C registers holds P = 16·(R/C)/es pixels. */
 
 INLINE void zip8(vi *v, unsigned r)
 {
@@ -384,6 +386,27 @@ INLINE void zip16(vi *v, unsigned r)
     }
     for (unsigned k = 0; k < r; k++)
         v[k] = t[k];
+}
+
+INLINE void zip32(vi *v, unsigned r)
+{
+    vi t[6];
+    for (unsigned k = 0; k < r / 2; k++) {
+        t[2 * k] = unpacklo32(v[k], v[k + r / 2]);
+        t[2 * k + 1] = unpackhi32(v[k], v[k + r / 2]);
+    }
+    for (unsigned k = 0; k < r; k++)
+        v[k] = t[k];
+}
+
+INLINE void zip_es(vi *v, unsigned r, unsigned es)
+{
+    if (es == 1)
+        zip8(v, r);
+    else if (es == 2)
+        zip16(v, r);
+    else
+        zip32(v, r);
 }
 
 #ifdef HDM_HAVE_PSHUFB
@@ -439,20 +462,41 @@ INLINE void unzip16(vi *v, unsigned r)
 }
 #endif
 
+/* 32-bit evens and odds of two registers in one two-source shuffle each (every ISA has it) */
+INLINE void unzip32(vi *v, unsigned r)
+{
+    vi t[6];
+    for (unsigned k = 0; k < r / 2; k++) {
+        t[k] = evens32(v[2 * k], v[2 * k + 1]);
+        t[k + r / 2] = odds32(v[2 * k], v[2 * k + 1]);
+    }
+    for (unsigned k = 0; k < r; k++)
+        v[k] = t[k];
+}
+
+INLINE void unzip_es(vi *v, unsigned r, unsigned es)
+{
+    if (es == 1)
+        unzip8(v, r);
+    else if (es == 2)
+        unzip16(v, r);
+    else
+        unzip32(v, r);
+}
+
+/* log2 of the pixels of one channel in a 16-byte chunk: 16 / es */
+INLINE unsigned log2_per_chunk(unsigned es) { return es == 1 ? 4 : es == 2 ? 3 : 2; }
+
 /* es = sample size; the step covers LANES·16·(R/C) bytes of each plane */
 INLINE void deinterleave_step(unsigned char *const *plane, const unsigned char *src, unsigned c,
                               unsigned es)
 {
     const unsigned s = c == 3 ? 2 : 1, r = c * s;
-    const unsigned rounds = (es == 1 ? 4 : 3) + (s - 1);
+    const unsigned rounds = log2_per_chunk(es) + (s - 1);
     vi v[6];
     lane_load(v, src, r);
-    for (unsigned k = 0; k < rounds; k++) {
-        if (es == 1)
-            zip8(v, r);
-        else
-            zip16(v, r);
-    }
+    for (unsigned k = 0; k < rounds; k++)
+        zip_es(v, r, es);
     for (unsigned ch = 0; ch < c; ch++) {
         if (s == 1) {
             st_i(plane[ch], v[ch]);
@@ -477,19 +521,11 @@ INLINE void interleave_step(unsigned char *dst, const unsigned char *const *plan
             lane_unzip(ld_i(plane[ch]), ld_i(plane[ch] + VB), &v[2 * ch], &v[2 * ch + 1]);
     }
     if (c == 3) {
-        for (unsigned k = 0; k < (es == 1 ? 5u : 4u); k++) {
-            if (es == 1)
-                unzip8(v, r);
-            else
-                unzip16(v, r);
-        }
+        for (unsigned k = 0; k < log2_per_chunk(es) + 1; k++)
+            unzip_es(v, r, es);
     } else {
-        for (unsigned k = 0; k < (c == 4 ? 2u : 1u); k++) {
-            if (es == 1)
-                zip8(v, r);
-            else
-                zip16(v, r);
-        }
+        for (unsigned k = 0; k < (c == 4 ? 2u : 1u); k++)
+            zip_es(v, r, es);
     }
     lane_store(dst, v, r);
 }
@@ -516,80 +552,50 @@ INLINE void interleave_step(unsigned char *dst, const unsigned char *const *plan
         }                                                                                       \
     } while (0)
 
-static void NAME(deinterleave_u8)(uint8_t *const *plane, const uint8_t *src, unsigned ch,
-                                  size_t n)
-{
-    size_t i = 0;
-    switch (ch) {
-    case 1: memmove(plane[0], src, n); return;
-    case 2: DEINTERLEAVE_LOOP(uint8_t, 2); break;
-    case 3: DEINTERLEAVE_LOOP(uint8_t, 3); break;
-    case 4: DEINTERLEAVE_LOOP(uint8_t, 4); break;
-    default: HDM_NARROW.deinterleave_u8(plane, src, ch, n); return;
+/* The pair for sample type T (suffix SFX): whole steps here, one channel a plain copy, the rest
+ * of the row (and channel counts past 4, which the table's contract excludes) by the next
+ * narrower ISA. */
+#define LAYOUT_PAIR(T, SFX)                                                                     \
+    static void NAME(deinterleave_##SFX)(T *const *plane, const T *src, unsigned ch, size_t n)  \
+    {                                                                                           \
+        size_t i = 0;                                                                           \
+        switch (ch) {                                                                           \
+        case 1: memmove(plane[0], src, n * sizeof(T)); return;                                  \
+        case 2: DEINTERLEAVE_LOOP(T, 2); break;                                                 \
+        case 3: DEINTERLEAVE_LOOP(T, 3); break;                                                 \
+        case 4: DEINTERLEAVE_LOOP(T, 4); break;                                                 \
+        default: HDM_NARROW.deinterleave_##SFX(plane, src, ch, n); return;                      \
+        }                                                                                       \
+        if (i < n) {                                                                            \
+            T *rest[4];                                                                         \
+            for (unsigned c = 0; c < ch; c++)                                                   \
+                rest[c] = plane[c] + i;                                                         \
+            HDM_NARROW.deinterleave_##SFX(rest, src + i * ch, ch, n - i);                       \
+        }                                                                                       \
+    }                                                                                           \
+    static void NAME(interleave_##SFX)(T *dst, const T *const *plane, unsigned ch, size_t n)    \
+    {                                                                                           \
+        size_t i = 0;                                                                           \
+        switch (ch) {                                                                           \
+        case 1: memmove(dst, plane[0], n * sizeof(T)); return;                                  \
+        case 2: INTERLEAVE_LOOP(T, 2); break;                                                   \
+        case 3: INTERLEAVE_LOOP(T, 3); break;                                                   \
+        case 4: INTERLEAVE_LOOP(T, 4); break;                                                   \
+        default: HDM_NARROW.interleave_##SFX(dst, plane, ch, n); return;                        \
+        }                                                                                       \
+        if (i < n) {                                                                            \
+            const T *rest[4];                                                                   \
+            for (unsigned c = 0; c < ch; c++)                                                   \
+                rest[c] = plane[c] + i;                                                         \
+            HDM_NARROW.interleave_##SFX(dst + i * ch, rest, ch, n - i);                         \
+        }                                                                                       \
     }
-    if (i < n) {
-        uint8_t *rest[4];
-        for (unsigned c = 0; c < ch; c++)
-            rest[c] = plane[c] + i;
-        HDM_NARROW.deinterleave_u8(rest, src + i * ch, ch, n - i);
-    }
-}
 
-static void NAME(interleave_u8)(uint8_t *dst, const uint8_t *const *plane, unsigned ch, size_t n)
-{
-    size_t i = 0;
-    switch (ch) {
-    case 1: memmove(dst, plane[0], n); return;
-    case 2: INTERLEAVE_LOOP(uint8_t, 2); break;
-    case 3: INTERLEAVE_LOOP(uint8_t, 3); break;
-    case 4: INTERLEAVE_LOOP(uint8_t, 4); break;
-    default: HDM_NARROW.interleave_u8(dst, plane, ch, n); return;
-    }
-    if (i < n) {
-        const uint8_t *rest[4];
-        for (unsigned c = 0; c < ch; c++)
-            rest[c] = plane[c] + i;
-        HDM_NARROW.interleave_u8(dst + i * ch, rest, ch, n - i);
-    }
-}
+LAYOUT_PAIR(uint8_t, u8)
+LAYOUT_PAIR(uint16_t, u16)
+LAYOUT_PAIR(float, f32)
 
-static void NAME(deinterleave_u16)(uint16_t *const *plane, const uint16_t *src, unsigned ch,
-                                   size_t n)
-{
-    size_t i = 0;
-    switch (ch) {
-    case 1: memmove(plane[0], src, n * sizeof *src); return;
-    case 2: DEINTERLEAVE_LOOP(uint16_t, 2); break;
-    case 3: DEINTERLEAVE_LOOP(uint16_t, 3); break;
-    case 4: DEINTERLEAVE_LOOP(uint16_t, 4); break;
-    default: HDM_NARROW.deinterleave_u16(plane, src, ch, n); return;
-    }
-    if (i < n) {
-        uint16_t *rest[4];
-        for (unsigned c = 0; c < ch; c++)
-            rest[c] = plane[c] + i;
-        HDM_NARROW.deinterleave_u16(rest, src + i * ch, ch, n - i);
-    }
-}
-
-static void NAME(interleave_u16)(uint16_t *dst, const uint16_t *const *plane, unsigned ch,
-                                 size_t n)
-{
-    size_t i = 0;
-    switch (ch) {
-    case 1: memmove(dst, plane[0], n * sizeof *dst); return;
-    case 2: INTERLEAVE_LOOP(uint16_t, 2); break;
-    case 3: INTERLEAVE_LOOP(uint16_t, 3); break;
-    case 4: INTERLEAVE_LOOP(uint16_t, 4); break;
-    default: HDM_NARROW.interleave_u16(dst, plane, ch, n); return;
-    }
-    if (i < n) {
-        const uint16_t *rest[4];
-        for (unsigned c = 0; c < ch; c++)
-            rest[c] = plane[c] + i;
-        HDM_NARROW.interleave_u16(dst + i * ch, rest, ch, n - i);
-    }
-}
+#undef LAYOUT_PAIR
 
 /* ---- PNG filters --------------------------------------------------------------------------
  *
@@ -684,5 +690,6 @@ const hdm__kernel HDM_CAT(hdm__kernel_, HDM_ISA) = {
     .u8_to_u16 = NAME(u8_to_u16), .u16_to_u8 = NAME(u16_to_u8),
     .deinterleave_u8 = NAME(deinterleave_u8), .interleave_u8 = NAME(interleave_u8),
     .deinterleave_u16 = NAME(deinterleave_u16), .interleave_u16 = NAME(interleave_u16),
+    .deinterleave_f32 = NAME(deinterleave_f32), .interleave_f32 = NAME(interleave_f32),
     .png_filter = NAME(png_filter),
 };
