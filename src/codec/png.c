@@ -130,22 +130,6 @@ static void png_source_close(hdm__source *s)
     free(p);
 }
 
-static void deinterleave(const hdm_image *strip, uint32_t y, const unsigned char *row)
-{
-    const hdm__kernel *k = hdm__kern();
-    if (strip->depth == HDM_U8) {
-        uint8_t *pl[HDM_MAX_CHANNELS];
-        for (uint32_t c = 0; c < strip->channels; c++)
-            pl[c] = hdm_row(strip, c, y);
-        k->deinterleave_u8(pl, row, strip->channels, strip->width);
-    } else {
-        uint16_t *pl[HDM_MAX_CHANNELS];
-        for (uint32_t c = 0; c < strip->channels; c++)
-            pl[c] = hdm_row(strip, c, y);
-        k->deinterleave_u16(pl, (const uint16_t *)row, strip->channels, strip->width);
-    }
-}
-
 static hdm_status stream_rows(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
 {
     png_source *p = (png_source *)s;
@@ -153,7 +137,7 @@ static hdm_status stream_rows(hdm__source *s, hdm_image *strip, uint32_t rows, h
         return hdm__fail(err, HDM_ERR_CORRUPT, p->path, "corrupt PNG: %s", p->io.msg);
     for (uint32_t y = 0; y < rows; y++) {
         png_read_row(p->png, p->row, NULL);
-        deinterleave(strip, y, p->row);
+        hdm__row_to_planes(strip, y, p->row);
     }
     if (s->next + rows == s->info.height)
         png_read_end(p->png, NULL); /* checks the trailing chunks' CRCs up to IEND */
@@ -166,7 +150,7 @@ static hdm_status interlaced_rows(hdm__source *s, hdm_image *strip, uint32_t row
     (void)err;
     png_source *p = (png_source *)s;
     for (uint32_t y = 0; y < rows; y++)
-        deinterleave(strip, y, p->whole + (size_t)(s->next + y) * p->rowbytes);
+        hdm__row_to_planes(strip, y, p->whole + (size_t)(s->next + y) * p->rowbytes);
     return HDM_OK;
 }
 

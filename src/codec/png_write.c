@@ -225,23 +225,14 @@ static void submit(png_enc *k, bool last)
 static hdm_status enc_write(hdm__sink *s, const hdm_image *strip, uint32_t rows, hdm_error *err)
 {
     png_enc *k = (png_enc *)s;
-    const hdm__kernel *kern = hdm__kern();
     for (uint32_t y = 0; y < rows; y++) {
         if (k->failed || k->bytes->failed)
             return hdm__fail(err, HDM_ERR_IO, s->path, "cannot write PNG: %s",
                              k->bytes->failed ? hdm__bytes_error(k->bytes) : "encoder failed");
         block *bl = &k->ring[k->head];
         unsigned char *dst = bl->raw + (size_t)(bl->rows + 1) * k->rowbytes;
-        if (strip->depth == HDM_U8) {
-            const uint8_t *pl[HDM_MAX_CHANNELS];
-            for (uint32_t c = 0; c < strip->channels; c++)
-                pl[c] = hdm_row(strip, c, y);
-            kern->interleave_u8(dst, pl, strip->channels, strip->width);
-        } else {
-            const uint16_t *pl[HDM_MAX_CHANNELS];
-            for (uint32_t c = 0; c < strip->channels; c++)
-                pl[c] = hdm_row(strip, c, y);
-            kern->interleave_u16((uint16_t *)dst, pl, strip->channels, strip->width);
+        hdm__row_from_planes(dst, strip, y);
+        if (strip->depth == HDM_U16) {
             for (size_t i = 0; i < k->rowbytes; i += 2) { /* PNG samples are big-endian */
                 unsigned char t = dst[i];
                 dst[i] = dst[i + 1];

@@ -827,25 +827,9 @@ hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
         stbi_image_free(pix);
         return st;
     }
-    const hdm__kernel *k = hdm__kern();
-    size_t rowlen = (size_t)info.width * info.channels;
-    for (uint32_t y = 0; y < info.height; y++) {
-        void *pl[HDM_MAX_CHANNELS];
-        for (uint32_t c = 0; c < info.channels; c++)
-            pl[c] = hdm_row(img, c, y);
-        if (info.depth == HDM_U8) {
-            k->deinterleave_u8((uint8_t *const *)pl, (const uint8_t *)pix + y * rowlen,
-                               info.channels, info.width);
-        } else if (info.depth == HDM_U16) {
-            k->deinterleave_u16((uint16_t *const *)pl, (const uint16_t *)pix + y * rowlen,
-                                info.channels, info.width);
-        } else {
-            const float *src = (const float *)pix + y * rowlen;
-            for (uint32_t x = 0; x < info.width; x++)
-                for (uint32_t c = 0; c < info.channels; c++)
-                    ((float *)pl[c])[x] = src[x * info.channels + c];
-        }
-    }
+    size_t rowbytes = (size_t)info.width * info.channels * (size_t)info.depth;
+    for (uint32_t y = 0; y < info.height; y++)
+        hdm__row_to_planes(img, y, (const unsigned char *)pix + y * rowbytes);
     stbi_image_free(pix);
 done:
     return hdm__source_from_image(img, true, path, fmt, out, err);
@@ -874,24 +858,9 @@ static hdm_status stb_sink_write(hdm__sink *s, const hdm_image *strip, uint32_t 
 {
     (void)err;
     stb_sink *k = (stb_sink *)s;
-    const hdm__kernel *kern = hdm__kern();
-    uint32_t ch = s->info.channels, w = s->info.width;
-    for (uint32_t y = 0; y < rows; y++) {
-        size_t off = (size_t)(k->rows_in + y) * w * ch;
-        if (s->info.depth == HDM_U8) {
-            const uint8_t *pl[HDM_MAX_CHANNELS];
-            for (uint32_t c = 0; c < ch; c++)
-                pl[c] = hdm_row(strip, c, y);
-            kern->interleave_u8(k->buf + off, pl, ch, w);
-        } else {
-            float *dst = (float *)k->buf + off;
-            for (uint32_t c = 0; c < ch; c++) {
-                const float *src = hdm_row(strip, c, y);
-                for (uint32_t x = 0; x < w; x++)
-                    dst[x * ch + c] = src[x];
-            }
-        }
-    }
+    size_t rowbytes = (size_t)s->info.width * s->info.channels * (size_t)s->info.depth;
+    for (uint32_t y = 0; y < rows; y++)
+        hdm__row_from_planes(k->buf + (size_t)(k->rows_in + y) * rowbytes, strip, y);
     k->rows_in += rows;
     return HDM_OK;
 }

@@ -59,6 +59,12 @@ void hdm__copy_rows(hdm_image *dst, uint32_t dy, const hdm_image *src, uint32_t 
 /* Converts one row of n samples between depths through the kernel (same depth: copy). */
 void hdm__convert_row(void *dst, hdm_depth dd, const void *src, hdm_depth sd, size_t n);
 
+/* Moves one row between a codec's interleaved layout (width × channels samples of img's depth,
+ * channel fastest, starting on a multiple of the sample size) and row y of img's planes, through
+ * the kernel's layout primitive for the depth. f32 samples are moved bit for bit. */
+void hdm__row_to_planes(hdm_image *img, uint32_t y, const void *interleaved);
+void hdm__row_from_planes(void *interleaved, const hdm_image *img, uint32_t y);
+
 /* ---- files ---- */
 
 /* Reads a whole file into memory (caller frees). Refuses a directory or one above max bytes. */

@@ -182,36 +182,43 @@ void hdm__convert_row(void *dst, hdm_depth dd, const void *src, hdm_depth sd, si
     }
 }
 
-/* Moves one row between interleaved and planar layouts (to_planes: interleaved → planes). */
-static void row_layout(const hdm_image *img, uint32_t y, void *inter, bool to_planes)
+/* The planes' rows y as an array of T pointers, for the kernel's layout primitives. */
+#define ROW_PLANES(T, pl, img, y)                                                               \
+    T *pl[HDM_MAX_CHANNELS];                                                                    \
+    for (uint32_t c_ = 0; c_ < (img)->channels; c_++)                                           \
+        pl[c_] = hdm_row((img), c_, (y))
+
+void hdm__row_to_planes(hdm_image *img, uint32_t y, const void *interleaved)
 {
     const hdm__kernel *k = hdm__kern();
-    uint32_t ch = img->channels, w = img->width;
-    void *pl[HDM_MAX_CHANNELS];
-    for (uint32_t c = 0; c < ch; c++)
-        pl[c] = hdm_row(img, c, y);
-    switch (img->depth) {
-    case HDM_U8:
-        if (to_planes)
-            k->deinterleave_u8((uint8_t *const *)pl, inter, ch, w);
-        else
-            k->interleave_u8(inter, (const uint8_t *const *)pl, ch, w);
-        break;
-    case HDM_U16:
-        if (to_planes)
-            k->deinterleave_u16((uint16_t *const *)pl, inter, ch, w);
-        else
-            k->interleave_u16(inter, (const uint16_t *const *)pl, ch, w);
-        break;
-    case HDM_F32: /* f32 has the layout of u32: move it as bytes, four at a time */
-        for (uint32_t x = 0; x < w; x++)
-            for (uint32_t c = 0; c < ch; c++) {
-                float *p = (float *)pl[c] + x, *q = (float *)inter + (size_t)x * ch + c;
-                memcpy(to_planes ? p : q, to_planes ? q : p, sizeof(float));
-            }
-        break;
+    if (img->depth == HDM_U8) {
+        ROW_PLANES(uint8_t, pl, img, y);
+        k->deinterleave_u8(pl, interleaved, img->channels, img->width);
+    } else if (img->depth == HDM_U16) {
+        ROW_PLANES(uint16_t, pl, img, y);
+        k->deinterleave_u16(pl, interleaved, img->channels, img->width);
+    } else if (img->depth == HDM_F32) {
+        ROW_PLANES(float, pl, img, y);
+        k->deinterleave_f32(pl, interleaved, img->channels, img->width);
     }
 }
+
+void hdm__row_from_planes(void *interleaved, const hdm_image *img, uint32_t y)
+{
+    const hdm__kernel *k = hdm__kern();
+    if (img->depth == HDM_U8) {
+        ROW_PLANES(const uint8_t, pl, img, y);
+        k->interleave_u8(interleaved, pl, img->channels, img->width);
+    } else if (img->depth == HDM_U16) {
+        ROW_PLANES(const uint16_t, pl, img, y);
+        k->interleave_u16(interleaved, pl, img->channels, img->width);
+    } else if (img->depth == HDM_F32) {
+        ROW_PLANES(const float, pl, img, y);
+        k->interleave_f32(interleaved, pl, img->channels, img->width);
+    }
+}
+
+#undef ROW_PLANES
 
 /* Samples are read and written as their own type, so every row must start on a multiple of
  * the sample size. */
@@ -234,7 +241,7 @@ hdm_status hdm_image_from_interleaved(const void *pixels, uint32_t width, uint32
     if (st)
         return st;
     for (uint32_t y = 0; y < height; y++)
-        row_layout(*out, y, (unsigned char *)pixels + (size_t)y * stride, true);
+        hdm__row_to_planes(*out, y, (const unsigned char *)pixels + (size_t)y * stride);
     return HDM_OK;
 }
 
@@ -246,6 +253,6 @@ hdm_status hdm_image_to_interleaved(const hdm_image *img, void *pixels, size_t s
         !aligned(pixels, stride, img->depth))
         return HDM_ERR_ARG;
     for (uint32_t y = 0; y < img->height; y++)
-        row_layout(img, y, (unsigned char *)pixels + (size_t)y * stride, false);
+        hdm__row_from_planes((unsigned char *)pixels + (size_t)y * stride, img, y);
     return HDM_OK;
 }
