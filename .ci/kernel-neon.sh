@@ -29,8 +29,12 @@ cannot() {
     skip "$*"
 }
 
+# the compiler, its C library (libc6-dev-arm64-cross, only recommended by the compiler's
+# package) and qemu
 have_tools() {
-    command -v "$cc" >/dev/null 2>&1 && command -v "$qemu" >/dev/null 2>&1
+    command -v "$cc" >/dev/null 2>&1 && command -v "$qemu" >/dev/null 2>&1 &&
+        printf '#include <stdio.h>\nint main(void) { return 0; }\n' |
+            "$cc" -x c -static -o /dev/null - >/dev/null 2>&1
 }
 
 if ! have_tools; then
