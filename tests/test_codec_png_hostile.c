@@ -1,5 +1,5 @@
-/* test_hostile_png.c — PNG chunk bombs, the encoder without threads, memory held by a job, and
- * the numbers and names of filter, mask, blend and window steps
+/* test_codec_png_hostile.c — PNG chunk bombs, the encoder without threads, memory held by a
+ * job, and the numbers and names of filter, mask, blend and window steps
  *
  * CLI cases run the built binary in a forked child (stderr captured, alarm() as a watchdog)
  * inside a fresh mkdtemp directory, with resource limits set in the child; the child's peak
