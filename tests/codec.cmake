@@ -8,6 +8,9 @@ if(HADAMARD_SANITIZE)
   # src/codec/stb.c (see the top-level CMakeLists.txt), left out for the same reason.
   set_source_files_properties(test_codec_stb.c PROPERTIES COMPILE_OPTIONS -fno-sanitize=shift-base)
 endif()
+foreach(t test_codec_png test_codec_stb)
+  hdm_test_variants(${t})
+endforeach()
 
 # Hostile files through the CLI and the public API, under a watchdog (alarm in each child).
 hdm_test(test_codec_png_hostile test_codec_png_hostile.c cli_run.c cli_assert.c testutil.c)
