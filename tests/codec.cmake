@@ -1,12 +1,20 @@
-# Image model and codec tests (owned by the codec-tests work). Every test image is made inside
-# the tests (libpng's write API, hand-written bytes), so nothing beyond the build's own
-# dependencies is needed to run them.
-hdm_test(test_image test_image.c testutil.c)
-hdm_test(test_png test_png.c testutil.c)
-hdm_test(test_formats test_formats.c testutil.c)
-hdm_test(test_ops test_ops.c testutil.c)
+# The codec module (src/codec/): PNG through libpng and the threaded writer, the stb formats,
+# and hostile input for each. Every test image is made inside the tests (libpng's write API,
+# hand-written bytes), so nothing beyond the build's own dependencies is needed to run them.
+hdm_test(test_codec_png test_codec_png.c testutil.c)
+hdm_test(test_codec_png_large test_codec_png_large.c testutil.c)
+hdm_test(test_codec_stb test_codec_stb.c testutil.c)
 if(HADAMARD_SANITIZE)
-  # test_formats compiles stb_image_write to make its JPEG inputs: the same signed shift as
+  # test_codec_stb compiles stb_image_write to make its JPEG inputs: the same signed shift as
   # src/codec/stb.c (see the top-level CMakeLists.txt), left out for the same reason.
-  set_source_files_properties(test_formats.c PROPERTIES COMPILE_OPTIONS -fno-sanitize=shift-base)
+  set_source_files_properties(test_codec_stb.c PROPERTIES COMPILE_OPTIONS -fno-sanitize=shift-base)
 endif()
+foreach(t test_codec_png test_codec_png_large test_codec_stb)
+  hdm_test_variants(${t})
+endforeach()
+
+# Hostile files through the CLI and the public API, under a watchdog (alarm in each child).
+hdm_test(test_codec_png_hostile test_codec_png_hostile.c cli_run.c cli_assert.c testutil.c)
+hdm_test(test_codec_stb_hostile test_codec_stb_hostile.c cli_run.c cli_assert.c testutil.c)
+add_dependencies(test_codec_png_hostile hadamard_cli)
+add_dependencies(test_codec_stb_hostile hadamard_cli)

@@ -1,6 +1,9 @@
-# Tests of the blend, window and filter ops and their command-line faces (owned by the ops work).
-hdm_test(test_blend test_blend.c)
-hdm_test(test_window test_window.c testutil.c)
-hdm_test(test_filter test_filter.c testutil.c)
-hdm_test(test_ops_cli test_ops_cli.c)
-add_dependencies(test_ops_cli hadamard_cli)
+# The ops module (src/ops/): mul and mask against exact references, blend, window and filter
+# against f64 ones; each also once per kernel variant (hdm_test_variants).
+hdm_test(test_ops_mul_mask test_ops_mul_mask.c testutil.c)
+hdm_test(test_ops_blend test_ops_blend.c)
+hdm_test(test_ops_window test_ops_window.c testutil.c)
+hdm_test(test_ops_filter test_ops_filter.c testutil.c)
+foreach(t test_ops_mul_mask test_ops_blend test_ops_window test_ops_filter)
+  hdm_test_variants(${t})
+endforeach()

@@ -327,6 +327,11 @@ Test(edges, sigint_stops_a_single_command_with_130)
         int st = r.wstatus;
         if (WIFEXITED(st) && WEXITSTATUS(st) == 130)
             got130 = 1;
+        else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGINT) {
+            /* too early, before its handler was set (a loaded machine, ASan): wait longer */
+            cr_assert(!exists(dir, "out.png"), "a run killed by SIGINT left its output");
+            continue;
+        }
         else
             cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
         if (got130)

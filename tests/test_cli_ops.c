@@ -1,4 +1,4 @@
-/* test_ops_cli.c — the blend, window, filter and mask options of the built hadamard command */
+/* test_cli_ops.c — the blend, window, filter and mask options of the built hadamard command */
 #include "ops_test.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* test_png.c — PNG through libpng: decodes identical to libpng's own, exact round trips,
+/* test_codec_png.c — PNG through libpng: decodes identical to libpng's own, exact round trips,
  * corrupt and truncated input */
 #include "codec/codec.h"
 #include "testutil.h"

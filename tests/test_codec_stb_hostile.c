@@ -1,4 +1,4 @@
-/* test_hostile_stb.c — the formats decoded by stb_image: hangs, unfilled memory, PNM maxval,
+/* test_codec_stb_hostile.c — the formats decoded by stb_image: hangs, unfilled memory, PNM maxval,
  * output sizes, out of memory and header-only info, through the CLI and the public API
  *
  * Every CLI case runs the built hadamard in a child (fork/exec, stderr captured, alarm as a

@@ -1,4 +1,4 @@
-/* test_formats.c — the stb formats in and out, unknown outputs, and limits on untrusted input */
+/* test_codec_stb.c — the stb formats in and out, unknown outputs, and limits on untrusted input */
 #include "core/core.h"
 #include "testutil.h"
 

@@ -1,4 +1,4 @@
-/* test_ops.c — hdm_mul and hdm_mask against exact references, and pipelines streaming the
+/* test_ops_mul_mask.c — hdm_mul and hdm_mask against exact references, and pipelines streaming the
  * same results from files */
 #include "core/core.h"
 #include "testutil.h"

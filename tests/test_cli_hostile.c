@@ -1,4 +1,4 @@
-/* test_hostile.c — bad files and failing disks through the CLI: refused in one line, no crash
+/* test_cli_hostile.c — bad files and failing disks through the CLI: refused in one line, no crash
  *
  * Every case runs the built hadamard binary in a child (fork/exec, stderr captured) inside a
  * fresh mkdtemp directory, and checks the promise: exit status 1 (2 for usage), one line on

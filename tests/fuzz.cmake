@@ -1,13 +1,4 @@
-# Hostile input and failing disks: the CLI tests and the fuzz targets (owned by the hardening
-# work). Included from tests/CMakeLists.txt.
-
-hdm_test(test_hostile test_hostile.c fuzz/seeds.c cli_run.c cli_assert.c testutil.c)
-hdm_test(test_hostile_png test_hostile_png.c cli_run.c cli_assert.c testutil.c)
-hdm_test(test_hostile_stb test_hostile_stb.c cli_run.c cli_assert.c testutil.c)
-# they run the built command
-add_dependencies(test_hostile hadamard_cli)
-add_dependencies(test_hostile_png hadamard_cli)
-add_dependencies(test_hostile_stb hadamard_cli)
+# The fuzz targets and their seed corpus (hostile input of every module).
 
 # Fuzz targets. Under HADAMARD_FUZZ they are libFuzzer programs; otherwise each links
 # fuzz/replay.c, a main that runs every file it is given through the target once. Either way

@@ -1,4 +1,4 @@
-/* test_blend.c — every blend mode against an f64 reference, compositing, and the algebra */
+/* test_ops_blend.c — every blend mode against an f64 reference, compositing, and the algebra */
 #include "ops_test.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* test_window.c — every window against an f64 reference of numpy's and scipy's definitions */
+/* test_ops_window.c — every window against an f64 reference of numpy's and scipy's definitions */
 #include "ops_test.h"
 #include "testutil.h"
 

@@ -1,4 +1,4 @@
-/* test_image.c — the image model: allocation, sizes, rows, statuses, options, format names */
+/* test_core_image.c — the image model: allocation, sizes, rows, statuses, options, format names */
 #include "codec/codec.h"
 #include "testutil.h"
 
