@@ -2,9 +2,9 @@
 # batch, the op options, and hostile files and failing disks.
 hdm_test(test_cli test_cli.c cli_run.c)
 add_dependencies(test_cli hadamard_cli example_mask)
-hdm_test(test_cli_edges test_cli_edges.c cli_run.c cli_assert.c)
+hdm_test(test_cli_edges test_cli_edges.c cli_run.c cli_assert.c testutil.c)
 hdm_test(test_cli_batch test_cli_batch.c cli_run.c cli_assert.c)
-hdm_test(test_cli_ops test_cli_ops.c)
+hdm_test(test_cli_ops test_cli_ops.c testutil.c)
 hdm_test(test_cli_hostile test_cli_hostile.c fuzz/seeds.c cli_run.c cli_assert.c testutil.c)
 hdm_test(test_cli_hostile_steps test_cli_hostile_steps.c cli_run.c cli_assert.c testutil.c)
 foreach(t test_cli_edges test_cli_batch test_cli_ops test_cli_hostile test_cli_hostile_steps)

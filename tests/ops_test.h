@@ -3,6 +3,7 @@
 #define HDM_OPS_TEST_H
 
 #include "hadamard.h"
+#include "testutil.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -11,19 +12,12 @@
 
 typedef enum fill { FILL_RANDOM, FILL_ZERO, FILL_MAX, FILL_MID, FILL_COUNT } fill;
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+/* The tests' one generator (testutil.c), as one stream per test program. */
+static tu_rng ops_rng;
 
-static inline void rng_seed(uint64_t s) { rng_state = s * 0x9e3779b97f4a7c15u + 1; }
+static inline void rng_seed(uint64_t s) { tu_seed(&ops_rng, s); }
 
-static inline uint32_t rng(void)
-{
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    rng_state = x;
-    return (uint32_t)(x >> 16);
-}
+static inline uint32_t rng(void) { return (uint32_t)(tu_next(&ops_rng) >> 32); }
 
 static inline double maxval(hdm_depth d) { return d == HDM_U8 ? 255 : d == HDM_U16 ? 65535 : 1; }
 

@@ -3,6 +3,7 @@
 #include "cli_assert.h"
 #include "cli_run.h"
 #include "core/core.h"
+#include "testutil.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -296,14 +297,13 @@ static void big_input(const char *name)
 {
     hdm_image *img;
     cr_assert_eq(hdm_image_new(2500, 2500, 3, HDM_U8, &img), HDM_OK);
-    uint32_t s = 1;
+    tu_rng r;
+    tu_seed(&r, 1);
     for (uint32_t c = 0; c < 3; c++)
         for (uint32_t y = 0; y < img->height; y++) {
             uint8_t *row = hdm_row(img, c, y);
-            for (uint32_t x = 0; x < img->width; x++) {
-                s = s * 1103515245u + 12345u;
-                row[x] = (uint8_t)(s >> 24);
-            }
+            for (uint32_t x = 0; x < img->width; x++)
+                row[x] = (uint8_t)(tu_next(&r) >> 56);
         }
     hdm_options o;
     hdm_options_init(&o);
