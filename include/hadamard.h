@@ -313,6 +313,35 @@ HDM_API hdm_status hdm_blend(const hdm_image *base, const hdm_image *top, hdm_bl
                              double opacity, unsigned flags, const hdm_options *opt,
                              hdm_image **out, hdm_error *err);
 
+/* ---- the codec table ----------------------------------------------------------------------- */
+
+/* One file format the library reads, and perhaps writes. Detection (hdm_format_sniff),
+ * hdm_format_name, hdm_format_from_name and the command's --format choices, help, man page
+ * and completion all come from this table. */
+typedef struct hdm_codec_info {
+    hdm_format format;
+    const char *name;                   /* hdm_format_name's: "jpeg" */
+    /* The extensions that select it for output (hdm_format_from_name, no dot, the usual one
+     * first: "jpg", "jpeg"); NULL-terminated, never NULL: empty when it is not writable. */
+    const char *const *extensions;
+    /* The extensions its files usually carry ("pnm", "ppm", "pgm"), for a caller's file
+     * chooser; NULL-terminated, never NULL. Inputs are recognised by their first bytes, never
+     * by their names. */
+    const char *const *read_extensions;
+    int writable;                       /* hdm_save and the pipelines can write it */
+    /* The depths its files decode to (HDM_U8 | HDM_U16 …). Writing keeps a depth it has,
+     * and turns another into the next deeper one it has, else into its deepest. */
+    unsigned depths;
+    /* Writable formats: bit c-1 is set when an image of c channels (1 gray, 2 gray+alpha,
+     * 3 RGB, 4 RGBA) is written with all c, so it reads back as it was; another becomes RGB
+     * (gray expanded) or loses its alpha. 0 when not writable. */
+    unsigned layouts;
+} hdm_codec_info;
+
+/* The i-th format (static, never freed), or NULL past the last. The order is the table's:
+ * the command lists formats in it. Thread-safe. */
+HDM_API const hdm_codec_info *hdm_codec_at(size_t i);
+
 /* ---- the operation table ------------------------------------------------------------------- */
 
 /* A named parameter of an operation: `--NAME VALUE` on the command line, `NAME=VALUE` (or, for

@@ -27,9 +27,11 @@ hdm_status hdm__output_format(const char *path, hdm_format want, hdm_format *fmt
         *fmt = want;
         return HDM_OK;
     }
-    if (*fmt == HDM_FORMAT_UNKNOWN)
-        return hdm__fail(err, HDM_ERR_FORMAT, path,
-                         "unknown output format (use .png, .jpg, .jpeg, .bmp, .tga or .hdr)");
+    if (*fmt == HDM_FORMAT_UNKNOWN) {
+        char list[256];
+        hdm__output_extensions(list, sizeof list);
+        return hdm__fail(err, HDM_ERR_FORMAT, path, "unknown output format (use %s)", list);
+    }
     return HDM_OK;
 }
 

@@ -10,9 +10,11 @@
 
 /* ---- options: one table, shared by every command that names them ---- */
 
+/* Help that lists the formats, made from the library's codec table by cli_add_format_lists. */
+static char output_help[256], format_help[256];
+
 const cli_opt cli_options[] = {
-    {"output", 'o', OPT_STRING, "OUT", "output file; its extension picks the format "
-     "(.png .jpg .jpeg .bmp .tga .hdr)", 0, 0},
+    {"output", 'o', OPT_STRING, "OUT", output_help, 0, 0},
     {"quality", 0, OPT_UINT, "Q", "JPEG quality 1..100 (default 90)", 1, 100},
     {"png-level", 0, OPT_UINT, "L", "PNG zlib level 0..9 (default: the measured one)", 0, 9},
     {"png-filter", 0, OPT_STRING, "F", "PNG row filter: none, sub, up, avg, paeth, adaptive", 0, 0},
@@ -28,8 +30,7 @@ const cli_opt cli_options[] = {
      "input's directory below its root) and {root} (the root's name, or a named file's "
      "directory's); default {stem}.{ext}; {{ and }} write a brace, any other {...} is an "
      "error", 0, 0},
-    {"format", 0, OPT_STRING, "EXT", "write this format (png, jpg, bmp, tga, hdr): needed with "
-     "-o - or an OUT without such an extension; batch: instead of the input's", 0, 0},
+    {"format", 0, OPT_STRING, "EXT", format_help, 0, 0},
     {"jobs", 'j', OPT_UINT, "N", "batch: files processed at once (default: the number of cores)",
      1, 256},
     {"recursive", 'r', OPT_FLAG, NULL, "batch: descend into directories given as inputs", 0, 0},
@@ -133,6 +134,16 @@ cli_cmd cli_commands[32] = {
 };
 int cli_n_commands = 3;
 static char synopses[32][96];
+
+void cli_add_format_lists(void)
+{
+    char list[192];
+    snprintf(output_help, sizeof output_help, "output file; its extension picks the format (%s)",
+             cli_formats(list, sizeof list, true, ".", " ", " "));
+    snprintf(format_help, sizeof format_help, "write this format (%s): needed with -o - or an "
+             "OUT without such an extension; batch: instead of the input's",
+             cli_formats(list, sizeof list, false, "", ", ", ", "));
+}
 
 void cli_add_op_commands(void)
 {
@@ -426,22 +437,24 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
             cli_say("%s: no output file (give -o OUT)", cmd->name);
             return EXIT_USAGE;
         }
+        char list[192];
         if (fmt && hdm_format_from_name(fmt) == HDM_FORMAT_UNKNOWN) {
-            cli_say("%s: unknown --format '%s' (png, jpg, jpeg, bmp, tga or hdr)", cmd->name,
-                    fmt);
+            cli_say("%s: unknown --format '%s' (%s)", cmd->name, fmt,
+                    cli_formats(list, sizeof list, true, "", ", ", " or "));
             return EXIT_USAGE;
         }
         if (strcmp(out, "-") == 0) {
             if (!fmt) {
                 cli_say("%s: -o - writes standard output, which has no extension: give "
-                        "--format FMT (png, jpg, bmp, tga or hdr)", cmd->name);
+                        "--format FMT (%s)", cmd->name,
+                        cli_formats(list, sizeof list, false, "", ", ", " or "));
                 return EXIT_USAGE;
             }
         } else if (!fmt && hdm_format_from_name(out) == HDM_FORMAT_UNKNOWN) {
             /* with --format a name without a known extension ("out", "/dev/null") is written
              * in that format */
-            cli_say("%s: unknown output format (use .png, .jpg, .jpeg, .bmp, .tga or .hdr, or "
-                    "give --format FMT)", out);
+            cli_say("%s: unknown output format (use %s, or give --format FMT)", out,
+                    cli_formats(list, sizeof list, true, ".", ", ", " or "));
             return EXIT_USAGE;
         } else if (fmt && hdm_format_from_name(out) != HDM_FORMAT_UNKNOWN &&
                    hdm_format_from_name(fmt) != hdm_format_from_name(out)) {

@@ -66,6 +66,9 @@ typedef struct cli_cmd {
 extern cli_cmd cli_commands[];
 extern int cli_n_commands;
 void cli_add_op_commands(void);
+/* Fills the option help that lists the formats (--output's, --format's) from the library's
+ * codec table; called once at start, before any help is printed. */
+void cli_add_format_lists(void);
 
 /* The command named, or NULL. */
 const cli_cmd *cli_find_command(const char *name);

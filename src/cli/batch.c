@@ -585,7 +585,11 @@ static char *expand(const char *tmpl, const batch_item *it, const char *format)
     return buf;
 }
 
-static const char *const WRITES = "png, jpg, jpeg, bmp, tga or hdr";
+/* The formats written, for messages: "png, jpg, jpeg, bmp, tga or hdr". */
+static const char *writes(char *buf, size_t cap)
+{
+    return cli_formats(buf, cap, true, "", ", ", " or ");
+}
 
 /* Edit distance of two short words (at most 32 letters), for "did you mean". */
 static int small_distance(const char *a, size_t la, const char *b, size_t lb)
@@ -613,8 +617,10 @@ static int small_distance(const char *a, size_t la, const char *b, size_t lb)
 
 bool batch_check_names(const char *name, const char *format, char *msg, size_t cap)
 {
+    char list[192];
     if (format && hdm_format_from_name(format) == HDM_FORMAT_UNKNOWN) {
-        snprintf(msg, cap, "batch: unknown --format '%s' (%s)", format, WRITES);
+        snprintf(msg, cap, "batch: unknown --format '%s' (%s)", format,
+                 writes(list, sizeof list));
         return false;
     }
     if (!*name) {
@@ -688,7 +694,7 @@ bool batch_check_names(const char *name, const char *format, char *msg, size_t c
     /* "{stem}{ext}" has no dot before the extension: the format could not be read back */
     if (!dot && (!ends_ext || *tail || last == name || last[-1] != '.')) {
         snprintf(msg, cap, "batch: --name '%s' gives no extension to pick the format from (end "
-                 "it with .{ext} or one of %s)", name, WRITES);
+                 "it with .{ext} or one of %s)", name, writes(list, sizeof list));
         return false;
     }
     if (!dot)
@@ -696,7 +702,7 @@ bool batch_check_names(const char *name, const char *format, char *msg, size_t c
     hdm_format lit = hdm_format_from_name(dot + 1);
     if (lit == HDM_FORMAT_UNKNOWN) {
         snprintf(msg, cap, "batch: --name '%s' ends in '%s', not a format hadamard writes (%s)",
-                 name, dot, WRITES);
+                 name, dot, writes(list, sizeof list));
         return false;
     }
     if (format && hdm_format_from_name(format) != lit) {

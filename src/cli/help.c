@@ -1,6 +1,7 @@
 /* help.c — usage, each command's help, the man page and bash completion, all made from the
  * tables of args.c so they cannot disagree with what the parser accepts */
 #include "cli/help.h"
+#include "cli/messages.h"
 
 #include <string.h>
 
@@ -158,6 +159,9 @@ void cli_print_completion(void)
     puts("    -o|--output|--out-dir|--report) COMPREPLY=($(compgen -f -- \"$cur\")); return;;");
     puts("    --png-filter) COMPREPLY=($(compgen -W 'none sub up avg paeth adaptive' -- "
          "\"$cur\")); return;;");
+    char list[192];
+    printf("    --format) COMPREPLY=($(compgen -W '%s' -- \"$cur\")); return;;\n",
+           cli_formats(list, sizeof list, true, "", " ", " "));
     for (size_t i = 0; hdm_op_at(i); i++)
         for (const hdm_param *p = hdm_op_at(i)->params; p->name; p++)
             if (p->choices)

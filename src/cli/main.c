@@ -554,6 +554,7 @@ static int run_main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     cli_add_op_commands();
+    cli_add_format_lists();
     if (argc < 2) {
         cli_usage(stderr);
         return EXIT_USAGE;

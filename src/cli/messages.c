@@ -1,5 +1,7 @@
-/* messages.c — the command's one-line messages, and the check that stdout got everything */
+/* messages.c — the command's one-line messages, its format lists, and the check on stdout */
 #include "cli/messages.h"
+
+#include "hadamard.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -92,4 +94,25 @@ int cli_close_stdout(int rc)
         return rc;
     cli_say("standard output: write failed: %s", strerror(e ? e : EIO));
     return rc ? rc : EXIT_FAIL;
+}
+
+const char *cli_formats(char *buf, size_t cap, bool all, const char *dot, const char *sep,
+                        const char *last)
+{
+    const char *ext[64];
+    size_t n = 0, len = 0;
+    const hdm_codec_info *c;
+    for (size_t i = 0; (c = hdm_codec_at(i)); i++)
+        for (const char *const *e = c->extensions; *e && n < 64; e++) {
+            ext[n++] = *e;
+            if (!all)
+                break;
+        }
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && len < cap; i++) {
+        int k = snprintf(buf + len, cap - len, "%s%s%s", i == 0 ? "" : i + 1 == n ? last : sep,
+                         dot, ext[i]);
+        len += k > 0 ? (size_t)k : 0;
+    }
+    return buf;
 }

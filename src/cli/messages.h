@@ -2,6 +2,7 @@
 #ifndef HDM_CLI_MESSAGES_H
 #define HDM_CLI_MESSAGES_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* What the command exits with besides 0 (and 130 when stopped by a signal). */
@@ -15,6 +16,13 @@ void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Sends cli_say's lines to f instead of stderr (NULL: back to stderr); for a test that reads
  * what was said. */
 void cli_say_to(FILE *f);
+
+/* The formats the library writes, in its codec table's order, for help and messages: each
+ * one's output extensions (every one when all, else only its usual first one), each after dot,
+ * sep between two and last before the final one. (true, ".", ", ", " or ") gives
+ * ".png, .jpg, .jpeg, .bmp, .tga or .hdr". Returns buf. */
+const char *cli_formats(char *buf, size_t cap, bool all, const char *dot, const char *sep,
+                        const char *last);
 
 /* Flushes and closes stdout; a write that did not reach it is said and turns a status of 0
  * into EXIT_FAIL. Returns the exit status. */

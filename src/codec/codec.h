@@ -1,4 +1,4 @@
-/* codec.h — the formats: detection, opening inputs, header readers, encoders */
+/* codec.h — the codec table: one entry per format, and what opens inputs and outputs by it */
 #ifndef HDM_CODEC_H
 #define HDM_CODEC_H
 
@@ -6,11 +6,48 @@
 
 #include <stdio.h>
 
-/* Format detection from leading bytes. */
+/* One format: its public description and its code. Each is defined beside its codec
+ * (png.c, stb.c) and listed once in table.c; everything that names formats reads the table.
+ * Every function gets its own entry as c, so one codec can serve several formats. */
+typedef struct hdm__codec hdm__codec;
+struct hdm__codec {
+    hdm_codec_info pub;
+    /* true when head, a file's first n bytes (at least 32 when it has them), starts a file of
+     * this format */
+    bool (*sniff)(const unsigned char *head, size_t n);
+    /* sniff checks that header fields are plausible, not a signature (TGA has none): tried
+     * only after every format that has one */
+    bool sniff_last;
+    /* Reads the header only, no pixels, checking it against the limits; takes f. */
+    hdm_status (*info)(const hdm__codec *c, FILE *f, const char *path, const hdm_options *opt,
+                       hdm_info *out, hdm_error *err);
+    /* A source streaming from f (takes f), or NULL: then the file is read whole and given to
+     * source_memory. */
+    hdm_status (*source)(const hdm__codec *c, FILE *f, const char *path,
+                         const hdm_options *opt, hdm__source **out, hdm_error *err);
+    /* A source over encoded bytes (borrowed; they must outlive the source). */
+    hdm_status (*source_memory)(const hdm__codec *c, const void *data, size_t size,
+                                const char *path, const hdm_options *opt, hdm__source **out,
+                                hdm_error *err);
+    /* A sink encoding into b an image described by info, whose depth is one pub.depths has;
+     * NULL when the format is not written. */
+    hdm_status (*sink)(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
+                       hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err);
+};
+
+/* The i-th entry of the table, or NULL past the last. */
+const hdm__codec *hdm__codec_at(size_t i);
+/* The entry of format f, or NULL (HDM_FORMAT_UNKNOWN, a value outside hdm_format). */
+const hdm__codec *hdm__codec_of(hdm_format f);
+
+/* Format detection from leading bytes, in the table's order (those with sniff_last last). */
 hdm_format hdm__detect(const unsigned char *head, size_t n);
 
 /* fmt is a format this library writes (an output extension selects it). */
 bool hdm__format_writable(hdm_format fmt);
+
+/* The output extensions, for messages: ".png, .jpg, .jpeg, .bmp, .tga or .hdr". */
+void hdm__output_extensions(char *buf, size_t cap);
 
 /* Opens a file as a source, choosing the decoder from its first bytes; checks limits. */
 hdm_status hdm__source_open(const char *path, const hdm_options *opt, hdm__source **out,
@@ -25,21 +62,8 @@ hdm_status hdm__info_open_memory(const void *data, size_t size, const char *name
 hdm_status hdm__source_open_memory(const void *data, size_t size, const char *name,
                                    const hdm_options *opt, hdm__source **out, hdm_error *err);
 
-/* PNG source: streams rows through libpng (whole image only when interlaced). */
-hdm_status hdm__png_source(FILE *f, const char *path, const hdm_options *opt,
-                           hdm__source **out, hdm_error *err);
-hdm_status hdm__png_source_memory(const void *data, size_t size, const char *name,
-                                  const hdm_options *opt, hdm__source **out, hdm_error *err);
-/* Header readers; they take f. */
-hdm_status hdm__png_info(FILE *f, const char *path, const hdm_options *opt, hdm_info *out,
-                         hdm_error *err);
-hdm_status hdm__stb_info(FILE *f, const char *path, const hdm_options *opt, hdm_info *out,
-                         hdm_error *err);
-/* stb_image source: decodes the whole image (after checking its header against the limits). */
-hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
-                           const hdm_options *opt, hdm__source **out, hdm_error *err);
-
-/* The depth a format stores for samples of depth d (PNG: u8/u16, HDR: f32, others u8). */
+/* The depth format fmt stores for samples of depth d: d when its entry's depths have it, else
+ * the next deeper one they have, else the deepest (PNG: u8/u16, HDR: f32, others u8). */
 hdm_depth hdm__format_depth(hdm_format fmt, hdm_depth d);
 
 /* Opens a sink writing format fmt into b, for an image described by in (depth is adjusted to
@@ -47,9 +71,8 @@ hdm_depth hdm__format_depth(hdm_format fmt, hdm_depth d);
 hdm_status hdm__sink_open(hdm_format fmt, const hdm_info *in, const hdm_options *opt,
                           hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err);
 
-hdm_status hdm__png_sink(const hdm_info *info, const hdm_options *opt, hdm__bytes *b,
-                         const char *path, hdm__sink **out, hdm_error *err);
-hdm_status hdm__stb_sink(hdm_format fmt, const hdm_info *info, const hdm_options *opt,
+/* PNG's encoder (png_write.c), for its entry in png.c. */
+hdm_status hdm__png_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
                          hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err);
 
 #endif

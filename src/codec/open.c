@@ -57,15 +57,17 @@ hdm_status hdm__source_open(const char *path, const hdm_options *opt, hdm__sourc
     hdm_status st = open_input(path, &f, &fmt, err);
     if (st)
         return st;
-    if (fmt == HDM_FORMAT_PNG)
-        return hdm__png_source(f, path, opt, out, err); /* takes f */
+    const hdm__codec *c = hdm__codec_of(fmt);
+    if (c->source)
+        return c->source(c, f, path, opt, out, err); /* takes f */
+    /* a decoder of whole files only: read the file, bounded by the memory limit */
     fclose(f);
     void *data;
     size_t size;
     st = hdm__read_file(path, opt->max_memory, &data, &size, err);
     if (st)
         return st;
-    st = hdm__stb_source(data, size, path, opt, out, err);
+    st = c->source_memory(c, data, size, path, opt, out, err);
     free(data);
     return st;
 }
@@ -78,8 +80,8 @@ hdm_status hdm__info_open(const char *path, const hdm_options *opt, hdm_info *ou
     hdm_status st = open_input(path, &f, &fmt, err);
     if (st)
         return st;
-    return fmt == HDM_FORMAT_PNG ? hdm__png_info(f, path, opt, out, err)  /* take f */
-                                 : hdm__stb_info(f, path, opt, out, err);
+    const hdm__codec *c = hdm__codec_of(fmt);
+    return c->info(c, f, path, opt, out, err); /* takes f */
 }
 
 hdm_status hdm__info_open_memory(const void *data, size_t size, const char *name,
@@ -87,15 +89,14 @@ hdm_status hdm__info_open_memory(const void *data, size_t size, const char *name
 {
     if (size == 0)
         return hdm__fail(err, HDM_ERR_CORRUPT, name, "data is empty");
-    hdm_format fmt = hdm__detect(data, size);
-    if (fmt == HDM_FORMAT_UNKNOWN)
+    const hdm__codec *c = hdm__codec_of(hdm__detect(data, size));
+    if (!c)
         return hdm__fail(err, HDM_ERR_FORMAT, name, "not an image in a format hadamard reads");
     /* the header readers take a stream, as for a file */
     FILE *f = fmemopen((void *)data, size, "rb");
     if (!f)
         return hdm__fail(err, HDM_ERR_NOMEM, name, "out of memory");
-    return fmt == HDM_FORMAT_PNG ? hdm__png_info(f, name, opt, out, err) /* take f */
-                                 : hdm__stb_info(f, name, opt, out, err);
+    return c->info(c, f, name, opt, out, err); /* takes f */
 }
 
 hdm_status hdm__source_open_memory(const void *data, size_t size, const char *name,
@@ -104,46 +105,49 @@ hdm_status hdm__source_open_memory(const void *data, size_t size, const char *na
     *out = NULL;
     if (size == 0)
         return hdm__fail(err, HDM_ERR_CORRUPT, name, "data is empty");
-    hdm_format fmt = hdm__detect(data, size);
-    if (fmt == HDM_FORMAT_UNKNOWN)
+    const hdm__codec *c = hdm__codec_of(hdm__detect(data, size));
+    if (!c)
         return hdm__fail(err, HDM_ERR_FORMAT, name, "not an image in a format hadamard reads");
-    if (fmt == HDM_FORMAT_PNG)
-        return hdm__png_source_memory(data, size, name, opt, out, err);
-    return hdm__stb_source(data, size, name, opt, out, err);
+    return c->source_memory(c, data, size, name, opt, out, err);
 }
 
 /* ---- sinks ---- */
 
 hdm_depth hdm__format_depth(hdm_format fmt, hdm_depth d)
 {
-    switch (fmt) {
-    case HDM_FORMAT_PNG: return d == HDM_U8 ? HDM_U8 : HDM_U16;
-    case HDM_FORMAT_HDR: return HDM_F32;
-    default: return HDM_U8;
-    }
+    const hdm__codec *c = hdm__codec_of(fmt);
+    unsigned has = c ? c->pub.depths : HDM_U8;
+    if (has & d)
+        return d;
+    /* the depths are the bits 1, 2, 4 in order of size */
+    for (unsigned deeper = (unsigned)d << 1; deeper <= HDM_F32; deeper <<= 1)
+        if (has & deeper)
+            return (hdm_depth)deeper;
+    unsigned deepest = HDM_U8;
+    for (unsigned k = HDM_U8; k <= HDM_F32; k <<= 1)
+        if (has & k)
+            deepest = k;
+    return (hdm_depth)deepest;
 }
 
 hdm_status hdm__sink_open(hdm_format fmt, const hdm_info *in, const hdm_options *opt,
                           hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err)
 {
     *out = NULL;
+    const hdm__codec *c = hdm__codec_of(fmt);
+    if (!c || !c->sink) {
+        char list[256];
+        hdm__output_extensions(list, sizeof list);
+        return hdm__fail(err, HDM_ERR_FORMAT, path, "cannot write this format (use %s)", list);
+    }
     hdm_info info = *in;
     info.format = fmt;
     info.depth = hdm__format_depth(fmt, in->depth);
-    switch (fmt) {
-    case HDM_FORMAT_PNG:
-        return hdm__png_sink(&info, opt, b, path, out, err);
-    case HDM_FORMAT_JPEG: case HDM_FORMAT_BMP: case HDM_FORMAT_TGA: case HDM_FORMAT_HDR:
-        return hdm__stb_sink(fmt, &info, opt, b, path, out, err);
-    default:
-        return hdm__fail(err, HDM_ERR_FORMAT, path,
-                         "cannot write this format (use .png, .jpg, .jpeg, .bmp, .tga or .hdr)");
-    }
+    return c->sink(c, &info, opt, b, path, out, err);
 }
 
 bool hdm__format_writable(hdm_format fmt)
 {
-    return (unsigned)fmt < HDM__FORMAT_COUNT && fmt != HDM_FORMAT_UNKNOWN &&
-           hdm_format_from_name(hdm_format_name(fmt)) == fmt;
+    const hdm__codec *c = hdm__codec_of(fmt);
+    return c && c->sink;
 }
-

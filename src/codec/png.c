@@ -285,9 +285,10 @@ static hdm_status png_source_new(FILE *f, const void *data, size_t size, const c
     return HDM_OK;
 }
 
-hdm_status hdm__png_info(FILE *f, const char *path, const hdm_options *opt, hdm_info *out,
-                         hdm_error *err)
+static hdm_status codec_info(const hdm__codec *c, FILE *f, const char *path,
+                             const hdm_options *opt, hdm_info *out, hdm_error *err)
 {
+    (void)c;
     png_source *p = calloc(1, sizeof *p);
     if (!p) {
         fclose(f);
@@ -304,14 +305,37 @@ hdm_status hdm__png_info(FILE *f, const char *path, const hdm_options *opt, hdm_
     return st;
 }
 
-hdm_status hdm__png_source(FILE *f, const char *path, const hdm_options *opt, hdm__source **out,
-                           hdm_error *err)
+static hdm_status codec_source(const hdm__codec *c, FILE *f, const char *path,
+                               const hdm_options *opt, hdm__source **out, hdm_error *err)
 {
+    (void)c;
     return png_source_new(f, NULL, 0, path, opt, out, err);
 }
 
-hdm_status hdm__png_source_memory(const void *data, size_t size, const char *name,
-                                  const hdm_options *opt, hdm__source **out, hdm_error *err)
+static hdm_status codec_source_memory(const hdm__codec *c, const void *data, size_t size,
+                                      const char *name, const hdm_options *opt,
+                                      hdm__source **out, hdm_error *err)
 {
+    (void)c;
     return png_source_new(NULL, data, size, name, opt, out, err);
 }
+
+/* ---- the table's entry ---- */
+
+/* The signature (PNG specification, 5.2). */
+static bool codec_sniff(const unsigned char *h, size_t n)
+{
+    return n >= 8 && memcmp(h, "\x89PNG\r\n\x1a\n", 8) == 0;
+}
+
+const hdm__codec hdm__codec_png = {
+    .pub = {.format = HDM_FORMAT_PNG, .name = "png",
+            .extensions = (const char *const[]){"png", NULL},
+            .read_extensions = (const char *const[]){"png", NULL},
+            .writable = 1, .depths = HDM_U8 | HDM_U16, .layouts = 0xf /* 1 to 4 channels */},
+    .sniff = codec_sniff,
+    .info = codec_info,
+    .source = codec_source,
+    .source_memory = codec_source_memory,
+    .sink = hdm__png_sink,
+};

@@ -327,9 +327,10 @@ static bool worker_init(png_enc *k, worker *w)
     return w->zs_open;
 }
 
-hdm_status hdm__png_sink(const hdm_info *info, const hdm_options *opt, hdm__bytes *b,
-                         const char *path, hdm__sink **out, hdm_error *err)
+hdm_status hdm__png_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
+                         hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err)
 {
+    (void)c;
     png_enc *k = calloc(1, sizeof *k);
     if (!k)
         return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");

@@ -693,31 +693,33 @@ static void stb_forget_failure(void)
 
 /* A failed stb call, in its own words, or in what (what failed) when it gave none; running out
  * of memory is not corruption. */
-static hdm_status stb_fail(hdm_error *err, const char *path, hdm_format fmt, const char *what)
+static hdm_status stb_fail(hdm_error *err, const char *path, const hdm__codec *c,
+                           const char *what)
 {
     const char *r = stbi_failure_reason();
     if (r && strcmp(r, "outofmem") == 0)
         return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
-    return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", hdm_format_name(fmt),
+    return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", c->pub.name,
                      r && r[0] ? r : what);
 }
 
 /* Reads what stb's header reader gives for data (the whole file, or when !whole a prefix of
- * it) into *info and checks it against the limits; the decoders allocate from the claimed size,
- * so this comes before any pixel memory is taken. */
-static hdm_status stb_header(const void *data, size_t size, bool whole, const char *path,
-                             const hdm_options *opt, hdm_info *info, hdm_error *err)
+ * it) in c's format into *info and checks it against the limits; the decoders allocate from
+ * the claimed size, so this comes before any pixel memory is taken. */
+static hdm_status stb_header(const hdm__codec *c, const void *data, size_t size, bool whole,
+                             const char *path, const hdm_options *opt, hdm_info *info,
+                             hdm_error *err)
 {
-    hdm_format fmt = hdm__detect(data, size);
+    hdm_format fmt = c->pub.format;
     if (size > INT32_MAX)
         return hdm__fail(err, HDM_ERR_LIMIT, path, "file is larger than 2 GiB");
     char why[160];
     if (stb_unsafe(fmt, data, size, false, why, sizeof why))
-        return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", hdm_format_name(fmt), why);
+        return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", c->pub.name, why);
     int w, h, comp;
     stb_forget_failure();
     if (!stbi_info_from_memory(data, (int)size, &w, &h, &comp))
-        return stb_fail(err, path, fmt, "unreadable header");
+        return stb_fail(err, path, c, "unreadable header");
     /* A top-down BMP stores a negative height (Microsoft BITMAPINFOHEADER, biHeight), and
      * stbi_info passes it on as it is; the decoder itself flips and returns the magnitude. */
     if (fmt == HDM_FORMAT_BMP && h < 0 && h > INT32_MIN)
@@ -731,19 +733,18 @@ static hdm_status stb_header(const void *data, size_t size, bool whole, const ch
         is16 = size >= 24 && ((const unsigned char *)data)[22] == 0 &&
                ((const unsigned char *)data)[23] == 16;
     if (w <= 0 || h <= 0 || comp < 1 || comp > 4)
-        return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: bad header",
-                         hdm_format_name(fmt));
+        return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: bad header", c->pub.name);
     *info = (hdm_info){(uint32_t)w, (uint32_t)h, (uint32_t)comp,
                        fmt == HDM_FORMAT_HDR ? HDM_F32 : is16 ? HDM_U16 : HDM_U8, fmt};
     hdm_status st = hdm__check_limits(info, opt, path, err);
     /* the data against the header, once the header's claims are known to be within limits */
     if (!st && whole && stb_unsafe(fmt, data, size, true, why, sizeof why))
-        return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", hdm_format_name(fmt), why);
+        return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: %s", c->pub.name, why);
     return st;
 }
 
-hdm_status hdm__stb_info(FILE *f, const char *path, const hdm_options *opt, hdm_info *out,
-                         hdm_error *err)
+static hdm_status stb_info(const hdm__codec *c, FILE *f, const char *path,
+                           const hdm_options *opt, hdm_info *out, hdm_error *err)
 {
     /* Headers sit at the start, a JPEG's after its APPn segments: read a prefix, and more only
      * while the header reader runs out of it. */
@@ -763,7 +764,7 @@ hdm_status hdm__stb_info(FILE *f, const char *path, const hdm_options *opt, hdm_
             st = hdm__fail(err, HDM_ERR_IO, path, "read failed");
             break;
         }
-        st = stb_header(buf, len, at_end, path, opt, out, err);
+        st = stb_header(c, buf, len, at_end, path, opt, out, err);
         if (!st || at_end || st == HDM_ERR_LIMIT || cap >= opt->max_memory || cap > INT32_MAX / 2)
             break;
         cap *= 2;
@@ -773,12 +774,13 @@ hdm_status hdm__stb_info(FILE *f, const char *path, const hdm_options *opt, hdm_
     return st;
 }
 
-hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
-                           const hdm_options *opt, hdm__source **out, hdm_error *err)
+static hdm_status stb_source(const hdm__codec *c, const void *data, size_t size,
+                             const char *path, const hdm_options *opt, hdm__source **out,
+                             hdm_error *err)
 {
     *out = NULL;
     hdm_info info;
-    hdm_status st = stb_header(data, size, true, path, opt, &info, err);
+    hdm_status st = stb_header(c, data, size, true, path, opt, &info, err);
     if (st)
         return st;
     hdm_format fmt = info.format;
@@ -816,11 +818,11 @@ hdm_status hdm__stb_source(const void *data, size_t size, const char *path,
     else
         pix = stbi_load_from_memory(data, (int)size, &dw, &dh, &dc, 0); /* GIF: first frame */
     if (!pix)
-        return stb_fail(err, path, fmt, "cannot decode");
+        return stb_fail(err, path, c, "cannot decode");
     if (dw != w || dh != h || dc != comp) {
         stbi_image_free(pix);
         return hdm__fail(err, HDM_ERR_CORRUPT, path, "corrupt %s: header and data disagree",
-                         hdm_format_name(fmt));
+                         c->pub.name);
     }
     st = hdm__image_new(info.width, info.height, info.channels, info.depth, &img, path, err);
     if (st) {
@@ -840,6 +842,7 @@ done:
 typedef struct stb_sink {
     hdm__sink base;
     hdm_format fmt;
+    const char *name;
     int quality;
     hdm__bytes *bytes;
     unsigned char *buf; /* interleaved u8, or f32 for HDR */
@@ -882,21 +885,22 @@ static hdm_status stb_sink_finish(hdm__sink *s, hdm_error *err)
     default: break;
     }
     if (k->bytes->failed)
-        return hdm__fail(err, HDM_ERR_IO, s->path, "cannot write %s: %s",
-                         hdm_format_name(k->fmt), hdm__bytes_error(k->bytes));
+        return hdm__fail(err, HDM_ERR_IO, s->path, "cannot write %s: %s", k->name,
+                         hdm__bytes_error(k->bytes));
     if (!ok)
-        return hdm__fail(err, HDM_ERR_IO, s->path, "cannot write %s", hdm_format_name(k->fmt));
+        return hdm__fail(err, HDM_ERR_IO, s->path, "cannot write %s", k->name);
     return HDM_OK;
 }
 
-hdm_status hdm__stb_sink(hdm_format fmt, const hdm_info *info, const hdm_options *opt,
-                         hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err)
+static hdm_status stb_sink_open(const hdm__codec *c, const hdm_info *info,
+                                const hdm_options *opt, hdm__bytes *b, const char *path,
+                                hdm__sink **out, hdm_error *err)
 {
+    hdm_format fmt = c->pub.format;
     size_t bytes;
     if (info->width > INT32_MAX || info->height > INT32_MAX ||
         hdm_size_bytes(info->width, info->height, info->channels, info->depth, &bytes))
-        return hdm__fail(err, HDM_ERR_LIMIT, path, "image too large for %s",
-                         hdm_format_name(fmt));
+        return hdm__fail(err, HDM_ERR_LIMIT, path, "image too large for %s", c->pub.name);
     /* What the format's header can hold: JPEG's SOF and TGA's header store 16-bit sizes
      * (stb_image_write would wrap them); stb's BMP writer computes the file size in an int
      * (the 32-bit bfSize), rows padded to 4 bytes, 4 bytes a pixel with alpha. HDR writes
@@ -923,9 +927,121 @@ hdm_status hdm__stb_sink(hdm_format fmt, const hdm_info *info, const hdm_options
     k->base.finish = stb_sink_finish;
     k->base.close = stb_sink_close;
     k->fmt = fmt;
+    k->name = c->pub.name;
     k->base.held = bytes;
     k->quality = opt->jpeg_quality >= 1 && opt->jpeg_quality <= 100 ? opt->jpeg_quality : 90;
     k->bytes = b;
     *out = &k->base;
     return HDM_OK;
 }
+
+/* ---- the table's entries: every format here is read by stb_source, some written by
+ * stb_sink_open ---- */
+
+/* SOI and the next marker's 0xFF (ITU-T T.81, Table B.1). */
+static bool jpeg_sniff(const unsigned char *h, size_t n)
+{
+    return n >= 3 && h[0] == 0xFF && h[1] == 0xD8 && h[2] == 0xFF;
+}
+
+static bool gif_sniff(const unsigned char *h, size_t n)
+{
+    return n >= 6 && (memcmp(h, "GIF87a", 6) == 0 || memcmp(h, "GIF89a", 6) == 0);
+}
+
+static bool bmp_sniff(const unsigned char *h, size_t n)
+{
+    return n >= 2 && h[0] == 'B' && h[1] == 'M';
+}
+
+static bool psd_sniff(const unsigned char *h, size_t n)
+{
+    return n >= 4 && memcmp(h, "8BPS", 4) == 0;
+}
+
+/* TGA has no signature: accept a header whose fields are all ones a TGA can have
+ * (Truevision TGA 2.0 specification, "Image Specification" field table). */
+static bool tga_sniff(const unsigned char *h, size_t n)
+{
+    if (n < 18)
+        return false;
+    unsigned cmap = h[1], type = h[2], bpp = h[16];
+    unsigned w = h[12] | h[13] << 8, ht = h[14] | h[15] << 8;
+    if (cmap > 1 || w == 0 || ht == 0)
+        return false;
+    if (!(type == 1 || type == 2 || type == 3 || type == 9 || type == 10 || type == 11))
+        return false;
+    if ((type == 1 || type == 9) != (cmap == 1))
+        return false;
+    return bpp == 8 || bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32;
+}
+
+static bool hdr_sniff(const unsigned char *h, size_t n)
+{
+    return (n >= 10 && memcmp(h, "#?RADIANCE", 10) == 0) || (n >= 6 && memcmp(h, "#?RGBE", 6) == 0);
+}
+
+/* Binary graymap and pixmap (P5, P6), the two stb reads. */
+static bool pnm_sniff(const unsigned char *h, size_t n)
+{
+    return n >= 3 && h[0] == 'P' && (h[1] == '5' || h[1] == '6') &&
+           (h[2] == ' ' || h[2] == '\t' || h[2] == '\n' || h[2] == '\r' || h[2] == '#');
+}
+
+/* Formats read only: no output extension. */
+static const char *const no_extensions[] = {NULL};
+
+/* stb_image_write's JPEG is always YCbCr (gray expanded, alpha dropped); its BMP keeps alpha
+ * only for RGBA (32 bits a pixel) and writes the rest as RGB; its TGA keeps all four layouts;
+ * its HDR is RGB. */
+const hdm__codec hdm__codec_jpeg = {
+    .pub = {.format = HDM_FORMAT_JPEG, .name = "jpeg",
+            .extensions = (const char *const[]){"jpg", "jpeg", NULL},
+            .read_extensions = (const char *const[]){"jpg", "jpeg", "jpe", "jfif", NULL},
+            .writable = 1, .depths = HDM_U8, .layouts = 1u << 2},
+    .sniff = jpeg_sniff, .info = stb_info, .source_memory = stb_source, .sink = stb_sink_open,
+};
+
+const hdm__codec hdm__codec_gif = {
+    .pub = {.format = HDM_FORMAT_GIF, .name = "gif", .extensions = no_extensions,
+            .read_extensions = (const char *const[]){"gif", NULL}, .depths = HDM_U8},
+    .sniff = gif_sniff, .info = stb_info, .source_memory = stb_source,
+};
+
+const hdm__codec hdm__codec_bmp = {
+    .pub = {.format = HDM_FORMAT_BMP, .name = "bmp",
+            .extensions = (const char *const[]){"bmp", NULL},
+            .read_extensions = (const char *const[]){"bmp", NULL},
+            .writable = 1, .depths = HDM_U8, .layouts = 1u << 2 | 1u << 3},
+    .sniff = bmp_sniff, .info = stb_info, .source_memory = stb_source, .sink = stb_sink_open,
+};
+
+const hdm__codec hdm__codec_psd = {
+    .pub = {.format = HDM_FORMAT_PSD, .name = "psd", .extensions = no_extensions,
+            .read_extensions = (const char *const[]){"psd", NULL}, .depths = HDM_U8 | HDM_U16},
+    .sniff = psd_sniff, .info = stb_info, .source_memory = stb_source,
+};
+
+const hdm__codec hdm__codec_tga = {
+    .pub = {.format = HDM_FORMAT_TGA, .name = "tga",
+            .extensions = (const char *const[]){"tga", NULL},
+            .read_extensions = (const char *const[]){"tga", NULL},
+            .writable = 1, .depths = HDM_U8, .layouts = 0xf},
+    .sniff = tga_sniff, .sniff_last = true,
+    .info = stb_info, .source_memory = stb_source, .sink = stb_sink_open,
+};
+
+const hdm__codec hdm__codec_hdr = {
+    .pub = {.format = HDM_FORMAT_HDR, .name = "hdr",
+            .extensions = (const char *const[]){"hdr", NULL},
+            .read_extensions = (const char *const[]){"hdr", NULL},
+            .writable = 1, .depths = HDM_F32, .layouts = 1u << 2},
+    .sniff = hdr_sniff, .info = stb_info, .source_memory = stb_source, .sink = stb_sink_open,
+};
+
+const hdm__codec hdm__codec_pnm = {
+    .pub = {.format = HDM_FORMAT_PNM, .name = "pnm", .extensions = no_extensions,
+            .read_extensions = (const char *const[]){"pnm", "ppm", "pgm", NULL},
+            .depths = HDM_U8 | HDM_U16},
+    .sniff = pnm_sniff, .info = stb_info, .source_memory = stb_source,
+};
