@@ -18,3 +18,7 @@ hdm_test(test_codec_png_hostile test_codec_png_hostile.c cli_run.c cli_assert.c 
 hdm_test(test_codec_stb_hostile test_codec_stb_hostile.c cli_run.c cli_assert.c testutil.c)
 add_dependencies(test_codec_png_hostile hadamard_cli)
 add_dependencies(test_codec_stb_hostile hadamard_cli)
+
+# The codec table: every entry against the others, the files it writes, the seeds, the command.
+hdm_test(test_codec_table test_codec_table.c testutil.c fuzz/seeds.c cli_run.c)
+add_dependencies(test_codec_table hadamard_cli)
