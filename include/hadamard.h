@@ -142,8 +142,9 @@ typedef enum hdm_format {
 
 /* Lower-case name of a format ("png", "jpeg", …). */
 HDM_API const char *hdm_format_name(hdm_format f);
-/* The output format an extension selects (".png", ".jpg", ".jpeg", ".bmp", ".tga", ".hdr",
- * case-insensitive), from a path or a bare extension; HDM_FORMAT_UNKNOWN if none. */
+/* The output format an extension selects (any of a writable codec's extensions in the codec
+ * table, hdm_codec_at; case-insensitive), from a path or a bare extension; HDM_FORMAT_UNKNOWN
+ * if none. */
 HDM_API hdm_format hdm_format_from_name(const char *path);
 /* The format a file's first bytes show (pass its first 32 bytes, or all of a shorter file),
  * as hdm_load would detect it; HDM_FORMAT_UNKNOWN for none this library reads or a NULL head. */
