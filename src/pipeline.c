@@ -150,6 +150,12 @@ static hdm_status read_data(const hdm__opdef *def, const char *path, void *args,
     else
         st = def->take_data(args, path, text, err);
     free(text);
+    if (st == HDM_ERR_ARG && err) {
+        /* a complaint about the file's content belongs to the step: "filter: k.txt: …" */
+        char msg[sizeof err->message];
+        memcpy(msg, err->message, sizeof msg);
+        hdm__fail(err, st, NULL, "%s: %s", def->pub.name, msg);
+    }
     return st;
 }
 

@@ -32,6 +32,14 @@ static void setup_dir(void)
     FILE *k = fopen(path, "w");
     fputs("1 2 1\n2 4 2\n1 2 1\n", k);
     fclose(k);
+    snprintf(path, sizeof path, "%s/kbad.txt", dir);
+    k = fopen(path, "w");
+    fputs("1,2,x\n", k);
+    fclose(k);
+    snprintf(path, sizeof path, "%s/knul.txt", dir);
+    k = fopen(path, "w");
+    fwrite("1 2\0 3\n", 1, 7, k);
+    fclose(k);
 }
 
 static void teardown_dir(void)
@@ -148,6 +156,12 @@ Test(ops_cli, bad_values)
     expect_usage("filter base.png -o out.png --kernel '1,2;3'", "row");
     expect_usage("filter base.png -o out.png --kernel '1,a,3'", "not a number");
     expect_usage("filter base.png -o out.png --kernel box:3 --border tile", "tile");
+    /* what is wrong inside a kernel file is said as the step's, with the file named */
+    expect_usage("filter base.png -o out.png --kernel @kbad.txt",
+                 "hadamard: filter: kbad.txt: 'x' is not a number");
+    expect_usage("run base.png -o out.png filter:@kbad.txt", "filter: kbad.txt: 'x'");
+    expect_usage("filter base.png -o out.png --kernel @knul.txt",
+                 "filter: knul.txt: kernel file holds a NUL byte");
     expect_usage("mask base.png gray.png -o out.png --feather 0", "feather");
     expect_usage("mask base.png gray.png -o out.png --feather -2", "feather");
     expect_usage("mask base.png gray.png -o out.png --threshold 2", "threshold");
