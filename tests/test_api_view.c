@@ -202,4 +202,32 @@ Test(view, bad_arguments_refused)
     REFUSED(view_of(mem + 2, 4, HDM_F32, 4 * W, &v_), "f32 plane 2-aligned only");
     void *last_odd[4] = {mem, mem, mem, mem + 6};
     REFUSED(hdm_image_view(last_odd, W, H, 4, HDM_F32, 4 * W, &v_), "f32 last plane misaligned");
+
+    /* strides whose last row lies beyond any address: refused, never walked */
+    REFUSED(view_of(mem, 1, HDM_U8, SIZE_MAX / 2 + 1, &v_), "stride past SIZE_MAX over the rows");
+    REFUSED(view_of(mem, 1, HDM_U8, SIZE_MAX, &v_), "stride SIZE_MAX");
+    REFUSED(view_of(mem, 1, HDM_U8, (size_t)PTRDIFF_MAX / 2, &v_), "rows past PTRDIFF_MAX");
+    void *top[4] = {(void *)(UINTPTR_MAX - 63)};
+    REFUSED(hdm_image_view(top, W, H, 1, HDM_U8, W, &v_), "a plane wrapping the address space");
+}
+
+/* An image a caller builds by hand is held to the same rules: an hdm_mul refuses a misaligned
+ * u16 stride or a stride that runs past the address space, rather than reading there. */
+Test(view, hand_built_images_are_checked_alike)
+{
+    static _Alignas(16) uint16_t mem[4096];
+    hdm_image ok = {.width = 8, .height = 4, .channels = 1, .depth = HDM_U16, .stride = 16,
+                    .plane = {mem}};
+    hdm_image *out = NULL;
+    hdm_error e = {0};
+    cr_assert_eq(hdm_mul(&ok, &ok, NULL, &out, &e), HDM_OK, "%s", e.message);
+    hdm_image_free(out);
+    hdm_image odd = ok;
+    odd.stride = 17;
+    cr_assert_eq(hdm_mul(&odd, &ok, NULL, &out, &e), HDM_ERR_ARG);
+    cr_assert_null(out);
+    hdm_image far = ok;
+    far.stride = SIZE_MAX / 2 + 2;
+    cr_assert_eq(hdm_mul(&ok, &far, NULL, &out, &e), HDM_ERR_ARG);
+    cr_assert(strstr(e.message, "invalid image"), "%s", e.message);
 }

@@ -2,7 +2,9 @@
 #include "core/core.h"
 #include "kernel/kernel.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 static bool depth_ok(hdm_depth d) { return d == HDM_U8 || d == HDM_U16 || d == HDM_F32; }
@@ -56,6 +58,20 @@ void hdm_image_free(hdm_image *img)
     free(img);
 }
 
+/* A plane at p of h rows of w samples of depth d, stride bytes apart, is one the library can
+ * address: the stride holds a row and keeps samples aligned, p is aligned, and the last row's
+ * end neither overflows a size nor wraps past the end of the address space. */
+static bool span_ok(const void *p, uint32_t w, uint32_t h, hdm_depth d, size_t stride)
+{
+    size_t row;
+    if (hdm_size_bytes(w, 1, 1, d, &row) || stride < row || stride % d || (uintptr_t)p % d)
+        return false;
+    if (h > 1 && stride > (PTRDIFF_MAX - row) / (h - 1))
+        return false;
+    size_t span = stride * (h - 1) + row;
+    return (uintptr_t)p <= UINTPTR_MAX - span;
+}
+
 hdm_status hdm_image_view(void *const *planes, uint32_t w, uint32_t h, uint32_t c, hdm_depth d,
                           size_t stride, hdm_image **out)
 {
@@ -64,11 +80,8 @@ hdm_status hdm_image_view(void *const *planes, uint32_t w, uint32_t h, uint32_t 
     *out = NULL;
     if (!planes || !w || !h || c < 1 || c > HDM_MAX_CHANNELS || !depth_ok(d))
         return HDM_ERR_ARG;
-    size_t row;
-    if (hdm_size_bytes(w, 1, 1, d, &row) || stride < row || stride % d)
-        return HDM_ERR_ARG;
     for (uint32_t i = 0; i < c; i++)
-        if (!planes[i] || (uintptr_t)planes[i] % d)
+        if (!planes[i] || !span_ok(planes[i], w, h, d, stride))
             return HDM_ERR_ARG;
     hdm_image *img = calloc(1, sizeof *img);
     if (!img)
@@ -156,7 +169,8 @@ bool hdm__image_valid(const hdm_image *img)
         img->stride < (size_t)img->width * img->depth)
         return false;
     for (uint32_t c = 0; c < img->channels; c++)
-        if (!img->plane[c])
+        if (!img->plane[c] ||
+            !span_ok(img->plane[c], img->width, img->height, img->depth, img->stride))
             return false;
     return true;
 }
