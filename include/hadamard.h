@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define HDM_VERSION_MAJOR 0
-#define HDM_VERSION_MINOR 1
+#define HDM_VERSION_MINOR 2
 #define HDM_VERSION_PATCH 0
 
 /* The library's version as "MAJOR.MINOR.PATCH"; a static string. */
@@ -394,8 +394,8 @@ HDM_API hdm_status hdm_pipeline_add_fields(hdm_pipeline *p, const char *op,
 
 HDM_API size_t hdm_pipeline_length(const hdm_pipeline *p);
 
-/* The files the steps read when run (operands, masks, blend tops, "@file" kernels), in step
- * order, so a caller can check its own outputs (a pipe, a descriptor) against them. Returns how
+/* The files the steps read (operands, masks, blend tops opened when run; "@file" kernels read
+ * once, when their step is added), in step order, so a caller can check its own outputs (a pipe, a descriptor) against them. Returns how
  * many there are and fills paths[0..cap) with the first of them; the strings belong to p and
  * live as long as it does. A NULL p gives 0; paths may be NULL when cap is 0. */
 HDM_API size_t hdm_pipeline_files(const hdm_pipeline *p, const char **paths, size_t cap);

@@ -20,7 +20,11 @@ done
 [ -f "$libdir/cmake/hadamard/hadamardConfig.cmake" ] || fail "no CMake package"
 so=$(readelf -d "$libdir/libhadamard.so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
 major=$(sed -n 's/^#define HDM_VERSION_MAJOR \([0-9]*\)/\1/p' "$src/include/hadamard.h")
-[ "$so" = "libhadamard.so.$major" ] || fail "SONAME is '$so', want libhadamard.so.$major"
+minor=$(sed -n 's/^#define HDM_VERSION_MINOR \([0-9]*\)/\1/p' "$src/include/hadamard.h")
+# before 1.0 a minor version may change the interface, so the soname carries it
+want=libhadamard.so.$major
+[ "$major" = 0 ] && want=libhadamard.so.0.$minor
+[ "$so" = "$want" ] || fail "SONAME is '$so', want $want"
 others=$(nm -D --defined-only "$libdir/libhadamard.so" | awk '{print $3}' | grep -v '^hdm_' || true)
 [ -z "$others" ] || fail "the shared library exports non-hdm_ symbols: $others"
 grep -q "^\.TH HADAMARD 1" "$p/share/man/man1/hadamard.1" || fail "man page is not roff"
