@@ -49,7 +49,7 @@ typedef struct hdm__kernel {
     /* dst = a·b */
     void (*mul_f32)(float *dst, const float *a, const float *b, size_t n);
 
-    /* dst = round(a·(255−b)/255): the product with the complement (mask --invert) */
+    /* dst = round(a·(255−b)/255): the product with the complement (an inverted mask) */
     void (*mulinv_u8)(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n);
     /* dst = round(a·(65535−b)/65535) */
     void (*mulinv_u16)(uint16_t *dst, const uint16_t *a, const uint16_t *b, size_t n);

@@ -12,7 +12,7 @@ typedef struct mask_op {
     const char *path; /* the mask's name in messages (its source outlives the op) */
     unsigned flags;
     bool check_gray; /* a colour mask is accepted only where R = G = B */
-    bool binary;     /* --threshold: m ≥ T·M → M, else 0 */
+    bool binary;     /* a threshold T: m ≥ T·M → M, else 0 */
     uint16_t t_int;  /* the threshold as the least integer sample that passes */
     float t_f32;
 } mask_op;
