@@ -169,6 +169,29 @@ Test(ops_cli, bad_values)
     expect_usage("run base.png -o out.png filter:box:2", "odd");
 }
 
+/* A colour mask is refused at the row where it stops being gray, feathered or not: the check
+ * runs on the mask as stored, before the blur spreads that row into its neighbours. */
+Test(ops_cli, colour_mask_named_at_its_own_row)
+{
+    hdm_image *m = make_image(20, 15, 3, HDM_U8, FILL_MID);
+    ((uint8_t *)hdm_row(m, 0, 9))[3] = 200; /* row 9 is red-tinged, every other row gray */
+    char path[128];
+    snprintf(path, sizeof path, "%s/tinted.png", dir);
+    cr_assert_eq(hdm_save(m, path, NULL, NULL), HDM_OK);
+    hdm_image_free(m);
+    const char *runs[] = {"mask base.png tinted.png -o out.png",
+                          "mask base.png tinted.png -o out.png --feather 1",
+                          "mask base.png tinted.png -o out.png --feather 3",
+                          "run base.png -o out.png mask:tinted.png:feather=2:invert"};
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        int rc = run(runs[i]);
+        cr_assert_eq(rc, 1, "%s: exit %d: %s", runs[i], rc, err_text);
+        cr_assert(strstr(err_text, "tinted.png: mask is not gray (its colour channels differ in "
+                                   "row 9)"), "%s: %s", runs[i], err_text);
+        cr_assert(!exists("out.png"), "%s: output left", runs[i]);
+    }
+}
+
 Test(ops_cli, blend_size_mismatch)
 {
     int rc = run("blend base.png small.png -o out.png");

@@ -58,18 +58,66 @@ static void alpha_from_mask(void *dst, const void *m, hdm_depth d, bool inv, siz
         }
 }
 
+/* A colour mask is taken only where it is gray: R = G = B in rows [y, y + rows) of m. */
+static hdm_status gray_rows(const hdm_image *m, uint32_t y, uint32_t rows, const char *path,
+                            hdm_error *err)
+{
+    size_t rowbytes = (size_t)m->width * m->depth;
+    for (uint32_t r = 0; r < rows; r++)
+        if (memcmp(hdm_row(m, 0, r), hdm_row(m, 1, r), rowbytes) != 0 ||
+            memcmp(hdm_row(m, 0, r), hdm_row(m, 2, r), rowbytes) != 0)
+            return hdm__fail(err, HDM_ERR_SHAPE, path,
+                             "mask is not gray (its colour channels differ in row %u); "
+                             "convert it to grayscale first", y + r);
+    return HDM_OK;
+}
+
+/* A colour mask's rows checked for gray as they are read, before feathering blurs a colour
+ * row into its neighbours (and the message would name the wrong row). */
+typedef struct gray_source {
+    hdm__source base;
+    hdm__source *up;
+} gray_source;
+
+static hdm_status gray_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
+{
+    gray_source *g = (gray_source *)s;
+    hdm_status st = hdm__source_read(g->up, strip, rows, err);
+    return st ? st : gray_rows(strip, s->next, rows, s->path, err);
+}
+
+static void gray_close(hdm__source *s)
+{
+    hdm__source_close(((gray_source *)s)->up);
+    free(s);
+}
+
+/* Takes up. */
+static hdm_status gray_source_open(hdm__source *up, hdm__source **out, hdm_error *err)
+{
+    gray_source *g = calloc(1, sizeof *g);
+    if (!g) {
+        hdm_status st = hdm__fail(err, HDM_ERR_NOMEM, up->path, "out of memory");
+        hdm__source_close(up);
+        return st;
+    }
+    g->up = up;
+    g->base.info = up->info;
+    g->base.path = up->path;
+    g->base.held = up->held;
+    g->base.read = gray_read;
+    g->base.close = gray_close;
+    *out = &g->base;
+    return HDM_OK;
+}
+
 static hdm_status mask_apply(hdm__op *op, const hdm_image *in, hdm_image *m, hdm_image *out,
                              uint32_t y, uint32_t rows, hdm_error *err)
 {
     mask_op *k = (mask_op *)op;
-    size_t rowbytes = (size_t)m->width * m->depth;
-    if (k->check_gray)
-        for (uint32_t r = 0; r < rows; r++)
-            if (memcmp(hdm_row(m, 0, r), hdm_row(m, 1, r), rowbytes) != 0 ||
-                memcmp(hdm_row(m, 0, r), hdm_row(m, 2, r), rowbytes) != 0)
-                return hdm__fail(err, HDM_ERR_SHAPE, k->path,
-                                 "mask is not gray (its colour channels differ in row %u); "
-                                 "convert it to grayscale first", y + r);
+    hdm_status st = k->check_gray ? gray_rows(m, y, rows, k->path, err) : HDM_OK;
+    if (st)
+        return st;
     if (k->binary)
         threshold(k, m, rows);
     bool inv = k->flags & HDM_MASK_INVERT, alpha_only = k->flags & HDM_MASK_ALPHA;
@@ -182,6 +230,11 @@ static hdm_status mask_prepare(const void *args, hdm__source *m, const hdm_optio
         *out = m;
         return HDM_OK;
     }
+    if (m->info.channels >= 3) {
+        hdm_status st = gray_source_open(m, &m, err); /* takes m */
+        if (st)
+            return st;
+    }
     return hdm__filter_source(m, a->feather, HDM__BORDER_CLAMP, false, opt, out, err);
 }
 
@@ -196,7 +249,7 @@ static hdm_status mask_make(const void *args, const hdm__op_shape *sh, hdm__op *
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     k->path = sh->operand_path;
     k->flags = a->flags;
-    k->check_gray = sh->operand.channels >= 3;
+    k->check_gray = sh->operand.channels >= 3 && !a->feather; /* else checked before it */
     k->base.out_info = *in;
     if ((a->flags & HDM_MASK_ALPHA) && !has_alpha(in->channels))
         k->base.out_info.channels = in->channels + 1;
