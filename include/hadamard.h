@@ -146,6 +146,10 @@ HDM_API const char *hdm_format_name(hdm_format f);
  * table, hdm_codec_at; case-insensitive), from a path or a bare extension; HDM_FORMAT_UNKNOWN
  * if none. */
 HDM_API hdm_format hdm_format_from_name(const char *path);
+/* The format whose files path's extension names, read-only formats included (".gif", ".jpe",
+ * ".ppm"; case-insensitive), or HDM_FORMAT_UNKNOWN for a name without an extension or with one
+ * no format uses. An output named for one format is never written in another. */
+HDM_API hdm_format hdm_format_named(const char *path);
 /* The format a file's first bytes show (pass its first 32 bytes, or all of a shorter file),
  * as hdm_load would detect it; HDM_FORMAT_UNKNOWN for none this library reads or a NULL head. */
 HDM_API hdm_format hdm_format_sniff(const void *head, size_t n);

@@ -20,7 +20,8 @@ hdm_status hdm__output_format(const char *path, hdm_format want, hdm_format *fmt
 {
     *fmt = hdm_format_from_name(path);
     if (want != HDM_FORMAT_UNKNOWN) {
-        if (*fmt != HDM_FORMAT_UNKNOWN && *fmt != want)
+        hdm_format named = hdm_format_named(path); /* "x.gif" never holds PNG bytes */
+        if (named != HDM_FORMAT_UNKNOWN && named != want)
             return hdm__fail(err, HDM_ERR_FORMAT, path,
                              "output format %s differs from the format its extension names",
                              hdm_format_name(want));

@@ -858,3 +858,38 @@ Test(api, uninitialised_options_refused_and_hdm_free, .timeout = 30)
     hdm_free(NULL);
     hdm_image_free(img);
 }
+
+/* An output named for one format is never written in another: with out_format PNG, "x.gif"
+ * (a format only read) and "x.jpg" are refused and nothing is made; a name without an
+ * extension takes the asked format. */
+Test(api, output_named_for_another_format_is_refused)
+{
+    cr_assert_eq(hdm_format_named("a/b.GIF"), HDM_FORMAT_GIF);
+    cr_assert_eq(hdm_format_named("x.jpe"), HDM_FORMAT_JPEG);
+    cr_assert_eq(hdm_format_named("x.ppm"), HDM_FORMAT_PNM);
+    cr_assert_eq(hdm_format_named("x.png"), HDM_FORMAT_PNG);
+    cr_assert_eq(hdm_format_named("dir.gif/x"), HDM_FORMAT_UNKNOWN);
+    cr_assert_eq(hdm_format_named("png"), HDM_FORMAT_UNKNOWN);
+    cr_assert_eq(hdm_format_named("x.nope"), HDM_FORMAT_UNKNOWN);
+    cr_assert_eq(hdm_format_named(NULL), HDM_FORMAT_UNKNOWN);
+    tu_setup();
+    hdm_image *img;
+    cr_assert_eq(hdm_image_new(4, 3, 3, HDM_U8, &img), HDM_OK);
+    hdm_options o;
+    hdm_options_init(&o);
+    o.out_format = HDM_FORMAT_PNG;
+    const char *bad[] = {"x.gif", "x.jpe", "x.ppm", "x.jpg"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        hdm_error e = {0};
+        cr_assert_eq(hdm_save(img, tu_path(bad[i]), &o, &e), HDM_ERR_FORMAT, "%s", bad[i]);
+        cr_assert(strstr(e.message, "differs from the format its extension names"), "%s",
+                  e.message);
+        cr_assert_eq(access(tu_path(bad[i]), F_OK), -1, "%s was written", bad[i]);
+    }
+    cr_assert_eq(hdm_save(img, tu_path("noext"), &o, NULL), HDM_OK);
+    hdm_info info;
+    cr_assert_eq(hdm_info_read(tu_path("noext"), NULL, &info, NULL), HDM_OK);
+    cr_assert_eq(info.format, HDM_FORMAT_PNG);
+    hdm_image_free(img);
+    tu_teardown();
+}

@@ -156,6 +156,9 @@ Test(ops_cli, bad_values)
     expect_usage("filter base.png -o out.png --kernel '1,2;3'", "row");
     expect_usage("filter base.png -o out.png --kernel '1,a,3'", "not a number");
     expect_usage("filter base.png -o out.png --kernel box:3 --border tile", "tile");
+    /* an output named for a format is not written in another, read-only formats included */
+    expect_usage("window base.png -o out.gif --format png", "differs from the format");
+    expect_usage("window base.png -o out.ppm --format jpg", "differs from the format");
     /* what is wrong inside a kernel file is said as the step's, with the file named */
     expect_usage("filter base.png -o out.png --kernel @kbad.txt",
                  "hadamard: filter: kbad.txt: 'x' is not a number");

@@ -456,8 +456,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
             cli_say("%s: unknown output format (use %s, or give --format FMT)", out,
                     cli_formats(list, sizeof list, true, ".", ", ", " or "));
             return EXIT_USAGE;
-        } else if (fmt && hdm_format_from_name(out) != HDM_FORMAT_UNKNOWN &&
-                   hdm_format_from_name(fmt) != hdm_format_from_name(out)) {
+        } else if (fmt && hdm_format_named(out) != HDM_FORMAT_UNKNOWN &&
+                   hdm_format_from_name(fmt) != hdm_format_named(out)) {
             cli_say("%s: --format %s differs from the format its extension names", out, fmt);
             return EXIT_USAGE;
         }

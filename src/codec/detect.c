@@ -35,6 +35,23 @@ hdm_format hdm_format_from_name(const char *path)
     return HDM_FORMAT_UNKNOWN;
 }
 
+hdm_format hdm_format_named(const char *path)
+{
+    const char *dot = path ? strrchr(path, '.') : NULL, *slash = path ? strrchr(path, '/') : NULL;
+    if (!dot || (slash && dot < slash))
+        return HDM_FORMAT_UNKNOWN;
+    const hdm__codec *c;
+    for (size_t i = 0; (c = hdm__codec_at(i)); i++) {
+        for (const char *const *e = c->pub.extensions; *e; e++)
+            if (strcasecmp(dot + 1, *e) == 0)
+                return c->pub.format;
+        for (const char *const *e = c->pub.read_extensions; e && *e; e++)
+            if (strcasecmp(dot + 1, *e) == 0)
+                return c->pub.format;
+    }
+    return HDM_FORMAT_UNKNOWN;
+}
+
 hdm_format hdm__detect(const unsigned char *h, size_t n)
 {
     /* the formats with a signature first: their signatures exclude one another, and a
