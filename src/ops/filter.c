@@ -587,6 +587,10 @@ static hdm_status filter_parse(const char *const *f, size_t n, void **args, hdm_
     if (!a)
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     /* "@FILE": the pipeline reads the file and hands its text to filter_take_data */
+    if (strcmp(spec, "@") == 0) {
+        free(a);
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "filter: '@' names no kernel file (@FILE)");
+    }
     hdm_status st = spec[0] == '@' ? HDM_OK : hdm__fkernel_parse(spec, &a->k, err);
     if (st) {
         if (err && st == HDM_ERR_ARG && strncmp(err->message, "filter: ", 8) != 0) {
