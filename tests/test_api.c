@@ -886,6 +886,9 @@ Test(api, output_named_for_another_format_is_refused)
                   e.message);
         cr_assert_eq(access(tu_path(bad[i]), F_OK), -1, "%s was written", bad[i]);
     }
+    /* a bare name is no extension: a file called "png" needs out_format */
+    cr_assert_eq(hdm_save(img, tu_path("png"), NULL, NULL), HDM_ERR_FORMAT);
+    cr_assert_eq(access(tu_path("png"), F_OK), -1);
     cr_assert_eq(hdm_save(img, tu_path("noext"), &o, NULL), HDM_OK);
     hdm_info info;
     cr_assert_eq(hdm_info_read(tu_path("noext"), NULL, &info, NULL), HDM_OK);

@@ -159,6 +159,13 @@ Test(ops_cli, bad_values)
     /* an output named for a format is not written in another, read-only formats included */
     expect_usage("window base.png -o out.gif --format png", "differs from the format");
     expect_usage("window base.png -o out.ppm --format jpg", "differs from the format");
+    expect_usage("filter base.png -o out.png --kernel @", "'@' names no kernel file");
+    expect_usage("run base.png -o out.png filter:@", "'@' names no kernel file");
+    /* a bare name is no extension: "png" is a file name, not the PNG format */
+    expect_usage("window base.png -o png", "png: unknown output format");
+    cr_assert(!exists("png"), "a file named png was written");
+    cr_assert_eq(run("window base.png -o png --format png"), 0, "%s", err_text);
+    cr_assert(exists("png"), "--format png did not write the file named png");
     /* what is wrong inside a kernel file is said as the step's, with the file named */
     expect_usage("filter base.png -o out.png --kernel @kbad.txt",
                  "hadamard: filter: kbad.txt: 'x' is not a number");

@@ -450,7 +450,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
                         cli_formats(list, sizeof list, false, "", ", ", " or "));
                 return EXIT_USAGE;
             }
-        } else if (!fmt && hdm_format_from_name(out) == HDM_FORMAT_UNKNOWN) {
+        } else if (!fmt && (hdm_format_named(out) == HDM_FORMAT_UNKNOWN ||
+                            hdm_format_from_name(out) == HDM_FORMAT_UNKNOWN)) {
             /* with --format a name without a known extension ("out", "/dev/null") is written
              * in that format */
             cli_say("%s: unknown output format (use %s, or give --format FMT)", out,
