@@ -414,208 +414,80 @@ static void hdm__u16_to_u8_neon(uint8_t *dst, const uint16_t *src, size_t n)
         TAIL.u16_to_u8(dst + i, src + i, n - i);
 }
 
-/* layout changes are what the structure loads and stores (LD2/3/4, ST2/3/4) are for */
-static void hdm__deinterleave_u8_neon(uint8_t *const *plane, const uint8_t *src, unsigned ch,
-                                      size_t n)
-{
-    size_t i = 0;
-    if (ch == 1) {
-        memmove(plane[0], src, n);
-        return;
-    } else if (ch == 2) {
-        for (; i + 16 <= n; i += 16) {
-            uint8x16x2_t v = vld2q_u8(src + 2 * i);
-            vst1q_u8(plane[0] + i, v.val[0]);
-            vst1q_u8(plane[1] + i, v.val[1]);
-        }
-    } else if (ch == 3) {
-        for (; i + 16 <= n; i += 16) {
-            uint8x16x3_t v = vld3q_u8(src + 3 * i);
-            for (int c = 0; c < 3; c++)
-                vst1q_u8(plane[c] + i, v.val[c]);
-        }
-    } else if (ch == 4) {
-        for (; i + 16 <= n; i += 16) {
-            uint8x16x4_t v = vld4q_u8(src + 4 * i);
-            for (int c = 0; c < 4; c++)
-                vst1q_u8(plane[c] + i, v.val[c]);
-        }
+/* Layout changes are what the structure loads and stores (LD2/3/4, ST2/3/4) are for: one pair
+ * per depth, S its sample suffix, T its C type, VT its vector type and L its lanes a step. For
+ * f32 the loads and stores move bits, as the scalar reference's memcpy does. */
+#define NEON_LAYOUT(S, T, VT, L)                                                               \
+    static void hdm__deinterleave_##S##_neon(T *const *plane, const T *src, unsigned ch,       \
+                                             size_t n)                                         \
+    {                                                                                          \
+        size_t i = 0;                                                                          \
+        if (ch == 1) {                                                                         \
+            memmove(plane[0], src, n * sizeof *src);                                           \
+            return;                                                                            \
+        } else if (ch == 2) {                                                                  \
+            for (; i + L <= n; i += L) {                                                       \
+                VT##x2_t v = vld2q_##S(src + 2 * i);                                           \
+                vst1q_##S(plane[0] + i, v.val[0]);                                             \
+                vst1q_##S(plane[1] + i, v.val[1]);                                             \
+            }                                                                                  \
+        } else if (ch == 3) {                                                                  \
+            for (; i + L <= n; i += L) {                                                       \
+                VT##x3_t v = vld3q_##S(src + 3 * i);                                           \
+                for (int c = 0; c < 3; c++)                                                    \
+                    vst1q_##S(plane[c] + i, v.val[c]);                                         \
+            }                                                                                  \
+        } else if (ch == 4) {                                                                  \
+            for (; i + L <= n; i += L) {                                                       \
+                VT##x4_t v = vld4q_##S(src + 4 * i);                                           \
+                for (int c = 0; c < 4; c++)                                                    \
+                    vst1q_##S(plane[c] + i, v.val[c]);                                         \
+            }                                                                                  \
+        }                                                                                      \
+        if (i < n) {                                                                           \
+            T *rest[4];                                                                        \
+            for (unsigned c = 0; c < ch && c < 4; c++)                                         \
+                rest[c] = plane[c] + i;                                                        \
+            TAIL.deinterleave_##S(i ? rest : plane, src + i * ch, ch, n - i);                  \
+        }                                                                                      \
+    }                                                                                          \
+                                                                                               \
+    static void hdm__interleave_##S##_neon(T *dst, const T *const *plane, unsigned ch,         \
+                                           size_t n)                                           \
+    {                                                                                          \
+        size_t i = 0;                                                                          \
+        if (ch == 1) {                                                                         \
+            memmove(dst, plane[0], n * sizeof *dst);                                           \
+            return;                                                                            \
+        } else if (ch == 2) {                                                                  \
+            for (; i + L <= n; i += L) {                                                       \
+                VT##x2_t v = {{vld1q_##S(plane[0] + i), vld1q_##S(plane[1] + i)}};             \
+                vst2q_##S(dst + 2 * i, v);                                                     \
+            }                                                                                  \
+        } else if (ch == 3) {                                                                  \
+            for (; i + L <= n; i += L) {                                                       \
+                VT##x3_t v = {{vld1q_##S(plane[0] + i), vld1q_##S(plane[1] + i),               \
+                               vld1q_##S(plane[2] + i)}};                                      \
+                vst3q_##S(dst + 3 * i, v);                                                     \
+            }                                                                                  \
+        } else if (ch == 4) {                                                                  \
+            for (; i + L <= n; i += L) {                                                       \
+                VT##x4_t v = {{vld1q_##S(plane[0] + i), vld1q_##S(plane[1] + i),               \
+                               vld1q_##S(plane[2] + i), vld1q_##S(plane[3] + i)}};             \
+                vst4q_##S(dst + 4 * i, v);                                                     \
+            }                                                                                  \
+        }                                                                                      \
+        if (i < n) {                                                                           \
+            const T *rest[4];                                                                  \
+            for (unsigned c = 0; c < ch && c < 4; c++)                                         \
+                rest[c] = plane[c] + i;                                                        \
+            TAIL.interleave_##S(dst + i * ch, i ? rest : plane, ch, n - i);                    \
+        }                                                                                      \
     }
-    if (i < n) {
-        uint8_t *rest[4];
-        for (unsigned c = 0; c < ch && c < 4; c++)
-            rest[c] = plane[c] + i;
-        TAIL.deinterleave_u8(i ? rest : plane, src + i * ch, ch, n - i);
-    }
-}
 
-static void hdm__interleave_u8_neon(uint8_t *dst, const uint8_t *const *plane, unsigned ch,
-                                    size_t n)
-{
-    size_t i = 0;
-    if (ch == 1) {
-        memmove(dst, plane[0], n);
-        return;
-    } else if (ch == 2) {
-        for (; i + 16 <= n; i += 16) {
-            uint8x16x2_t v = {{vld1q_u8(plane[0] + i), vld1q_u8(plane[1] + i)}};
-            vst2q_u8(dst + 2 * i, v);
-        }
-    } else if (ch == 3) {
-        for (; i + 16 <= n; i += 16) {
-            uint8x16x3_t v = {{vld1q_u8(plane[0] + i), vld1q_u8(plane[1] + i),
-                               vld1q_u8(plane[2] + i)}};
-            vst3q_u8(dst + 3 * i, v);
-        }
-    } else if (ch == 4) {
-        for (; i + 16 <= n; i += 16) {
-            uint8x16x4_t v = {{vld1q_u8(plane[0] + i), vld1q_u8(plane[1] + i),
-                               vld1q_u8(plane[2] + i), vld1q_u8(plane[3] + i)}};
-            vst4q_u8(dst + 4 * i, v);
-        }
-    }
-    if (i < n) {
-        const uint8_t *rest[4];
-        for (unsigned c = 0; c < ch && c < 4; c++)
-            rest[c] = plane[c] + i;
-        TAIL.interleave_u8(dst + i * ch, i ? rest : plane, ch, n - i);
-    }
-}
-
-static void hdm__deinterleave_u16_neon(uint16_t *const *plane, const uint16_t *src, unsigned ch,
-                                       size_t n)
-{
-    size_t i = 0;
-    if (ch == 1) {
-        memmove(plane[0], src, n * sizeof *src);
-        return;
-    } else if (ch == 2) {
-        for (; i + 8 <= n; i += 8) {
-            uint16x8x2_t v = vld2q_u16(src + 2 * i);
-            vst1q_u16(plane[0] + i, v.val[0]);
-            vst1q_u16(plane[1] + i, v.val[1]);
-        }
-    } else if (ch == 3) {
-        for (; i + 8 <= n; i += 8) {
-            uint16x8x3_t v = vld3q_u16(src + 3 * i);
-            for (int c = 0; c < 3; c++)
-                vst1q_u16(plane[c] + i, v.val[c]);
-        }
-    } else if (ch == 4) {
-        for (; i + 8 <= n; i += 8) {
-            uint16x8x4_t v = vld4q_u16(src + 4 * i);
-            for (int c = 0; c < 4; c++)
-                vst1q_u16(plane[c] + i, v.val[c]);
-        }
-    }
-    if (i < n) {
-        uint16_t *rest[4];
-        for (unsigned c = 0; c < ch && c < 4; c++)
-            rest[c] = plane[c] + i;
-        TAIL.deinterleave_u16(i ? rest : plane, src + i * ch, ch, n - i);
-    }
-}
-
-static void hdm__interleave_u16_neon(uint16_t *dst, const uint16_t *const *plane, unsigned ch,
-                                     size_t n)
-{
-    size_t i = 0;
-    if (ch == 1) {
-        memmove(dst, plane[0], n * sizeof *dst);
-        return;
-    } else if (ch == 2) {
-        for (; i + 8 <= n; i += 8) {
-            uint16x8x2_t v = {{vld1q_u16(plane[0] + i), vld1q_u16(plane[1] + i)}};
-            vst2q_u16(dst + 2 * i, v);
-        }
-    } else if (ch == 3) {
-        for (; i + 8 <= n; i += 8) {
-            uint16x8x3_t v = {{vld1q_u16(plane[0] + i), vld1q_u16(plane[1] + i),
-                               vld1q_u16(plane[2] + i)}};
-            vst3q_u16(dst + 3 * i, v);
-        }
-    } else if (ch == 4) {
-        for (; i + 8 <= n; i += 8) {
-            uint16x8x4_t v = {{vld1q_u16(plane[0] + i), vld1q_u16(plane[1] + i),
-                               vld1q_u16(plane[2] + i), vld1q_u16(plane[3] + i)}};
-            vst4q_u16(dst + 4 * i, v);
-        }
-    }
-    if (i < n) {
-        const uint16_t *rest[4];
-        for (unsigned c = 0; c < ch && c < 4; c++)
-            rest[c] = plane[c] + i;
-        TAIL.interleave_u16(dst + i * ch, i ? rest : plane, ch, n - i);
-    }
-}
-
-/* f32 through LD2/3/4 and ST2/3/4 of 32-bit elements, four pixels a step: loads and stores
- * of the vector registers move bits, as the scalar reference's memcpy does */
-static void hdm__deinterleave_f32_neon(float *const *plane, const float *src, unsigned ch,
-                                       size_t n)
-{
-    size_t i = 0;
-    if (ch == 1) {
-        memmove(plane[0], src, n * sizeof *src);
-        return;
-    } else if (ch == 2) {
-        for (; i + 4 <= n; i += 4) {
-            float32x4x2_t v = vld2q_f32(src + 2 * i);
-            vst1q_f32(plane[0] + i, v.val[0]);
-            vst1q_f32(plane[1] + i, v.val[1]);
-        }
-    } else if (ch == 3) {
-        for (; i + 4 <= n; i += 4) {
-            float32x4x3_t v = vld3q_f32(src + 3 * i);
-            for (int c = 0; c < 3; c++)
-                vst1q_f32(plane[c] + i, v.val[c]);
-        }
-    } else if (ch == 4) {
-        for (; i + 4 <= n; i += 4) {
-            float32x4x4_t v = vld4q_f32(src + 4 * i);
-            for (int c = 0; c < 4; c++)
-                vst1q_f32(plane[c] + i, v.val[c]);
-        }
-    }
-    if (i < n) {
-        float *rest[4];
-        for (unsigned c = 0; c < ch && c < 4; c++)
-            rest[c] = plane[c] + i;
-        TAIL.deinterleave_f32(i ? rest : plane, src + i * ch, ch, n - i);
-    }
-}
-
-static void hdm__interleave_f32_neon(float *dst, const float *const *plane, unsigned ch, size_t n)
-{
-    size_t i = 0;
-    if (ch == 1) {
-        memmove(dst, plane[0], n * sizeof *dst);
-        return;
-    } else if (ch == 2) {
-        for (; i + 4 <= n; i += 4) {
-            float32x4x2_t v = {{vld1q_f32(plane[0] + i), vld1q_f32(plane[1] + i)}};
-            vst2q_f32(dst + 2 * i, v);
-        }
-    } else if (ch == 3) {
-        for (; i + 4 <= n; i += 4) {
-            float32x4x3_t v = {{vld1q_f32(plane[0] + i), vld1q_f32(plane[1] + i),
-                                vld1q_f32(plane[2] + i)}};
-            vst3q_f32(dst + 3 * i, v);
-        }
-    } else if (ch == 4) {
-        for (; i + 4 <= n; i += 4) {
-            float32x4x4_t v = {{vld1q_f32(plane[0] + i), vld1q_f32(plane[1] + i),
-                                vld1q_f32(plane[2] + i), vld1q_f32(plane[3] + i)}};
-            vst4q_f32(dst + 4 * i, v);
-        }
-    }
-    if (i < n) {
-        const float *rest[4];
-        for (unsigned c = 0; c < ch && c < 4; c++)
-            rest[c] = plane[c] + i;
-        TAIL.interleave_f32(dst + i * ch, i ? rest : plane, ch, n - i);
-    }
-}
+NEON_LAYOUT(u8, uint8_t, uint8x16, 16)
+NEON_LAYOUT(u16, uint16_t, uint16x8, 8)
+NEON_LAYOUT(f32, float, float32x4, 4)
 
 /* ---- PNG filters: whole vectors from unaligned loads at i − bpp (the predictors read raw
  * neighbours, never filtered output); the first pixel and the last partial vector are the
