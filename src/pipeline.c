@@ -153,12 +153,8 @@ static hdm_status read_data(const hdm__opdef *def, const char *path, void *args,
     else
         st = def->take_data(args, path, text, err);
     free(text);
-    if (st == HDM_ERR_ARG && err) {
-        /* a complaint about the file's content belongs to the step: "filter: k.txt: …" */
-        char msg[sizeof err->message];
-        memcpy(msg, err->message, sizeof msg);
-        hdm__fail(err, st, NULL, "%s: %s", def->pub.name, msg);
-    }
+    if (st == HDM_ERR_ARG) /* the file's content is the step's: "filter: k.txt: …" */
+        hdm__fail_prefix(err, st, "%s: ", def->pub.name);
     return st;
 }
 
@@ -241,12 +237,8 @@ hdm_status hdm_pipeline_add(hdm_pipeline *p, const char *text, hdm_error *err)
     }
     *w = '\0';
     hdm_status st = hdm_pipeline_add_fields(p, name, fields, n, err);
-    if (st && err) {
-        /* say which step the complaint is about */
-        char msg[sizeof err->message];
-        memcpy(msg, err->message, sizeof msg);
-        hdm__fail(err, st, NULL, "step '%.200s': %s", text, msg);
-    }
+    if (st) /* say which step the complaint is about */
+        hdm__fail_prefix(err, st, "step '%.200s': ", text);
     free(copy);
     return st;
 }

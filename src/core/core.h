@@ -19,6 +19,11 @@
 hdm_status hdm__fail(hdm_error *err, hdm_status st, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Puts a printf-style prefix before the message already in err ("step 'x': ", "filter: "),
+ * as hdm__fail would make it (fitted to the message's size), with status st. */
+void hdm__fail_prefix(hdm_error *err, hdm_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The options in force: the caller's (copied field by field up to their size) over defaults. */
 void hdm__options_get(const hdm_options *caller, hdm_options *out);
 /* The same, then checked: HDM_ERR_ARG for a field out of its range (png_level,

@@ -178,3 +178,16 @@ char *hdm__strdup(const char *s)
     char *d = malloc(n);
     return d ? memcpy(d, s, n) : NULL;
 }
+
+void hdm__fail_prefix(hdm_error *err, hdm_status st, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    char prefix[512], msg[sizeof err->message];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(msg, err->message, sizeof msg);
+    hdm__fail(err, st, NULL, "%s%s", prefix, msg);
+}

@@ -593,11 +593,8 @@ static hdm_status filter_parse(const char *const *f, size_t n, void **args, hdm_
     }
     hdm_status st = spec[0] == '@' ? HDM_OK : hdm__fkernel_parse(spec, &a->k, err);
     if (st) {
-        if (err && st == HDM_ERR_ARG && strncmp(err->message, "filter: ", 8) != 0) {
-            char msg[sizeof err->message];
-            memcpy(msg, err->message, sizeof msg);
-            hdm__fail(err, st, NULL, "filter: %s", msg); /* shortened in the middle */
-        }
+        if (err && st == HDM_ERR_ARG && strncmp(err->message, "filter: ", 8) != 0)
+            hdm__fail_prefix(err, st, "filter: ");
         free(a);
         return st;
     }

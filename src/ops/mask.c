@@ -180,11 +180,8 @@ static hdm_status mask_parse(const char *const *f, size_t n, void **args, hdm_er
                                 : hdm__fail(err, HDM_ERR_ARG, NULL, "'%s' %s", v,
                                             hdm__number_problem(v));
             if (st) {
-                if (err && st == HDM_ERR_ARG) {
-                    char msg[sizeof err->message];
-                    memcpy(msg, err->message, sizeof msg);
-                    hdm__fail(err, st, NULL, "mask: feather %s", msg);
-                }
+                if (st == HDM_ERR_ARG)
+                    hdm__fail_prefix(err, st, "mask: feather ");
                 mask_args_free(a);
                 return st;
             }
