@@ -18,11 +18,11 @@ hdm_status hdm__entry_options(const hdm_options *caller, hdm_options *out, hdm_e
 hdm_status hdm__output_format(const char *path, hdm_format want, hdm_format *fmt,
                               hdm_error *err)
 {
-    /* an extension, not a bare name: a file called "png" is no PNG by its name */
-    *fmt = hdm_format_named(path) != HDM_FORMAT_UNKNOWN ? hdm_format_from_name(path)
-                                                         : HDM_FORMAT_UNKNOWN;
+    /* named among every format ("x.gif" never holds PNG bytes); written only as one that is
+     * written, and by an extension, not a bare name (a file called "png" is no PNG) */
+    hdm_format named = hdm_format_named(path);
+    *fmt = named != HDM_FORMAT_UNKNOWN ? hdm_format_from_name(path) : HDM_FORMAT_UNKNOWN;
     if (want != HDM_FORMAT_UNKNOWN) {
-        hdm_format named = hdm_format_named(path); /* "x.gif" never holds PNG bytes */
         if (named != HDM_FORMAT_UNKNOWN && named != want)
             return hdm__fail(err, HDM_ERR_FORMAT, path,
                              "output format %s differs from the format its extension names",

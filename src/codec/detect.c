@@ -20,36 +20,40 @@ const char *hdm_format_name(hdm_format f)
     return c ? c->pub.name : "unknown";
 }
 
+/* path's extension (after the last '.' of its last component), or NULL for none. */
+static const char *extension(const char *path)
+{
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    return dot && (!slash || dot > slash) ? dot + 1 : NULL;
+}
+
+/* The format whose output extensions (and, with read, whose input ones) include ext. */
+static hdm_format format_of_extension(const char *ext, bool read)
+{
+    const hdm__codec *c;
+    for (size_t i = 0; (c = hdm__codec_at(i)); i++) {
+        for (const char *const *e = c->pub.extensions; *e; e++)
+            if (strcasecmp(ext, *e) == 0)
+                return c->pub.format;
+        for (const char *const *e = c->pub.read_extensions; read && e && *e; e++)
+            if (strcasecmp(ext, *e) == 0)
+                return c->pub.format;
+    }
+    return HDM_FORMAT_UNKNOWN;
+}
+
 hdm_format hdm_format_from_name(const char *path)
 {
     if (!path)
         return HDM_FORMAT_UNKNOWN;
-    const char *dot = strrchr(path, '.');
-    const char *slash = strrchr(path, '/');
-    const char *ext = dot && (!slash || dot > slash) ? dot + 1 : path;
-    const hdm__codec *c;
-    for (size_t i = 0; (c = hdm__codec_at(i)); i++)
-        for (const char *const *e = c->pub.extensions; *e; e++)
-            if (strcasecmp(ext, *e) == 0)
-                return c->pub.format;
-    return HDM_FORMAT_UNKNOWN;
+    const char *ext = extension(path);
+    return format_of_extension(ext ? ext : path, false); /* a bare name is an extension */
 }
 
 hdm_format hdm_format_named(const char *path)
 {
-    const char *dot = path ? strrchr(path, '.') : NULL, *slash = path ? strrchr(path, '/') : NULL;
-    if (!dot || (slash && dot < slash))
-        return HDM_FORMAT_UNKNOWN;
-    const hdm__codec *c;
-    for (size_t i = 0; (c = hdm__codec_at(i)); i++) {
-        for (const char *const *e = c->pub.extensions; *e; e++)
-            if (strcasecmp(dot + 1, *e) == 0)
-                return c->pub.format;
-        for (const char *const *e = c->pub.read_extensions; e && *e; e++)
-            if (strcasecmp(dot + 1, *e) == 0)
-                return c->pub.format;
-    }
-    return HDM_FORMAT_UNKNOWN;
+    const char *ext = path ? extension(path) : NULL;
+    return ext ? format_of_extension(ext, true) : HDM_FORMAT_UNKNOWN;
 }
 
 hdm_format hdm__detect(const unsigned char *h, size_t n)
