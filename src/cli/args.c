@@ -443,6 +443,7 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
                     cli_formats(list, sizeof list, true, "", ", ", " or "));
             return EXIT_USAGE;
         }
+        hdm_format named = hdm_format_named(out); /* by its extension, read-only ones too */
         if (strcmp(out, "-") == 0) {
             if (!fmt) {
                 cli_say("%s: -o - writes standard output, which has no extension: give "
@@ -450,15 +451,14 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
                         cli_formats(list, sizeof list, false, "", ", ", " or "));
                 return EXIT_USAGE;
             }
-        } else if (!fmt && (hdm_format_named(out) == HDM_FORMAT_UNKNOWN ||
+        } else if (!fmt && (named == HDM_FORMAT_UNKNOWN ||
                             hdm_format_from_name(out) == HDM_FORMAT_UNKNOWN)) {
             /* with --format a name without a known extension ("out", "/dev/null") is written
              * in that format */
             cli_say("%s: unknown output format (use %s, or give --format FMT)", out,
                     cli_formats(list, sizeof list, true, ".", ", ", " or "));
             return EXIT_USAGE;
-        } else if (fmt && hdm_format_named(out) != HDM_FORMAT_UNKNOWN &&
-                   hdm_format_from_name(fmt) != hdm_format_named(out)) {
+        } else if (fmt && named != HDM_FORMAT_UNKNOWN && hdm_format_from_name(fmt) != named) {
             cli_say("%s: --format %s differs from the format its extension names", out, fmt);
             return EXIT_USAGE;
         }
