@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # kernel-neon.sh — cross-build the kernel for aarch64 and check the NEON variant under qemu.
 #
 # Builds tests/kernel_neon_check.c with src/kernel's portable and NEON sources as one static

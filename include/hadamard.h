@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hadamard.h — the whole public API of libhadamard: element-wise image products */
 
 /* Conventions, for every function below:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Masks and multiplies the shipped samples with the hadamard command, writing into DIR.
 # usage: samples/demo.sh [HADAMARD_BINARY] [DIR]
 set -eu

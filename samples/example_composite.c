@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* example_composite.c — composite in memory on an RGBA frame the app owns, no files */
 #include <hadamard.h>
 #include <stdio.h>

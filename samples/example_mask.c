@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* example_mask.c — mask a file with libhadamard in ten lines */
 #include <hadamard.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make-gallery.sh — before/after pictures of every blend mode, window and kernel, made with the
 # built hadamard tool, into samples/gallery/ (160×107 PNGs) with a README table snippet.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* make_samples.c — draws the shipped sample images with the library itself */
 #include <hadamard.h>
 

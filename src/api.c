@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* api.c — the public entry points: whole images in memory, files, and the in-memory products */
 #include "pipeline.h"
 

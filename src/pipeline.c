@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pipeline.c — chains of steps over inputs opened through the codec table, run into outputs */
 #include "pipeline.h"
 

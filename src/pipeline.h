@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pipeline.h — what the two entry files (pipeline.c, api.c) share: options, output, encoding */
 #ifndef HDM_PIPELINE_H
 #define HDM_PIPELINE_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The public entry points (src/api.c, src/pipeline.c) as an app uses them: threads, the op
 # table, app-owned buffers and views, cancel flags and memory limits.
 hdm_test(test_api test_api.c testutil.c)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The command (src/cli/) run as built, on real files: every command and option, its edges,
 # batch, the op options, and hostile files and failing disks.
 hdm_test(test_cli test_cli.c cli_run.c)

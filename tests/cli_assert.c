@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli_assert.c — the checks CLI tests make of a run: a one-line refusal, success, no leftovers */
 #include "cli_assert.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli_assert.h — what a CLI test checks of a finished run (Criterion assertions) */
 #ifndef HDM_CLI_ASSERT_H
 #define HDM_CLI_ASSERT_H

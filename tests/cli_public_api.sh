@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli_public_api.sh — the command may call the public API only: fails if any object of src/cli/
 # given as an argument needs an hdm__ (internal) symbol, as nm -u lists what an object needs.
 [ $# -gt 0 ] || { echo "no objects given" >&2; exit 2; }

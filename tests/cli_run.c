@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli_run.c — running the hadamard binary from tests: sandboxed children under a watchdog */
 #include "cli_run.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli_run.h — run the built hadamard binary in a scratch directory and capture what it says */
 #ifndef HDM_CLI_RUN_H
 #define HDM_CLI_RUN_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The codec module (src/codec/): PNG through libpng and the threaded writer, the stb formats,
 # and hostile input for each. Every test image is made inside the tests (libpng's write API,
 # hand-written bytes), so nothing beyond the build's own dependencies is needed to run them.

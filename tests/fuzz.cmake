@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The fuzz targets and their seed corpus (hostile input of every module).
 
 # Fuzz targets. Under HADAMARD_FUZZ they are libFuzzer programs; otherwise each links

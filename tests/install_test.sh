@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the built project into a temporary prefix and builds two consumers against it, one
 # through pkg-config and one through find_package, then runs them: packaging cannot rot.
 # usage: install_test.sh BUILD_DIR SOURCE_DIR

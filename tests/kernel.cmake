@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Kernel tests and benchmark (owned by the kernel work).
 
 # Every variant against the scalar reference, and the reference against exact maths.

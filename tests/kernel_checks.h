@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernel_checks.h — variant-against-scalar checks shared by test_kernel.c and kernel_neon_check.c */
 #ifndef HDM_KERNEL_CHECKS_H
 #define HDM_KERNEL_CHECKS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernel_forced.c — linked into the op and codec suites that CMake also runs once per kernel
  * variant (HADAMARD_CPU=VARIANT, see hdm_test_variants): before any test, the variant forced
  * must be the one in use, or the whole program fails; one the CPU does not run is a skip that

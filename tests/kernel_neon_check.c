@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernel_neon_check.c — every kernel variant this CPU runs against the scalar reference, no Criterion */
 
 /* Self-contained so it can be cross-built statically for aarch64 and run under qemu

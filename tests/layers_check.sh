@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # layers_check.sh — the library's layers, read from its object files as the linker sees them.
 # For every object (src/LAYER/….c.o, or src/pipeline.c.o / src/api.c.o for the entry layer) nm
 # lists what it defines and what it needs; each need is an arrow to the file defining it. Fails

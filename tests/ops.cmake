@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The ops module (src/ops/): mul and mask against exact references, blend, window and filter
 # against f64 ones; each also once per kernel variant (hdm_test_variants).
 hdm_test(test_ops_mul_mask test_ops_mul_mask.c testutil.c)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ops_test.h — what the blend, window and filter tests share: seeded images, f64 rounding */
 #ifndef HDM_OPS_TEST_H
 #define HDM_OPS_TEST_H

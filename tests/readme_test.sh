@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # readme_test.sh — every gallery command in the README runs as written and remakes its picture.
 #   tests/readme_test.sh BUILD_DIR SOURCE_DIR
 # Each `hadamard ... -o NAME` in README.md is run from the source directory with its output sent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_api.c — the library as an app uses it: threads, the op table, app-owned buffers */
 #include "testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_api_cancel.c — hdm_options.cancel and max_memory through the public entry points: a
  * cancelled run is HDM_ERR_INTERRUPTED with no output and no temporary left, a cancelled or
  * over-limit product gives no image */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_api_view.c — hdm_image_view over the caller's planes: padded rows read right by the ops
  * and the encoders, the caller's memory never written or freed, bad arguments refused */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cli.c — the hadamard command on real files: every command, option and bad input */
 #include "cli_run.h"
 

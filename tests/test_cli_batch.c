@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cli_batch.c — hadamard batch: counts, exit status, report, resume, shards, kills, and the
  * hostile cases: symlink loops, outputs over inputs, reports over anything, signals */
 #include "cli_assert.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cli_edges.c — the command at its edges: replaced outputs, long names, stale temporaries,
  * option forms, pipes, signals, messages */
 #include "cli_assert.h"

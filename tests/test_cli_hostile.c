@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cli_hostile.c — bad files and failing disks through the CLI: refused in one line, no crash
  *
  * Every case runs the built hadamard binary in a child (fork/exec, stderr captured) inside a

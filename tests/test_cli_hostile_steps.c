@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cli_hostile_steps.c — the numbers and names of filter, mask, blend and window steps:
  * values a double or an f32 cannot hold, underflow, and mistyped names (moved out of the PNG
  * hostile tests, where they were sections 5 and 6)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cli_ops.c — the blend, window, filter and mask options of the built hadamard command */
 #include "ops_test.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_codec_png.c — PNG through libpng: decodes identical to libpng's own, exact round trips,
  * corrupt and truncated input */
 #include "codec/codec.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_codec_png_hostile.c — PNG chunk bombs, the encoder without threads, and memory held by
  * a job (the numbers and names of steps are in test_cli_hostile_steps.c)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_codec_png_large.c — PNGs large enough for the writer's multi-block threaded encoder
  * (src/codec/png_write.c), read back by libpng itself and compared sample by sample (RGB 8-bit
  * from memory is test_codec_png_hostile's threaded_encoder_multi_block_is_exact; here files

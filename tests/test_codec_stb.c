@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_codec_stb.c — the stb formats in and out, unknown outputs, and limits on untrusted input */
 #include "core/core.h"
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_codec_stb_hostile.c — the formats decoded by stb_image: hangs, unfilled memory, PNM maxval,
  * output sizes, out of memory and header-only info, through the CLI and the public API
  *

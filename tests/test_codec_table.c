@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_codec_table.c — the codec table: one consistent entry per format, and what reads it */
 #include "cli_run.h"
 #include "codec/codec.h"

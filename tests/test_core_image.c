@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_core_image.c — the image model: allocation, sizes, rows, statuses, options, format names */
 #include "codec/codec.h"
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_core_io.c — outputs complete or absent (src/core/io.c): the named temporary used where
  * O_TMPFILE is not, the retries when a name is taken between open and commit, and stale
  * temporaries of dead runs */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_kernel.c — every kernel variant against the scalar reference, and the reference against exact maths */
 #include "kernel_checks.h"
 #include "hadamard.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ops_blend.c — every blend mode against an f64 reference, compositing, and the algebra */
 #include "ops_test.h"
 

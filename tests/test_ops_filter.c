@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ops_filter.c — every kernel and border against an f64 correlation; strips; mask feather */
 #include "ops_test.h"
 #include "testutil.h"

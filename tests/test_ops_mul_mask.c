@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ops_mul_mask.c — hdm_mul and hdm_mask against exact references, and pipelines streaming the
  * same results from files */
 #include "core/core.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ops_window.c — every window against an f64 reference of numpy's and scipy's definitions */
 #include "ops_test.h"
 #include "testutil.h"

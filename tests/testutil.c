@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testutil.c — temp dirs, seeded randomness, image comparison and libpng-made PNGs for tests */
 #include "testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testutil.h — what the image and codec tests share: temp dirs, seeded randomness, image
  * comparison, and PNGs written and decoded through libpng's own API */
 #ifndef HDM_TESTUTIL_H

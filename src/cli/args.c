@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* args.c — the command line's tables of options and commands, and the parser over them */
 #include "cli/args.h"
 #include "cli/messages.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* args.h — the command line's tables (options, commands) and the parser that reads argv */
 #ifndef HDM_CLI_ARGS_H
 #define HDM_CLI_ARGS_H

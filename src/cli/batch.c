@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* batch.c — the same steps over many files: jobs, resume, shards, a report, clean stops */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "cli/batch.h"

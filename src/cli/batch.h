@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* batch.h — the batch command's settings, filled by the option parser, and its plan */
 #ifndef HDM_CLI_BATCH_H
 #define HDM_CLI_BATCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* help.c — usage, each command's help, the man page and bash completion, all made from the
  * tables of args.c so they cannot disagree with what the parser accepts */
 #include "cli/help.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* help.h — usage, each command's help, the man page and bash completion, from args.h's tables */
 #ifndef HDM_CLI_HELP_H
 #define HDM_CLI_HELP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c — the hadamard command: signals, standard input and output, and each command's run */
 #include "hadamard.h"
 #include "cli/args.h"

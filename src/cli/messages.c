@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* messages.c — the command's one-line messages, its format lists, and the check on stdout */
 #include "cli/messages.h"
 

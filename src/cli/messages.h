@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* messages.h — the command's one-line messages on stderr and its exit statuses */
 #ifndef HDM_CLI_MESSAGES_H
 #define HDM_CLI_MESSAGES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec.h — the codec table: one entry per format, and what opens inputs and outputs by it */
 #ifndef HDM_CODEC_H
 #define HDM_CODEC_H

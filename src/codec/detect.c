@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* detect.c — file formats by the codec table: from the first bytes on input, from the name on
  * output */
 #include "codec/codec.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* open.c — inputs opened by their content, outputs by their format */
 #define _POSIX_C_SOURCE 200809L /* fmemopen */
 #include "codec/codec.h"

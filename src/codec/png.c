@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* png.c — PNG input through libpng, row by row (output: png_write.c) */
 #include "codec/codec.h"
 #include "kernel/kernel.h"

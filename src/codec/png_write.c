@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* png_write.c — PNG output: adaptive row filters and deflate on an encoder thread */
 #include "codec/codec.h"
 #include "kernel/kernel.h"

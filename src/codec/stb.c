@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stb.c — JPEG, BMP, TGA, GIF, PSD, HDR, PNM in through stb_image; JPEG, BMP, TGA, HDR out */
 #include "codec/codec.h"
 #include "kernel/kernel.h"

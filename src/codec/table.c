@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* table.c — the table of formats: every codec's entry, in detection order */
 #include "codec/codec.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core.h — the ground floor: images, sizes and limits, status and messages, files */
 #ifndef HDM_CORE_H
 #define HDM_CORE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* image.c — planar images, the one overflow-checked size helper, limits */
 #include "core/core.h"
 #include "kernel/kernel.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* io.c — reading inputs whole, and outputs that are either complete or absent */
 #define _GNU_SOURCE /* O_TMPFILE, linkat */
 #include "core/core.h"

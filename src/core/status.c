@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* status.c — status names, error details, version and option defaults */
 #include "core/core.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dispatch.c — choose the kernel variant once, from the CPU and HADAMARD_CPU */
 #include "kernel.h"
 #include "hadamard.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernel.h — the element-wise primitives every op is built from, and their dispatch table */
 #ifndef HDM_KERNEL_H
 #define HDM_KERNEL_H

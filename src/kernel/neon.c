@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* neon.c — the kernel on AArch64 Advanced SIMD (part of the baseline: no flags needed) */
 #include "kernel.h"
 

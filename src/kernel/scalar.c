@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scalar.c — the portable reference for every kernel primitive */
 #include "kernel.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* x86_avx2.c — the kernel on AVX2 (built with -mavx2) */
 #include "kernel.h"
 

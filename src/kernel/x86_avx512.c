@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* x86_avx512.c — the kernel on AVX-512F/BW/VL (built with -mavx512f -mavx512bw -mavx512vl) */
 #include "kernel.h"
 

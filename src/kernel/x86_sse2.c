@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* x86_sse2.c — the kernel on SSE2, the x86-64 baseline (built with -msse2) */
 #include "kernel.h"
 

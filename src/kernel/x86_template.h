@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* x86_template.h — every kernel primitive written once over an x86 vector ISA's helpers */
 
 /* Included by x86_sse2.c, x86_avx2.c and x86_avx512.c, each compiled with its own -m flags after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* blend.c — composite a top image over a base with a W3C separable blend mode */
 #include "kernel/kernel.h"
 #include "ops/ops.h"

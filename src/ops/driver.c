@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* driver.c — the op driver: shapes checked, operand read in step, strips handed to the op */
 #include "ops/ops.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fields.c — what the ops' step parsers share: field values, numbers, names, messages */
 #include "ops/ops.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* filter.c — 2-D correlation with a kernel, as a source holding a halo of upstream rows */
 #include "kernel/kernel.h"
 #include "ops/filter.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* filter.h — convolution kernels and the filter source that mask's feather reuses */
 #ifndef HDM_FILTER_H
 #define HDM_FILTER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mask.c — multiply an image (or only its alpha) by a gray mask */
 #include "kernel/kernel.h"
 #include "ops/filter.h"

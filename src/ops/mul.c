@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mul.c — the normalised Hadamard product of two images, a 1-channel operand broadcasting */
 #include "kernel/kernel.h"
 #include "ops/ops.h"

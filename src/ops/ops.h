@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ops.h — what an operation supplies (its table entry, parser and row maths) and the op driver */
 #ifndef HDM_OPS_H
 #define HDM_OPS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* table.c — the table of operations */
 #include "ops/ops.h"
 

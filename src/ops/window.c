@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* window.c — multiply an image by a 2-D window, the outer product of two 1-D windows */
 #include "kernel/kernel.h"
 #include "ops/ops.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stream.c — reading sources, whole-image adapters, encoder bytes, the source-to-sink pump */
 #include "stream/stream.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stream.h — sources and sinks of strips, the adapters over whole images, encoder bytes */
 #ifndef HDM_STREAM_H
 #define HDM_STREAM_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # ab.sh — one job run by two builds in turn, for a before/after comparison on a shared machine:
 # interleaving the runs spreads the machine's noise over both. Prints one line per run,
 # "BINARY WALL s USER u PEAK_RSS KB" (GNU time); compare the medians (user time is the steadier

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Batch benchmark: mask N small PNGs (default 1000 at 640x480) by one gray mask, with
 # hadamard batch, ImageMagick's mogrify, and xargs -P2 convert, side by side in one run.
 # Prints files/s for each and hadamard's ratio to the fastest of the others.

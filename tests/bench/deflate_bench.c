@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* deflate_bench.c — which deflate for PNG output: zlib, libdeflate or ISA-L, on real rows */
 #define _POSIX_C_SOURCE 200809L
 /* Takes a PNG, re-encodes it through libhadamard with no compression (libpng's adaptive row

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernel_bench.c — throughput of every kernel primitive and variant against memcpy, in cache and in DRAM */
 
 /* Usage: kernel_bench [DRAM_MIB [PREFIX...]]   (default 96: MiB per buffer for the DRAM size)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # End-to-end comparison against ImageMagick, GraphicsMagick, libvips, Pillow and OpenCV on the
 # 24 MP mask job, through the shared benchmark (../shared/bench relative to the repository).
 # usage: tests/bench/peers.sh [HADAMARD_BINARY] [--runs N]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Size scaling: the 24 MP mask job of ../shared/bench at 6, 24 and 96 MP, one tool, one run.
 # Time should grow linearly with pixels and peak memory stay flat (the pipeline streams strips).
 # usage: tests/bench/scaling.sh [HADAMARD_BINARY]   (run ../shared/bench/setup-peers.sh first)

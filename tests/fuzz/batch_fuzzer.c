@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* batch_fuzzer.c — the batch's planning: name templates, formats, shards, collisions, the report
  *
  * Once, it makes a small tree in a temporary directory (images found by their bytes, a text

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz.h — what the fuzz targets share: their entry point, limits, and a checked abort */
 #ifndef HDM_FUZZ_H
 #define HDM_FUZZ_H

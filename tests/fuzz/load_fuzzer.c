@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* load_fuzzer.c — every input format through hdm_load_memory: refused cleanly or decoded */
 #include "fuzz/fuzz.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* make_corpus.c — writes the fuzz seed corpus: tests/fuzz/corpus/{load,roundtrip,steps}/
  *
  * Usage: make_corpus DIR. The image seeds come from seeds.c; a roundtrip seed is one selector

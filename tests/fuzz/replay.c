@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* replay.c — the fuzz targets' main without libFuzzer: runs every file of the given files and
  * directories through LLVMFuzzerTestOneInput once, so the corpus and the crashers replay on
  * every test run (a failure aborts, as it would under the fuzzer). */

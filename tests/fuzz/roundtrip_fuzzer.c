@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* roundtrip_fuzzer.c — decode, multiply or mask with itself, encode to a chosen format, decode
  *
  * The first byte chooses the output format and the operation; the rest is the input file. A

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* seeds.c — small valid files of every input format and depth, made in memory
  *
  * PNG is written with libpng directly (every colour type, bit depth, tRNS, interlace); JPEG,

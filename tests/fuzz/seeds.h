@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* seeds.h — small valid files of every input format and depth, made in memory */
 #ifndef HDM_SEEDS_H
 #define HDM_SEEDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* steps_fuzzer.c — the step grammar (hdm_pipeline_add) and the command-line parser
  *
  * The first byte chooses the parser. Steps: the rest is split at newlines, each line one step.
