@@ -20,6 +20,7 @@ foreach(target load roundtrip steps batch)
                    ${PROJECT_SOURCE_DIR}/src/cli/messages.c)
   elseif(target STREQUAL "batch") # the CLI's batch planning, as shipped
     target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src/cli/batch.c
+                   ${PROJECT_SOURCE_DIR}/src/cli/resume.c
                    ${PROJECT_SOURCE_DIR}/src/cli/messages.c)
   endif()
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR})

@@ -35,11 +35,12 @@ const cli_opt cli_options[] = {
     {"jobs", 'j', OPT_UINT, "N", "batch: files processed at once (default: the number of cores)",
      1, 256},
     {"recursive", 'r', OPT_FLAG, NULL, "batch: descend into directories given as inputs", 0, 0},
-    {"resume", 0, OPT_FLAG, NULL, "batch: skip inputs whose output exists as a whole image (a "
-     "regular file that decodes completely: one decode per skipped file); others are redone",
-     0, 0},
-    {"shard", 0, OPT_STRING, "K/N", "batch: process only part K of N (0 <= K < N) of the sorted "
-     "inputs", 0, 0},
+    {"resume", 0, OPT_FLAG, NULL, "batch: record each finished output (in DIR/.hadamard-resume-K-of-N) "
+     "and skip the inputs whose record matches: same steps and options, same input, the "
+     "output there the one that was made; anything else is redone", 0, 0},
+    {"shard", 0, OPT_STRING, "K/N", "batch: process only part K of N (0 <= K < N): the files "
+     "whose path below their input root hashes to K, so machines agree whatever else they "
+     "list", 0, 0},
     {"report", 0, OPT_STRING, "FILE", "batch: write one JSON object per input to FILE, "
      "replaced whole at the end; a name that is not UTF-8 shows U+FFFD for each bad byte and "
      "gains \"input_bytes\" (or \"output_bytes\"): the name's bytes in hex", 0, 0},

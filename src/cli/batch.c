@@ -3,6 +3,7 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "cli/batch.h"
 #include "cli/messages.h"
+#include "cli/resume.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 enum { CANCELLED = 130, USAGE = 2, FAIL = 1 };
 
 static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
+static const char *base_name(const char *p);
 
 static int push(batch_plan *l, const char *input, const char *rel_dir, const char *root,
                 bool walked, bool image)
@@ -41,10 +43,18 @@ static int push(batch_plan *l, const char *input, const char *rel_dir, const cha
     it->root = dup_or_empty(root);
     it->walked = walked;
     it->image = image;
-    if (!it->input || !it->rel_dir || !it->root) {
+    /* the shard key: a walked file's path below its root, whatever the root is called on this
+     * machine; a named file's path as given */
+    const char *base = walked ? base_name(input) : input;
+    size_t kl = strlen(it->rel_dir) + strlen(base) + 2;
+    if ((it->key = malloc(kl)))
+        snprintf(it->key, kl, "%s%s%s", walked ? it->rel_dir : "",
+                 walked && *it->rel_dir ? "/" : "", base);
+    if (!it->input || !it->rel_dir || !it->root || !it->key) {
         free(it->input);
         free(it->rel_dir);
         free(it->root);
+        free(it->key);
         return -1;
     }
     l->n++;
@@ -57,6 +67,7 @@ static void free_item(batch_item *it)
     free(it->output);
     free(it->rel_dir);
     free(it->root);
+    free(it->key);
     free(it->error);
 }
 
@@ -964,9 +975,11 @@ static int prepare(const batch_config *cfg, batch_plan *plan, const struct stat 
         }
         size_t len = od_len + strlen(name) + 2;
         it->output = malloc(len);
-        if (it->output)
+        if (it->output) {
             snprintf(it->output, len, "%.*s%s%s", (int)od_len, cfg->out_dir,
                      strcmp(cfg->out_dir, "/") ? "/" : "", name);
+            it->name_off = strlen(it->output) - strlen(name);
+        }
         free(name);
         if (!it->output)
             return -1;
@@ -1125,16 +1138,17 @@ static int prepare(const batch_config *cfg, batch_plan *plan, const struct stat 
     if (rc)
         goto done;
 
-    /* Shards split the sorted list of inputs, so every machine computes the same parts; the
-     * files skipped before the run are split the same way, each listed in one report. */
-    size_t kept = 0, run_seen = 0, skip_seen = 0;
+    /* A file's shard is a hash of its key (its path below its root), not its place in a
+     * listing: machines that list the inputs a moment apart still agree on every file they
+     * both see. The files skipped before the run are split the same way, each listed in one
+     * report. */
+    size_t kept = 0;
     plan->total_run = 0;
     for (size_t i = 0; i < plan->n; i++) {
         batch_item *it = &plan->v[i];
-        size_t idx = it->status == BATCH_SKIPPED ? skip_seen++ : run_seen++;
         if (it->status != BATCH_SKIPPED)
             plan->total_run++;
-        if (idx % cfg->shard_count == cfg->shard_index)
+        if (resume_shard_of(it->key, cfg->shard_count) == cfg->shard_index)
             plan->v[kept++] = *it;
         else
             free_item(it);
@@ -1357,6 +1371,7 @@ static int report_write(const char *path, const batch_plan *l)
 
 typedef struct batch_run {
     const batch_config *cfg;
+    resume_log *log; /* with --resume: the records of finished outputs */
     batch_plan *items;
     atomic_size_t next;
     atomic_size_t done, ok, failed, skipped;
@@ -1389,19 +1404,28 @@ static void progress(batch_run *b, bool final)
     fflush(stderr);
 }
 
-/* --resume takes an output as done only if it is a regular file that decodes completely
- * (one decode per skipped file): an empty or truncated file, a directory or a stray file of
- * that name is redone. */
-static bool finished(const char *out, const hdm_options *opt)
+/* What makes the outputs besides their inputs: the recipe main gave (version, steps, options)
+ * and each operand file as it is now (path, size, time), so a changed mask redoes everything. */
+static uint64_t recipe_hash(const batch_config *cfg)
 {
-    struct stat st;
-    if (stat(out, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
-        return false;
-    hdm_image *img = NULL;
-    hdm_error e = {0};
-    bool whole = hdm_load(out, opt, &img, &e) == HDM_OK;
-    hdm_image_free(img);
-    return whole;
+    const char *r = cfg->recipe ? cfg->recipe : "";
+    uint64_t h = resume_hash(RESUME_HASH_SEED, r, strlen(r) + 1);
+    char **cand = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < cfg->nsteps; i++)
+        if (step_paths(cfg->steps[i], &cand, &n, &cap) < 0)
+            break; /* out of memory: fewer operands hashed, still this run's own recipe */
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(cand[i], &st) != 0 || S_ISDIR(st.st_mode))
+            continue;
+        uint64_t v[3] = {(uint64_t)st.st_size, (uint64_t)st.st_mtim.tv_sec,
+                         (uint64_t)st.st_mtim.tv_nsec};
+        h = resume_hash(h, cand[i], strlen(cand[i]) + 1);
+        h = resume_hash(h, v, sizeof v);
+    }
+    free_strs(cand, n);
+    return h;
 }
 
 static void fail_item(batch_run *b, batch_item *it, const char *msg)
@@ -1430,8 +1454,12 @@ static void *worker(void *arg)
         if (it->status != BATCH_PENDING)
             continue; /* skipped, or failed, before the run: counted at the start */
         double t0 = now();
-        if (cfg->resume && finished(it->output, cfg->opt)) {
+        struct stat in_st, out_st;
+        bool have_in = stat(it->input, &in_st) == 0;
+        if (b->log && have_in && stat(it->output, &out_st) == 0 &&
+            resume_done(b->log, it->output + it->name_off, it->key, &in_st, &out_st)) {
             it->status = BATCH_SKIPPED;
+            it->error = strdup("done before (--resume)");
             atomic_fetch_add(&b->skipped, 1);
         } else {
             hdm_error e = {0};
@@ -1468,6 +1496,8 @@ static void *worker(void *arg)
             else {
                 it->status = BATCH_OK;
                 atomic_fetch_add(&b->ok, 1);
+                if (b->log && have_in && stat(it->output, &out_st) == 0)
+                    resume_record(b->log, it->output + it->name_off, it->key, &in_st, &out_st);
             }
         }
         it->ms = (now() - t0) * 1e3;
@@ -1498,6 +1528,13 @@ int batch_main(const batch_config *cfg)
     }
 
     batch_run b = {.cfg = cfg, .items = &l, .start = now(), .tty = isatty(2)};
+    if (cfg->resume &&
+        !(b.log = resume_open(cfg->out_dir, cfg->shard_index, cfg->shard_count,
+                              recipe_hash(cfg), cfg->opt ? cfg->opt->max_memory : UINT64_MAX))) {
+        cli_say("out of memory");
+        batch_plan_free(&l);
+        return FAIL;
+    }
     pthread_mutex_init(&b.lock, NULL);
     for (size_t i = 0; i < l.n; i++) {
         batch_item *it = &l.v[i];
@@ -1527,6 +1564,7 @@ int batch_main(const batch_config *cfg)
         pthread_join(th[i], NULL);
     progress(&b, true);
     pthread_mutex_destroy(&b.lock);
+    resume_close(b.log);
 
     size_t ok = atomic_load(&b.ok), failed = atomic_load(&b.failed);
     size_t skipped = atomic_load(&b.skipped), not_run = l.n - ok - failed - skipped;

@@ -20,6 +20,8 @@ typedef struct batch_config {
     const char *name;           /* template: {stem} {ext} {dir} {root} */
     const char *format;         /* output extension, or NULL to keep the input's */
     const char *report;         /* JSON-lines report path, or NULL */
+    const char *recipe;         /* what else makes an output (version, steps, the options that
+                                 * change its bytes): --resume trusts only its own records */
     unsigned jobs;
     unsigned shard_index, shard_count;
     bool recursive, resume, quiet;
@@ -39,6 +41,8 @@ typedef struct batch_item {
     char *output;    /* NULL for a file skipped before the run */
     char *rel_dir;   /* the input's directory below its root ("" for a named file) */
     char *root;      /* {root}: the root's base name, or the named file's parent's */
+    char *key;       /* what decides its shard: its path below its root, or as named */
+    size_t name_off; /* output + name_off: the output's name below the out-dir */
     int status;      /* BATCH_* */
     char *error;     /* why it failed or was skipped */
     double ms;
@@ -48,7 +52,7 @@ typedef struct batch_item {
 } batch_item;
 
 typedef struct batch_plan {
-    batch_item *v;   /* this shard's items, sorted by input: to run, then skipped */
+    batch_item *v;   /* this shard's items, sorted by input */
     size_t n, cap;
     size_t total_run; /* items to run over every shard (before the shard filter) */
 } batch_plan;

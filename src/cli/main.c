@@ -457,6 +457,41 @@ static bool parse_shard(const char *s, unsigned *k, unsigned *n)
     return true;
 }
 
+/* What --resume's records must agree on besides the input: the version, the steps, and every
+ * option given that can change an output's bytes (all but the batch's own controls and the
+ * limits, which only refuse). A new option counts unless it is named here. */
+static char *batch_recipe(const cli_args *a)
+{
+    static const char *const inert[] = {"out-dir", "jobs", "recursive", "resume", "shard",
+                                        "report", "null", "quiet", "help", "max-pixels",
+                                        "max-width", "max-height", "max-memory"};
+    char *s = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&s, &n);
+    if (!f)
+        return NULL;
+    fprintf(f, "hadamard %s", hdm_version());
+    for (int i = 0; i < a->dashdash; i++)
+        fprintf(f, "\nstep %zu %s", strlen(a->pos[i]), a->pos[i]);
+    for (int i = 0; i < CLI_N_OPTIONS; i++) {
+        bool skip = !a->set[i];
+        for (size_t j = 0; !skip && j < sizeof inert / sizeof *inert; j++)
+            skip = strcmp(cli_options[i].name, inert[j]) == 0;
+        if (skip)
+            continue;
+        fprintf(f, "\n--%s", cli_options[i].name);
+        if (cli_options[i].kind == OPT_STRING)
+            fprintf(f, "=%zu %s", strlen(a->str[i]), a->str[i]);
+        else if (cli_options[i].kind == OPT_UINT)
+            fprintf(f, "=%" PRIu64, a->num[i]);
+    }
+    if (fclose(f) != 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
 static int run_batch(const cli_cmd *cmd, const cli_args *a)
 {
     (void)cmd;
@@ -488,6 +523,12 @@ static int run_batch(const cli_cmd *cmd, const cli_args *a)
     cfg.quiet = cli_has(a, "quiet");
     cfg.report = cli_str(a, "report");
     cfg.null_list = cli_has(a, "null");
+    char *recipe = batch_recipe(a);
+    if (!recipe) {
+        cli_say("out of memory");
+        return EXIT_FAIL;
+    }
+    cfg.recipe = recipe;
     cfg.steps = a->pos;
     cfg.nsteps = (size_t)a->dashdash;
     cfg.cancel = &cancel_flag;
@@ -499,6 +540,7 @@ static int run_batch(const cli_cmd *cmd, const cli_args *a)
     hdm_pipeline *p;
     hdm_error e = {0};
     if (hdm_pipeline_new(&p)) {
+        free(recipe);
         cli_say("out of memory");
         return EXIT_FAIL;
     }
@@ -511,6 +553,7 @@ static int run_batch(const cli_cmd *cmd, const cli_args *a)
         rc = batch_main(&cfg);
     }
     hdm_pipeline_free(p);
+    free(recipe);
     return rc;
 }
 
