@@ -746,3 +746,55 @@ Test(run, refuses_to_overwrite_an_input)
     hdm_image_free(in);
     hdm_image_free(m);
 }
+
+/* With a feather, the threshold comes first: a ramp made binary and then blurred has a soft
+ * edge, and equals blurring the binary mask made by hand. */
+Test(run, threshold_then_feather_softens_a_binary_edge)
+{
+    for (int d = 0; d < 2; d++) {
+        hdm_depth depth = d ? HDM_U16 : HDM_U8;
+        uint32_t w = 64, h = 9, top = maxval(depth);
+        hdm_image *in, *m, *mb;
+        cr_assert_eq(hdm_image_new(w, h, 3, HDM_U8, &in), HDM_OK);
+        cr_assert_eq(hdm_image_new(w, h, 1, depth, &m), HDM_OK);
+        cr_assert_eq(hdm_image_new(w, h, 1, depth, &mb), HDM_OK);
+        for (uint32_t y = 0; y < h; y++)
+            for (uint32_t x = 0; x < w; x++) {
+                for (uint32_t c = 0; c < 3; c++)
+                    tu_set(in, c, x, y, 200);
+                uint32_t v = x * top / (w - 1); /* a ramp from 0 to M */
+                tu_set(m, 0, x, y, v);
+                tu_set(mb, 0, x, y, v >= (top + 1) / 2 ? top : 0); /* T = 0.5 */
+            }
+        save(in, tu_path("in.png"));
+        save(m, tu_path("ramp.png"));
+        save(mb, tu_path("binary.png"));
+        hdm_pipeline *p = pipeline_of((const char *[]){step("mask", "ramp.png",
+                                                            ":threshold=0.5:feather=2")}, 1);
+        hdm_pipeline *q = pipeline_of((const char *[]){step("mask", "binary.png",
+                                                            ":feather=2")}, 1);
+        hdm_error err = {0};
+        cr_assert_eq(run(p, tu_path("in.png"), tu_path("a.png"), 0, &err), HDM_OK, "%s",
+                     err.message);
+        cr_assert_eq(run(q, tu_path("in.png"), tu_path("b.png"), 0, &err), HDM_OK, "%s",
+                     err.message);
+        hdm_image *a = load(tu_path("a.png")), *b = load(tu_path("b.png"));
+        tu_assert_same(a, b, "threshold then feather = feather of the binary mask");
+        /* soft: the edge has values strictly between 0 and the image's 200 (in the output's
+         * depth, the deeper of the two), and both ends are reached */
+        uint32_t full = d ? 200 * 257 : 200;
+        int soft = 0;
+        for (uint32_t x = 0; x < w; x++) {
+            uint32_t v = tu_get(a, 0, x, h / 2);
+            soft += v > 0 && v < full;
+        }
+        cr_assert_geq(soft, 6, "a soft edge (%d pixels between)", soft);
+        cr_assert_eq(tu_get(a, 0, 0, h / 2), 0);
+        cr_assert_eq(tu_get(a, 0, w - 1, h / 2), full);
+        hdm_pipeline_free(p);
+        hdm_pipeline_free(q);
+        hdm_image *imgs[] = {in, m, mb, a, b};
+        for (size_t i = 0; i < 5; i++)
+            hdm_image_free(imgs[i]);
+    }
+}

@@ -13,21 +13,28 @@ typedef struct mask_op {
     const char *path; /* the mask's name in messages (its source outlives the op) */
     unsigned flags;
     bool check_gray; /* a colour mask is accepted only where R = G = B */
-    bool binary;     /* a threshold T: m ≥ T·M → M, else 0 */
-    uint16_t t_int;  /* the threshold as the least integer sample that passes */
-    float t_f32;
+    double threshold; /* T ≥ 0: the mask is made binary here (m ≥ T·M → M, else 0) */
 } mask_op;
 
-/* Makes plane 0 of the mask strip binary. */
-static void threshold(mask_op *k, hdm_image *m, uint32_t rows)
+/* The least integer sample m with m ≥ T·M, with slack for T·M's own rounding (0.2·255 is
+ * 51.000000000000007 in double, and 51 should pass). */
+static uint16_t threshold_int(double t, hdm_depth d)
+{
+    double m = d == HDM_U8 ? 255 : 65535;
+    return (uint16_t)ceil(t * m - 1e-9 * m);
+}
+
+/* Makes plane 0 of the mask strip binary: M where m ≥ T·M, else 0. */
+static void threshold(double t, hdm_image *m, uint32_t rows)
 {
     const hdm__kernel *kt = hdm__kern();
+    uint16_t t_int = m->depth == HDM_F32 ? 0 : threshold_int(t, m->depth);
     for (uint32_t r = 0; r < rows; r++) {
         void *row = hdm_row(m, 0, r);
         switch (m->depth) {
-        case HDM_U8: kt->threshold_u8(row, row, (uint8_t)k->t_int, m->width); break;
-        case HDM_U16: kt->threshold_u16(row, row, k->t_int, m->width); break;
-        case HDM_F32: kt->threshold_f32(row, row, k->t_f32, m->width); break;
+        case HDM_U8: kt->threshold_u8(row, row, (uint8_t)t_int, m->width); break;
+        case HDM_U16: kt->threshold_u16(row, row, t_int, m->width); break;
+        case HDM_F32: kt->threshold_f32(row, row, (float)t, m->width); break;
         }
     }
 }
@@ -112,6 +119,51 @@ static hdm_status gray_source_open(hdm__source *up, hdm__source **out, hdm_error
     return HDM_OK;
 }
 
+/* With a feather, the threshold comes first: the mask is made binary as it is read, and the
+ * blur then gives the binary edge its softness. */
+typedef struct threshold_source {
+    hdm__source base;
+    hdm__source *up;
+    double t;
+} threshold_source;
+
+static hdm_status threshold_read(hdm__source *s, hdm_image *strip, uint32_t rows,
+                                 hdm_error *err)
+{
+    threshold_source *b = (threshold_source *)s;
+    hdm_status st = hdm__source_read(b->up, strip, rows, err);
+    if (!st)
+        threshold(b->t, strip, rows);
+    return st;
+}
+
+static void threshold_close(hdm__source *s)
+{
+    hdm__source_close(((threshold_source *)s)->up);
+    free(s);
+}
+
+/* Takes up. */
+static hdm_status threshold_source_open(hdm__source *up, double t, hdm__source **out,
+                                        hdm_error *err)
+{
+    threshold_source *b = calloc(1, sizeof *b);
+    if (!b) {
+        hdm_status st = hdm__fail(err, HDM_ERR_NOMEM, up->path, "out of memory");
+        hdm__source_close(up);
+        return st;
+    }
+    b->up = up;
+    b->t = t;
+    b->base.info = up->info;
+    b->base.path = up->path;
+    b->base.held = up->held;
+    b->base.read = threshold_read;
+    b->base.close = threshold_close;
+    *out = &b->base;
+    return HDM_OK;
+}
+
 static hdm_status mask_apply(hdm__op *op, const hdm_image *in, hdm_image *m, hdm_image *out,
                              uint32_t y, uint32_t rows, hdm_error *err)
 {
@@ -119,8 +171,8 @@ static hdm_status mask_apply(hdm__op *op, const hdm_image *in, hdm_image *m, hdm
     hdm_status st = k->check_gray ? gray_rows(m, y, rows, k->path, err) : HDM_OK;
     if (st)
         return st;
-    if (k->binary)
-        threshold(k, m, rows);
+    if (k->threshold >= 0)
+        threshold(k->threshold, m, rows);
     bool inv = k->flags & HDM_MASK_INVERT, alpha_only = k->flags & HDM_MASK_ALPHA;
     uint32_t alpha = out->channels - 1;
     for (uint32_t c = 0; c < out->channels; c++)
@@ -219,7 +271,8 @@ static hdm_status mask_parse(const char *const *f, size_t n, void **args, hdm_er
     return HDM_OK;
 }
 
-/* Feathering blurs the mask's own samples: its alpha is ignored, so no premultiplying. */
+/* Feathering blurs the mask's own samples: its alpha is ignored, so no premultiplying. A
+ * threshold comes before the blur, so a binarised mask gets a soft edge. */
 static hdm_status mask_prepare(const void *args, hdm__source *m, const hdm_options *opt,
                                hdm__source **out, hdm_error *err)
 {
@@ -230,6 +283,11 @@ static hdm_status mask_prepare(const void *args, hdm__source *m, const hdm_optio
     }
     if (m->info.channels >= 3) {
         hdm_status st = gray_source_open(m, &m, err); /* takes m */
+        if (st)
+            return st;
+    }
+    if (a->threshold >= 0) {
+        hdm_status st = threshold_source_open(m, a->threshold, &m, err); /* takes m */
         if (st)
             return st;
     }
@@ -256,14 +314,7 @@ static hdm_status mask_make(const void *args, const hdm__op_shape *sh, hdm__op *
     k->base.operand_depth = k->base.out_info.depth;
     k->base.apply = mask_apply;
     k->base.free = mask_free;
-    if (thresh >= 0) {
-        /* the least integer m with m ≥ T·M, with slack for T·M's own rounding (0.2·255 is
-         * 51.000000000000007 in double, and 51 should pass) */
-        double m = k->base.operand_depth == HDM_U8 ? 255 : 65535;
-        k->binary = true;
-        k->t_int = (uint16_t)ceil(thresh * m - 1e-9 * m);
-        k->t_f32 = (float)thresh;
-    }
+    k->threshold = a->feather ? -1 : thresh; /* with a feather: done before it, as read */
     *out = &k->base;
     return HDM_OK;
 }
@@ -280,7 +331,8 @@ const hdm__opdef hdm__mask_def = {
             {"invert", NULL, "use M - mask, the mask's complement", NULL},
             {"alpha", NULL, "multiply only the alpha plane, adding one if absent (a cut-out)", NULL},
             {"feather", "SIGMA", "blur the mask first with a gaussian of this sigma (pixels)", NULL},
-            {"threshold", "T", "make the mask binary: M where mask >= T·M, else 0 (T in 0..1)", NULL},
+            {"threshold", "T", "make the mask binary: M where mask >= T·M, else 0 (T in 0..1); with "
+             "feather, before the blur, so the binary edge is softened", NULL},
             {NULL, NULL, NULL, NULL}},
     },
     .parse = mask_parse,
