@@ -295,11 +295,15 @@ enum {
     HDM_BLEND_LINEAR = 1u << 0 /* blend in linear light: exact sRGB decode, blend, encode */
 };
 
-/* The separable blend modes of W3C Compositing and Blending Level 1, section 10.2. */
+/* The blend modes of W3C Compositing and Blending Level 1: the separable ones of section 10.2,
+ * then the non-separable ones of section 10.3. */
 typedef enum hdm_blend_mode {
     HDM_BLEND_NORMAL, HDM_BLEND_MULTIPLY, HDM_BLEND_SCREEN, HDM_BLEND_OVERLAY,
     HDM_BLEND_DARKEN, HDM_BLEND_LIGHTEN, HDM_BLEND_COLOR_DODGE, HDM_BLEND_COLOR_BURN,
-    HDM_BLEND_HARD_LIGHT, HDM_BLEND_SOFT_LIGHT, HDM_BLEND_DIFFERENCE, HDM_BLEND_EXCLUSION
+    HDM_BLEND_HARD_LIGHT, HDM_BLEND_SOFT_LIGHT, HDM_BLEND_DIFFERENCE, HDM_BLEND_EXCLUSION,
+    /* the non-separable modes of section 10.3: they take the whole colour (a gray image
+     * counts as R = G = B) */
+    HDM_BLEND_HUE, HDM_BLEND_SATURATION, HDM_BLEND_COLOR, HDM_BLEND_LUMINOSITY
 } hdm_blend_mode;
 
 /* A mode's keyword in the spec ("color-dodge"), or NULL for a value outside the enum. */

@@ -78,7 +78,7 @@ row texture.png "texture.png (blend top)"
 row mask.png "mask.png (mask)"
 
 for mode in normal multiply screen overlay darken lighten color-dodge color-burn hard-light \
-            soft-light difference exclusion; do
+            soft-light difference exclusion hue saturation color luminosity; do
     "$tool" blend "$out/photo.png" "$out/texture.png" -o "$out/blend-$mode.png" --mode $mode \
         --opacity 0.8
     row "blend-$mode.png" "hadamard blend photo.png texture.png --mode $mode --opacity 0.8"
@@ -111,6 +111,9 @@ row mask-feather.png "hadamard mask photo.png mask.png --feather 4"
 row mask-threshold.png "hadamard mask photo.png mask.png --threshold 0.5"
 "$tool" mask "$out/photo.png" "$out/mask.png" -o "$out/mask-cutout.png" --alpha --feather 2
 row mask-cutout.png "hadamard mask photo.png mask.png --alpha --feather 2"
+"$tool" mask "$out/photo.png" "$out/mask.png" -o "$out/mask-threshold-feather.png" \
+    --threshold 0.5 --feather 2
+row mask-threshold-feather.png "hadamard mask photo.png mask.png --threshold 0.5 --feather 2"
 
 # the README table: four pictures a row, each over the command that made it
 {

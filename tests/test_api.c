@@ -721,7 +721,7 @@ Test(api, long_values_keep_the_end_of_the_message, .timeout = 30)
     memset(q, 'q', 3000);
     q[3000] = '\0';
     static const struct { const char *pre, *post, *end; } cases[] = {
-        {"blend:top.png:mode=", "", "color-burn, hard-light, soft-light, difference, exclusion)"},
+        {"blend:top.png:mode=", "", "difference, exclusion, hue, saturation, color, luminosity)"},
         {"filter:gaussian", "", "or @FILE)"},
         {"window:", "", "tukey[:ALPHA], kaiser[:BETA])"},
         {"mask:m.png:", "", "[:feather=SIGMA][:threshold=T])"},

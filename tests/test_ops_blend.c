@@ -8,7 +8,9 @@
 static const char *const modes[] = {
     "normal", "multiply", "screen", "overlay", "darken", "lighten", "color-dodge",
     "color-burn", "hard-light", "soft-light", "difference", "exclusion",
+    "hue", "saturation", "color", "luminosity",
 };
+enum { SEPARABLE = 12 };
 enum { N_MODES = sizeof modes / sizeof modes[0] };
 
 /* ---- the reference: W3C Compositing and Blending Level 1, written again in f64 ---- */
@@ -41,6 +43,80 @@ static double ref_mode(int m, double b, double s)
     }
 }
 
+/* Section 10.3, written again from the spec's pseudo-code */
+static double r_lum(const double c[3]) { return 0.3 * c[0] + 0.59 * c[1] + 0.11 * c[2]; }
+
+static void r_clip(double c[3])
+{
+    double l = r_lum(c), n = fmin(c[0], fmin(c[1], c[2])), x = fmax(c[0], fmax(c[1], c[2]));
+    if (n < 0)
+        for (int i = 0; i < 3; i++)
+            c[i] = l + (c[i] - l) * l / (l - n);
+    if (x > 1)
+        for (int i = 0; i < 3; i++)
+            c[i] = l + (c[i] - l) * (1 - l) / (x - l);
+}
+
+static void r_set_lum(double c[3], double l)
+{
+    double d = l - r_lum(c);
+    for (int i = 0; i < 3; i++)
+        c[i] += d;
+    r_clip(c);
+}
+
+static double r_sat(const double c[3])
+{
+    return fmax(c[0], fmax(c[1], c[2])) - fmin(c[0], fmin(c[1], c[2]));
+}
+
+static void r_set_sat(double c[3], double s)
+{
+    /* sort the indices by value: lo, mid, hi */
+    int o[3] = {0, 1, 2};
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (c[o[j]] < c[o[i]]) {
+                int t = o[i];
+                o[i] = o[j];
+                o[j] = t;
+            }
+    double lo = c[o[0]], hi = c[o[2]];
+    if (hi > lo) {
+        c[o[1]] = (c[o[1]] - lo) * s / (hi - lo);
+        c[o[2]] = s;
+    } else {
+        c[o[1]] = c[o[2]] = 0;
+    }
+    c[o[0]] = 0;
+}
+
+static void ref_nonsep(int m, const double b[3], const double s[3], double out[3])
+{
+    double x[3];
+    switch (m) {
+    case 12: /* hue */
+        memcpy(x, s, sizeof x);
+        r_set_sat(x, r_sat(b));
+        r_set_lum(x, r_lum(b));
+        break;
+    case 13: /* saturation */
+        memcpy(x, b, sizeof x);
+        r_set_sat(x, r_sat(s));
+        r_set_lum(x, r_lum(b));
+        break;
+    case 14: /* color */
+        memcpy(x, s, sizeof x);
+        r_set_lum(x, r_lum(b));
+        break;
+    default: /* luminosity */
+        memcpy(x, b, sizeof x);
+        r_set_lum(x, r_lum(s));
+        break;
+    }
+    memcpy(out, x, sizeof x);
+}
+
 static double decode(double x) { return x <= 0.04045 ? x / 12.92 : pow((x + 0.055) / 1.055, 2.4); }
 static double encode(double x)
 {
@@ -62,14 +138,20 @@ static double check(const hdm_image *base, const hdm_image *top, int mode, doubl
             double alb = ab ? val(base, nb, x, y) : 1;
             double als = (as ? val(top, ns, x, y) : 1) * opacity;
             double alo = als + alb * (1 - als);
-            for (uint32_t c = 0; c < nc; c++) {
-                double cb = val(base, nb == 1 ? 0 : c, x, y);
-                double cs = val(top, ns == 1 ? 0 : c, x, y);
+            double b3[3], s3[3], bl3[3] = {0, 0, 0};
+            for (uint32_t c = 0; c < 3; c++) {
+                b3[c] = val(base, nb == 1 ? 0 : c % nb, x, y);
+                s3[c] = val(top, ns == 1 ? 0 : c % ns, x, y);
                 if (linear) {
-                    cb = decode(cb);
-                    cs = decode(cs);
+                    b3[c] = decode(b3[c]);
+                    s3[c] = decode(s3[c]);
                 }
-                double bl = ref_mode(mode, cb, cs);
+            }
+            if (mode >= SEPARABLE)
+                ref_nonsep(mode, b3, s3, bl3);
+            for (uint32_t c = 0; c < nc; c++) {
+                double cb = b3[c], cs = s3[c];
+                double bl = mode >= SEPARABLE ? bl3[c] : ref_mode(mode, cb, cs);
                 double csp = (1 - alb) * cs + alb * bl;
                 double co = csp * als + cb * alb * (1 - als);
                 double r = alo > 0 ? co / alo : 0;
@@ -151,6 +233,10 @@ Test(blend, hard_light) { mode_test(8); }
 Test(blend, soft_light) { mode_test(9); }
 Test(blend, difference) { mode_test(10); }
 Test(blend, exclusion) { mode_test(11); }
+Test(blend, hue) { mode_test(12); }
+Test(blend, saturation) { mode_test(13); }
+Test(blend, color) { mode_test(14); }
+Test(blend, luminosity) { mode_test(15); }
 
 /* Dodge and burn divide by 1 − C: near white, f32's 1 − x from x loses the 16-bit sample's
  * precision (in linear light too), so these pairs check that the exact complements reach the division. */

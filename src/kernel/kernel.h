@@ -31,12 +31,16 @@ static inline uint32_t hdm__div65535(uint32_t t)
     return (t + (t >> 16)) >> 16;
 }
 
-/* The W3C Compositing and Blending Level 1 separable blend modes (section 10.2), in the order
- * of the spec's list; blend_f32 takes one. */
+/* The W3C Compositing and Blending Level 1 blend modes in the order of the spec's lists: the
+ * twelve separable ones of section 10.2 (blend_f32 takes one), then the four non-separable ones
+ * of section 10.3 (blend3_f32 takes one). */
 typedef enum hdm__blend_mode {
     HDM__BLEND_NORMAL, HDM__BLEND_MULTIPLY, HDM__BLEND_SCREEN, HDM__BLEND_OVERLAY,
     HDM__BLEND_DARKEN, HDM__BLEND_LIGHTEN, HDM__BLEND_COLOR_DODGE, HDM__BLEND_COLOR_BURN,
     HDM__BLEND_HARD_LIGHT, HDM__BLEND_SOFT_LIGHT, HDM__BLEND_DIFFERENCE, HDM__BLEND_EXCLUSION,
+    HDM__BLEND_SEPARABLE, /* the count of the separable modes, and the first other one */
+    HDM__BLEND_HUE = HDM__BLEND_SEPARABLE, HDM__BLEND_SATURATION, HDM__BLEND_COLOR,
+    HDM__BLEND_LUMINOSITY,
     HDM__BLEND_COUNT
 } hdm__blend_mode;
 
@@ -77,6 +81,13 @@ typedef struct hdm__kernel {
      * they may be NULL for every other mode. */
     void (*blend_f32)(float *dst, const float *cb, const float *cs, const float *icb,
                       const float *ics, unsigned mode, size_t n);
+    /* d[0..2] = B(Cb, Cs) over three colour planes (R, G, B), the non-separable blend mode
+     * `mode` of section 10.3 (hue, saturation, color, luminosity), with the spec's Lum
+     * (0.3 R + 0.59 G + 0.11 B), ClipColor, SetLum, Sat and SetSat as written in scalar.c;
+     * evaluated in double, rounded to f32 once. A separable mode leaves d alone. No SIMD
+     * variant: every table runs the reference. */
+    void (*blend3_f32)(float *const d[3], const float *const cb[3], const float *const cs[3],
+                       unsigned mode, size_t n);
     /* source-over weights (W3C Compositing section 5.1 with 9.1's general formula):
      * p = ab·(1−as); ao = as + p; then wb = p/ao and ws = as/ao, both 0 where ao is 0 (not > 0),
      * so the composited colour is mix_f32(cb, wb, cs', ws) */

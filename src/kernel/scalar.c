@@ -125,7 +125,7 @@ static float m_difference(float cb, float cs, float icb, float ics)
 static float m_exclusion(float cb, float cs, float icb, float ics)
 { (void)icb; (void)ics; return cb + cs - 2.0f * cb * cs; }                 /* 10.2.12 Cb + Cs − 2CbCs */
 
-static const blend_fn blend_modes[HDM__BLEND_COUNT] = {
+static const blend_fn blend_modes[HDM__BLEND_SEPARABLE] = {
     [HDM__BLEND_NORMAL] = m_normal, [HDM__BLEND_MULTIPLY] = m_multiply,
     [HDM__BLEND_SCREEN] = m_screen, [HDM__BLEND_OVERLAY] = m_overlay,
     [HDM__BLEND_DARKEN] = m_darken, [HDM__BLEND_LIGHTEN] = m_lighten,
@@ -137,11 +137,94 @@ static const blend_fn blend_modes[HDM__BLEND_COUNT] = {
 static void blend_f32(float *dst, const float *cb, const float *cs, const float *icb,
                       const float *ics, unsigned mode, size_t n)
 {
-    if (mode >= HDM__BLEND_COUNT)
+    if (mode >= HDM__BLEND_SEPARABLE)
         return;
     blend_fn f = blend_modes[mode];
     for (size_t i = 0; i < n; i++)
         dst[i] = f(cb[i], cs[i], icb ? icb[i] : 1.0f - cb[i], ics ? ics[i] : 1.0f - cs[i]);
+}
+
+/* ---- the non-separable modes, section 10.3, on a colour c[3] ---- */
+
+static double lum(const double c[3]) { return 0.3 * c[0] + 0.59 * c[1] + 0.11 * c[2]; }
+
+static void clip_color(double c[3])
+{
+    double l = lum(c);
+    double n = fmin(c[0], fmin(c[1], c[2])), x = fmax(c[0], fmax(c[1], c[2]));
+    for (int i = 0; i < 3; i++) { /* l − n and x − l are 0 only for a gray that needs none */
+        if (n < 0.0 && l - n > 0.0)
+            c[i] = l + (c[i] - l) * l / (l - n);
+        if (x > 1.0 && x - l > 0.0)
+            c[i] = l + (c[i] - l) * (1.0 - l) / (x - l);
+    }
+}
+
+static void set_lum(double c[3], double l)
+{
+    double d = l - lum(c);
+    for (int i = 0; i < 3; i++)
+        c[i] += d;
+    clip_color(c);
+}
+
+static double sat(const double c[3])
+{
+    return fmax(c[0], fmax(c[1], c[2])) - fmin(c[0], fmin(c[1], c[2]));
+}
+
+/* SetSat: the largest becomes s, the smallest 0, the middle one scaled between (ties give the
+ * same result whichever of the equal ones is taken as the larger). */
+static void set_sat(double c[3], double s)
+{
+    int mx = 0, mn = 0;
+    for (int i = 1; i < 3; i++) {
+        if (c[i] > c[mx])
+            mx = i;
+        if (c[i] < c[mn])
+            mn = i;
+    }
+    if (mx == mn) { /* all three equal */
+        c[0] = c[1] = c[2] = 0.0;
+        return;
+    }
+    int md = 3 - mx - mn;
+    double range = c[mx] - c[mn];
+    c[md] = range > 0.0 ? (c[md] - c[mn]) * s / range : 0.0;
+    c[mx] = range > 0.0 ? s : 0.0;
+    c[mn] = 0.0;
+}
+
+static void blend3_f32(float *const d[3], const float *const cb[3], const float *const cs[3],
+                       unsigned mode, size_t n)
+{
+    if (mode < HDM__BLEND_SEPARABLE || mode >= HDM__BLEND_COUNT)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        double b[3] = {cb[0][i], cb[1][i], cb[2][i]}, s[3] = {cs[0][i], cs[1][i], cs[2][i]};
+        double *r = mode == HDM__BLEND_SATURATION || mode == HDM__BLEND_LUMINOSITY ? b : s;
+        switch (mode) {
+        case HDM__BLEND_HUE: /* SetLum(SetSat(Cs, Sat(Cb)), Lum(Cb)) */
+            set_sat(s, sat(b));
+            set_lum(s, lum(b));
+            break;
+        case HDM__BLEND_SATURATION: /* SetLum(SetSat(Cb, Sat(Cs)), Lum(Cb)) */
+        {
+            double l = lum(b);
+            set_sat(b, sat(s));
+            set_lum(b, l);
+            break;
+        }
+        case HDM__BLEND_COLOR: /* SetLum(Cs, Lum(Cb)) */
+            set_lum(s, lum(b));
+            break;
+        default: /* luminosity: SetLum(Cb, Lum(Cs)) */
+            set_lum(b, lum(s));
+            break;
+        }
+        for (int c = 0; c < 3; c++)
+            d[c][i] = (float)r[c];
+    }
 }
 
 static void over_f32(float *ao, float *wb, float *ws, const float *ab, const float *as, size_t n)
@@ -367,7 +450,7 @@ const hdm__kernel hdm__kernel_scalar = {
     .mulinv_u8 = mulinv_u8, .mulinv_u16 = mulinv_u16, .mulinv_f32 = mulinv_f32,
     .scale_f32 = scale_f32, .lerp_f32 = lerp_f32, .lerpv_f32 = lerpv_f32,
     .screen_f32 = screen_f32, .axpy_f32 = axpy_f32,
-    .blend_f32 = blend_f32, .over_f32 = over_f32, .mix_f32 = mix_f32,
+    .blend_f32 = blend_f32, .blend3_f32 = blend3_f32, .over_f32 = over_f32, .mix_f32 = mix_f32,
     .srgb_to_linear_f32 = srgb_to_linear_f32, .linear_to_srgb_f32 = linear_to_srgb_f32,
     .srgb_to_linear_inv_f32 = srgb_to_linear_inv_f32,
     .unpremul_f32 = unpremul_f32,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* blend.c — composite a top image over a base with a W3C separable blend mode */
+/* blend.c — composite a top image over a base with a W3C blend mode */
 #include "kernel/kernel.h"
 #include "ops/ops.h"
 
@@ -7,10 +7,12 @@
 #include <string.h>
 
 /* Mode names, indexed by hdm__blend_mode: the keywords of W3C Compositing and Blending Level 1,
- * section 10.2. The formulas live beside the one-line mode functions in kernel/scalar.c. */
+ * sections 10.2 (separable) and 10.3 (non-separable). The formulas live beside the mode
+ * functions in kernel/scalar.c. */
 static const char *const mode_names[HDM__BLEND_COUNT] = {
     "normal", "multiply", "screen", "overlay", "darken", "lighten", "color-dodge",
     "color-burn", "hard-light", "soft-light", "difference", "exclusion",
+    "hue", "saturation", "color", "luminosity",
 };
 
 static int mode_find(const char *name)
@@ -27,7 +29,7 @@ static hdm_status bad_mode(const char *name, hdm_error *err)
     return hdm__fail(err, HDM_ERR_ARG, NULL,
                      "blend: unknown mode '%s' (normal, multiply, screen, overlay, darken, "
                      "lighten, color-dodge, color-burn, hard-light, soft-light, difference, "
-                     "exclusion)%s", name,
+                     "exclusion, hue, saturation, color, luminosity)%s", name,
                      hdm__did_you_mean(name, strlen(name), mode_names, HDM__BLEND_COUNT, hint,
                                        sizeof hint));
 }
@@ -35,7 +37,9 @@ static hdm_status bad_mode(const char *name, hdm_error *err)
 /* The public modes are the kernel's, in the same order. */
 _Static_assert((int)HDM_BLEND_NORMAL == HDM__BLEND_NORMAL &&
                (int)HDM_BLEND_EXCLUSION == HDM__BLEND_EXCLUSION &&
-               HDM__BLEND_EXCLUSION + 1 == HDM__BLEND_COUNT, "blend modes out of step");
+               (int)HDM_BLEND_HUE == HDM__BLEND_HUE &&
+               (int)HDM_BLEND_LUMINOSITY == HDM__BLEND_LUMINOSITY &&
+               HDM__BLEND_LUMINOSITY + 1 == HDM__BLEND_COUNT, "blend modes out of step");
 
 const char *hdm_blend_mode_name(hdm_blend_mode mode)
 {
@@ -65,6 +69,7 @@ typedef struct blend_op {
     bool complements;       /* the mode divides by 1 − C: give it exact complements */
     float *buf;             /* every row buffer below, one allocation */
     float *cb, *cs, *icb, *ics, *bm, *alb, *als, *alo, *wb, *ws, *one;
+    float *cb3[3], *cs3[3], *bm3[3]; /* a non-separable mode's whole colours */
     void *ones;             /* a row of M in the integer depths, for complements */
     void *tmp;              /* an integer row */
 } blend_op;
@@ -119,29 +124,48 @@ static hdm_status blend_apply(hdm__op *op, const hdm_image *in, hdm_image *t, hd
             }
             k->over_f32(b->alo, b->wb, b->ws, b->alb, b->als, w);
         }
+        bool nonsep = b->mode >= HDM__BLEND_SEPARABLE;
+        if (nonsep) {
+            /* the whole colour at once: a gray side counts as R = G = B */
+            for (uint32_t c = 0; c < 3; c++) {
+                load(b, b->cb3[c], NULL, hdm_row(in, b->nb == 1 ? 0 : c, r), in->depth, w);
+                load(b, b->cs3[c], NULL, hdm_row(t, b->ns == 1 ? 0 : c, r), t->depth, w);
+                if (b->linear) {
+                    to_linear(b->cb3[c], NULL, w);
+                    to_linear(b->cs3[c], NULL, w);
+                }
+            }
+            k->blend3_f32(b->bm3, (const float *const *)b->cb3, (const float *const *)b->cs3,
+                          b->mode, w);
+        }
         for (uint32_t c = 0; c < b->nc; c++) {
-            float *icb = b->complements ? b->icb : NULL, *ics = b->complements ? b->ics : NULL;
-            load(b, b->cb, icb, hdm_row(in, b->nb == 1 ? 0 : c, r), in->depth, w);
-            load(b, b->cs, ics, hdm_row(t, b->ns == 1 ? 0 : c, r), t->depth, w);
-            if (b->linear) {
-                to_linear(b->cb, icb, w);
-                to_linear(b->cs, ics, w);
+            float *cb = nonsep ? b->cb3[c] : b->cb, *cs = nonsep ? b->cs3[c] : b->cs;
+            float *bm = nonsep ? b->bm3[c] : b->bm;
+            if (!nonsep) {
+                float *icb = b->complements ? b->icb : NULL;
+                float *ics = b->complements ? b->ics : NULL;
+                load(b, cb, icb, hdm_row(in, b->nb == 1 ? 0 : c, r), in->depth, w);
+                load(b, cs, ics, hdm_row(t, b->ns == 1 ? 0 : c, r), t->depth, w);
+                if (b->linear) {
+                    to_linear(cb, icb, w);
+                    to_linear(cs, ics, w);
+                }
+                switch (b->mode) {
+                case HDM__BLEND_MULTIPLY: k->mul_f32(bm, cb, cs, w); break;
+                case HDM__BLEND_SCREEN: k->screen_f32(bm, cb, cs, w); break;
+                default: k->blend_f32(bm, cb, cs, icb, ics, b->mode, w); break;
+                }
             }
-            switch (b->mode) {
-            case HDM__BLEND_MULTIPLY: k->mul_f32(b->bm, b->cb, b->cs, w); break;
-            case HDM__BLEND_SCREEN: k->screen_f32(b->bm, b->cb, b->cs, w); break;
-            default: k->blend_f32(b->bm, b->cb, b->cs, icb, ics, b->mode, w); break;
-            }
-            float *res = b->bm;
+            float *res = bm;
             if (opaque) {
                 /* αb = αs' = 1 … but for opacity: C = Cb + opacity·(B − Cb) */
                 if (b->opacity != 1.0f)
-                    k->lerp_f32(res, b->cb, b->bm, b->opacity, w);
+                    k->lerp_f32(res, cb, bm, b->opacity, w);
             } else {
                 /* W3C 9.1: Cs' = (1 − αb)·Cs + αb·B(Cb, Cs), then source-over (5.1):
                  * co = Cs'·αs + Cb·αb·(1 − αs), C = co/αo = Cb·wb + Cs'·ws */
-                k->lerpv_f32(b->bm, b->cs, b->bm, b->alb, w);
-                k->mix_f32(res, b->cb, b->wb, b->bm, b->ws, w);
+                k->lerpv_f32(bm, cs, bm, b->alb, w);
+                k->mix_f32(res, cb, b->wb, bm, b->ws, w);
             }
             if (b->linear)
                 k->linear_to_srgb_f32(res, res, w);
@@ -192,8 +216,9 @@ static hdm_status blend_make(const void *args, const hdm__op_shape *sh, hdm__op 
     b->base.apply = blend_apply;
     b->base.free = blend_free;
     size_t w = in->width, bytes;
-    /* 11 rows of floats; every size through the one overflow-checked helper */
-    bool ok = hdm_size_bytes(in->width, 11, 1, HDM_F32, &bytes) == HDM_OK &&
+    /* 11 rows of floats (20 for a non-separable mode); every size through the one
+     * overflow-checked helper */
+    bool ok = hdm_size_bytes(in->width, 20, 1, HDM_F32, &bytes) == HDM_OK &&
               (b->buf = malloc(bytes)) && (b->ones = malloc(w * sizeof(uint16_t))) &&
               (b->tmp = malloc(w * sizeof(uint16_t)));
     if (!ok) {
@@ -201,7 +226,8 @@ static hdm_status blend_make(const void *args, const hdm__op_shape *sh, hdm__op 
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     }
     float **rows[] = {&b->cb, &b->cs, &b->icb, &b->ics, &b->bm, &b->alb, &b->als,
-                      &b->alo, &b->wb, &b->ws, &b->one};
+                      &b->alo, &b->wb, &b->ws, &b->one, &b->cb3[0], &b->cb3[1], &b->cb3[2],
+                      &b->cs3[0], &b->cs3[1], &b->cs3[2], &b->bm3[0], &b->bm3[1], &b->bm3[2]};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         *rows[i] = b->buf + i * w;
     for (size_t i = 0; i < w; i++)
@@ -314,9 +340,10 @@ const hdm__opdef hdm__blend_def = {
         .summary = "composite TOP over the image with a W3C blend mode (default multiply)",
         .params = (const hdm_param[]){
             {"mode", "M", "normal, multiply (default), screen, overlay, darken, lighten, "
-             "color-dodge, color-burn, hard-light, soft-light, difference, exclusion",
+             "color-dodge, color-burn, hard-light, soft-light, difference, exclusion; and "
+             "the non-separable hue, saturation, color, luminosity",
              "normal multiply screen overlay darken lighten color-dodge color-burn hard-light "
-             "soft-light difference exclusion"},
+             "soft-light difference exclusion hue saturation color luminosity"},
             {"opacity", "F", "the top's opacity, 0 to 1 (default 1)", NULL},
             {"linear", NULL, "blend in linear light (exact sRGB decode and encode)", NULL},
             {NULL, NULL, NULL, NULL}},
