@@ -138,7 +138,7 @@ d_port=$(free_port "$ctld_port")
 cat > "$tmp/slurm.conf" << EOF
 # a one-node cluster for slurm_test.sh, all of it in $tmp
 ClusterName=hdmtest
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=$ctld_port
 SlurmdPort=$d_port
 SlurmUser=root
@@ -185,6 +185,7 @@ echo "slurm_test: a one-node cluster ($host, $(nproc) CPUs) is up ($((SECONDS - 
 make_photos "$tmp/gen"
 task_argv 0
 nfound=$(place_photos "$tmp/gen")
+echo "slurm_test: made 300 photos and a mask ($((SECONDS - t0)) s)"
 
 # the reference: the same steps and inputs in one batch on one node
 with_options refargv "--resume" "--shard --report --out-dir" --out-dir "$tmp/ref" --report "$tmp/ref.jsonl"
@@ -200,6 +201,7 @@ if [ $rc != 0 ]; then
     logs
     fail "the job array failed (sbatch exit $rc)"
 fi
+echo "slurm_test: the job array ended ($((SECONDS - t0)) s)"
 ntasks=$(find "$tmp" -maxdepth 1 -name 'slurm-*_*.out' | wc -l)
 [ "$ntasks" = $n ] || fail "$ntasks array tasks ran, not $n"
 check_shards "$tmp/ref.jsonl" "$nfound" "${reports[@]}"
