@@ -25,7 +25,9 @@ if ! command -v parallel >/dev/null 2>&1; then
     exit 77
 fi
 tmp=$(mktemp -d /tmp/hdm-parallel.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+pid=''
+# the shard that is stepped and killed never outlives the test, even one that fails
+trap 'if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null; fi; rm -rf "$tmp"' EXIT
 # shellcheck source=tests/cluster_lib.sh
 . "$src/tests/cluster_lib.sh"
 t0=$SECONDS
@@ -123,12 +125,15 @@ while :; do
     [ $slices -lt 20000 ] || fail "the shard wrote $done_before outputs in $slices slices"
 done
 case $(state "$pid") in
-    T | t) kill -KILL "$pid" ;;
+    T | t) ;;
     *) wait "$pid" || true
+       pid=''
        fail "shard $k finished ($done_before outputs) before it could be killed part-way" ;;
 esac
 rc=0
-wait "$pid" 2>/dev/null || rc=$?
+# (stderr aside: bash's own "Killed" notice about its child)
+{ kill -KILL "$pid"; wait "$pid"; } 2>/dev/null || rc=$?
+pid=''
 [ $rc = 137 ] || fail "the killed shard exited $rc, not 137 (SIGKILL)"
 [ "$done_before" -lt "$images" ] || fail "shard $k had done all $images photos when killed"
 # even SIGKILL leaves only whole outputs: every one there is the reference's
