@@ -13,8 +13,8 @@ recipe_block() {
 }
 
 # recipe_argv NAME PATTERN: lets the shell parse the README block that starts with command NAME
-# (as a user pasting it would) with NAME replaced by a function that records its arguments,
-# one per line of the array `argv`. Fails if the block is not there or runs anything else.
+# (as a user pasting it would) with NAME replaced by a function that records its arguments in
+# the array `argv`. Fails if there is no such block or it does not start with NAME.
 recipe_argv() {
     local name=$1 block
     block=$(recipe_block "$2")
@@ -44,11 +44,11 @@ batch_argv() {
     hargv=("${hargv[@]:1}")
 }
 
-# with_options ARRAY_NAME DROP_FLAGS DROP_VALUED SET... : hargv with the flags named in
-# DROP_FLAGS (space-separated: "--resume") and the options with a value named in DROP_VALUED
-# ("--shard --report") removed, then each SET ("--out-dir=DIR") added in front; into ARRAY_NAME
-# as the arguments of the command ("batch" first).
-# Both "--opt VALUE" and "--opt=VALUE" are understood; the steps and inputs are kept in order.
+# with_options ARRAY_NAME DROP_FLAGS DROP_VALUED ARG...: into ARRAY_NAME, the arguments of a
+# command ("batch" first) that is hargv with the flags named in DROP_FLAGS (space-separated:
+# "--resume") and the options with a value named in DROP_VALUED ("--shard --report") removed,
+# and the ARGs ("--out-dir" "DIR") put in front. "--opt VALUE" and "--opt=VALUE" are both
+# understood; the steps and inputs are kept in order.
 with_options() {
     local -n into=$1
     local drop_flags=" $2 " drop_valued=" $3 " i=0 a
