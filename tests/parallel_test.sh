@@ -164,6 +164,9 @@ while read -r status output; do
     fi
 done < <(report_outputs "$tmp/rerun.jsonl")
 [ "$resumed" -ge 1 ] || fail "the rerun redid all $images photos: none of the $done_before done before the kill was resumed"
+# one job: at most the one file in flight at the kill (its output there, its record not) is redone
+[ "$resumed" -ge $((done_before - 1)) ] ||
+    fail "the rerun resumed $resumed of the $done_before outputs there before the kill, one job at a time"
 [ "$ok" = $((images - resumed)) ] ||
     fail "the rerun did $ok photos and resumed $resumed of $images: some were done twice or not at all"
 [ "$(files_of "$kill_dir" | wc -l)" = "$images" ] || fail "after the rerun, $kill_dir does not hold $images outputs"
