@@ -17,6 +17,15 @@ add_test(NAME cli_public_api COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_public_a
 # Every gallery command in the README runs as written and remakes its shipped picture.
 add_test(NAME readme_gallery COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/readme_test.sh
   ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+# The README's cluster recipes: GNU parallel's run here as written (local jobs for its hosts),
+# with a shard killed and resumed; the Slurm, Kubernetes and parallel ones run one command.
+# The one-node Slurm cluster (tests/slurm_test.sh) needs root and runs from .ci/test.
+add_test(NAME cluster_parallel COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/parallel_test.sh
+  ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+add_test(NAME cluster_recipes COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/recipes_test.sh
+  ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(cluster_parallel cluster_recipes PROPERTIES LABELS cluster)
+set_tests_properties(cluster_parallel PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 360)
 # Packaging: install into a temporary prefix, build consumers with pkg-config and find_package.
 # Not in the sanitizer build: its libraries need the sanitizer runtimes that a plain consumer
 # does not link, and packaging does not change with them.
