@@ -115,6 +115,14 @@ row mask-cutout.png "hadamard mask photo.png mask.png --alpha --feather 2"
     --threshold 0.5 --feather 2
 row mask-threshold-feather.png "hadamard mask photo.png mask.png --threshold 0.5 --feather 2"
 
+"$tool" filter "$out/photo.png" -o "$out/filter-sobel-x-abs.png" --kernel sobel-x --border mirror \
+    --signed abs
+row filter-sobel-x-abs.png "hadamard filter photo.png --kernel sobel-x --border mirror --signed abs"
+"$tool" filter "$out/photo.png" -o "$out/filter-laplacian-offset.png" --kernel laplacian \
+    --border mirror --signed offset
+row filter-laplacian-offset.png \
+    "hadamard filter photo.png --kernel laplacian --border mirror --signed offset"
+
 # the README table: four pictures a row, each over the command that made it
 {
     echo "<!-- made by samples/make-gallery.sh; every picture is ${W}x${H} -->"

@@ -126,6 +126,8 @@ Test(ops_cli, filter_options)
     expect_ok("filter base.png -o out.png --kernel sobel-x --border zero");
     expect_ok("filter base.png -o out.png --kernel '0,-1,0;-1,5,-1;0,-1,0' --border wrap");
     expect_ok("filter base.png -o out.png --kernel @k.txt");
+    expect_ok("filter base.png -o out.png --kernel sobel-x --signed abs");
+    expect_ok("run base.png -o out.png filter:laplacian:signed=offset");
     expect_ok("run base.png -o out.png filter:box:3 filter:emboss:border=mirror");
 }
 
@@ -154,6 +156,8 @@ Test(ops_cli, bad_values)
     expect_usage("filter base.png -o out.png --kernel box:4", "odd");
     expect_usage("filter base.png -o out.png --kernel gaussian:0", "sigma");
     expect_usage("filter base.png -o out.png --kernel gaussian:-1", "sigma");
+    expect_usage("filter base.png -o out.png --kernel sobel-x --signed absolute",
+                 "unknown signed mode 'absolute' (clamp, abs or offset)");
     expect_usage("filter base.png -o out.png --kernel '1,2;3'", "row");
     expect_usage("filter base.png -o out.png --kernel '1,a,3'", "not a number");
     expect_usage("filter base.png -o out.png --kernel box:3 --border tile", "tile");

@@ -13,6 +13,7 @@ typedef struct refk {
     int kw, kh;
     double k[64 * 64];
     bool positive;      /* no negative taps */
+    bool zero_sum;      /* taps adding up to 0 (edges): alpha kept, colour not divided back */
 } refk;
 
 static void ref_separable(refk *r, const double *v, int n)
@@ -48,11 +49,14 @@ static void ref_matrix(refk *r, int kw, int kh, const double *k)
     r->kw = kw;
     r->kh = kh;
     r->positive = true;
+    double sum = 0;
     for (int i = 0; i < kw * kh; i++) {
         r->k[i] = k[i];
+        sum += k[i];
         if (k[i] < 0)
             r->positive = false;
     }
+    r->zero_sum = fabs(sum) < 1e-12;
 }
 
 enum { N_KERNELS = 14 };
@@ -120,6 +124,10 @@ static double ref_filter_at(const hdm_image *in, const refk *k, int b, bool prem
         }
     if (!premul)
         return sum;
+    if (k->zero_sum) { /* the premultiplied colour's response; alpha as it is */
+        *alpha_out = val(in, a, x, y);
+        return sum;
+    }
     *alpha_out = asum;
     return asum > 0 ? sum / asum : 0;
 }
@@ -257,7 +265,8 @@ Test(filter, bad_steps)
                          "filter:box:x", "filter:gaussian:0", "filter:gaussian:-2",
                          "filter:gaussian:abc", "filter:1,2;3", "filter:1,x,3", "filter:;;",
                          "filter:sharpen:2", "filter:box:3:border=tile", "filter:box:3:extra=1",
-                         "filter:gaussian:1000"};
+                         "filter:gaussian:1000", "filter:sobel-x:signed=bogus",
+                         "filter:sobel-x:signed=abs:signed=abs"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         hdm_pipeline *p;
         hdm_error e = {0};
@@ -265,6 +274,58 @@ Test(filter, bad_steps)
         cr_assert_eq(hdm_pipeline_add(p, bad[i], &e), HDM_ERR_ARG, "%s accepted", bad[i]);
         cr_assert(strstr(e.message, "filter"), "%s: %s", bad[i], e.message);
         hdm_pipeline_free(p);
+    }
+}
+
+/* signed=abs gives a sum's magnitude, signed=offset adds mid-grey; colour only, alpha as it is */
+Test(filter, signed_modes)
+{
+    static const char *const modes[] = {"clamp", "abs", "offset"};
+    static const uint32_t chans[] = {1, 3, 4};
+    rng_seed(77);
+    for (int ki = 6; ki <= 8; ki++) { /* laplacian, sobel-x, sobel-y */
+        refk *k = malloc(sizeof *k);
+        kernel_at(ki, k);
+        for (int di = 0; di < 2; di++)
+            for (int ci = 0; ci < 3; ci++) {
+                hdm_image *in = make_image(19, 13, chans[ci], di ? HDM_U16 : HDM_U8,
+                                           FILL_RANDOM);
+                if (chans[ci] == 4) /* opaque: a signed kernel's alpha sum stays exact */
+                    for (uint32_t y = 0; y < 13; y++)
+                        for (uint32_t x = 0; x < 19; x++)
+                            set_raw(in, 3, x, y, (uint32_t)maxval(in->depth));
+                for (int m = 0; m < 3; m++) {
+                    char step[128];
+                    snprintf(step, sizeof step, "filter:%s:border=mirror:signed=%s", k->spec,
+                             modes[m]);
+                    hdm_image *out = tu_run_step(step, in, 0);
+                    double worst = 0;
+                    int negative = 0;
+                    for (uint32_t y = 0; y < 13; y++)
+                        for (uint32_t x = 0; x < 19; x++)
+                            for (uint32_t c = 0; c < in->channels; c++) {
+                                double al = 0, r;
+                                bool alpha = chans[ci] == 4 && c == 3;
+                                if (alpha)
+                                    ref_filter_at(in, k, 1, true, 0, x, y, &r);
+                                else
+                                    r = ref_filter_at(in, k, 1, chans[ci] == 4, c, x, y, &al);
+                                negative += !alpha && r < -0.01;
+                                if (!alpha && m == 1)
+                                    r = fabs(r);
+                                else if (!alpha && m == 2)
+                                    r += 0.5;
+                                cr_assert(lsb_off(out, c, x, y, r, &worst) <= 1,
+                                          "%s %ux%ux%u %d-bit at (%u,%u,%u): got %u want %g",
+                                          step, 19, 13, chans[ci], in->depth * 8, x, y, c,
+                                          raw(out, c, x, y), quantise(r, out->depth));
+                            }
+                    cr_assert_gt(negative, 10, "%s: the kernel gave negative sums", step);
+                    hdm_image_free(out);
+                }
+                hdm_image_free(in);
+            }
+        free(k);
     }
 }
 

@@ -63,6 +63,9 @@ typedef struct hdm__kernel {
 
     /* dst = a·k (opacity, normalisation: k(A∘B) = (kA)∘B) */
     void (*scale_f32)(float *dst, const float *a, float k, size_t n);
+    /* dst = |a| and dst = a + k (a signed filter's edge magnitude, or its mid-grey offset) */
+    void (*abs_f32)(float *dst, const float *a, size_t n);
+    void (*add_f32)(float *dst, const float *a, float k, size_t n);
     /* dst = a + t·(b − a), evaluated as: d = b − a; p = t·d; dst = a + p */
     void (*lerp_f32)(float *dst, const float *a, const float *b, float t, size_t n);
     /* dst = a + t[i]·(b − a), per-sample weight, same evaluation order */

@@ -48,6 +48,18 @@ static void scale_f32(float *dst, const float *a, float k, size_t n)
         dst[i] = a[i] * k;
 }
 
+static void abs_f32(float *dst, const float *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = fabsf(a[i]);
+}
+
+static void add_f32(float *dst, const float *a, float k, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = a[i] + k;
+}
+
 static void lerp_f32(float *dst, const float *a, const float *b, float t, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -448,7 +460,7 @@ const hdm__kernel hdm__kernel_scalar = {
     .name = "scalar",
     .mul_u8 = mul_u8, .mul_u16 = mul_u16, .mul_f32 = mul_f32,
     .mulinv_u8 = mulinv_u8, .mulinv_u16 = mulinv_u16, .mulinv_f32 = mulinv_f32,
-    .scale_f32 = scale_f32, .lerp_f32 = lerp_f32, .lerpv_f32 = lerpv_f32,
+    .scale_f32 = scale_f32, .abs_f32 = abs_f32, .add_f32 = add_f32, .lerp_f32 = lerp_f32, .lerpv_f32 = lerpv_f32,
     .screen_f32 = screen_f32, .axpy_f32 = axpy_f32,
     .blend_f32 = blend_f32, .blend3_f32 = blend3_f32, .over_f32 = over_f32, .mix_f32 = mix_f32,
     .srgb_to_linear_f32 = srgb_to_linear_f32, .linear_to_srgb_f32 = linear_to_srgb_f32,

@@ -281,11 +281,19 @@ int64_t hdm__border_index(int64_t i, int64_t n, hdm__border b)
  * kernel — already filtered along the row. An output row then sums kh ring rows, each tap one
  * axpy through the kernel. The ring holds kh + 1 rows, enough for every row one output needs. */
 
+/* What a negative (or above-one) sum becomes: clamped (the default), its magnitude, or moved up
+ * by mid-grey so zero reads as 0.5. */
+typedef enum signed_mode { SIGNED_CLAMP, SIGNED_ABS, SIGNED_OFFSET, SIGNED_COUNT } signed_mode;
+static const char *const signed_names[SIGNED_COUNT] = {"clamp", "abs", "offset"};
+
 typedef struct filter_source {
     hdm__source base;
     hdm__source *up;
     hdm__border border;
+    signed_mode sign;      /* colour planes only: alpha is always clamped */
     bool premul;           /* colour planes filtered premultiplied by the last (alpha) plane */
+    bool keep_alpha;       /* premul with a zero-sum kernel (edges): alpha sums to 0, so it is
+                            * kept as it is and the colour is the premultiplied response */
     uint32_t w, h, ch;
     uint32_t kw, kh, cx, cy;
     bool separable;
@@ -332,7 +340,9 @@ static void prepare(filter_source *f, const hdm_image *src, uint32_t srow, uint3
             int64_t s = hdm__border_index((int64_t)f->w + x, f->w, f->border);
             p[left + f->w + x] = s < 0 ? 0.0f : p[left + s];
         }
-        if (f->separable) {
+        if (f->separable && f->keep_alpha && c + 1 == f->ch) {
+            memcpy(slot_plane(f, slot, c), p + left, f->w * sizeof *p); /* alpha as it is */
+        } else if (f->separable) {
             float *d = slot_plane(f, slot, c);
             memset(d, 0, f->w * sizeof *d);
             for (uint32_t i = 0; i < f->kw; i++)
@@ -393,6 +403,11 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
             for (uint32_t c = 0; c < f->ch; c++) {
                 float *acc = f->acc + (size_t)c * f->w;
                 const float *src = slot_plane(f, slot, c);
+                if (f->keep_alpha && c + 1 == f->ch) {
+                    if (j == f->cy) /* row y itself: its alpha, unfiltered */
+                        memcpy(acc, src + (f->separable ? 0 : f->cx), f->w * sizeof *acc);
+                    continue;
+                }
                 if (f->separable) {
                     if (f->ky[j] != 0.0f)
                         kt->axpy_f32(acc, src, f->ky[j], f->w);
@@ -408,8 +423,13 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
         const float *alpha = f->acc + (size_t)(f->ch - 1) * f->w;
         for (uint32_t c = 0; c < f->ch; c++) {
             float *acc = f->acc + (size_t)c * f->w;
-            if (f->premul && c + 1 < f->ch)
+            bool colour = !(f->premul && c + 1 == f->ch); /* alpha is not a signal */
+            if (f->premul && !f->keep_alpha && c + 1 < f->ch)
                 kt->unpremul_f32(acc, acc, alpha, f->w);
+            if (colour && f->sign == SIGNED_ABS)
+                kt->abs_f32(acc, acc, f->w);
+            else if (colour && f->sign == SIGNED_OFFSET)
+                kt->add_f32(acc, acc, 0.5f, f->w);
             hdm__convert_row(hdm_row(strip, c, r), strip->depth, acc, HDM_F32, f->w);
         }
     }
@@ -486,6 +506,21 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
     f->base.close = filter_close;
     f->border = border;
     f->premul = premultiply && (ui->channels == 2 || ui->channels == 4);
+    /* taps that add up to 0 (laplacian, sobel): alpha's sum would be 0 everywhere */
+    double sum = 0, mag = 0;
+    if (k->separable) {
+        double sx = 0, sy = 0, mx = 0, my = 0;
+        for (uint32_t i = 0; i < k->kw; i++)
+            sx += k->kx[i], mx += fabs(k->kx[i]);
+        for (uint32_t j = 0; j < k->kh; j++)
+            sy += k->ky[j], my += fabs(k->ky[j]);
+        sum = sx * sy;
+        mag = mx * my;
+    } else {
+        for (size_t i = 0; i < (size_t)k->kw * k->kh; i++)
+            sum += k->k[i], mag += fabs(k->k[i]);
+    }
+    f->keep_alpha = f->premul && fabs(sum) <= 1e-9 * mag;
     f->w = ui->width;
     f->h = ui->height;
     f->ch = ui->channels;
@@ -525,6 +560,7 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
 typedef struct filter_args {
     hdm__fkernel *k;
     hdm__border border;
+    signed_mode sign;
     char *file; /* the kernel's file when it came from @FILE: an input the output must not be */
 } filter_args;
 
@@ -541,8 +577,8 @@ static void filter_args_free(void *p)
 static hdm_status filter_parse(const char *const *f, size_t n, void **args, hdm_error *err)
 {
     const char *kernel = NULL, *karg = NULL, *v;
-    int border = HDM__BORDER_CLAMP;
-    bool border_set = false;
+    int border = HDM__BORDER_CLAMP, sign = SIGNED_CLAMP;
+    bool border_set = false, sign_set = false;
     for (size_t i = 0; i < n; i++) {
         bool is_border = hdm__field_value(f[i], "border") ||
                          (!strchr(f[i], '=') && hdm__border_find(f[i]) >= 0 && kernel);
@@ -551,7 +587,20 @@ static hdm_status filter_parse(const char *const *f, size_t n, void **args, hdm_
         border_set |= is_border;
         if (hdm__field_value(f[i], "kernel") && kernel)
             return hdm__fail(err, HDM_ERR_ARG, NULL, "filter: kernel given twice");
-        if ((v = hdm__field_value(f[i], "border"))) {
+        if ((v = hdm__field_value(f[i], "signed"))) {
+            if (sign_set)
+                return hdm__fail(err, HDM_ERR_ARG, NULL, "filter: signed given twice");
+            sign_set = true;
+            for (sign = 0; sign < SIGNED_COUNT && strcmp(v, signed_names[sign]) != 0; sign++)
+                ;
+            if (sign == SIGNED_COUNT) {
+                char hint[64];
+                return hdm__fail(err, HDM_ERR_ARG, NULL,
+                                 "filter: unknown signed mode '%s' (clamp, abs or offset)%s", v,
+                                 hdm__did_you_mean(v, strlen(v), signed_names, SIGNED_COUNT,
+                                                   hint, sizeof hint));
+            }
+        } else if ((v = hdm__field_value(f[i], "border"))) {
             if ((border = hdm__border_find(v)) < 0) {
                 char hint[64];
                 return hdm__fail(err, HDM_ERR_ARG, NULL,
@@ -600,6 +649,7 @@ static hdm_status filter_parse(const char *const *f, size_t n, void **args, hdm_
         return st;
     }
     a->border = (hdm__border)border;
+    a->sign = (signed_mode)sign;
     if (spec[0] == '@' && !(a->file = hdm__strdup(spec + 1))) {
         filter_args_free(a);
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
@@ -625,7 +675,10 @@ static hdm_status filter_wrap(const void *args, hdm__source *up, const hdm_optio
         hdm__source_close(up);
         return hdm__fail(err, HDM_ERR_ARG, a->file, "kernel file not read");
     }
-    return hdm__filter_source(up, a->k, a->border, true, opt, out, err);
+    hdm_status st = hdm__filter_source(up, a->k, a->border, true, opt, out, err);
+    if (!st)
+        ((filter_source *)*out)->sign = a->sign;
+    return st;
 }
 
 static const char *filter_data_file(const void *args)
@@ -637,7 +690,7 @@ const hdm__opdef hdm__filter_def = {
     .pub = {
         .name = "filter",
         .operands = "",
-        .syntax = "filter:KERNEL[:ARG][:border=B]",
+        .syntax = "filter:KERNEL[:ARG][:border=B][:signed=S]",
         .summary = "correlate with a kernel (blur, sharpen, edges; alpha premultiplied)",
         .params = (const hdm_param[]){
             {"kernel", "K", "box:SIZE (odd), gaussian:SIGMA, sharpen, laplacian, sobel-x, "
@@ -645,6 +698,8 @@ const hdm__opdef hdm__filter_def = {
              "box:3 box:5 gaussian:1 gaussian:2 sharpen laplacian sobel-x sobel-y emboss"},
             {"border", "B", "beyond the edges: clamp (default), mirror, wrap or zero",
              "clamp mirror wrap zero"},
+            {"signed", "S", "a sum outside 0..1 (edges, zero-sum kernels): clamp (default), "
+             "abs (its magnitude) or offset (plus mid-grey, so 0 is 0.5)", "clamp abs offset"},
             {NULL, NULL, NULL, NULL}},
     },
     .parse = filter_parse,
