@@ -215,6 +215,29 @@ Test(batch, resume_trusts_only_its_own_records)
     free(a);
     free(b);
     free(kb);
+    /* two inputs swapped by renames keep every size and time but not their inodes: redone,
+     * as is an output written over and touched back to its old time */
+    CLI(&r, dir, "batch", "-q", "--out-dir", "sw", "--resume", "mask:circle.png", "--",
+        "in/001.png", "in/002.png");
+    cli_expect_ok(&r);
+    cr_assert_eq(rename(at(dir, "in/001.png"), at(dir, "swap.png")), 0);
+    cr_assert_eq(rename(at(dir, "in/002.png"), at(dir, "in/001.png")), 0);
+    cr_assert_eq(rename(at(dir, "swap.png"), at(dir, "in/002.png")), 0);
+    CLI(&r, dir, "batch", "--out-dir", "sw", "--resume", "mask:circle.png", "--", "in/001.png",
+        "in/002.png");
+    cr_assert(strstr(r.err, "2 ok, 0 failed, 0 skipped"), "swapped inputs are redone: %s",
+              r.err);
+    struct stat old_out;
+    cr_assert_eq(stat(at(dir, "sw/001.png"), &old_out), 0);
+    put("sw/001.png", "scribbled over");
+    struct timespec back[2] = {old_out.st_atim, old_out.st_mtim};
+    cr_assert_eq(utimensat(AT_FDCWD, at(dir, "sw/001.png"), back, 0), 0);
+    truncate(at(dir, "sw/001.png"), old_out.st_size); /* same size, same time, other bytes */
+    cr_assert_eq(utimensat(AT_FDCWD, at(dir, "sw/001.png"), back, 0), 0);
+    CLI(&r, dir, "batch", "--out-dir", "sw", "--resume", "mask:circle.png", "--", "in/001.png",
+        "in/002.png");
+    cr_assert(strstr(r.err, "1 ok, 0 failed, 1 skipped"), "a rewritten output is redone: %s",
+              r.err);
     /* another step list (or option, or a changed operand) trusts none of these records */
     CLI(&r, dir, "batch", "-q", "--out-dir", "out", "--resume", "mask:circle.png:invert", "--",
         "in");
@@ -244,7 +267,7 @@ Test(batch, resume_records_that_are_damaged_or_foreign)
     size_t n;
     char *log = report_inputs("out/.hadamard-resume-0-of-1");
     n = strlen(log);
-    cr_assert(n > 40 && strncmp(log, "hadamard resume records v1\n", 27) == 0);
+    cr_assert(n > 40 && strncmp(log, "hadamard resume records v2\n", 27) == 0);
     char *second = strchr(strchr(log, '\n') + 1, '\n') + 1; /* the second record */
     char *end = strchr(second, '\n');
     cr_assert(end);
@@ -261,6 +284,19 @@ Test(batch, resume_records_that_are_damaged_or_foreign)
     CLI(&r, dir, "batch", "--out-dir", "out", "--resume", "mask:circle.png", "--", "in");
     cr_assert(strstr(r.err, "0 ok, 0 failed, 3 skipped"), "%s", r.err);
 
+    /* a record file cut short before its header was whole (a kill, a crash) is ours */
+    mkdir(at(dir, "o3"), 0755);
+    put("o3/.hadamard-resume-0-of-1", "hadamard res");
+    CLI(&r, dir, "batch", "--out-dir", "o3", "--resume", "mask:circle.png", "--", "in");
+    cr_assert(strstr(r.err, "3 ok, 0 failed, 0 skipped"), "%s", r.err);
+    cr_assert(!strstr(r.err, "cannot record"), "%s", r.err);
+    CLI(&r, dir, "batch", "--out-dir", "o3", "--resume", "mask:circle.png", "--", "in");
+    cr_assert(strstr(r.err, "0 ok, 0 failed, 3 skipped"), "%s", r.err);
+    /* the report may not be the records */
+    CLI(&r, dir, "batch", "--out-dir", "o3", "--report", "o3/.hadamard-resume-0-of-1",
+        "mask:circle.png", "--", "in");
+    CLI_REFUSED(&r, 2, "the report would overwrite --resume's records");
+
     mkdir(at(dir, "o2"), 0755);
     put("o2/.hadamard-resume-0-of-1", "my own notes\n");
     CLI(&r, dir, "batch", "--out-dir", "o2", "--resume", "mask:circle.png", "--", "in");
@@ -271,6 +307,28 @@ Test(batch, resume_records_that_are_damaged_or_foreign)
     char *notes = (char *)slurp(at(dir, "o2/.hadamard-resume-0-of-1"), &n);
     cr_assert(notes && n == 13 && memcmp(notes, "my own notes\n", 13) == 0, "left alone");
     free(notes);
+}
+
+/* Reruns with changing step lists do not grow the records without end: once most lines are
+ * superseded, the shard's file is rewritten with the last record of each output. */
+Test(batch, resume_records_stay_bounded)
+{
+    make_inputs(3);
+    remove(at(dir, "in/broken.png"));
+    remove(at(dir, "in/notes.txt"));
+    for (int i = 0; i < 40; i++) {
+        CLI(&r, dir, "batch", "-q", "--out-dir", "out", "--resume",
+            i % 2 ? "mask:circle.png:invert" : "mask:circle.png", "--", "in");
+        cli_expect_ok(&r);
+    }
+    char *log = report_inputs("out/.hadamard-resume-0-of-1");
+    int n = lines(log);
+    free(log);
+    /* 120 records were written; at most 2 per output beyond 64 lines are kept */
+    cr_assert(n >= 4 && n <= 1 + 2 * 3 + 64 + 3, "%d lines", n);
+    CLI(&r, dir, "batch", "--out-dir", "out", "--resume", "mask:circle.png:invert", "--", "in");
+    cr_assert(strstr(r.err, "0 ok, 0 failed, 3 skipped"), "the kept records still count: %s",
+              r.err);
 }
 
 /* Shards by a hash of each file's path below its root: every input in exactly one shard. */
@@ -304,7 +362,7 @@ Test(batch, shards_partition_the_inputs)
 Test(batch, shards_split_evenly_by_name)
 {
     enum { N = 10000, K = 4 };
-    char *list = malloc((size_t)N * 16);
+    char *list = malloc((size_t)N * 16 + 1); /* 16 characters a name, and sprintf's NUL */
     size_t len = 0;
     for (int i = 0; i < N; i++)
         len += (size_t)sprintf(list + len, "p/img_%05d.png\n", i);

@@ -36,8 +36,8 @@ const cli_opt cli_options[] = {
      1, 256},
     {"recursive", 'r', OPT_FLAG, NULL, "batch: descend into directories given as inputs", 0, 0},
     {"resume", 0, OPT_FLAG, NULL, "batch: record each finished output (in DIR/.hadamard-resume-K-of-N) "
-     "and skip the inputs whose record matches: same steps and options, same input, the "
-     "output there the one that was made; anything else is redone", 0, 0},
+     "and skip the inputs whose record matches: same steps and options, the same input file, "
+     "the output there the one that was made; anything else is redone", 0, 0},
     {"shard", 0, OPT_STRING, "K/N", "batch: process only part K of N (0 <= K < N): the files "
      "whose path below their input root hashes to K, so machines agree whatever else they "
      "list", 0, 0},

@@ -1322,6 +1322,11 @@ static const char *report_reason(const char *path, const char *msg)
  * input, operand or output of the batch batch_prepare has checked. */
 static int report_check(const batch_config *cfg)
 {
+    if (strncmp(base_name(cfg->report), ".hadamard-resume-", 17) == 0) {
+        cli_say("%s: the report would overwrite --resume's records (a .hadamard-resume- name); "
+                "refusing", cfg->report);
+        return USAGE;
+    }
     struct stat st;
     if (stat(cfg->report, &st) == 0 && !S_ISREG(st.st_mode)) {
         cli_say("%s: cannot write the report there: %s", cfg->report,
