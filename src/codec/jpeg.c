@@ -3,6 +3,7 @@
 #include "codec/jpeg.h"
 #include "kernel/kernel.h"
 
+#include <jerror.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +116,21 @@ static uint64_t decode_bytes(const struct jpeg_decompress_struct *d, bool whole)
     return bytes + (uint64_t)d->image_width * 4 * 2; /* colour-converted and our scanline */
 }
 
+/* libjpeg refuses a frame above 65500 pixels a side as soon as it has read it: our limits,
+ * which a caller can raise, are named first when the size is above them too. */
+static hdm_status header_failed(jpeg_source *p, const hdm_options *opt, hdm_error *err)
+{
+    if (p->fail.code != JERR_IMAGE_TOO_BIG)
+        return hdm__jpeg_failed(&p->fail, p->path, "corrupt JPEG", p->max_memory, err);
+    hdm_info info = {p->d.image_width, p->d.image_height, 1, HDM_U8, HDM_FORMAT_JPEG};
+    hdm_status st = hdm__check_size(&info, opt, p->path, err);
+    if (st)
+        return st;
+    return hdm__fail(err, HDM_ERR_LIMIT, p->path, "%ux%u is larger than JPEG allows (at most "
+                     "%ux%u)", info.width, info.height, (unsigned)JPEG_MAX_DIMENSION,
+                     (unsigned)JPEG_MAX_DIMENSION);
+}
+
 /* Creates libjpeg's decompressor over p->f or data, reads the header up to the first scan and
  * fills p->base.info, checking it against the limits: nothing of the pixels is allocated. */
 static hdm_status jpeg_header(jpeg_source *p, const void *data, size_t size,
@@ -124,7 +140,7 @@ static hdm_status jpeg_header(jpeg_source *p, const void *data, size_t size,
     p->d.err = hdm__jpeg_fail_init(&p->fail);
     p->fail.cancel = opt->cancel;
     if (setjmp(p->fail.jump))
-        return hdm__jpeg_failed(&p->fail, p->path, "corrupt JPEG", p->max_memory, err);
+        return header_failed(p, opt, err);
     jpeg_create_decompress(&p->d);
     p->d.mem->max_memory_to_use = hdm__jpeg_memory_cap(opt);
     if (p->f)
