@@ -17,6 +17,21 @@
 
 TestSuite(jpeg, .init = tu_setup, .fini = tu_teardown);
 
+/* Under AddressSanitizer the address space holds its shadow (terabytes reserved) and resident
+ * memory its redzones and quarantine: the tests that bound those by the process's own figures
+ * keep their other checks there (the library's accounting, the statuses) and leave out only
+ * these bounds, which the plain build checks. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
 /* ---- libjpeg, used directly as the reference ---- */
 
 typedef struct ref_err {
@@ -655,7 +670,8 @@ static void expect_limit_in_child(const unsigned char *f, size_t n, const hdm_op
     cr_assert(pid >= 0);
     if (pid == 0) {
         struct rlimit rl = {256u << 20, 256u << 20};
-        setrlimit(RLIMIT_AS, &rl);
+        if (!UNDER_ASAN)
+            setrlimit(RLIMIT_AS, &rl);
         alarm(20);
         hdm_error e = {0};
         hdm_info info;
@@ -734,7 +750,8 @@ Test(jpeg, streamed_decode_holds_no_image, .timeout = 120)
     cr_assert_eq(wait4(pid, &ws, 0, &ru), pid);
     cr_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
     cr_assert(tu_exists(out));
-    cr_assert_lt(ru.ru_maxrss, 40 * 1024, "peak RSS %ld KB for a 48 MB image", ru.ru_maxrss);
+    if (!UNDER_ASAN)
+        cr_assert_lt(ru.ru_maxrss, 40 * 1024, "peak RSS %ld KB for a 48 MB image", ru.ru_maxrss);
     hdm_image *back;
     cr_assert_eq(hdm_load(out, NULL, &back, &e), HDM_OK, "%s", e.message);
     cr_assert(back->width == 4000 && back->height == 4000 && back->channels == 3);
