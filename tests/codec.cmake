@@ -6,7 +6,8 @@
 hdm_test(test_codec_png test_codec_png.c testutil.c)
 hdm_test(test_codec_png_large test_codec_png_large.c testutil.c)
 hdm_test(test_codec_stb test_codec_stb.c testutil.c)
-hdm_test(test_codec_jpeg test_codec_jpeg.c testutil.c)
+hdm_test(test_codec_jpeg test_codec_jpeg.c testutil.c cli_run.c cli_assert.c)
+add_dependencies(test_codec_jpeg hadamard_cli)
 if(HADAMARD_SANITIZE)
   # test_codec_stb compiles stb_image_write to make its JPEG inputs: the same signed shift as
   # src/codec/stb.c (see the top-level CMakeLists.txt), left out for the same reason.

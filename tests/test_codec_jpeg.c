@@ -2,6 +2,8 @@
 /* test_codec_jpeg.c — JPEG through libjpeg-turbo: decodes identical to libjpeg's own, round
  * trips within PSNR bounds, the writing options, CMYK, damaged files and the limits */
 #include "codec/codec.h"
+#include "cli_assert.h"
+#include "cli_run.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>
@@ -810,4 +812,58 @@ Test(jpeg, cancel_stops_progressive_read)
     cr_assert_eq(hdm__source_open_memory(jpg, n, "p.jpg", &o, &s, &e), HDM_OK, "%s", e.message);
     hdm__source_close(s);
     free(jpg);
+}
+
+/* ---- the command ---- */
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* The writing options on the command line: alpha flattened and said once for a whole batch,
+ * --background, --jpeg-subsample and --jpeg-progressive in the file, bad values refused as
+ * usage errors before anything is written, and a note when they cannot apply. */
+Test(jpeg, command_options)
+{
+    hdm_image *src = smooth(48, 32, 4, HDM_U8);
+    cr_assert_eq(hdm_save(src, tu_path("a.png"), NULL, NULL), HDM_OK);
+    cr_assert_eq(hdm_save(src, tu_path("b.png"), NULL, NULL), HDM_OK);
+    cr_assert_eq(hdm_save(src, tu_path("c.png"), NULL, NULL), HDM_OK);
+    hdm_image_free(src);
+    cli_result r;
+    CLI(&r, tu_dir, "batch", "-q", "--out-dir", "out", "--format", "jpg", "filter:box:1", "--",
+        "a.png", "b.png", "c.png");
+    cli_expect_ok(&r);
+    cr_assert_eq(count(r.err, "alpha flattened over #ffffff"), 1, "stderr: %s", r.err);
+    hdm_info info;
+    cr_assert_eq(hdm_info_read(tu_path("out/b.jpg"), NULL, &info, NULL), HDM_OK);
+    cr_assert_eq(info.channels, 3);
+
+    CLI(&r, tu_dir, "run", "a.png", "-o", "p.jpg", "filter:box:1", "--background", "#102030",
+        "--jpeg-subsample", "422", "--jpeg-progressive", "--quality", "95");
+    cli_expect_ok(&r);
+    cr_assert(strstr(r.err, "p.jpg: alpha flattened over #102030"), "stderr: %s", r.err);
+    size_t n;
+    void *jpg = tu_read_file(tu_path("p.jpg"), &n);
+    ref_decoded d;
+    cr_assert(ref_decode(jpg, n, false, &d));
+    cr_assert(d.progressive && d.hs[0] == 2 && d.vs[0] == 1, "progressive %d, %dx%d",
+              d.progressive, d.hs[0], d.vs[0]);
+    free(jpg);
+
+    static const char *const bad[][2] = {{"--background", "red"}, {"--background", "#12345"},
+                                         {"--jpeg-subsample", "411"}};
+    for (size_t i = 0; i < 3; i++) {
+        CLI(&r, tu_dir, "run", "a.png", "-o", "x.jpg", "filter:box:1", bad[i][0], bad[i][1]);
+        cr_assert_eq(r.status, 2, "%s %s: status %d", bad[i][0], bad[i][1], r.status);
+        cr_assert(strstr(r.err, bad[i][1]), "%s", r.err);
+        cr_assert(!tu_exists(tu_path("x.jpg")));
+    }
+    CLI(&r, tu_dir, "run", "a.png", "-o", "x.png", "filter:box:1", "--jpeg-progressive");
+    cli_expect_ok(&r);
+    cr_assert(strstr(r.err, "--jpeg-progressive has no effect on PNG output"), "%s", r.err);
 }
