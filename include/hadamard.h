@@ -16,7 +16,8 @@
  *   are checked against the limits in hdm_options before pixel memory is allocated.
  * - Arguments: a bad argument — a NULL pointer where an object is needed, unknown flags, an
  *   enum value outside its type, an hdm_options field outside its documented range
- *   (png_level outside -1..9, jpeg_quality outside 1..100, an unknown png_filter) — is
+ *   (png_level outside -1..9, jpeg_quality outside 1..100, an unknown png_filter or
+ *   jpeg_subsample, a background above 0xffffff) — is
  *   refused with HDM_ERR_ARG (and a message when an hdm_error is given), never a crash. The
  *   kernels hdm_mul_u8/u16/f32 have no status: given NULL with n > 0 they do nothing. */
 #ifndef HADAMARD_H
@@ -164,6 +165,14 @@ typedef enum hdm_png_filter {
 
 /* Everything a caller can tune, passed by pointer to each call (NULL means defaults).
  * Initialise with hdm_options_init, which sets `size`, so the struct can grow compatibly. */
+/* Chroma subsampling of JPEG output (hdm_options.jpeg_subsample). */
+typedef enum hdm_jpeg_subsample {
+    HDM_JPEG_SUBSAMPLE_AUTO = 0, /* 4:4:4 at jpeg_quality 90 and above, else 4:2:0 */
+    HDM_JPEG_SUBSAMPLE_444,      /* none */
+    HDM_JPEG_SUBSAMPLE_422,      /* chroma halved across */
+    HDM_JPEG_SUBSAMPLE_420       /* chroma halved across and down */
+} hdm_jpeg_subsample;
+
 typedef struct hdm_options {
     size_t size;                /* sizeof(hdm_options) as the caller compiled it */
     /* limits on untrusted input, checked from the header before any pixel memory is taken */
@@ -186,6 +195,18 @@ typedef struct hdm_options {
      * name's extension; another (one that can be written) is written whatever the name, unless
      * its extension names a different format (HDM_ERR_FORMAT), e.g. to "/dev/stdout" or "out". */
     hdm_format out_format;
+    /* JPEG writing (added in 0.2; a caller compiled with the struct before them gets the
+     * defaults). Huffman tables are always optimised for the image. */
+    int jpeg_progressive;       /* non-zero: a progressive JPEG; default 0 (baseline) */
+    hdm_jpeg_subsample jpeg_subsample; /* default HDM_JPEG_SUBSAMPLE_AUTO */
+    /* 0xRRGGBB: an image with alpha written to a format without it (JPEG) is composited over
+     * this colour; default 0xffffff (white), at most 0xffffff */
+    uint32_t background;
+    /* When non-NULL, called with a one-line note ("FILE: alpha flattened over #ffffff …") about
+     * something done to an output that the caller may want to say; from the thread running the
+     * call, perhaps from several at once. The library itself prints nothing. */
+    void (*notice)(void *ctx, const char *message);
+    void *notice_ctx;
 } hdm_options;
 
 HDM_API void hdm_options_init(hdm_options *opt);

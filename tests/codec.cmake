@@ -1,16 +1,19 @@
 # SPDX-License-Identifier: MIT
-# The codec module (src/codec/): PNG through libpng and the threaded writer, the stb formats,
+# The codec module (src/codec/): PNG through libpng and the threaded writer, JPEG through
+# libjpeg-turbo (test_codec_jpeg makes its own inputs with libjpeg's API), the stb formats,
 # and hostile input for each. Every test image is made inside the tests (libpng's write API,
 # hand-written bytes), so nothing beyond the build's own dependencies is needed to run them.
 hdm_test(test_codec_png test_codec_png.c testutil.c)
 hdm_test(test_codec_png_large test_codec_png_large.c testutil.c)
 hdm_test(test_codec_stb test_codec_stb.c testutil.c)
+hdm_test(test_codec_jpeg test_codec_jpeg.c testutil.c cli_run.c cli_assert.c)
+add_dependencies(test_codec_jpeg hadamard_cli)
 if(HADAMARD_SANITIZE)
   # test_codec_stb compiles stb_image_write to make its JPEG inputs: the same signed shift as
   # src/codec/stb.c (see the top-level CMakeLists.txt), left out for the same reason.
   set_source_files_properties(test_codec_stb.c PROPERTIES COMPILE_OPTIONS -fno-sanitize=shift-base)
 endif()
-foreach(t test_codec_png test_codec_png_large test_codec_stb)
+foreach(t test_codec_png test_codec_png_large test_codec_stb test_codec_jpeg)
   hdm_test_variants(${t})
 endforeach()
 

@@ -19,6 +19,11 @@ const cli_opt cli_options[] = {
     {"quality", 0, OPT_UINT, "Q", "JPEG quality 1..100 (default 90)", 1, 100},
     {"png-level", 0, OPT_UINT, "L", "PNG zlib level 0..9 (default: the measured one)", 0, 9},
     {"png-filter", 0, OPT_STRING, "F", "PNG row filter: none, sub, up, avg, paeth, adaptive", 0, 0},
+    {"jpeg-progressive", 0, OPT_FLAG, NULL, "write a progressive JPEG (default baseline)", 0, 0},
+    {"jpeg-subsample", 0, OPT_STRING, "S", "JPEG chroma subsampling: auto (4:4:4 at --quality 90 "
+     "and above, else 4:2:0), 444, 422 or 420", 0, 0},
+    {"background", 0, OPT_STRING, "COLOR", "the colour an image with alpha is flattened over "
+     "for JPEG output: #rrggbb, white or black (default white)", 0, 0},
     {"max-pixels", 0, OPT_UINT, "N", "refuse images above N pixels (default 268435456 = 2^28)",
      1, UINT64_MAX},
     {"max-width", 0, OPT_UINT, "N", "refuse images wider than N (default 1048576)", 1, UINT32_MAX},
@@ -90,6 +95,30 @@ static hdm_png_filter parse_filter(const char *s, bool *ok)
     return HDM_PNG_FILTER_DEFAULT;
 }
 
+static hdm_jpeg_subsample parse_subsample(const char *s, bool *ok)
+{
+    static const char *const names[] = {"auto", "444", "422", "420"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *ok = true;
+            return (hdm_jpeg_subsample)i;
+        }
+    *ok = false;
+    return HDM_JPEG_SUBSAMPLE_AUTO;
+}
+
+/* #rrggbb (either case) or a name, as 0xRRGGBB. */
+static uint32_t parse_colour(const char *s, bool *ok)
+{
+    *ok = true;
+    if (strcmp(s, "white") == 0)
+        return 0xffffff;
+    if (strcmp(s, "black") == 0)
+        return 0;
+    *ok = s[0] == '#' && strlen(s) == 7 && strspn(s + 1, "0123456789abcdefABCDEF") == 6;
+    return *ok ? (uint32_t)strtoul(s + 1, NULL, 16) : 0;
+}
+
 void cli_fill_options(const cli_args *a, hdm_options *o)
 {
     hdm_options_init(o);
@@ -103,6 +132,12 @@ void cli_fill_options(const cli_args *a, hdm_options *o)
         bool ok;
         o->png_filter = parse_filter(cli_str(a, "png-filter"), &ok);
     }
+    o->jpeg_progressive = cli_has(a, "jpeg-progressive");
+    bool ok;
+    if (cli_has(a, "jpeg-subsample"))
+        o->jpeg_subsample = parse_subsample(cli_str(a, "jpeg-subsample"), &ok);
+    if (cli_has(a, "background"))
+        o->background = parse_colour(cli_str(a, "background"), &ok);
 }
 
 /* The output format: --format when given (it must agree with a file output's extension, which
@@ -115,14 +150,17 @@ hdm_format cli_output_format(const cli_args *a)
 
 /* ---- commands ---- */
 
-#define WRITE_OPTS "output", "quality", "png-level", "png-filter"
+#define WRITE_OPTS "output", "quality", "png-level", "png-filter", "jpeg-progressive", \
+                   "jpeg-subsample", "background"
 #define LIMIT_OPTS "max-pixels", "max-width", "max-height", "max-memory"
 
 static const char *const info_opts[] = {LIMIT_OPTS, "help", NULL};
 static const char *const write_opts[] = {WRITE_OPTS, "format", LIMIT_OPTS, "help", NULL};
 static const char *const batch_opts[] = {"out-dir", "name", "format", "jobs", "recursive",
                                          "resume", "shard", "report", "null", "quiet", "quality",
-                                         "png-level", "png-filter", LIMIT_OPTS, "help", NULL};
+                                         "png-level", "png-filter", "jpeg-progressive",
+                                         "jpeg-subsample", "background", LIMIT_OPTS, "help",
+                                         NULL};
 
 /* The fixed commands; one more per operation is made from the library's table at start. */
 cli_cmd cli_commands[32] = {
@@ -418,6 +456,24 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
             if (!ok) {
                 cli_say("%s: unknown PNG filter '%s' (none, sub, up, avg, paeth, adaptive)",
                     cmd->name, val);
+                return EXIT_USAGE;
+            }
+        }
+        if (strcmp(o->name, "jpeg-subsample") == 0) {
+            bool ok;
+            parse_subsample(val, &ok);
+            if (!ok) {
+                cli_say("%s: unknown JPEG subsampling '%s' (auto, 444, 422, 420)", cmd->name,
+                        val);
+                return EXIT_USAGE;
+            }
+        }
+        if (strcmp(o->name, "background") == 0) {
+            bool ok;
+            parse_colour(val, &ok);
+            if (!ok) {
+                cli_say("%s: --background needs #rrggbb, white or black, not '%s'", cmd->name,
+                        val);
                 return EXIT_USAGE;
             }
         }

@@ -160,6 +160,9 @@ void cli_print_completion(void)
     puts("    -o|--output|--out-dir|--report) COMPREPLY=($(compgen -f -- \"$cur\")); return;;");
     puts("    --png-filter) COMPREPLY=($(compgen -W 'none sub up avg paeth adaptive' -- "
          "\"$cur\")); return;;");
+    puts("    --jpeg-subsample) COMPREPLY=($(compgen -W 'auto 444 422 420' -- \"$cur\")); "
+         "return;;");
+    puts("    --background) COMPREPLY=($(compgen -W 'white black' -- \"$cur\")); return;;");
     char list[192];
     printf("    --format) COMPREPLY=($(compgen -W '%s' -- \"$cur\")); return;;\n",
            cli_formats(list, sizeof list, true, "", " ", " "));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,11 +33,28 @@ static void on_signal(int sig)
     sigaction(SIGTERM, &dfl, NULL);
 }
 
+/* The library's notes on an output (alpha flattened for JPEG), said once per run however many
+ * files a batch writes, from whichever worker thread meets one first. An in-memory output is
+ * standard output here. */
+static void on_notice(void *ctx, const char *message)
+{
+    static atomic_flag said = ATOMIC_FLAG_INIT;
+    (void)ctx;
+    if (atomic_flag_test_and_set(&said))
+        return;
+    static const char out_tag[] = "(memory output)";
+    if (strncmp(message, out_tag, sizeof out_tag - 1) == 0)
+        cli_say("standard output%s", message + sizeof out_tag - 1);
+    else
+        cli_say("%s", message);
+}
+
 /* The library's options for this command line, stopped by SIGINT or SIGTERM. */
 static void fill_options(const cli_args *a, hdm_options *o)
 {
     cli_fill_options(a, o);
     o->cancel = &cancel_flag;
+    o->notice = on_notice;
 }
 
 static int report(const hdm_error *e)
@@ -96,12 +114,15 @@ static int run_info(const cli_cmd *cmd, const cli_args *a)
 }
 
 /* Says once per option, on stderr, that a writing option has no effect on the output format
- * (--quality outside JPEG, --png-level and --png-filter outside PNG). The exit status is not
+ * (--quality and the --jpeg-… and --background options outside JPEG, --png-level and
+ * --png-filter outside PNG). The exit status is not
  * changed. Also for batch, once per output format it writes. */
 static void cli_note_inapplicable(const cli_args *a, hdm_format fmt)
 {
     static const struct { const char *opt; hdm_format only; } rules[] = {
         {"quality", HDM_FORMAT_JPEG}, {"png-level", HDM_FORMAT_PNG}, {"png-filter", HDM_FORMAT_PNG},
+        {"jpeg-progressive", HDM_FORMAT_JPEG}, {"jpeg-subsample", HDM_FORMAT_JPEG},
+        {"background", HDM_FORMAT_JPEG},
     };
     static bool said[sizeof rules / sizeof rules[0]];
     char upper[16];

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* stb.c — JPEG, BMP, TGA, GIF, PSD, HDR, PNM in through stb_image; JPEG, BMP, TGA, HDR out */
+/* stb.c — BMP, TGA, GIF, PSD, HDR, PNM in through stb_image; BMP, TGA, HDR out */
 #include "codec/codec.h"
 #include "kernel/kernel.h"
 
@@ -9,12 +9,14 @@
 #include <string.h>
 
 /* stb is compiled here, privately, with what we never want from it switched off: PNG always
- * goes through libpng (stb checks neither CRCs nor zlib checksums), and no stdio for reading,
+ * goes through libpng (stb checks neither CRCs nor zlib checksums), JPEG through libjpeg-turbo
+ * (jpeg.c), and no stdio for reading,
  * so every byte in passes through our own checked code. Writing uses only the _to_func calls
  * into our checked output (the write side's stdio switch would also remove its HDR writer).
  * Its failure reason is thread-local (C11). Included as system headers: their warnings are
  * not ours to fix. */
 #define STBI_NO_PNG
+#define STBI_NO_JPEG
 #define STBI_NO_PIC
 #define STBI_NO_STDIO
 #define STB_IMAGE_STATIC
@@ -72,70 +74,6 @@ static void *stb_zrealloc(void *p, size_t n)
 
 /* ---- reading ---- */
 
-/* Checks a JPEG for what stb_image 2.27 (as Debian ships it) trusts and must not: a Huffman
- * table (DHT) of more than 256 codes makes stbi__build_huffman write past its size[257] and
- * values[256]. Walks the marker segments (ITU-T T.81, B.1.1), skipping entropy-coded data;
- * anything else odd is left for stb to refuse. Also a frame with no scan after it: stb would
- * decode it as all zeros, a few bytes of header making an image of any size; checked on the
- * whole file only, after the limits (a size beyond them is the first thing to say). Returns
- * the reason, or NULL. */
-static const char *jpeg_unsafe(const unsigned char *d, size_t n, bool whole)
-{
-    /* stb decodes every scan over the whole frame, data or not: a small file of many empty
-     * scans (SOS) over a large frame would take hours. Real files have a few (libjpeg's
-     * progressive script: 10); a budget of scans × pixels allows any of those. */
-    uint64_t scans = 0, pixels = 0;
-    bool frame = false, scan = false;
-    size_t i = 2; /* after SOI */
-    while (i + 1 < n) {
-        if (d[i] != 0xFF) { /* entropy-coded data: find the next marker */
-            i++;
-            continue;
-        }
-        unsigned m = d[i + 1];
-        if (m == 0xFF) { /* fill byte */
-            i++;
-            continue;
-        }
-        if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD8)) { /* stuffing, TEM, RSTn, SOI */
-            i += 2;
-            continue;
-        }
-        if (m == 0xD9)
-            break;
-        if (i + 4 > n)
-            break;
-        size_t len = (size_t)d[i + 2] << 8 | d[i + 3], end = i + 2 + len;
-        if (len < 2)
-            break;
-        bool sof = m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
-        if (sof && i + 9 <= n)
-            pixels = ((uint64_t)d[i + 5] << 8 | d[i + 6]) * ((uint64_t)d[i + 7] << 8 | d[i + 8]);
-        frame |= sof;
-        scan |= frame && m == 0xDA; /* stb refuses a scan before the frame */
-        if (m == 0xDA && ++scans > 32 && scans * pixels > (uint64_t)1 << 28)
-            return "too many scans for the image's size";
-        if (end > n) /* stb decodes a truncated segment as far as it goes */
-            end = n;
-        if (m == 0xC4) {
-            /* as stb reads it: a table may start near the segment's end and take its counts
-             * from the bytes after it (or zeros past the end of the data) */
-            for (size_t t = i + 4; t < end;) {
-                size_t codes = 0;
-                for (size_t k = 1; k <= 16 && t + k < n; k++)
-                    codes += d[t + k];
-                if (codes > 256)
-                    return "Huffman table of more than 256 codes";
-                t += 17 + codes;
-            }
-        }
-        i = end;
-    }
-    if (frame && !scan && whole)
-        return "no image data (no scan)";
-    return NULL;
-}
-
 /* stb's view of a buffer in memory: a read past the end gives 0 (stbi__get8) and the end is
  * where stbi__at_eof puts it. The header walkers below read through this so that they stop
  * exactly where stb stops, whatever the bytes. */
@@ -182,7 +120,7 @@ static void cur_skip(stb_cursor *c, size_t k)
  * any size. An LZW code size above 12 stb refuses without a reason. Walks the blocks as stb
  * does (its one quirk: a graphic control extension whose size is not 4 skips that many bytes
  * and no sub-blocks) up to the first image's first data sub-block; what else is wrong is left
- * for stb to refuse. Whole files only, as for JPEG. */
+ * for stb to refuse. Whole files only. */
 static bool gif_unsafe(const unsigned char *d, size_t n, bool whole, char *why, size_t len)
 {
     stb_cursor c = {d, n, 6, false}; /* after "GIF89a" */
@@ -525,15 +463,13 @@ static uint64_t raw_end(hdm_format fmt, const unsigned char *d, size_t n)
 
 /* The most memory a decode holds at once, estimated from the header: stb's interleaved result
  * and our planar copy of it (each the image's size), plus what the format's decoder keeps
- * beside them (stb_image 2.27): a JPEG's component planes and progressive coefficients
- * (3 bytes a sample), a GIF's background and history (5 bytes a pixel, its result being
+ * beside them (stb_image 2.27): a GIF's background and history (5 bytes a pixel, its result being
  * RGBA), a TGA's undecoded run-length copy. */
 static uint64_t decode_peak(const hdm_info *info)
 {
     uint64_t px = (uint64_t)info->width * info->height;
     uint64_t bytes = px * info->channels * (uint64_t)info->depth;
     switch (info->format) {
-    case HDM_FORMAT_JPEG: return 2 * bytes + 3 * px * info->channels;
     case HDM_FORMAT_GIF: return 2 * bytes + 5 * px;
     case HDM_FORMAT_TGA: return 3 * bytes;
     default: return 2 * bytes;
@@ -660,12 +596,6 @@ static bool stb_unsafe(hdm_format fmt, const unsigned char *d, size_t n, bool wh
                        size_t len)
 {
     switch (fmt) {
-    case HDM_FORMAT_JPEG: {
-        const char *r = jpeg_unsafe(d, n, whole);
-        if (r)
-            snprintf(why, len, "%s", r);
-        return r != NULL;
-    }
     case HDM_FORMAT_PNM: return pnm_unsafe(d, n, whole, why, len);
     case HDM_FORMAT_HDR: return hdr_unsafe(d, n, whole, why, len);
     case HDM_FORMAT_GIF: return gif_unsafe(d, n, whole, why, len);
@@ -747,7 +677,7 @@ static hdm_status stb_header(const hdm__codec *c, const void *data, size_t size,
 static hdm_status stb_info(const hdm__codec *c, FILE *f, const char *path,
                            const hdm_options *opt, hdm_info *out, hdm_error *err)
 {
-    /* Headers sit at the start, a JPEG's after its APPn segments: read a prefix, and more only
+    /* Headers sit at the start: read a prefix, and more only
      * while the header reader runs out of it. */
     unsigned char *buf = NULL;
     size_t len = 0, cap = 64 << 10;
@@ -844,7 +774,6 @@ typedef struct stb_sink {
     hdm__sink base;
     hdm_format fmt;
     const char *name;
-    int quality;
     hdm__bytes *bytes;
     unsigned char *buf; /* interleaved u8, or f32 for HDR */
     uint32_t rows_in;
@@ -879,7 +808,6 @@ static hdm_status stb_sink_finish(hdm__sink *s, hdm_error *err)
     stb_sink *k = (stb_sink *)s;
     int w = (int)s->info.width, h = (int)s->info.height, c = (int)s->info.channels, ok = 0;
     switch (k->fmt) {
-    case HDM_FORMAT_JPEG: ok = stbi_write_jpg_to_func(on_bytes, k->bytes, w, h, c, k->buf, k->quality); break;
     case HDM_FORMAT_BMP: ok = stbi_write_bmp_to_func(on_bytes, k->bytes, w, h, c, k->buf); break;
     case HDM_FORMAT_TGA: ok = stbi_write_tga_to_func(on_bytes, k->bytes, w, h, c, k->buf); break;
     case HDM_FORMAT_HDR: ok = stbi_write_hdr_to_func(on_bytes, k->bytes, w, h, c, (float *)k->buf); break;
@@ -897,20 +825,21 @@ static hdm_status stb_sink_open(const hdm__codec *c, const hdm_info *info,
                                 const hdm_options *opt, hdm__bytes *b, const char *path,
                                 hdm__sink **out, hdm_error *err)
 {
+    (void)opt;
     hdm_format fmt = c->pub.format;
     size_t bytes;
     if (info->width > INT32_MAX || info->height > INT32_MAX ||
         hdm_size_bytes(info->width, info->height, info->channels, info->depth, &bytes))
         return hdm__fail(err, HDM_ERR_LIMIT, path, "image too large for %s", c->pub.name);
-    /* What the format's header can hold: JPEG's SOF and TGA's header store 16-bit sizes
+    /* What the format's header can hold: TGA's header stores 16-bit sizes
      * (stb_image_write would wrap them); stb's BMP writer computes the file size in an int
      * (the 32-bit bfSize), rows padded to 4 bytes, 4 bytes a pixel with alpha. HDR writes
      * its sizes as text. */
     uint64_t w = info->width, h = info->height;
-    if ((fmt == HDM_FORMAT_JPEG || fmt == HDM_FORMAT_TGA) && (w > 65535 || h > 65535))
+    if (fmt == HDM_FORMAT_TGA && (w > 65535 || h > 65535))
         return hdm__fail(err, HDM_ERR_LIMIT, path, "%llux%llu is too large for %s (at most "
                          "65535x65535)", (unsigned long long)w, (unsigned long long)h,
-                         fmt == HDM_FORMAT_JPEG ? "JPEG" : "TGA");
+                         "TGA");
     if (fmt == HDM_FORMAT_BMP) {
         uint64_t file = info->channels == 4 ? 122 + w * h * 4 : 54 + ((w * 3 + 3) & ~3ull) * h;
         if (file > INT32_MAX)
@@ -930,7 +859,6 @@ static hdm_status stb_sink_open(const hdm__codec *c, const hdm_info *info,
     k->fmt = fmt;
     k->name = c->pub.name;
     k->base.held = bytes;
-    k->quality = opt->jpeg_quality >= 1 && opt->jpeg_quality <= 100 ? opt->jpeg_quality : 90;
     k->bytes = b;
     *out = &k->base;
     return HDM_OK;
@@ -938,12 +866,6 @@ static hdm_status stb_sink_open(const hdm__codec *c, const hdm_info *info,
 
 /* ---- the table's entries: every format here is read by stb_source, some written by
  * stb_sink_open ---- */
-
-/* SOI and the next marker's 0xFF (ITU-T T.81, Table B.1). */
-static bool jpeg_sniff(const unsigned char *h, size_t n)
-{
-    return n >= 3 && h[0] == 0xFF && h[1] == 0xD8 && h[2] == 0xFF;
-}
 
 static bool gif_sniff(const unsigned char *h, size_t n)
 {
@@ -992,17 +914,8 @@ static bool pnm_sniff(const unsigned char *h, size_t n)
 /* Formats read only: no output extension. */
 static const char *const no_extensions[] = {NULL};
 
-/* stb_image_write's JPEG is always YCbCr (gray expanded, alpha dropped); its BMP keeps alpha
- * only for RGBA (32 bits a pixel) and writes the rest as RGB; its TGA keeps all four layouts;
- * its HDR is RGB. */
-const hdm__codec hdm__codec_jpeg = {
-    .pub = {.format = HDM_FORMAT_JPEG, .name = "jpeg",
-            .extensions = (const char *const[]){"jpg", "jpeg", NULL},
-            .read_extensions = (const char *const[]){"jpg", "jpeg", "jpe", "jfif", NULL},
-            .writable = 1, .depths = HDM_U8, .layouts = 1u << 2},
-    .sniff = jpeg_sniff, .info = stb_info, .source_memory = stb_source, .sink = stb_sink_open,
-};
-
+/* stb_image_write's BMP keeps alpha only for RGBA (32 bits a pixel) and writes the rest as
+ * RGB; its TGA keeps all four layouts; its HDR is RGB. */
 const hdm__codec hdm__codec_gif = {
     .pub = {.format = HDM_FORMAT_GIF, .name = "gif", .extensions = no_extensions,
             .read_extensions = (const char *const[]){"gif", NULL}, .depths = HDM_U8},

@@ -38,6 +38,11 @@ hdm_status hdm__options_load(const hdm_options *caller, hdm_options *out, hdm_er
 hdm_status hdm__check_held(uint64_t held, const hdm_options *opt, const char *path,
                            hdm_error *err);
 
+/* Checks info against the limits in opt on its size alone (width, height, pixels) and says
+ * which limit it is above: for a decoder that streams, holding no whole image. */
+hdm_status hdm__check_size(const hdm_info *info, const hdm_options *opt, const char *path,
+                           hdm_error *err);
+
 /* Checks info against the limits in opt (pixels, width, height, memory for one whole image)
  * and says which limit and how to raise it. */
 hdm_status hdm__check_limits(const hdm_info *info, const hdm_options *opt, const char *path,

@@ -121,8 +121,8 @@ void hdm__copy_rows(hdm_image *dst, uint32_t dy, const hdm_image *src, uint32_t 
             memcpy(hdm_row(dst, c, dy + r), hdm_row(src, c, sy + r), bytes);
 }
 
-hdm_status hdm__check_limits(const hdm_info *info, const hdm_options *opt, const char *path,
-                             hdm_error *err)
+hdm_status hdm__check_size(const hdm_info *info, const hdm_options *opt, const char *path,
+                           hdm_error *err)
 {
     if (info->width == 0 || info->height == 0)
         return hdm__fail(err, HDM_ERR_CORRUPT, path, "image has zero width or height");
@@ -141,6 +141,15 @@ hdm_status hdm__check_limits(const hdm_info *info, const hdm_options *opt, const
                          "(max_pixels)",
                          info->width, info->height, (unsigned long long)px,
                          (unsigned long long)opt->max_pixels);
+    return HDM_OK;
+}
+
+hdm_status hdm__check_limits(const hdm_info *info, const hdm_options *opt, const char *path,
+                             hdm_error *err)
+{
+    hdm_status st = hdm__check_size(info, opt, path, err);
+    if (st)
+        return st;
     size_t bytes;
     if (hdm_size_bytes(info->width, info->height, info->channels, info->depth, &bytes) ||
         bytes > opt->max_memory)

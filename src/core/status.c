@@ -128,6 +128,8 @@ void hdm_options_init(hdm_options *opt)
     opt->png_filter = HDM_PNG_FILTER_DEFAULT;
     opt->jpeg_quality = 90;
     opt->strip_rows = 0;
+    opt->jpeg_subsample = HDM_JPEG_SUBSAMPLE_AUTO;
+    opt->background = 0xffffff;
 }
 
 void hdm__options_get(const hdm_options *caller, hdm_options *out)
@@ -161,6 +163,13 @@ hdm_status hdm__options_load(const hdm_options *caller, hdm_options *out, hdm_er
         return hdm__fail(err, HDM_ERR_ARG, NULL,
                          "hdm_options: jpeg_quality must be from 1 to 100, not %d",
                          out->jpeg_quality);
+    if ((unsigned)out->jpeg_subsample > HDM_JPEG_SUBSAMPLE_420)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_options: unknown jpeg_subsample %d",
+                         (int)out->jpeg_subsample);
+    if (out->background > 0xffffff)
+        return hdm__fail(err, HDM_ERR_ARG, NULL,
+                         "hdm_options: background must be 0xRRGGBB (at most 0xffffff), not 0x%x",
+                         (unsigned)out->background);
     if ((unsigned)out->out_format >= HDM__FORMAT_COUNT)
         return hdm__fail(err, HDM_ERR_ARG, NULL,
                          "hdm_options: out_format %d is not a format hadamard writes",

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/* jpeg.c — JPEG input through libjpeg-turbo, scanline by scanline (output: jpeg_write.c) */
+#include "codec/jpeg.h"
+#include "kernel/kernel.h"
+
+#include <jerror.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A baseline file is decoded a scanline at a time, straight into the strips: libjpeg holds an
+ * MCU row or two. A file of several scans (progressive, or a sequential one whose components
+ * come in separate scans) needs libjpeg's buffer of every DCT coefficient, read whole by
+ * jpeg_start_decompress before the first row comes out: it is counted against max_memory from
+ * the header, and libjpeg's own limit (max_memory_to_use) is set from it too, so a frame that
+ * lies about its size is stopped by libjpeg as well. */
+
+typedef struct jpeg_source {
+    hdm__source base;
+    struct jpeg_decompress_struct d;
+    hdm__jpeg_fail fail;
+    struct jpeg_progress_mgr progress;
+    FILE *f;
+    char *path;
+    uint64_t max_memory;
+    J_COLOR_SPACE out_space;
+    bool cmyk, inverted;  /* CMYK or YCCK, turned into RGB here; inverted: Adobe's convention */
+    unsigned char *row;   /* one scanline as libjpeg gives it */
+} jpeg_source;
+
+static void jpeg_source_close(hdm__source *s)
+{
+    jpeg_source *p = (jpeg_source *)s;
+    jpeg_destroy_decompress(&p->d); /* safe on a struct never created: p is zeroed */
+    if (p->f)
+        fclose(p->f);
+    free(p->row);
+    free(p->path);
+    free(p);
+}
+
+/* round(a * b / 255), exactly (the same identity as the kernel's u8 product) */
+static unsigned char mul255(unsigned a, unsigned b)
+{
+    unsigned t = a * b + 128;
+    return (unsigned char)((t + (t >> 8)) >> 8);
+}
+
+/* CMYK to RGB the way Adobe's files mean it: R = (1 - C)(1 - K) and so on. An Adobe APP14
+ * marker means the samples are stored inverted (Photoshop writes 255 for no ink), so the
+ * stored values already are 1 - C and 1 - K (libjpeg.txt, "Special color spaces"); without
+ * the marker they are plain ink amounts. */
+static void cmyk_row(const jpeg_source *p, hdm_image *strip, uint32_t y)
+{
+    unsigned char *r = hdm_row(strip, 0, y), *g = hdm_row(strip, 1, y), *b = hdm_row(strip, 2, y);
+    const unsigned char *s = p->row;
+    unsigned flip = p->inverted ? 0 : 255;
+    for (uint32_t x = 0; x < p->base.info.width; x++, s += 4) {
+        unsigned k = s[3] ^ flip;
+        r[x] = mul255(s[0] ^ flip, k);
+        g[x] = mul255(s[1] ^ flip, k);
+        b[x] = mul255(s[2] ^ flip, k);
+    }
+}
+
+static hdm_status read_rows(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
+{
+    jpeg_source *p = (jpeg_source *)s;
+    if (setjmp(p->fail.jump))
+        return hdm__jpeg_failed(&p->fail, p->path, "corrupt JPEG", p->max_memory, err);
+    for (uint32_t y = 0; y < rows; y++) {
+        JSAMPROW row = p->row;
+        if (jpeg_read_scanlines(&p->d, &row, 1) != 1) /* only a suspending source returns 0 */
+            return hdm__fail(err, HDM_ERR_CORRUPT, p->path, "corrupt JPEG: no scanline");
+        if (p->cmyk)
+            cmyk_row(p, strip, y);
+        else
+            hdm__row_to_planes(strip, y, p->row);
+    }
+    /* after the last row: reads on to EOI, so damage after the pixels is found too */
+    if (s->next + rows == s->info.height)
+        jpeg_finish_decompress(&p->d);
+    return HDM_OK;
+}
+
+/* jpeg_start_decompress reads every scan of a multi-scan file before it returns; libjpeg calls
+ * this between them (libjpeg.txt, "Progress monitoring"), so a cancel stops it there. */
+static void on_progress(j_common_ptr cinfo)
+{
+    hdm__jpeg_fail *f = (hdm__jpeg_fail *)cinfo->err;
+    if (f->cancel && *f->cancel) {
+        f->code = -1;
+        longjmp(f->jump, 1);
+    }
+}
+
+/* What the decode holds, from the header (libjpeg's jdcoefct.c, jdmainct.c, jdsample.c): every
+ * coefficient, 2 bytes each over each component's blocks padded to whole MCUs, when the file
+ * has several scans; otherwise an MCU row of coefficients. Then for each component its
+ * sample rows for an MCU row with context (about 3 rows of blocks), the upsampled and
+ * colour-converted rows, and our own scanline. */
+static uint64_t decode_bytes(const struct jpeg_decompress_struct *d, bool whole)
+{
+    uint64_t bytes = 0;
+    int maxv = d->max_v_samp_factor;
+    for (int c = 0; c < d->num_components; c++) {
+        const jpeg_component_info *ci = &d->comp_info[c];
+        uint64_t bw = ((uint64_t)ci->width_in_blocks + ci->h_samp_factor - 1) /
+                      ci->h_samp_factor * ci->h_samp_factor;
+        uint64_t bh = whole ? ((uint64_t)ci->height_in_blocks + ci->v_samp_factor - 1) /
+                              ci->v_samp_factor * ci->v_samp_factor
+                            : (uint64_t)ci->v_samp_factor;
+        bytes += bw * bh * DCTSIZE2 * sizeof(JCOEF);
+        bytes += bw * DCTSIZE * (uint64_t)ci->v_samp_factor * DCTSIZE * 3;
+        bytes += (uint64_t)d->image_width * maxv * DCTSIZE; /* upsampled rows */
+    }
+    return bytes + (uint64_t)d->image_width * 4 * 2; /* colour-converted and our scanline */
+}
+
+/* libjpeg refuses a frame above 65500 pixels a side as soon as it has read it: our limits,
+ * which a caller can raise, are named first when the size is above them too. */
+static hdm_status header_failed(jpeg_source *p, const hdm_options *opt, hdm_error *err)
+{
+    if (p->fail.code != JERR_IMAGE_TOO_BIG)
+        return hdm__jpeg_failed(&p->fail, p->path, "corrupt JPEG", p->max_memory, err);
+    hdm_info info = {p->d.image_width, p->d.image_height, 1, HDM_U8, HDM_FORMAT_JPEG};
+    hdm_status st = hdm__check_size(&info, opt, p->path, err);
+    if (st)
+        return st;
+    return hdm__fail(err, HDM_ERR_LIMIT, p->path, "%ux%u is larger than JPEG allows (at most "
+                     "%ux%u)", info.width, info.height, (unsigned)JPEG_MAX_DIMENSION,
+                     (unsigned)JPEG_MAX_DIMENSION);
+}
+
+/* Creates libjpeg's decompressor over p->f or data, reads the header up to the first scan and
+ * fills p->base.info, checking it against the limits: nothing of the pixels is allocated. */
+static hdm_status jpeg_header(jpeg_source *p, const void *data, size_t size,
+                              const hdm_options *opt, hdm_error *err)
+{
+    p->max_memory = opt->max_memory;
+    p->d.err = hdm__jpeg_fail_init(&p->fail);
+    p->fail.cancel = opt->cancel;
+    if (setjmp(p->fail.jump))
+        return header_failed(p, opt, err);
+    jpeg_create_decompress(&p->d);
+    p->d.mem->max_memory_to_use = hdm__jpeg_memory_cap(opt);
+    if (p->f)
+        jpeg_stdio_src(&p->d, p->f);
+    else
+        jpeg_mem_src(&p->d, data, (unsigned long)size);
+    jpeg_read_header(&p->d, TRUE); /* an abbreviated file (tables only) is an error here */
+
+    uint32_t channels;
+    switch (p->d.jpeg_color_space) {
+    case JCS_GRAYSCALE:
+        p->out_space = JCS_GRAYSCALE, channels = 1;
+        break;
+    case JCS_YCbCr:
+    case JCS_RGB:
+        p->out_space = JCS_RGB, channels = 3;
+        break;
+    case JCS_CMYK:
+    case JCS_YCCK: /* libjpeg turns YCCK into CMYK; both carry Adobe's marker */
+        p->out_space = JCS_CMYK, channels = 3;
+        p->cmyk = true;
+        p->inverted = p->d.saw_Adobe_marker;
+        break;
+    default:
+        return hdm__fail(err, HDM_ERR_CORRUPT, p->path,
+                         "corrupt JPEG: unknown colour space of %d components",
+                         p->d.num_components);
+    }
+    p->base.info = (hdm_info){p->d.image_width, p->d.image_height, channels, HDM_U8,
+                              HDM_FORMAT_JPEG};
+    hdm_status st = hdm__check_size(&p->base.info, opt, p->path, err);
+    if (st)
+        return st;
+    bool whole = p->d.progressive_mode || p->d.comps_in_scan < p->d.num_components;
+    uint64_t held = decode_bytes(&p->d, whole);
+    if (held > opt->max_memory)
+        return hdm__fail(err, HDM_ERR_LIMIT, p->path,
+                         "decoding needs about %llu bytes%s, above the memory limit of %llu "
+                         "(max_memory)", (unsigned long long)held,
+                         whole ? " (every coefficient of a progressive JPEG)" : "",
+                         (unsigned long long)opt->max_memory);
+    p->base.held = held;
+    return HDM_OK;
+}
+
+static hdm_status jpeg_open(jpeg_source *p, const void *data, size_t size,
+                            const hdm_options *opt, hdm_error *err)
+{
+    hdm_status st = jpeg_header(p, data, size, opt, err);
+    if (st)
+        return st;
+    if (setjmp(p->fail.jump))
+        return hdm__jpeg_failed(&p->fail, p->path, "corrupt JPEG", p->max_memory, err);
+    p->d.out_color_space = p->out_space;
+    p->d.dct_method = JDCT_ISLOW; /* the accurate one; libjpeg-turbo's SIMD makes it fast */
+    p->progress.progress_monitor = on_progress;
+    p->d.progress = &p->progress;
+    jpeg_start_decompress(&p->d);
+    unsigned comps = p->cmyk ? 4 : p->base.info.channels;
+    if (p->d.output_width != p->base.info.width || p->d.output_height != p->base.info.height ||
+        (unsigned)p->d.output_components != comps)
+        return hdm__fail(err, HDM_ERR_CORRUPT, p->path, "corrupt JPEG: unexpected output shape");
+    if (!(p->row = malloc((size_t)p->d.output_width * comps)))
+        return hdm__fail(err, HDM_ERR_NOMEM, p->path, "out of memory");
+    p->base.read = read_rows;
+    return HDM_OK;
+}
+
+static jpeg_source *jpeg_source_alloc(FILE *f, const char *path, hdm_error *err)
+{
+    jpeg_source *p = calloc(1, sizeof *p);
+    char *name = hdm__strdup(path ? path : "(memory)");
+    if (!p || !name) {
+        free(p);
+        free(name);
+        if (f)
+            fclose(f);
+        hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
+        return NULL;
+    }
+    p->f = f;
+    p->path = name;
+    p->base.path = name;
+    p->base.close = jpeg_source_close;
+    return p;
+}
+
+static hdm_status jpeg_source_new(FILE *f, const void *data, size_t size, const char *path,
+                                  const hdm_options *opt, hdm__source **out, hdm_error *err)
+{
+    jpeg_source *p = jpeg_source_alloc(f, path, err);
+    if (!p)
+        return HDM_ERR_NOMEM;
+    hdm_status st = jpeg_open(p, data, size, opt, err);
+    if (st) {
+        jpeg_source_close(&p->base);
+        return st;
+    }
+    *out = &p->base;
+    return HDM_OK;
+}
+
+static hdm_status codec_info(const hdm__codec *c, FILE *f, const char *path,
+                             const hdm_options *opt, hdm_info *out, hdm_error *err)
+{
+    (void)c;
+    jpeg_source *p = jpeg_source_alloc(f, path, err);
+    if (!p)
+        return HDM_ERR_NOMEM;
+    hdm_status st = jpeg_header(p, NULL, 0, opt, err);
+    if (!st)
+        *out = p->base.info;
+    jpeg_source_close(&p->base);
+    return st;
+}
+
+static hdm_status codec_source(const hdm__codec *c, FILE *f, const char *path,
+                               const hdm_options *opt, hdm__source **out, hdm_error *err)
+{
+    (void)c;
+    return jpeg_source_new(f, NULL, 0, path, opt, out, err);
+}
+
+static hdm_status codec_source_memory(const hdm__codec *c, const void *data, size_t size,
+                                      const char *name, const hdm_options *opt,
+                                      hdm__source **out, hdm_error *err)
+{
+    (void)c;
+    return jpeg_source_new(NULL, data, size, name, opt, out, err);
+}
+
+/* ---- the table's entry ---- */
+
+/* SOI and the next marker's 0xFF (ITU-T T.81, Table B.1). */
+static bool codec_sniff(const unsigned char *h, size_t n)
+{
+    return n >= 3 && h[0] == 0xFF && h[1] == 0xD8 && h[2] == 0xFF;
+}
+
+/* Written as gray (one component) or YCbCr; alpha is composited over the background. */
+const hdm__codec hdm__codec_jpeg = {
+    .pub = {.format = HDM_FORMAT_JPEG, .name = "jpeg",
+            .extensions = (const char *const[]){"jpg", "jpeg", NULL},
+            .read_extensions = (const char *const[]){"jpg", "jpeg", "jpe", "jfif", NULL},
+            .writable = 1, .depths = HDM_U8, .layouts = 1u << 0 | 1u << 2},
+    .sniff = codec_sniff,
+    .info = codec_info,
+    .source = codec_source,
+    .source_memory = codec_source_memory,
+    .sink = hdm__jpeg_sink,
+};

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/* jpeg_write.c — JPEG output through libjpeg-turbo, a scanline at a time as the rows come */
+#include "codec/jpeg.h"
+#include "kernel/kernel.h"
+
+#include <jerror.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Rows are handed to libjpeg as they arrive and its bytes go straight to the output. Huffman
+ * tables are always optimised for the image (smaller files at no cost in quality), which makes
+ * libjpeg keep every quantised coefficient until the end (jcmaster.c: optimize_coding needs a
+ * second pass), 2 bytes each: that buffer is the sink's held memory, and libjpeg's own limit
+ * is set from max_memory too. */
+
+enum { OUT_BUF = 64 << 10 };
+
+typedef struct jpeg_enc {
+    hdm__sink base;
+    struct jpeg_compress_struct c;
+    hdm__jpeg_fail fail;
+    struct jpeg_destination_mgr dest;
+    hdm__bytes *bytes;
+    uint64_t max_memory;
+    unsigned char *row;     /* one scanline for libjpeg: gray or RGB */
+    unsigned char bg[3];    /* the background, and its gray (for gray+alpha) */
+    unsigned char bg_gray;
+    unsigned char out[OUT_BUF];
+} jpeg_enc;
+
+static void dest_init(j_compress_ptr c)
+{
+    jpeg_enc *k = c->client_data;
+    k->dest.next_output_byte = k->out;
+    k->dest.free_in_buffer = OUT_BUF;
+}
+
+static boolean dest_empty(j_compress_ptr c)
+{
+    jpeg_enc *k = c->client_data;
+    hdm__bytes_put(k->bytes, k->out, OUT_BUF); /* a failure is kept in bytes, said at finish */
+    k->dest.next_output_byte = k->out;
+    k->dest.free_in_buffer = OUT_BUF;
+    return TRUE;
+}
+
+static void dest_term(j_compress_ptr c)
+{
+    jpeg_enc *k = c->client_data;
+    hdm__bytes_put(k->bytes, k->out, OUT_BUF - k->dest.free_in_buffer);
+}
+
+static hdm_status enc_failed(jpeg_enc *k, hdm_error *err)
+{
+    if (k->fail.code == JERR_OUT_OF_MEMORY || k->fail.code == JERR_NO_BACKING_STORE)
+        return hdm__jpeg_failed(&k->fail, k->base.path, "cannot write JPEG", k->max_memory, err);
+    return hdm__fail(err, HDM_ERR_IO, k->base.path, "cannot write JPEG: %s", k->fail.msg);
+}
+
+static hdm_status bytes_failed(jpeg_enc *k, hdm_error *err)
+{
+    return hdm__fail(err, HDM_ERR_IO, k->base.path, "cannot write JPEG: %s",
+                     hdm__bytes_error(k->bytes));
+}
+
+/* Source over an opaque backdrop (W3C Compositing and Blending Level 1, 5.1 "Simple alpha
+ * compositing", with alpha_b = 1): co = as * Cs + (1 - as) * Cb, rounded exactly in integers
+ * (t / 255 has no halves, and rounds up from a remainder of 128). A fully transparent pixel is
+ * the background whatever colour it holds. */
+static unsigned char over(unsigned cs, unsigned a, unsigned cb)
+{
+    return (unsigned char)((cs * a + cb * (255 - a) + 127) / 255);
+}
+
+static void flatten_row(jpeg_enc *k, const hdm_image *strip, uint32_t y)
+{
+    uint32_t w = strip->width, colours = strip->channels - 1;
+    const unsigned char *a = hdm_row(strip, colours, y);
+    for (uint32_t c = 0; c < colours; c++) {
+        const unsigned char *s = hdm_row(strip, c, y);
+        unsigned bg = colours == 1 ? k->bg_gray : k->bg[c];
+        unsigned char *d = k->row + c;
+        for (uint32_t x = 0; x < w; x++, d += colours)
+            *d = over(s[x], a[x], bg);
+    }
+}
+
+static hdm_status enc_write(hdm__sink *s, const hdm_image *strip, uint32_t rows, hdm_error *err)
+{
+    jpeg_enc *k = (jpeg_enc *)s;
+    if (setjmp(k->fail.jump))
+        return enc_failed(k, err);
+    for (uint32_t y = 0; y < rows; y++) {
+        if (k->bytes->failed)
+            return bytes_failed(k, err);
+        if (strip->channels == 2 || strip->channels == 4)
+            flatten_row(k, strip, y);
+        else
+            hdm__row_from_planes(k->row, strip, y);
+        JSAMPROW row = k->row;
+        jpeg_write_scanlines(&k->c, &row, 1);
+    }
+    return HDM_OK;
+}
+
+static hdm_status enc_finish(hdm__sink *s, hdm_error *err)
+{
+    jpeg_enc *k = (jpeg_enc *)s;
+    if (setjmp(k->fail.jump))
+        return enc_failed(k, err);
+    jpeg_finish_compress(&k->c); /* the optimised tables, then every scan, then EOI */
+    return k->bytes->failed ? bytes_failed(k, err) : HDM_OK;
+}
+
+static void enc_close(hdm__sink *s)
+{
+    jpeg_enc *k = (jpeg_enc *)s;
+    jpeg_destroy_compress(&k->c); /* safe on a struct never created: k is zeroed */
+    free(k->row);
+    free(k);
+}
+
+/* The sampling factors of the luma component (chroma keeps 1x1): auto is 4:4:4 from quality
+ * 90, where chroma detail starts to show, else 4:2:0 (libvips and ImageMagick choose so). */
+static void sampling(const hdm_options *opt, int *h, int *v)
+{
+    hdm_jpeg_subsample s = opt->jpeg_subsample;
+    if (s == HDM_JPEG_SUBSAMPLE_AUTO)
+        s = opt->jpeg_quality >= 90 ? HDM_JPEG_SUBSAMPLE_444 : HDM_JPEG_SUBSAMPLE_420;
+    *h = s == HDM_JPEG_SUBSAMPLE_444 ? 1 : 2;
+    *v = s == HDM_JPEG_SUBSAMPLE_420 ? 2 : 1;
+}
+
+/* What libjpeg holds for the image (jccoefct.c, jcprepct.c, jcsample.c): every block of every
+ * component, padded to whole MCUs, as 2-byte coefficients; a few MCU rows of samples beside. */
+static uint64_t encode_bytes(uint32_t w, uint32_t h, unsigned comps, int hs, int vs)
+{
+    uint64_t mcu_w = (uint64_t)DCTSIZE * hs, mcu_h = (uint64_t)DCTSIZE * vs;
+    uint64_t across = (w + mcu_w - 1) / mcu_w, down = (h + mcu_h - 1) / mcu_h;
+    uint64_t blocks = across * down * (uint64_t)(hs * vs + (comps - 1));
+    uint64_t rows = (uint64_t)w * comps * mcu_h * 3;
+    return blocks * DCTSIZE2 * sizeof(JCOEF) + rows;
+}
+
+/* Sets libjpeg up for the image and writes the headers (SOI, JFIF, the quantisation tables)
+ * into k->out. */
+static hdm_status start(jpeg_enc *k, const hdm_options *opt, unsigned comps, int hs, int vs,
+                        hdm_error *err)
+{
+    k->c.err = hdm__jpeg_fail_init(&k->fail);
+    if (setjmp(k->fail.jump))
+        return enc_failed(k, err);
+    jpeg_create_compress(&k->c);
+    k->c.mem->max_memory_to_use = hdm__jpeg_memory_cap(opt);
+    k->c.client_data = k;
+    k->dest.init_destination = dest_init;
+    k->dest.empty_output_buffer = dest_empty;
+    k->dest.term_destination = dest_term;
+    k->c.dest = &k->dest;
+    k->c.image_width = k->base.info.width;
+    k->c.image_height = k->base.info.height;
+    k->c.input_components = (int)comps;
+    k->c.in_color_space = comps == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&k->c);
+    jpeg_set_quality(&k->c, opt->jpeg_quality, TRUE);
+    k->c.optimize_coding = TRUE;
+    k->c.dct_method = JDCT_ISLOW;
+    k->c.comp_info[0].h_samp_factor = hs;
+    k->c.comp_info[0].v_samp_factor = vs;
+    if (opt->jpeg_progressive)
+        jpeg_simple_progression(&k->c);
+    jpeg_start_compress(&k->c, TRUE);
+    return HDM_OK;
+}
+
+hdm_status hdm__jpeg_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
+                          hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err)
+{
+    (void)c;
+    if (info->width > JPEG_MAX_DIMENSION || info->height > JPEG_MAX_DIMENSION)
+        return hdm__fail(err, HDM_ERR_LIMIT, path, "%ux%u is too large for JPEG (at most "
+                         "%ux%u)", info->width, info->height, (unsigned)JPEG_MAX_DIMENSION,
+                         (unsigned)JPEG_MAX_DIMENSION);
+    unsigned comps = info->channels <= 2 ? 1 : 3;
+    int hs = 1, vs = 1;
+    if (comps == 3)
+        sampling(opt, &hs, &vs);
+    uint64_t need = encode_bytes(info->width, info->height, comps, hs, vs);
+    if (need > opt->max_memory)
+        return hdm__fail(err, HDM_ERR_LIMIT, path,
+                         "encoding needs about %llu bytes (libjpeg holds every coefficient to "
+                         "optimise its Huffman tables), above the memory limit of %llu "
+                         "(max_memory)", (unsigned long long)need,
+                         (unsigned long long)opt->max_memory);
+    jpeg_enc *k = calloc(1, sizeof *k);
+    if (!k || !(k->row = malloc((size_t)info->width * comps))) {
+        free(k);
+        return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
+    }
+    k->base.info = *info;
+    k->base.path = path;
+    k->base.write = enc_write;
+    k->base.finish = enc_finish;
+    k->base.close = enc_close;
+    k->base.held = need + OUT_BUF + (uint64_t)info->width * comps;
+    k->bytes = b;
+    k->max_memory = opt->max_memory;
+    uint32_t bg = opt->background;
+    k->bg[0] = (unsigned char)(bg >> 16), k->bg[1] = (unsigned char)(bg >> 8);
+    k->bg[2] = (unsigned char)bg;
+    /* its luma (ITU-R BT.601, as JPEG's YCbCr), for a gray image's background */
+    k->bg_gray = (unsigned char)((299u * k->bg[0] + 587u * k->bg[1] + 114u * k->bg[2] + 500) /
+                                 1000);
+
+    hdm_status st = start(k, opt, comps, hs, vs, err);
+    if (st) {
+        enc_close(&k->base);
+        return st;
+    }
+    if ((info->channels == 2 || info->channels == 4) && opt->notice) {
+        char note[160 + 4096];
+        snprintf(note, sizeof note, "%s: alpha flattened over #%06x (JPEG holds no alpha)",
+                 path ? path : "(memory output)", (unsigned)bg);
+        opt->notice(opt->notice_ctx, note);
+    }
+    *out = &k->base;
+    return HDM_OK;
+}
