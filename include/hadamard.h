@@ -338,10 +338,10 @@ typedef enum hdm_composite_op {
 /* An operator's keyword as the spec and CSS spell it ("source-atop"), or NULL for a value
  * outside the enum. */
 HDM_API const char *hdm_composite_op_name(hdm_composite_op op);
-/* The operator a keyword names, into *out: the spec's keywords, and ImageMagick's names as
- * aliases in any case (Clear, Copy, Src, Dst, Over, SrcOver, DstOver, In, SrcIn, DstIn, Out,
- * SrcOut, DstOut, Atop, SrcAtop, DstAtop, Xor, Plus). HDM_ERR_ARG (with a message listing the
- * operators) for an unknown one. */
+/* The operator a name names, into *out: the spec's keywords, and ImageMagick's names as
+ * aliases (Clear, Copy, Src, Dst, Over, SrcOver, DstOver, In, SrcIn, DstIn, Out, SrcOut,
+ * DstOut, Atop, SrcAtop, DstAtop, Xor, Plus); every name in any case. HDM_ERR_ARG (with a
+ * message listing the operators and the closest name) for an unknown one. */
 HDM_API hdm_status hdm_composite_op_from_name(const char *name, hdm_composite_op *out,
                                               hdm_error *err);
 
