@@ -478,6 +478,37 @@ Test(composite, mask_ends)
         hdm_image_free(imgs[i]);
 }
 
+/* The mask is read strip by strip beside the top: any strip height gives the same pixels, and
+ * the mask's row y meets row y of the image (a shifted mask would fail check_op). */
+Test(composite, mask_in_strips)
+{
+    rng_seed(63);
+    hdm_image *b = make_image(37, 61, 4, HDM_U8, FILL_RANDOM);
+    hdm_image *t = make_image(37, 61, 4, HDM_U8, FILL_RANDOM);
+    hdm_image *m = make_image(37, 61, 1, HDM_U8, FILL_RANDOM);
+    hdm_image *first = NULL;
+    static const uint32_t strips[] = {0, 1, 7, 60};
+    for (size_t i = 0; i < sizeof strips / sizeof strips[0]; i++) {
+        hdm_options opt;
+        hdm_options_init(&opt);
+        opt.strip_rows = strips[i];
+        hdm_image *out;
+        hdm_error e = {0};
+        cr_assert_eq(hdm_composite(b, t, m, HDM_BLEND_OVERLAY, HDM_OP_SOURCE_ATOP, 0.9, 0, &opt,
+                                   &out, &e), HDM_OK, "%s", e.message);
+        check_op(b, t, m, 3, 9, 0.9, false, out);
+        if (!first)
+            first = out;
+        else {
+            cr_assert_eq(max_diff(first, out), 0, "strip_rows %u differs", strips[i]);
+            hdm_image_free(out);
+        }
+    }
+    hdm_image *imgs[] = {b, t, m, first};
+    for (int i = 0; i < 4; i++)
+        hdm_image_free(imgs[i]);
+}
+
 /* ---- no fringe: anti-aliased shapes whose transparent pixels carry another colour ---- */
 
 /* A disc of radius r about (cx, cy) with an edge soft over about 6 pixels, colour `in` where
