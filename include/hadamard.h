@@ -344,6 +344,44 @@ HDM_API hdm_status hdm_blend(const hdm_image *base, const hdm_image *top, hdm_bl
                              double opacity, unsigned flags, const hdm_options *opt,
                              hdm_image **out, hdm_error *err);
 
+/* The Porter-Duff operators of W3C Compositing and Blending Level 1 section 9.1, in its order.
+ * The blend mode decides the colour, Cs' = (1 − αb)·Cs + αb·B(Cb, Cs), and the operator the
+ * coverage: co = αs·Fa·Cs' + αb·Fb·Cb, αo = αs·Fa + αb·Fb, C = co/αo (0 where αo = 0), with
+ * each operator's Fa and Fb from the spec; lighter (plus) has Fa = Fb = 1 and αo clamped to 1
+ * (the colour clamps to 1 in integer depths). */
+typedef enum hdm_composite_op {
+    HDM_OP_CLEAR, HDM_OP_COPY, HDM_OP_DESTINATION, HDM_OP_SOURCE_OVER,
+    HDM_OP_DESTINATION_OVER, HDM_OP_SOURCE_IN, HDM_OP_DESTINATION_IN, HDM_OP_SOURCE_OUT,
+    HDM_OP_DESTINATION_OUT, HDM_OP_SOURCE_ATOP, HDM_OP_DESTINATION_ATOP, HDM_OP_XOR,
+    HDM_OP_LIGHTER
+} hdm_composite_op;
+
+/* An operator's keyword as the spec and CSS spell it ("source-atop"), or NULL for a value
+ * outside the enum. */
+HDM_API const char *hdm_composite_op_name(hdm_composite_op op);
+/* The operator a name names, into *out: the spec's keywords, and ImageMagick's names as
+ * aliases (Clear, Copy, Src, Dst, Over, SrcOver, DstOver, In, SrcIn, DstIn, Out, SrcOut,
+ * DstOut, Atop, SrcAtop, DstAtop, Xor, Plus); every name in any case. HDM_ERR_ARG (with a
+ * message listing the operators and the closest name) for an unknown one. */
+HDM_API hdm_status hdm_composite_op_from_name(const char *name, hdm_composite_op *out,
+                                              hdm_error *err);
+
+/* Composites top over base with a blend mode and a Porter-Duff operator (hdm_blend is this
+ * with HDM_OP_SOURCE_OVER and no mask). αs is the top's alpha (1 without an alpha plane) times
+ * opacity in [0, 1], times mask when one is given (a gray image of the same size, NULL for
+ * none; a colour mask must be gray, R = G = B; its own alpha is ignored). αb is the base's
+ * alpha, or 1. Sizes, gray broadcast, depths and flags as for hdm_blend (the mask's depth
+ * counts too). The result has an alpha plane when either input has one, or when the operator
+ * makes two opaque inputs partly transparent: always for clear and source-out; for copy,
+ * source-in, destination-in and destination-atop unless opacity is 1 and there is no mask;
+ * for destination-out and xor unless opacity is 0 and there is no mask. Otherwise it is
+ * opaque, as source-over, source-atop, destination, destination-over and lighter always
+ * leave two opaque inputs. */
+HDM_API hdm_status hdm_composite(const hdm_image *base, const hdm_image *top,
+                                 const hdm_image *mask, hdm_blend_mode mode,
+                                 hdm_composite_op op, double opacity, unsigned flags,
+                                 const hdm_options *opt, hdm_image **out, hdm_error *err);
+
 /* ---- the codec table ----------------------------------------------------------------------- */
 
 /* One file format the library reads, and perhaps writes. Detection (hdm_format_sniff),

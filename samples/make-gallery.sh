@@ -68,7 +68,7 @@ ppm "$tmp/mask.ppm" '
 : > "$tmp/cells"
 row() { # row FILE COMMAND-TEXT: one cell of the README table, a command that runs as shown
     case $2 in
-    hadamard\ *) text="$(echo "$2" | sed -E 's#(^| )(photo|texture|mask)\.png#\1samples/gallery/\2.png#g') -o $1" ;;
+    hadamard\ *) text="$(echo "$2" | sed -E 's#(^| )(photo|texture|mask|mask-cutout|sticker)\.png#\1samples/gallery/\2.png#g') -o $1" ;;
     *) text=$2 ;;
     esac
     printf '%s\t%s\n' "$1" "$text" >> "$tmp/cells"
@@ -122,6 +122,26 @@ row filter-sobel-x-abs.png "hadamard filter photo.png --kernel sobel-x --border 
     --border mirror --signed offset
 row filter-laplacian-offset.png \
     "hadamard filter photo.png --kernel laplacian --border mirror --signed offset"
+# Porter-Duff operators need alpha on both sides: the base is mask-cutout.png (the photo cut
+# to the soft disc and bar), the top a sticker (the texture cut to a soft diagonal band whose
+# uncovered pixels keep the texture's colour, which a premultiplying slip would show as fringes)
+ppm "$tmp/band.ppm" '
+    d = (x - 1.5 * y - 10) / 18; v = d * d < 1 ? 255 * (1 - d * d) : 0
+    r = v; g = v; b = v'
+"$tool" mask "$out/texture.png" "$tmp/band.ppm" -o "$out/sticker.png" --alpha
+row sticker.png "sticker.png (blend top with alpha)"
+for op in source-over source-atop destination-in destination-out xor; do
+    "$tool" blend "$out/mask-cutout.png" "$out/sticker.png" -o "$out/op-$op.png" \
+        --mode normal --op $op
+    row "op-$op.png" "hadamard blend mask-cutout.png sticker.png --mode normal --op $op"
+done
+"$tool" blend "$out/mask-cutout.png" "$out/sticker.png" -o "$out/op-multiply-source-atop.png" \
+    --mode multiply --op source-atop
+row op-multiply-source-atop.png \
+    "hadamard blend mask-cutout.png sticker.png --mode multiply --op source-atop"
+"$tool" blend "$out/photo.png" "$out/texture.png" -o "$out/blend-mask.png" --mode multiply \
+    --mask "$out/mask.png"
+row blend-mask.png "hadamard blend photo.png texture.png --mode multiply --mask mask.png"
 
 # the README table: four pictures a row, each over the command that made it
 {

@@ -116,36 +116,41 @@ hdm_status hdm_save_memory(const hdm_image *img, hdm_format fmt, const hdm_optio
     return HDM_OK;
 }
 
-/* The one runner of the in-memory products: a and b as borrowed sources (named an and bn in
- * messages), the op def with args through the op driver, the rows into a new image. */
+/* The one runner of the in-memory products: a and b (and a mask m, or NULL) as borrowed sources
+ * (named an, bn and "mask" in messages), the op def with args through the op driver, the rows
+ * into a new image. */
 static hdm_status run_op(const char *fn, const hdm__opdef *def, const void *args,
                          const hdm_image *a, const char *an, const hdm_image *b, const char *bn,
-                         const hdm_options *caller, hdm_image **out, hdm_error *err)
+                         const hdm_image *m, const hdm_options *caller, hdm_image **out,
+                         hdm_error *err)
 {
     if (!out)
         return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: NULL output", fn);
     *out = NULL;
-    if (!hdm__image_valid(a) || !hdm__image_valid(b))
+    if (!hdm__image_valid(a) || !hdm__image_valid(b) || (m && !hdm__image_valid(m)))
         return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: invalid image", fn);
     hdm_options opt;
     hdm_status st = hdm__entry_options(caller, &opt, err);
-    hdm__source *as = NULL, *bs = NULL, *src;
+    hdm__source *as = NULL, *bs = NULL, *ms = NULL, *src;
     if (!st)
         st = hdm__source_from_image((hdm_image *)a, false, an, HDM_FORMAT_UNKNOWN, &as, err);
     if (!st)
         st = hdm__source_from_image((hdm_image *)b, false, bn, HDM_FORMAT_UNKNOWN, &bs, err);
+    if (!st && m)
+        st = hdm__source_from_image((hdm_image *)m, false, "mask", HDM_FORMAT_UNKNOWN, &ms, err);
     if (st) {
         hdm__source_close(as);
+        hdm__source_close(bs);
         return st;
     }
-    st = hdm__step_open(def, args, as, bs, &opt, &src, err); /* takes as and bs */
+    st = hdm__step_open_masked(def, args, as, bs, ms, &opt, &src, err); /* takes all three */
     return st ? st : hdm__run_to_image(src, &opt, out, err);
 }
 
 hdm_status hdm_mul(const hdm_image *a, const hdm_image *b, const hdm_options *opt,
                    hdm_image **out, hdm_error *err)
 {
-    return run_op("hdm_mul", &hdm__mul_def, NULL, a, "a", b, "b", opt, out, err);
+    return run_op("hdm_mul", &hdm__mul_def, NULL, a, "a", b, "b", NULL, opt, out, err);
 }
 
 hdm_status hdm_mask(const hdm_image *img, const hdm_image *mask, unsigned flags,
@@ -157,25 +162,44 @@ hdm_status hdm_mask(const hdm_image *img, const hdm_image *mask, unsigned flags,
         return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_mask: unknown flags 0x%x", flags);
     }
     hdm__mask_args args = {.flags = flags, .threshold = -1};
-    return run_op("hdm_mask", &hdm__mask_def, &args, img, "image", mask, "mask", opt, out,
-                  err);
+    return run_op("hdm_mask", &hdm__mask_def, &args, img, "image", mask, "mask", NULL, opt,
+                  out, err);
+}
+
+/* hdm_blend and hdm_composite: their arguments checked, named fn in messages. */
+static hdm_status composite(const char *fn, const hdm_image *base, const hdm_image *top,
+                            const hdm_image *mask, hdm_blend_mode mode, hdm_composite_op op,
+                            double opacity, unsigned flags, const hdm_options *opt,
+                            hdm_image **out, hdm_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!hdm_blend_mode_name(mode))
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: unknown mode %d", fn, (int)mode);
+    if (!hdm_composite_op_name(op))
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: unknown operator %d", fn, (int)op);
+    if (!(opacity >= 0 && opacity <= 1))
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "blend: opacity must be from 0 to 1, not %g",
+                         opacity);
+    if (flags & ~(unsigned)HDM_BLEND_LINEAR)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: unknown flags 0x%x", fn, flags);
+    hdm__blend_args args = {.mode = (unsigned)mode, .op = (unsigned)op, .opacity = opacity,
+                            .linear = flags & HDM_BLEND_LINEAR};
+    return run_op(fn, &hdm__blend_def, &args, base, "base", top, "top", mask, opt, out, err);
 }
 
 hdm_status hdm_blend(const hdm_image *base, const hdm_image *top, hdm_blend_mode mode,
                      double opacity, unsigned flags, const hdm_options *opt, hdm_image **out,
                      hdm_error *err)
 {
-    if (out)
-        *out = NULL;
-    if (!hdm_blend_mode_name(mode))
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_blend: unknown mode %d", (int)mode);
-    if (!(opacity >= 0 && opacity <= 1))
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "blend: opacity must be from 0 to 1, not %g",
-                         opacity);
-    if (flags & ~(unsigned)HDM_BLEND_LINEAR)
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_blend: unknown flags 0x%x", flags);
-    hdm__blend_args args = {.mode = (unsigned)mode, .opacity = opacity,
-                            .linear = flags & HDM_BLEND_LINEAR};
-    return run_op("hdm_blend", &hdm__blend_def, &args, base, "base", top, "top", opt, out,
-                  err);
+    return composite("hdm_blend", base, top, NULL, mode, HDM_OP_SOURCE_OVER, opacity, flags,
+                     opt, out, err);
+}
+
+hdm_status hdm_composite(const hdm_image *base, const hdm_image *top, const hdm_image *mask,
+                         hdm_blend_mode mode, hdm_composite_op op, double opacity,
+                         unsigned flags, const hdm_options *opt, hdm_image **out,
+                         hdm_error *err)
+{
+    return composite("hdm_composite", base, top, mask, mode, op, opacity, flags, opt, out, err);
 }

@@ -81,12 +81,14 @@ struct hdm_pipeline {
     size_t n, cap;
 };
 
-/* The files step s reads besides its input: its operand image and its data file (either may be
- * NULL). */
-static void step_files(const step *s, const char *f[2])
+/* The files step s reads besides its input: its operand image, its data file and its mask
+ * image (any may be NULL). */
+enum { STEP_FILES = 3 };
+static void step_files(const step *s, const char *f[STEP_FILES])
 {
     f[0] = s->def->operand ? s->def->operand(s->args) : NULL;
     f[1] = s->def->data_file ? s->def->data_file(s->args) : NULL;
+    f[2] = s->def->mask_operand ? s->def->mask_operand(s->args) : NULL;
 }
 
 hdm_status hdm_pipeline_new(hdm_pipeline **out)
@@ -113,9 +115,9 @@ size_t hdm_pipeline_files(const hdm_pipeline *p, const char **paths, size_t cap)
 {
     size_t n = 0;
     for (size_t i = 0; p && i < p->n; i++) {
-        const char *f[2];
+        const char *f[STEP_FILES];
         step_files(&p->steps[i], f);
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < STEP_FILES; k++) {
             if (!f[k])
                 continue;
             if (paths && n < cap)
@@ -245,23 +247,27 @@ hdm_status hdm_pipeline_add(hdm_pipeline *p, const char *text, hdm_error *err)
 }
 
 /* Wraps src in one source per step, so pulling from the result runs every step; each step's
- * operand is opened here, through the codec table, and handed to the op driver. Takes src. */
+ * operand (and mask) is opened here, through the codec table, and handed to the op driver.
+ * Takes src. */
 static hdm_status open_chain(const hdm_pipeline *p, hdm__source *src, const hdm_options *opt,
                              hdm__source **out, hdm_error *err)
 {
     for (size_t i = 0; i < p->n; i++) {
         const step *s = &p->steps[i];
-        const char *f[2];
+        const char *f[STEP_FILES];
         step_files(s, f);
-        hdm__source *operand = NULL, *next;
+        hdm__source *operand = NULL, *mask = NULL, *next;
         hdm_status st = f[0] ? hdm__source_open(f[0], opt, &operand, err) : HDM_OK;
+        if (!st && f[2])
+            st = hdm__source_open(f[2], opt, &mask, err);
         if (st) {
+            hdm__source_close(operand);
             hdm__source_close(src);
             return st;
         }
-        st = hdm__step_open(s->def, s->args, src, operand, opt, &next, err);
+        st = hdm__step_open_masked(s->def, s->args, src, operand, mask, opt, &next, err);
         if (st)
-            return st; /* the driver took src and operand */
+            return st; /* the driver took src, operand and mask */
         src = next;
     }
     *out = src;
@@ -287,10 +293,10 @@ static hdm_status check_not_input(const hdm_pipeline *p, const char *in, const c
                                   hdm_error *err)
 {
     for (size_t i = 0; i <= p->n; i++) {
-        const char *f[2] = {in, NULL};
+        const char *f[STEP_FILES] = {in, NULL, NULL};
         if (i > 0)
             step_files(&p->steps[i - 1], f);
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < STEP_FILES; k++)
             if (f[k] && hdm__same_file(f[k], out))
                 return hdm__fail(err, HDM_ERR_SAME_FILE, out, "output is the same file as the "
                                  "input %s; refusing to overwrite it", f[k]);

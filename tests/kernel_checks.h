@@ -268,6 +268,28 @@ static inline void kc_run_over_f32(const hdm__kernel *k, void *const *d, void *c
     k->over_f32(d[0], d[1], d[2], s[0], s[1], n);
 }
 
+/* outputs ao, wb, ws from ab, as, for one Porter-Duff operator */
+#define KC_COMPOSITE(nm, OP)                                                                    \
+    static inline void kc_run_composite_##nm(const hdm__kernel *k, void *const *d,              \
+                                             void *const *s, size_t n, float p)                 \
+    {                                                                                           \
+        (void)p;                                                                                \
+        k->composite_f32(d[0], d[1], d[2], s[0], s[1], OP, n);                                  \
+    }
+KC_COMPOSITE(clear, HDM__OP_CLEAR)
+KC_COMPOSITE(copy, HDM__OP_COPY)
+KC_COMPOSITE(destination, HDM__OP_DESTINATION)
+KC_COMPOSITE(source_over, HDM__OP_SOURCE_OVER)
+KC_COMPOSITE(destination_over, HDM__OP_DESTINATION_OVER)
+KC_COMPOSITE(source_in, HDM__OP_SOURCE_IN)
+KC_COMPOSITE(destination_in, HDM__OP_DESTINATION_IN)
+KC_COMPOSITE(source_out, HDM__OP_SOURCE_OUT)
+KC_COMPOSITE(destination_out, HDM__OP_DESTINATION_OUT)
+KC_COMPOSITE(source_atop, HDM__OP_SOURCE_ATOP)
+KC_COMPOSITE(destination_atop, HDM__OP_DESTINATION_ATOP)
+KC_COMPOSITE(xor, HDM__OP_XOR)
+KC_COMPOSITE(lighter, HDM__OP_LIGHTER)
+
 static inline void kc_run_mix_f32(const hdm__kernel *k, void *const *d, void *const *s,
                                   size_t n, float p)
 {
@@ -423,6 +445,19 @@ static const kc_op kc_ops[] = {
     {"blend/color-dodge+i", kc_run_blend_dodge_i, 4, 1, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
     {"blend/color-burn+i", kc_run_blend_burn_i, 4, 1, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
     {"over_f32", kc_run_over_f32, 2, 3, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
+    {"composite/clear", kc_run_composite_clear, 2, 3, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
+    {"composite/copy", kc_run_composite_copy, 2, 3, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
+    {"composite/destination", kc_run_composite_destination, 2, 3, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
+    {"composite/source-over", kc_run_composite_source_over, 2, 3, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
+    {"composite/destination-over", kc_run_composite_destination_over, 2, 3, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
+    {"composite/source-in", kc_run_composite_source_in, 2, 3, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
+    {"composite/destination-in", kc_run_composite_destination_in, 2, 3, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
+    {"composite/source-out", kc_run_composite_source_out, 2, 3, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
+    {"composite/destination-out", kc_run_composite_destination_out, 2, 3, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
+    {"composite/source-atop", kc_run_composite_source_atop, 2, 3, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
+    {"composite/destination-atop", kc_run_composite_destination_atop, 2, 3, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
+    {"composite/xor", kc_run_composite_xor, 2, 3, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
+    {"composite/lighter", kc_run_composite_lighter, 2, 3, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
     {"mix_f32", kc_run_mix_f32, 4, 1, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
     {"unpremul_f32", kc_run_unpremul_f32, 2, 1, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},
     {"srgb_to_linear_f32", kc_run_srgb_to_linear_f32, 1, 1, KC_F32, KC_F32, 1, 1, 0, 0, 1, 0},

@@ -602,6 +602,11 @@ Test(batch, output_over_an_input_or_operand_is_refused)
         "in/000.png");
     cr_assert_eq(r.status, 2, "%s", r.err);
     cr_assert(strstr(r.err, "would overwrite an operand of the steps"), "%s", r.err);
+    /* a blend's mask, given as a NAME=FILE field, is an operand too */
+    CLI(&r, dir, "batch", "--out-dir", ".", "--name", "circle.png", "blend:photo.png:mask=circle.png",
+        "--", "in/000.png");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "would overwrite an operand of the steps"), "%s", r.err);
     /* an output not there yet, spelled another way than an input named after it */
     CLI(&r, dir, "batch", "--out-dir", "in", "--name", "{stem}2.{ext}", "mask:circle.png", "--",
         "in/000.png", "./in/../in/0002.png");

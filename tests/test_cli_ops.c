@@ -109,6 +109,91 @@ Test(ops_cli, blend_options)
     expect_ok("blend base.png gray.png -o out.png --mode soft-light --linear");
     expect_ok("blend base.png top.png -o out.png --mode=color-dodge --opacity=1");
     expect_ok("run base.png -o out.png blend:overlay:top.png:0.3:linear");
+    expect_ok("blend base.png top.png -o out.png --op source-atop");
+    expect_ok("blend base.png top.png -o out.png --mode multiply --op=destination-in");
+    expect_ok("blend base.png top.png -o out.png --op DstIn --opacity 0.5");
+    expect_ok("blend base.png top.png -o out.png --op plus");
+    expect_ok("blend base.png top.png -o out.png --op SRCATOP --mask gray.png");
+    expect_ok("blend base.png top.png -o out.png --mask gray.png --linear");
+    expect_ok("run base.png -o out.png blend:multiply:top.png:op=source-atop");
+    expect_ok("run base.png -o out.png blend:top.png:mask=gray.png:op=Xor:0.5");
+}
+
+static hdm_image *load_in_dir(const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    hdm_image *img = NULL;
+    hdm_error e = {0};
+    cr_assert_eq(hdm_load(path, NULL, &img, &e), HDM_OK, "%s", e.message);
+    return img;
+}
+
+/* What the command writes is what the library computes: the operator, its alias and the mask
+ * reach hdm_composite's maths unchanged, by option and by step. */
+Test(ops_cli, op_and_mask_match_the_library)
+{
+    hdm_image *base = load_in_dir("base.png"), *top = load_in_dir("top.png");
+    hdm_image *gray = load_in_dir("gray.png");
+    struct { const char *args; hdm_blend_mode mode; hdm_composite_op op; bool mask; } c[] = {
+        {"blend base.png top.png -o o.png --mode multiply --op source-atop",
+         HDM_BLEND_MULTIPLY, HDM_OP_SOURCE_ATOP, false},
+        {"blend base.png top.png -o o.png --mode normal --op DstIn --mask gray.png",
+         HDM_BLEND_NORMAL, HDM_OP_DESTINATION_IN, true},
+        {"run base.png -o o.png blend:screen:top.png:op=xor:mask=gray.png",
+         HDM_BLEND_SCREEN, HDM_OP_XOR, true},
+        {"blend base.png top.png -o o.png --mode normal --op clear",
+         HDM_BLEND_NORMAL, HDM_OP_CLEAR, false},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        cr_assert_eq(run(c[i].args), 0, "%s: %s", c[i].args, err_text);
+        hdm_image *got = load_in_dir("o.png"), *want;
+        cr_assert_eq(hdm_composite(base, top, c[i].mask ? gray : NULL, c[i].mode, c[i].op, 1, 0,
+                                   NULL, &want, NULL), HDM_OK);
+        cr_assert_eq(got->channels, want->channels, "%s", c[i].args);
+        cr_assert_eq(got->depth, want->depth, "%s", c[i].args);
+        for (uint32_t ch = 0; ch < want->channels; ch++)
+            for (uint32_t y = 0; y < want->height; y++)
+                cr_assert_eq(memcmp(hdm_row(got, ch, y), hdm_row(want, ch, y),
+                                    (size_t)want->width * want->depth), 0, "%s: plane %u row %u",
+                             c[i].args, ch, y);
+        hdm_image_free(got);
+        hdm_image_free(want);
+    }
+    hdm_image_free(base);
+    hdm_image_free(top);
+    hdm_image_free(gray);
+}
+
+Test(ops_cli, bad_ops_and_masks)
+{
+    expect_usage("blend base.png top.png -o out.png --op nope", "unknown operator 'nope'");
+    expect_usage("blend base.png top.png -o out.png --op sorce-atop",
+                 "did you mean 'source-atop'?");
+    expect_usage("blend base.png top.png -o out.png --op DstAtp", "did you mean 'DstAtop'?");
+    expect_usage("blend base.png top.png -o out.png --op", "needs a value");
+    expect_usage("run base.png -o out.png blend:top.png:op=destination-inn",
+                 "did you mean 'destination-in'?");
+    expect_usage("run base.png -o out.png blend:top.png:op=xor:op=clear", "op given twice");
+    expect_usage("blend base.png top.png -o out.png --mask", "needs a value");
+    expect_usage("run base.png -o out.png blend:top.png:mask=", "names no file");
+    /* a mask of another size, a missing one, a colour one: exit 1, nothing written */
+    const char *fails[][2] = {
+        {"blend base.png top.png -o out.png --mask small.png", "10x15"},
+        {"blend base.png top.png -o out.png --mask none.png", "none.png"},
+        {"run base.png -o out.png blend:top.png:mask=top.png", "mask is not gray"},
+    };
+    for (size_t i = 0; i < sizeof fails / sizeof fails[0]; i++) {
+        int rc = run(fails[i][0]);
+        cr_assert_eq(rc, 1, "%s: exit %d: %s", fails[i][0], rc, err_text);
+        cr_assert(strncmp(err_text, "hadamard: ", 10) == 0 && strstr(err_text, fails[i][1]),
+                  "%s: %s", fails[i][0], err_text);
+        cr_assert(!exists("out.png"), "%s: output left", fails[i][0]);
+    }
+    /* the output may not overwrite the mask */
+    int rc = run("blend base.png top.png -o gray.png --mask gray.png");
+    cr_assert_neq(rc, 0, "overwrote the mask");
+    cr_assert(strstr(err_text, "same file"), "%s", err_text);
 }
 
 Test(ops_cli, window_options)
@@ -220,6 +305,7 @@ Test(ops_cli, help_lists_params)
 {
     struct { const char *cmd, *words[3]; } h[] = {
         {"blend --help", {"--mode", "--opacity", "--linear"}},
+        {"blend --help", {"--op", "source-atop", "--mask"}},
         {"window --help", {"--type", "--strength", "kaiser"}},
         {"filter --help", {"--kernel", "--border", "sobel-x"}},
         {"mask --help", {"--feather", "--threshold", "--invert"}},

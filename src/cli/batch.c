@@ -846,9 +846,11 @@ static int step_paths(const char *step, char ***v, size_t *n, size_t *cap)
         field[k] = '\0';
         if (!*c)
             c = NULL;
-        const char *at_ = strstr(field, "=@");
-        const char *cand[3] = {field, field[0] == '@' ? field + 1 : NULL, at_ ? at_ + 2 : NULL};
-        for (int j = 0; j < 3; j++) {
+        /* a field, an @FILE, a NAME=@FILE, or a NAME=FILE (blend's mask=M) */
+        const char *at_ = strstr(field, "=@"), *eq = strchr(field, '=');
+        const char *cand[4] = {field, field[0] == '@' ? field + 1 : NULL, at_ ? at_ + 2 : NULL,
+                               eq && !at_ ? eq + 1 : NULL};
+        for (int j = 0; j < 4; j++) {
             if (!cand[j] || !*cand[j])
                 continue;
             if (*n == *cap) {

@@ -274,7 +274,7 @@ static int open_own(resume_log *log)
                                              : "not a regular file; left alone");
         return -1;
     }
-    const char *rest = got < (ssize_t)sizeof head ? MAGIC + got : NULL;
+    const char *rest = got < (ssize_t)sizeof head ? &MAGIC[got] : NULL;
     char last = '\n';
     if (!rest && pread(fd, &last, 1, st.st_size - 1) != 1)
         last = '\n';

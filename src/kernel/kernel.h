@@ -44,6 +44,42 @@ typedef enum hdm__blend_mode {
     HDM__BLEND_COUNT
 } hdm__blend_mode;
 
+/* The Porter-Duff operators of W3C Compositing and Blending Level 1 section 9.1, in its order
+ * (9.1.1 clear … 9.1.12 lighter); composite_f32 takes one. */
+typedef enum hdm__composite_op {
+    HDM__OP_CLEAR, HDM__OP_COPY, HDM__OP_DESTINATION, HDM__OP_SOURCE_OVER,
+    HDM__OP_DESTINATION_OVER, HDM__OP_SOURCE_IN, HDM__OP_DESTINATION_IN, HDM__OP_SOURCE_OUT,
+    HDM__OP_DESTINATION_OUT, HDM__OP_SOURCE_ATOP, HDM__OP_DESTINATION_ATOP, HDM__OP_XOR,
+    HDM__OP_LIGHTER,
+    HDM__OP_COUNT
+} hdm__composite_op;
+
+/* An operator's fractions Fa (of the source) and Fb (of the backdrop), section 9.1, each in the
+ * form k0 + k1·α of the other side's alpha: Fa = f[0] + f[1]·ab, Fb = f[2] + f[3]·as, with every
+ * k 0, 1 or −1, so 1 − α, α, 1 and 0 all come out exact. Returns whether αo is clamped to 1
+ * (lighter). An op outside the enum gets clear's zeros. */
+static inline int hdm__composite_factors(unsigned op, float f[4])
+{
+    static const signed char k[HDM__OP_COUNT][4] = {
+        [HDM__OP_CLEAR] = {0, 0, 0, 0},            /* Fa = 0;      Fb = 0 */
+        [HDM__OP_COPY] = {1, 0, 0, 0},             /* Fa = 1;      Fb = 0 */
+        [HDM__OP_DESTINATION] = {0, 0, 1, 0},      /* Fa = 0;      Fb = 1 */
+        [HDM__OP_SOURCE_OVER] = {1, 0, 1, -1},     /* Fa = 1;      Fb = 1 − αs */
+        [HDM__OP_DESTINATION_OVER] = {1, -1, 1, 0}, /* Fa = 1 − αb; Fb = 1 */
+        [HDM__OP_SOURCE_IN] = {0, 1, 0, 0},        /* Fa = αb;     Fb = 0 */
+        [HDM__OP_DESTINATION_IN] = {0, 0, 0, 1},   /* Fa = 0;      Fb = αs */
+        [HDM__OP_SOURCE_OUT] = {1, -1, 0, 0},      /* Fa = 1 − αb; Fb = 0 */
+        [HDM__OP_DESTINATION_OUT] = {0, 0, 1, -1}, /* Fa = 0;      Fb = 1 − αs */
+        [HDM__OP_SOURCE_ATOP] = {0, 1, 1, -1},     /* Fa = αb;     Fb = 1 − αs */
+        [HDM__OP_DESTINATION_ATOP] = {1, -1, 0, 1}, /* Fa = 1 − αb; Fb = αs */
+        [HDM__OP_XOR] = {1, -1, 1, -1},            /* Fa = 1 − αb; Fb = 1 − αs */
+        [HDM__OP_LIGHTER] = {1, 0, 1, 0},          /* Fa = 1;      Fb = 1; αo ≤ 1 */
+    };
+    for (int i = 0; i < 4; i++)
+        f[i] = op < HDM__OP_COUNT ? (float)k[op][i] : 0.0f;
+    return op == HDM__OP_LIGHTER;
+}
+
 typedef struct hdm__kernel {
     const char *name;
 
@@ -96,6 +132,14 @@ typedef struct hdm__kernel {
      * so the composited colour is mix_f32(cb, wb, cs', ws) */
     void (*over_f32)(float *ao, float *wb, float *ws, const float *ab, const float *as,
                      size_t n);
+    /* Porter-Duff weights for the operator `op` (an hdm__composite_op; section 9.1 with its
+     * general formula co = αs·Fa·Cs' + αb·Fb·Cb, αo = αs·Fa + αb·Fb), with Fa and Fb as
+     * hdm__composite_factors gives them, evaluated as: fa = f0 + f1·ab; fb = f2 + f3·as;
+     * pa = as·fa; pb = ab·fb; o = pa + pb; for lighter o = min(o, 1); ao = o; then
+     * wb = pb/o and ws = pa/o, both 0 where o is not > 0, so the colour co/αo is
+     * mix_f32(cb, wb, cs', ws). For source-over and finite alphas it is over_f32, bit for bit. */
+    void (*composite_f32)(float *ao, float *wb, float *ws, const float *ab, const float *as,
+                          unsigned op, size_t n);
     /* dst = a·wa + b·wb, evaluated as: p = a·wa; q = b·wb; dst = p + q */
     void (*mix_f32)(float *dst, const float *a, const float *wa, const float *b,
                     const float *wb, size_t n);

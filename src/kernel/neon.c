@@ -275,6 +275,31 @@ static void hdm__over_f32_neon(float *ao, float *wb, float *ws, const float *ab,
         TAIL.over_f32(ao + i, wb + i, ws + i, ab + i, as + i, n - i);
 }
 
+static void hdm__composite_f32_neon(float *ao, float *wb, float *ws, const float *ab,
+                                    const float *as, unsigned op, size_t n)
+{
+    float f[4];
+    int clamp = hdm__composite_factors(op, f);
+    const float32x4_t one = vdupq_n_f32(1.0f), zero = vdupq_n_f32(0.0f);
+    const float32x4_t fa0 = vdupq_n_f32(f[0]), fa1 = vdupq_n_f32(f[1]);
+    const float32x4_t fb0 = vdupq_n_f32(f[2]), fb1 = vdupq_n_f32(f[3]);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t a = vld1q_f32(ab + i), s = vld1q_f32(as + i);
+        float32x4_t pa = vmulq_f32(s, vaddq_f32(fa0, vmulq_f32(fa1, a)));
+        float32x4_t pb = vmulq_f32(a, vaddq_f32(fb0, vmulq_f32(fb1, s)));
+        float32x4_t o = vaddq_f32(pa, pb);
+        if (clamp)
+            o = vbslq_f32(vcgtq_f32(o, one), one, o);
+        uint32x4_t pos = vcgtq_f32(o, zero);
+        vst1q_f32(ao + i, o);
+        vst1q_f32(wb + i, maskz_f(pos, vdivq_f32(pb, o)));
+        vst1q_f32(ws + i, maskz_f(pos, vdivq_f32(pa, o)));
+    }
+    if (i < n)
+        TAIL.composite_f32(ao + i, wb + i, ws + i, ab + i, as + i, op, n - i);
+}
+
 static void hdm__mix_f32_neon(float *dst, const float *a, const float *wa, const float *b,
                               const float *wb, size_t n)
 {
@@ -554,6 +579,7 @@ const hdm__kernel hdm__kernel_neon = {
     .lerpv_f32 = hdm__lerpv_f32_neon, .screen_f32 = hdm__screen_f32_neon,
     .axpy_f32 = hdm__axpy_f32_neon,
     .blend_f32 = hdm__blend_f32_neon, .over_f32 = hdm__over_f32_neon,
+    .composite_f32 = hdm__composite_f32_neon,
     .mix_f32 = hdm__mix_f32_neon, .unpremul_f32 = hdm__unpremul_f32_neon,
     .threshold_u8 = hdm__threshold_u8_neon, .threshold_u16 = hdm__threshold_u16_neon,
     .threshold_f32 = hdm__threshold_f32_neon,

@@ -251,6 +251,26 @@ static void over_f32(float *ao, float *wb, float *ws, const float *ab, const flo
     }
 }
 
+static void composite_f32(float *ao, float *wb, float *ws, const float *ab, const float *as,
+                          unsigned op, size_t n)
+{
+    float f[4];
+    int clamp = hdm__composite_factors(op, f);
+    for (size_t i = 0; i < n; i++) {
+        float a = ab[i], s = as[i];
+        float fa = f[0] + f[1] * a;
+        float fb = f[2] + f[3] * s;
+        float pa = s * fa;
+        float pb = a * fb;
+        float o = pa + pb;
+        if (clamp && o > 1.0f)
+            o = 1.0f;
+        ao[i] = o;
+        wb[i] = o > 0.0f ? pb / o : 0.0f;
+        ws[i] = o > 0.0f ? pa / o : 0.0f;
+    }
+}
+
 static void mix_f32(float *dst, const float *a, const float *wa, const float *b, const float *wb,
                     size_t n)
 {
@@ -462,7 +482,8 @@ const hdm__kernel hdm__kernel_scalar = {
     .mulinv_u8 = mulinv_u8, .mulinv_u16 = mulinv_u16, .mulinv_f32 = mulinv_f32,
     .scale_f32 = scale_f32, .abs_f32 = abs_f32, .add_f32 = add_f32, .lerp_f32 = lerp_f32, .lerpv_f32 = lerpv_f32,
     .screen_f32 = screen_f32, .axpy_f32 = axpy_f32,
-    .blend_f32 = blend_f32, .blend3_f32 = blend3_f32, .over_f32 = over_f32, .mix_f32 = mix_f32,
+    .blend_f32 = blend_f32, .blend3_f32 = blend3_f32, .over_f32 = over_f32,
+    .composite_f32 = composite_f32, .mix_f32 = mix_f32,
     .srgb_to_linear_f32 = srgb_to_linear_f32, .linear_to_srgb_f32 = linear_to_srgb_f32,
     .srgb_to_linear_inv_f32 = srgb_to_linear_inv_f32,
     .unpremul_f32 = unpremul_f32,

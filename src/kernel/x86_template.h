@@ -261,6 +261,22 @@ static void NAME(over_f32)(float *ao, float *wb, float *ws, const float *ab, con
         HDM_NARROW.over_f32(ao + i, wb + i, ws + i, ab + i, as + i, n - i);
 }
 
+static void NAME(composite_f32)(float *ao, float *wb, float *ws, const float *ab,
+                                const float *as, unsigned op, size_t n)
+{
+    float f[4];
+    int clamp = hdm__composite_factors(op, f);
+    const vf one = set1f(1.0f), zero = zero_f();
+    const vf fa0 = set1f(f[0]), fa1 = set1f(f[1]), fb0 = set1f(f[2]), fb1 = set1f(f[3]);
+    ROW_LOOP(float, vf a = ld_f(ab + i); vf s = ld_f(as + i);
+             vf pa = mulf(s, addf(fa0, mulf(fa1, a))); vf pb = mulf(a, addf(fb0, mulf(fb1, s)));
+             vf o = addf(pa, pb); if (clamp) o = sel_f(gt_f(o, one), one, o);
+             vfm pos = gt_f(o, zero); st_f(ao + i, o); st_f(wb + i, maskz_f(pos, divf(pb, o)));
+             st_f(ws + i, maskz_f(pos, divf(pa, o))))
+    if (i < n)
+        HDM_NARROW.composite_f32(ao + i, wb + i, ws + i, ab + i, as + i, op, n - i);
+}
+
 static void NAME(mix_f32)(float *dst, const float *a, const float *wa, const float *b,
                           const float *wb, size_t n)
 {
@@ -682,7 +698,8 @@ const hdm__kernel HDM_CAT(hdm__kernel_, HDM_ISA) = {
     .mulinv_f32 = NAME(mulinv_f32),
     .scale_f32 = NAME(scale_f32), .lerp_f32 = NAME(lerp_f32), .lerpv_f32 = NAME(lerpv_f32),
     .screen_f32 = NAME(screen_f32), .axpy_f32 = NAME(axpy_f32),
-    .blend_f32 = NAME(blend_f32), .over_f32 = NAME(over_f32), .mix_f32 = NAME(mix_f32),
+    .blend_f32 = NAME(blend_f32), .over_f32 = NAME(over_f32),
+    .composite_f32 = NAME(composite_f32), .mix_f32 = NAME(mix_f32),
     .unpremul_f32 = NAME(unpremul_f32),
     .threshold_u8 = NAME(threshold_u8), .threshold_u16 = NAME(threshold_u16),
     .threshold_f32 = NAME(threshold_f32),

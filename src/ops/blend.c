@@ -57,18 +57,123 @@ hdm_status hdm_blend_mode_from_name(const char *name, hdm_blend_mode *out, hdm_e
     return HDM_OK;
 }
 
+/* Operator keywords, indexed by hdm__composite_op: W3C Compositing section 9.1, spelled as
+ * the spec and CSS spell them. Fa and Fb are in kernel.h (hdm__composite_factors). */
+static const char *const op_names[HDM__OP_COUNT] = {
+    "clear", "copy", "destination", "source-over", "destination-over", "source-in",
+    "destination-in", "source-out", "destination-out", "source-atop", "destination-atop",
+    "xor", "lighter",
+};
+
+/* ImageMagick's -compose names for the same operators, taken as aliases; every name matches
+ * in any case. */
+static const struct { const char *name; unsigned op; } op_aliases[] = {
+    {"Src", HDM__OP_COPY}, {"Dst", HDM__OP_DESTINATION}, {"Over", HDM__OP_SOURCE_OVER},
+    {"SrcOver", HDM__OP_SOURCE_OVER}, {"DstOver", HDM__OP_DESTINATION_OVER},
+    {"In", HDM__OP_SOURCE_IN}, {"SrcIn", HDM__OP_SOURCE_IN}, {"DstIn", HDM__OP_DESTINATION_IN},
+    {"Out", HDM__OP_SOURCE_OUT}, {"SrcOut", HDM__OP_SOURCE_OUT},
+    {"DstOut", HDM__OP_DESTINATION_OUT}, {"Atop", HDM__OP_SOURCE_ATOP},
+    {"SrcAtop", HDM__OP_SOURCE_ATOP}, {"DstAtop", HDM__OP_DESTINATION_ATOP},
+    {"Plus", HDM__OP_LIGHTER},
+};
+enum { N_ALIASES = sizeof op_aliases / sizeof op_aliases[0] };
+
+_Static_assert((int)HDM_OP_CLEAR == HDM__OP_CLEAR &&
+               (int)HDM_OP_SOURCE_OVER == HDM__OP_SOURCE_OVER &&
+               (int)HDM_OP_XOR == HDM__OP_XOR && (int)HDM_OP_LIGHTER == HDM__OP_LIGHTER &&
+               HDM__OP_LIGHTER + 1 == HDM__OP_COUNT, "composite operators out of step");
+
+/* ASCII case-insensitive equality (the keywords are ASCII; no locale). */
+static bool same_word(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
+        if (x != y)
+            return false;
+    }
+    return *a == *b;
+}
+
+static int op_find(const char *name)
+{
+    for (int i = 0; i < HDM__OP_COUNT; i++)
+        if (same_word(name, op_names[i]))
+            return i;
+    for (int i = 0; i < N_ALIASES; i++)
+        if (same_word(name, op_aliases[i].name))
+            return (int)op_aliases[i].op;
+    return -1;
+}
+
+static hdm_status bad_op(const char *name, hdm_error *err)
+{
+    const char *names[HDM__OP_COUNT + N_ALIASES];
+    for (int i = 0; i < HDM__OP_COUNT; i++)
+        names[i] = op_names[i];
+    for (int i = 0; i < N_ALIASES; i++)
+        names[HDM__OP_COUNT + i] = op_aliases[i].name;
+    char hint[64];
+    return hdm__fail(err, HDM_ERR_ARG, NULL,
+                     "blend: unknown operator '%s' (clear, copy, destination, source-over, "
+                     "destination-over, source-in, destination-in, source-out, destination-out, "
+                     "source-atop, destination-atop, xor, lighter; or ImageMagick's SrcAtop, "
+                     "DstIn, Plus, ...)%s", name,
+                     hdm__did_you_mean(name, strlen(name), names, HDM__OP_COUNT + N_ALIASES,
+                                       hint, sizeof hint));
+}
+
+const char *hdm_composite_op_name(hdm_composite_op op)
+{
+    return (unsigned)op < HDM__OP_COUNT ? op_names[op] : NULL;
+}
+
+hdm_status hdm_composite_op_from_name(const char *name, hdm_composite_op *out, hdm_error *err)
+{
+    if (!name || !out)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_composite_op_from_name: NULL argument");
+    int o = op_find(name);
+    if (o < 0)
+        return bad_op(name, err);
+    *out = (hdm_composite_op)o;
+    return HDM_OK;
+}
+
 static bool has_alpha(uint32_t channels) { return channels == 2 || channels == 4; }
+
+/* Whether the operator leaves an opaque base opaque for every top alpha αs in [lo, hi]: with
+ * αb = 1, αo = αs·Fa + Fb is linear in αs (Fa = fa0 + fa1, Fb = fb0 + fb1·αs), so it is 1
+ * throughout when it is 1 at both ends. Evaluated in double, where these sums are exact. */
+static bool keeps_opaque(unsigned op, double lo, double hi)
+{
+    float f[4];
+    bool clamp = hdm__composite_factors(op, f);
+    for (int e = 0; e < 2; e++) {
+        double s = e ? hi : lo;
+        double o = s * (f[0] + f[1]) + (f[2] + f[3] * s);
+        if (clamp && o > 1)
+            o = 1;
+        if (o != 1)
+            return false;
+    }
+    return true;
+}
 
 typedef struct blend_op {
     hdm__op base;
-    unsigned mode;
+    unsigned mode, op;
     float opacity;
     bool linear;
     uint32_t nb, ns, nc;    /* colour planes of base, top and output (1 or 3) */
     bool ab, as, ao;        /* alpha planes */
+    bool masked;            /* αs is also multiplied by a mask's plane 0 */
+    bool mask_colour;       /* … a colour one, accepted only where R = G = B */
+    const char *mask_path;  /* its name in messages (its source outlives the op) */
+    bool fixed;             /* αb = 1 and αs = opacity everywhere: weights made once */
+    bool source;            /* Fa is not always 0: the top's colour counts */
     bool complements;       /* the mode divides by 1 − C: give it exact complements */
     float *buf;             /* every row buffer below, one allocation */
-    float *cb, *cs, *icb, *ics, *bm, *alb, *als, *alo, *wb, *ws, *one;
+    float *cb, *cs, *icb, *ics, *bm, *alb, *als, *alo, *wb, *ws, *one, *msk;
     float *cb3[3], *cs3[3], *bm3[3]; /* a non-separable mode's whole colours */
     void *ones;             /* a row of M in the integer depths, for complements */
     void *tmp;              /* an integer row */
@@ -100,31 +205,90 @@ static void to_linear(float *c, float *ic, size_t n)
         k->srgb_to_linear_inv_f32(ic, ic, n);
 }
 
+/* Row r of the mask into b->msk, a colour mask only where it is gray (y: the strip's first row
+ * in the image, for the message). */
+static hdm_status load_mask(blend_op *b, const hdm_image *m, uint32_t y, uint32_t r,
+                            hdm_error *err)
+{
+    size_t rowbytes = (size_t)m->width * m->depth;
+    if (b->mask_colour && (memcmp(hdm_row(m, 0, r), hdm_row(m, 1, r), rowbytes) != 0 ||
+                           memcmp(hdm_row(m, 0, r), hdm_row(m, 2, r), rowbytes) != 0))
+        return hdm__fail(err, HDM_ERR_SHAPE, b->mask_path,
+                         "mask is not gray (its colour channels differ in row %u); convert it "
+                         "to grayscale first", y + r);
+    hdm__convert_row(b->msk, HDM_F32, hdm_row(m, 0, r), m->depth, m->width);
+    return HDM_OK;
+}
+
+/* αb, αs (opacity and mask folded in) and the operator's weights for row r. */
+static hdm_status weights(blend_op *b, const hdm_image *in, const hdm_image *t, uint32_t y,
+                          uint32_t r, hdm_error *err)
+{
+    const hdm__kernel *k = hdm__kern();
+    size_t w = in->width;
+    if (b->ab)
+        load(b, b->alb, NULL, hdm_row(in, b->nb, r), in->depth, w);
+    if (b->as) {
+        load(b, b->als, NULL, hdm_row(t, b->ns, r), t->depth, w);
+        if (b->opacity != 1.0f)
+            k->scale_f32(b->als, b->als, b->opacity, w);
+    } else {
+        k->scale_f32(b->als, b->one, b->opacity, w);
+    }
+    if (b->masked) {
+        hdm_status st = load_mask(b, b->base.mask, y, r, err);
+        if (st)
+            return st;
+        k->mul_f32(b->als, b->als, b->msk, w);
+    }
+    k->composite_f32(b->alo, b->wb, b->ws, b->ab ? b->alb : b->one, b->als, b->op, w);
+    return HDM_OK;
+}
+
+/* B(Cb, Cs) of colour plane c into the returned row (row r); the base's colour in b->cb or
+ * b->cb3[c] (decoded to linear light if asked), the top's in *cs. */
+static float *blend_row(blend_op *b, const hdm_image *in, const hdm_image *t, uint32_t c,
+                        uint32_t r, float **cs)
+{
+    const hdm__kernel *k = hdm__kern();
+    size_t w = in->width;
+    if (b->mode >= HDM__BLEND_SEPARABLE) {
+        *cs = b->cs3[c];
+        return b->bm3[c];
+    }
+    float *icb = b->complements ? b->icb : NULL, *ics = b->complements ? b->ics : NULL;
+    load(b, b->cb, icb, hdm_row(in, b->nb == 1 ? 0 : c, r), in->depth, w);
+    *cs = b->cs;
+    if (!b->source) {
+        if (b->linear)
+            to_linear(b->cb, NULL, w);
+        return NULL;
+    }
+    load(b, b->cs, ics, hdm_row(t, b->ns == 1 ? 0 : c, r), t->depth, w);
+    if (b->linear) {
+        to_linear(b->cb, icb, w);
+        to_linear(b->cs, ics, w);
+    }
+    switch (b->mode) {
+    case HDM__BLEND_NORMAL: return b->cs; /* B = Cs */
+    case HDM__BLEND_MULTIPLY: k->mul_f32(b->bm, b->cb, b->cs, w); break;
+    case HDM__BLEND_SCREEN: k->screen_f32(b->bm, b->cb, b->cs, w); break;
+    default: k->blend_f32(b->bm, b->cb, b->cs, icb, ics, b->mode, w); break;
+    }
+    return b->bm;
+}
+
 static hdm_status blend_apply(hdm__op *op, const hdm_image *in, hdm_image *t, hdm_image *out,
                               uint32_t y, uint32_t rows, hdm_error *err)
 {
-    (void)y;
-    (void)err;
     blend_op *b = (blend_op *)op;
     const hdm__kernel *k = hdm__kern();
     size_t w = out->width;
-    bool opaque = !b->ao;
+    bool nonsep = b->mode >= HDM__BLEND_SEPARABLE;
     for (uint32_t r = 0; r < rows; r++) {
-        if (!opaque) {
-            /* αb = 1 without a plane; αs = opacity × the top's alpha (or opacity) */
-            if (b->ab)
-                load(b, b->alb, NULL, hdm_row(in, b->nb, r), in->depth, w);
-            else
-                memcpy(b->alb, b->one, w * sizeof *b->alb);
-            if (b->as) {
-                load(b, b->als, NULL, hdm_row(t, b->ns, r), t->depth, w);
-                k->scale_f32(b->als, b->als, b->opacity, w);
-            } else {
-                k->scale_f32(b->als, b->one, b->opacity, w);
-            }
-            k->over_f32(b->alo, b->wb, b->ws, b->alb, b->als, w);
-        }
-        bool nonsep = b->mode >= HDM__BLEND_SEPARABLE;
+        hdm_status st = b->fixed ? HDM_OK : weights(b, in, t, y, r, err);
+        if (st)
+            return st;
         if (nonsep) {
             /* the whole colour at once: a gray side counts as R = G = B */
             for (uint32_t c = 0; c < 3; c++) {
@@ -139,39 +303,30 @@ static hdm_status blend_apply(hdm__op *op, const hdm_image *in, hdm_image *t, hd
                           b->mode, w);
         }
         for (uint32_t c = 0; c < b->nc; c++) {
-            float *cb = nonsep ? b->cb3[c] : b->cb, *cs = nonsep ? b->cs3[c] : b->cs;
-            float *bm = nonsep ? b->bm3[c] : b->bm;
-            if (!nonsep) {
-                float *icb = b->complements ? b->icb : NULL;
-                float *ics = b->complements ? b->ics : NULL;
-                load(b, cb, icb, hdm_row(in, b->nb == 1 ? 0 : c, r), in->depth, w);
-                load(b, cs, ics, hdm_row(t, b->ns == 1 ? 0 : c, r), t->depth, w);
-                if (b->linear) {
-                    to_linear(cb, icb, w);
-                    to_linear(cs, ics, w);
-                }
-                switch (b->mode) {
-                case HDM__BLEND_MULTIPLY: k->mul_f32(bm, cb, cs, w); break;
-                case HDM__BLEND_SCREEN: k->screen_f32(bm, cb, cs, w); break;
-                default: k->blend_f32(bm, cb, cs, icb, ics, b->mode, w); break;
-                }
-            }
-            float *res = bm;
-            if (opaque) {
-                /* αb = αs' = 1 … but for opacity: C = Cb + opacity·(B − Cb) */
+            float *cs, *bm = blend_row(b, in, t, c, r, &cs);
+            float *cb = nonsep ? b->cb3[c] : b->cb, *res = b->bm;
+            if (b->fixed && b->op == HDM__OP_SOURCE_OVER) {
+                /* αb = 1, αs = opacity: C = Cb + opacity·(B − Cb) */
+                res = bm;
                 if (b->opacity != 1.0f)
                     k->lerp_f32(res, cb, bm, b->opacity, w);
+            } else if (!bm) {
+                /* Fa = 0 (clear, destination, destination-in, destination-out): C = Cb·wb */
+                k->mul_f32(res, cb, b->wb, w);
             } else {
-                /* W3C 9.1: Cs' = (1 − αb)·Cs + αb·B(Cb, Cs), then source-over (5.1):
-                 * co = Cs'·αs + Cb·αb·(1 − αs), C = co/αo = Cb·wb + Cs'·ws */
-                k->lerpv_f32(bm, cs, bm, b->alb, w);
+                /* W3C 9.1: Cs' = (1 − αb)·Cs + αb·B(Cb, Cs) (just B where αb = 1), then
+                 * co = αs·Fa·Cs' + αb·Fb·Cb, C = co/αo = Cb·wb + Cs'·ws */
+                if (b->ab && bm != cs) {
+                    k->lerpv_f32(b->bm, cs, bm, b->alb, w);
+                    bm = b->bm;
+                }
                 k->mix_f32(res, cb, b->wb, bm, b->ws, w);
             }
             if (b->linear)
                 k->linear_to_srgb_f32(res, res, w);
             hdm__convert_row(hdm_row(out, c, r), out->depth, res, HDM_F32, w);
         }
-        if (!opaque)
+        if (b->ao)
             hdm__convert_row(hdm_row(out, b->nc, r), out->depth, b->alo, HDM_F32, w);
     }
     return HDM_OK;
@@ -188,22 +343,33 @@ static void blend_free(hdm__op *op)
 
 typedef hdm__blend_args blend_args;
 
-/* The blend op for a base and top of the shape sh. */
+/* The blend op for a base and top (and mask) of the shape sh. */
 static hdm_status blend_make(const void *args, const hdm__op_shape *sh, hdm__op **out,
                              hdm_error *err)
 {
     const blend_args *a = args;
-    const hdm_info *in = &sh->in, *ti = &sh->operand;
+    const hdm_info *in = &sh->in, *ti = &sh->operand, *mi = &sh->mask;
     unsigned mode = a->mode;
     blend_op *b = calloc(1, sizeof *b);
     if (!b)
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     b->mode = mode;
+    b->op = a->op;
     b->opacity = (float)a->opacity;
     b->linear = a->linear;
     b->ab = has_alpha(in->channels);
     b->as = has_alpha(ti->channels);
-    b->ao = b->ab || b->as;
+    b->masked = sh->mask_path != NULL;
+    b->mask_colour = b->masked && mi->channels >= 3;
+    b->mask_path = sh->mask_path;
+    b->fixed = !b->ab && !b->as && !b->masked;
+    /* an alpha plane when either side has one, or when the operator makes two opaque images
+     * partly transparent (clear; copy at opacity < 1; xor unless opacity is 0; …) */
+    b->ao = b->ab || b->as ||
+            !keeps_opaque(b->op, b->masked ? 0 : a->opacity, a->opacity);
+    float f[4];
+    hdm__composite_factors(b->op, f);
+    b->source = f[0] != 0 || f[1] != 0;
     b->nb = in->channels - b->ab;
     b->ns = ti->channels - b->as;
     b->nc = b->nb > b->ns ? b->nb : b->ns; /* a gray plane broadcasts over colour */
@@ -211,22 +377,25 @@ static hdm_status blend_make(const void *args, const hdm__op_shape *sh, hdm__op 
     b->base.out_info = *in;
     b->base.out_info.channels = b->nc + b->ao;
     b->base.out_info.depth = hdm__deeper(in->depth, ti->depth);
+    if (b->masked)
+        b->base.out_info.depth = hdm__deeper(b->base.out_info.depth, mi->depth);
     b->base.in_depth = in->depth; /* the base is read as it is; the top promoted first */
     b->base.operand_depth = b->base.out_info.depth;
+    b->base.mask_depth = mi->depth; /* the mask as it is */
     b->base.apply = blend_apply;
     b->base.free = blend_free;
     size_t w = in->width, bytes;
-    /* 11 rows of floats (20 for a non-separable mode); every size through the one
+    /* 12 rows of floats (21 for a non-separable mode); every size through the one
      * overflow-checked helper */
-    bool ok = hdm_size_bytes(in->width, 20, 1, HDM_F32, &bytes) == HDM_OK &&
+    bool ok = hdm_size_bytes(in->width, 21, 1, HDM_F32, &bytes) == HDM_OK &&
               (b->buf = malloc(bytes)) && (b->ones = malloc(w * sizeof(uint16_t))) &&
               (b->tmp = malloc(w * sizeof(uint16_t)));
     if (!ok) {
         blend_free(&b->base);
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     }
-    float **rows[] = {&b->cb, &b->cs, &b->icb, &b->ics, &b->bm, &b->alb, &b->als,
-                      &b->alo, &b->wb, &b->ws, &b->one, &b->cb3[0], &b->cb3[1], &b->cb3[2],
+    float **rows[] = {&b->cb, &b->cs, &b->icb, &b->ics, &b->bm, &b->alb, &b->als, &b->alo,
+                      &b->wb, &b->ws, &b->one, &b->msk, &b->cb3[0], &b->cb3[1], &b->cb3[2],
                       &b->cs3[0], &b->cs3[1], &b->cs3[2], &b->bm3[0], &b->bm3[1], &b->bm3[2]};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         *rows[i] = b->buf + i * w;
@@ -234,17 +403,25 @@ static hdm_status blend_make(const void *args, const hdm__op_shape *sh, hdm__op 
         b->one[i] = 1.0f;
     /* a row of M for complements: all bits set reads as 65535 in u16 and 255 in u8 */
     memset(b->ones, 0xff, w * sizeof(uint16_t));
+    if (b->fixed) {
+        /* αb = 1 and αs = opacity for every pixel: the weights once, for every row */
+        const hdm__kernel *k = hdm__kern();
+        k->scale_f32(b->als, b->one, b->opacity, w);
+        k->composite_f32(b->alo, b->wb, b->ws, b->one, b->als, b->op, w);
+    }
     *out = &b->base;
     return HDM_OK;
 }
 
-/* ---- the step: blend:[MODE:]TOP[:OPACITY][:linear] ---- */
+/* ---- the step: blend:[MODE:]TOP[:OPACITY][:linear][:op=OP][:mask=M] ---- */
 
 static void blend_args_free(void *p)
 {
     blend_args *a = p;
-    if (a)
+    if (a) {
         free(a->path);
+        free(a->mask);
+    }
     free(a);
 }
 
@@ -262,7 +439,7 @@ static hdm_status blend_parse_into(blend_args *a, const char *const *f, size_t n
     const char *pos[3], *v;
     size_t npos = 0;
     hdm_status st;
-    bool linear_set = false, mode_set = false, opacity_set = false;
+    bool linear_set = false, mode_set = false, opacity_set = false, op_set = false;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(f[i], "linear") == 0) {
             if (linear_set)
@@ -276,6 +453,21 @@ static hdm_status blend_parse_into(blend_args *a, const char *const *f, size_t n
             if (m < 0)
                 return bad_mode(v, err);
             a->mode = (unsigned)m;
+        } else if ((v = hdm__field_value(f[i], "op"))) {
+            if (op_set)
+                return hdm__fail(err, HDM_ERR_ARG, NULL, "blend: op given twice");
+            op_set = true;
+            int o = op_find(v);
+            if (o < 0)
+                return bad_op(v, err);
+            a->op = (unsigned)o;
+        } else if ((v = hdm__field_value(f[i], "mask"))) {
+            if (a->mask)
+                return hdm__fail(err, HDM_ERR_ARG, NULL, "blend: mask given twice");
+            if (!*v)
+                return hdm__fail(err, HDM_ERR_ARG, NULL, "blend: mask= names no file");
+            if (!(a->mask = hdm__strdup(v)))
+                return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
         } else if ((v = hdm__field_value(f[i], "opacity"))) {
             if (opacity_set)
                 return hdm__fail(err, HDM_ERR_ARG, NULL, "blend: opacity given twice");
@@ -320,6 +512,7 @@ static hdm_status blend_parse(const char *const *f, size_t n, void **args, hdm_e
     if (!a)
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     a->mode = HDM__BLEND_MULTIPLY;
+    a->op = HDM__OP_SOURCE_OVER;
     a->opacity = 1.0;
     hdm_status st = blend_parse_into(a, f, n, err);
     if (st) {
@@ -332,12 +525,15 @@ static hdm_status blend_parse(const char *const *f, size_t n, void **args, hdm_e
 
 static const char *blend_operand(const void *args) { return ((const blend_args *)args)->path; }
 
+static const char *blend_mask(const void *args) { return ((const blend_args *)args)->mask; }
+
 const hdm__opdef hdm__blend_def = {
     .pub = {
         .name = "blend",
         .operands = "TOP",
-        .syntax = "blend:[MODE:]TOP[:OPACITY][:linear]",
-        .summary = "composite TOP over the image with a W3C blend mode (default multiply)",
+        .syntax = "blend:[MODE:]TOP[:OPACITY][:linear][:op=OP][:mask=M]",
+        .summary = "composite TOP over the image with a W3C blend mode (default multiply) and "
+                   "Porter-Duff operator (default source-over)",
         .params = (const hdm_param[]){
             {"mode", "M", "normal, multiply (default), screen, overlay, darken, lighten, "
              "color-dodge, color-burn, hard-light, soft-light, difference, exclusion; and "
@@ -346,10 +542,19 @@ const hdm__opdef hdm__blend_def = {
              "soft-light difference exclusion hue saturation color luminosity"},
             {"opacity", "F", "the top's opacity, 0 to 1 (default 1)", NULL},
             {"linear", NULL, "blend in linear light (exact sRGB decode and encode)", NULL},
+            {"op", "OP", "the Porter-Duff operator: clear, copy, destination, source-over "
+             "(default), destination-over, source-in, destination-in, source-out, "
+             "destination-out, source-atop, destination-atop, xor, lighter (ImageMagick's "
+             "names too: SrcAtop, DstIn, Plus, ...)",
+             "clear copy destination source-over destination-over source-in destination-in "
+             "source-out destination-out source-atop destination-atop xor lighter"},
+            {"mask", "M", "limit the blend to a gray mask image M of the same size: the top's "
+             "alpha times M", NULL},
             {NULL, NULL, NULL, NULL}},
     },
     .parse = blend_parse,
     .free_args = blend_args_free,
     .operand = blend_operand,
+    .mask_operand = blend_mask,
     .make = blend_make,
 };

@@ -10,7 +10,21 @@ typedef struct op_source {
     hdm__source *up, *operand;
     hdm__op *op;
     hdm_image *in, *opd; /* input and operand rows, grown to the largest strip asked for */
+    hdm__source *mask;   /* a second operand limiting the op (blend's mask), or NULL */
+    hdm_image *msk;      /* its rows */
 } op_source;
+
+/* The mask's rows for this strip, into op->mask. */
+static hdm_status read_mask(op_source *o, uint32_t rows, hdm_error *err)
+{
+    const hdm_info *mi = &o->mask->info;
+    hdm_status st = hdm__strip_reserve(&o->msk, mi->width, rows, mi->channels,
+                                       o->op->mask_depth, o->mask->path, err);
+    if (!st)
+        st = hdm__source_read(o->mask, o->msk, rows, err);
+    o->op->mask = st ? NULL : o->msk;
+    return st;
+}
 
 static hdm_status op_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
 {
@@ -27,6 +41,8 @@ static hdm_status op_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_e
         if (!st)
             st = hdm__source_read(o->operand, o->opd, rows, err);
     }
+    if (!st && o->mask)
+        st = read_mask(o, rows, err);
     if (st)
         return st;
     return o->op->apply(o->op, o->in, o->operand ? o->opd : NULL, strip, s->next, rows, err);
@@ -37,6 +53,8 @@ static void op_close(hdm__source *s)
     op_source *o = (op_source *)s;
     hdm__source_close(o->up);
     hdm__source_close(o->operand);
+    hdm__source_close(o->mask);
+    hdm_image_free(o->msk);
     if (o->op)
         o->op->free(o->op);
     hdm_image_free(o->in);
@@ -58,9 +76,17 @@ hdm_status hdm__step_open(const hdm__opdef *def, const void *args, hdm__source *
                           hdm__source *operand, const hdm_options *opt, hdm__source **out,
                           hdm_error *err)
 {
+    return hdm__step_open_masked(def, args, up, operand, NULL, opt, out, err);
+}
+
+hdm_status hdm__step_open_masked(const hdm__opdef *def, const void *args, hdm__source *up,
+                                 hdm__source *operand, hdm__source *mask,
+                                 const hdm_options *opt, hdm__source **out, hdm_error *err)
+{
     *out = NULL;
     if (def->wrap) {
         hdm__source_close(operand);
+        hdm__source_close(mask);
         return def->wrap(args, up, opt, out, err);
     }
     hdm_status st = HDM_OK;
@@ -72,6 +98,8 @@ hdm_status hdm__step_open(const hdm__opdef *def, const void *args, hdm__source *
     op_source *o = NULL;
     if (!st && operand)
         st = same_size(&up->info, up->path, &operand->info, operand->path, err);
+    if (!st && mask)
+        st = same_size(&up->info, up->path, &mask->info, mask->path, err);
     if (!st && !(o = calloc(1, sizeof *o)))
         st = hdm__fail(err, HDM_ERR_NOMEM, up->path, "out of memory");
     if (!st) {
@@ -80,19 +108,25 @@ hdm_status hdm__step_open(const hdm__opdef *def, const void *args, hdm__source *
             shape.operand = operand->info;
             shape.operand_path = operand->path;
         }
+        if (mask) {
+            shape.mask = mask->info;
+            shape.mask_path = mask->path;
+        }
         st = def->make(args, &shape, &o->op, err);
     }
     if (st) {
         free(o);
+        hdm__source_close(mask);
         hdm__source_close(operand);
         hdm__source_close(up);
         return st;
     }
     o->up = up;
     o->operand = operand;
+    o->mask = mask;
     o->base.info = o->op->out_info;
     o->base.info.format = up->info.format;
-    o->base.held = up->held + (operand ? operand->held : 0);
+    o->base.held = up->held + (operand ? operand->held : 0) + (mask ? mask->held : 0);
     o->base.path = up->path;
     o->base.read = op_read;
     o->base.close = op_close;

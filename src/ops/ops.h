@@ -13,6 +13,10 @@ struct hdm__op {
     hdm_info out_info;      /* what apply writes: width, height, channels, depth */
     hdm_depth in_depth;     /* the depth apply wants its input rows in */
     hdm_depth operand_depth; /* and its operand's rows (unused without one) */
+    hdm_depth mask_depth;    /* and its mask's rows (unused without one) */
+    /* The mask's rows for the strip apply is given (the driver sets it before each call), or
+     * NULL for a step without a mask. */
+    hdm_image *mask;
     /* Produces rows rows of out from in and operand (NULL without one; the op may change
      * its rows in place). y is the first row's index in the image. */
     hdm_status (*apply)(hdm__op *op, const hdm_image *in, hdm_image *operand, hdm_image *out,
@@ -27,6 +31,8 @@ typedef struct hdm__op_shape {
     const char *in_path;
     hdm_info operand;         /* zero without an operand */
     const char *operand_path; /* NULL without an operand */
+    hdm_info mask;            /* zero without a mask */
+    const char *mask_path;    /* NULL without a mask */
 } hdm__op_shape;
 
 /* The deeper of two depths (f32 deepest): mixed depths promote. */
@@ -43,6 +49,9 @@ typedef struct hdm__opdef {
     /* The image the step reads besides its input, or NULL: the pipeline opens it through the
      * codec table and the driver hands it to the op in step. */
     const char *(*operand)(const void *args);
+    /* A second image the step reads, a mask limiting it (blend's mask=M), or NULL: opened and
+     * checked like the operand, read in step, and handed to apply as op->mask. */
+    const char *(*mask_operand)(const void *args);
     /* A text file the step reads (a kernel's "@FILE"), or NULL: the pipeline reads it (at most
      * data_max bytes, no NUL) when the step is added and gives it to take_data. */
     const char *(*data_file)(const void *args);
@@ -66,6 +75,10 @@ typedef struct hdm__opdef {
 hdm_status hdm__step_open(const hdm__opdef *def, const void *args, hdm__source *up,
                           hdm__source *operand, const hdm_options *opt, hdm__source **out,
                           hdm_error *err);
+/* The same with a mask (NULL for none), checked and read like the operand. Takes mask too. */
+hdm_status hdm__step_open_masked(const hdm__opdef *def, const void *args, hdm__source *up,
+                                 hdm__source *operand, hdm__source *mask,
+                                 const hdm_options *opt, hdm__source **out, hdm_error *err);
 
 /* What the API's in-memory calls fill to run an op without parsing a step (path NULL). */
 typedef struct hdm__mask_args {
@@ -77,7 +90,9 @@ typedef struct hdm__mask_args {
 
 typedef struct hdm__blend_args {
     char *path;
+    char *mask;     /* the mask's path, or NULL (the API hands its mask image to the driver) */
     unsigned mode;  /* hdm_blend_mode */
+    unsigned op;    /* hdm_composite_op */
     double opacity;
     bool linear;
 } hdm__blend_args;
