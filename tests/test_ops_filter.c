@@ -265,7 +265,7 @@ Test(filter, bad_steps)
                          "filter:box:x", "filter:gaussian:0", "filter:gaussian:-2",
                          "filter:gaussian:abc", "filter:1,2;3", "filter:1,x,3", "filter:;;",
                          "filter:sharpen:2", "filter:box:3:border=tile", "filter:box:3:extra=1",
-                         "filter:gaussian:1000", "filter:sobel-x:signed=bogus",
+                         "filter:gaussian:1e9", "filter:box:2097155", "filter:sobel-x:signed=bogus",
                          "filter:sobel-x:signed=abs:signed=abs"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         hdm_pipeline *p;
@@ -275,6 +275,62 @@ Test(filter, bad_steps)
         cr_assert(strstr(e.message, "filter"), "%s: %s", bad[i], e.message);
         hdm_pipeline_free(p);
     }
+}
+
+/* Kernels far wider than the image (σ = 60: 361 taps over a 45-pixel image) against an f64
+ * separable sum, every border: the old cap of σ ≤ 40 is gone. */
+Test(filter, large_kernels_every_border)
+{
+    rng_seed(4242);
+    static const double sigmas[] = {60, 45.5};
+    for (int si = 0; si < 2; si++)
+        for (int di = 0; di < 2; di++) {
+            hdm_image *in = make_image(45, 31, 3, di ? HDM_U16 : HDM_U8, FILL_RANDOM);
+            double sigma = sigmas[si];
+            int rad = (int)ceil(3 * sigma), n = 2 * rad + 1;
+            double *t = malloc((size_t)n * sizeof *t), sum = 0;
+            for (int i = 0; i < n; i++)
+                sum += t[i] = exp(-0.5 * ((i - rad) / sigma) * ((i - rad) / sigma));
+            for (int i = 0; i < n; i++)
+                t[i] /= sum;
+            for (int b = 0; b < 4; b++) {
+                char step[96];
+                snprintf(step, sizeof step, "filter:gaussian:%g:border=%s", sigma, borders[b]);
+                hdm_image *out = tu_run_step(step, in, 0);
+                double worst = 0;
+                double *rows = malloc((size_t)in->width * in->height * sizeof *rows);
+                for (uint32_t c = 0; c < 3; c++) {
+                    /* the row pass of every row, then the column pass over it */
+                    for (uint32_t y = 0; y < in->height; y++)
+                        for (uint32_t x = 0; x < in->width; x++) {
+                            double row = 0;
+                            for (int i = 0; i < n; i++) {
+                                long xx = ref_index((long)x + i - rad, in->width, b);
+                                if (xx >= 0)
+                                    row += t[i] * val(in, c, (uint32_t)xx, y);
+                            }
+                            rows[(size_t)y * in->width + x] = row;
+                        }
+                    for (uint32_t y = 0; y < in->height; y++)
+                        for (uint32_t x = 0; x < in->width; x++) {
+                            double acc = 0;
+                            for (int j = 0; j < n; j++) {
+                                long yy = ref_index((long)y + j - rad, in->height, b);
+                                if (yy >= 0)
+                                    acc += t[j] * rows[(size_t)yy * in->width + x];
+                            }
+                            cr_assert(lsb_off(out, c, x, y, acc, &worst) <= 1,
+                                      "%s %d-bit at (%u,%u,%u): got %u want %g", step,
+                                      in->depth * 8, x, y, c, raw(out, c, x, y),
+                                      quantise(acc, out->depth));
+                        }
+                }
+                free(rows);
+                hdm_image_free(out);
+            }
+            free(t);
+            hdm_image_free(in);
+        }
 }
 
 /* signed=abs gives a sum's magnitude, signed=offset adds mid-grey; colour only, alpha as it is */

@@ -11,8 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_TAPS = 255 };          /* a kernel's largest side */
-#define MAX_SIGMA 40.0            /* radius ceil(3σ) stays within MAX_TAPS */
+enum { MAX_TAPS = 255 };          /* a written matrix's largest side */
+/* Box and gaussian kernels may be as large as memory allows (the filter source checks what its
+ * rows hold against max_memory); their radius is only kept within the largest image side that
+ * can be asked for (2^20), beyond which more taps change nothing. */
+enum { MAX_RADIUS = 1 << 20 };
+#define MAX_SIGMA (MAX_RADIUS / 3.0)
 
 /* ---- kernels ---- */
 
@@ -54,7 +58,7 @@ hdm_status hdm__fkernel_gaussian(double sigma, hdm__fkernel **out, hdm_error *er
     *out = NULL;
     if (!(sigma > 0) || sigma > MAX_SIGMA)
         return hdm__fail(err, HDM_ERR_ARG, NULL,
-                         "gaussian sigma must be above 0 and at most %g, not %g", MAX_SIGMA,
+                         "gaussian sigma must be above 0 and at most %.0f, not %g", MAX_SIGMA,
                          sigma);
     uint32_t r = (uint32_t)ceil(3 * sigma);
     hdm__fkernel *k = kernel_new(2 * r + 1, 2 * r + 1, true);
@@ -75,10 +79,10 @@ hdm_status hdm__fkernel_gaussian(double sigma, hdm__fkernel **out, hdm_error *er
 
 static hdm_status kernel_box(long size, hdm__fkernel **out, hdm_error *err)
 {
-    if (size < 1 || size > MAX_TAPS || size % 2 == 0)
+    if (size < 1 || size > 2L * MAX_RADIUS + 1 || size % 2 == 0)
         return hdm__fail(err, HDM_ERR_ARG, NULL,
-                         "box size must be an odd whole number from 1 to %d, not %ld", MAX_TAPS,
-                         size);
+                         "box size must be an odd whole number from 1 to %ld, not %ld",
+                         2L * MAX_RADIUS + 1, size);
     hdm__fkernel *k = kernel_new((uint32_t)size, (uint32_t)size, true);
     if (!k)
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
