@@ -116,10 +116,11 @@ typedef struct hdm__kernel {
     /* ---- resampling (ops/resample.c): a separable filter's two passes ---- */
     /* the horizontal pass: dst[i] = Σ_k w[i·taps + k]·src[start[i] + k] for k = 0..taps−1,
      * summed from 0 in that order, each product and sum rounded on its own (p = w·s;
-     * acc = acc + p); the caller's taps stay within src */
+     * acc = acc + p); the caller's taps stay within src, and dst does not overlap it */
     void (*resample_row_f32)(float *dst, const float *src, const uint32_t *start,
                              const float *w, size_t taps, size_t n);
-    /* the vertical pass: dst[i] = Σ_k w[k]·rows[k][i] for k = 0..taps−1, in the same order */
+    /* the vertical pass: dst[i] = Σ_k w[k]·rows[k][i] for k = 0..taps−1, in the same order;
+     * unlike the other primitives dst must not overlap any of rows (it holds partial sums) */
     void (*resample_col_f32)(float *dst, const float *const *rows, const float *w, size_t taps,
                              size_t n);
     /* dst = src ≥ t ? M : 0, M = 255, 65535 or 1.0f (a binary mask) */
