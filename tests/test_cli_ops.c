@@ -3,6 +3,7 @@
 #include "ops_test.h"
 
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -323,4 +324,58 @@ Test(ops_cli, readme_batch_recipe_on_mixed_sizes)
     rc = run("batch --out-dir out2/ -r mask:vignette.png:invert -- photos/");
     cr_assert_eq(rc, 1, "exit %d: %s", rc, err_text);
     cr_assert(strstr(err_text, "does not match"), "%s", err_text);
+}
+
+/* A large operand is resampled as it is read: fitting a 6000×6000 mask (36 MB decoded) to a
+ * small image holds a few of its rows, not it. (With PNG, --max-memory below an operand's
+ * decoded size is refused when the file is opened, so the bound is shown by the peak
+ * resident size.) */
+Test(ops_cli, large_operand_streamed)
+{
+    /* made in a child, so this process (whose pages a forked child starts with) stays small */
+    pid_t g = fork();
+    if (g == 0) {
+        hdm_image *m;
+        if (hdm_image_new(6000, 6000, 1, HDM_U8, &m))
+            _exit(1);
+        for (uint32_t y = 0; y < 6000; y++)
+            memset(hdm_row(m, 0, y), (int)(y * 255 / 5999), 6000);
+        char path[128];
+        snprintf(path, sizeof path, "%s/big.png", dir);
+        _exit(hdm_save(m, path, NULL, NULL) ? 1 : 0);
+    }
+    int st;
+    cr_assert_eq(waitpid(g, &st, 0), g);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "could not write big.png");
+    pid_t c = fork();
+    if (c == 0) {
+        if (chdir(dir) == 0)
+            execl(HDM_BINARY_DIR "/hadamard", "hadamard", "mask", "base.png", "big.png", "-o",
+                  "out.png", "--fit", "cover", (char *)NULL);
+        _exit(127);
+    }
+    struct rusage ru;
+    cr_assert_eq(wait4(c, &st, 0, &ru), c);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "hadamard failed");
+#ifndef __SANITIZE_ADDRESS__ /* ASan's shadow and quarantine stay resident */
+    cr_assert_lt(ru.ru_maxrss, 36000 / 4, "peak %ld KB for a 36 MB operand", ru.ru_maxrss);
+#endif
+    /* and the result is the ramp, scaled to cover: darker at the top than at the bottom */
+    char path[128];
+    snprintf(path, sizeof path, "%s/out.png", dir);
+    hdm_image *out, *base;
+    cr_assert_eq(hdm_load(path, NULL, &out, NULL), HDM_OK);
+    snprintf(path, sizeof path, "%s/base.png", dir);
+    cr_assert_eq(hdm_load(path, NULL, &base, NULL), HDM_OK);
+    for (uint32_t x = 0; x < 20; x++) {
+        uint32_t m0 = raw(out, 0, x, 0) * 255 / (raw(base, 0, x, 0) | 1);
+        uint32_t m1 = raw(out, 0, x, 14) * 255 / (raw(base, 0, x, 14) | 1);
+        cr_assert(raw(out, 0, x, 0) <= raw(base, 0, x, 0) / 4 + 1 &&
+                  raw(out, 0, x, 14) + 2 >= raw(base, 0, x, 14) * 3 / 4,
+                  "column %u: %u of %u at the top, %u of %u at the bottom (%u, %u)", x,
+                  raw(out, 0, x, 0), raw(base, 0, x, 0), raw(out, 0, x, 14),
+                  raw(base, 0, x, 14), m0, m1);
+    }
+    hdm_image_free(out);
+    hdm_image_free(base);
 }
