@@ -586,3 +586,59 @@ Test(geometry, other_size_unasked_is_refused)
     hdm_image_free(op);
     hdm_image_free(img);
 }
+
+/* Strips of any height give the same pixels: a placed, tiled or fitted operand is read in step
+ * with the image whatever the strip. */
+Test(geometry, strips)
+{
+    rng_seed(30);
+    hdm_image *img = make_image(19, 23, 3, HDM_U8, FILL_RANDOM);
+    hdm_image *op = make_image(7, 5, 1, HDM_U8, FILL_RANDOM);
+    save(op, "op.png");
+    static const char *const f[] = {"at=-2,9", "gravity=s:offset=3,-1:outside=0", "tile:at=1,-3",
+                                    "fit=cover", "fit=contain:gravity=se:outside=0",
+                                    "fit=stretch:resample=bicubic:feather=1.5"};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        char step[256];
+        snprintf(step, sizeof step, "mask:%s:%s", tu_path("op.png"), f[i]);
+        hdm_image *ref = tu_run_step(step, img, 0);
+        static const uint32_t rows[] = {1, 2, 5, 23};
+        for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+            hdm_image *out = tu_run_step(step, img, rows[r]);
+            cr_assert(tu_same(ref, out), "%s in strips of %u", step, rows[r]);
+            hdm_image_free(out);
+        }
+        hdm_image_free(ref);
+    }
+    hdm_image_free(op);
+    hdm_image_free(img);
+}
+
+/* A feather blurs the placed mask, outside value included: the same as feathering a mask the
+ * image's size with the operand put in by hand. */
+Test(geometry, feather_after_placement)
+{
+    rng_seed(31);
+    hdm_image *img = make_image(16, 12, 1, HDM_U16, FILL_RANDOM);
+    hdm_image *op = make_image(6, 4, 1, HDM_U8, FILL_RANDOM);
+    save(op, "op.png");
+    for (int outside = 0; outside < 2; outside++) {
+        hdm_image *full = make_image(16, 12, 1, HDM_U8, outside ? FILL_MAX : FILL_ZERO);
+        for (uint32_t y = 0; y < 4; y++)
+            for (uint32_t x = 0; x < 6; x++)
+                if (x + 12 < 16 && y + 3 < 12)
+                    set_raw(full, 0, x + 12, y + 3, raw(op, 0, x, y));
+        save(full, "full.png");
+        char a[256], b[256];
+        snprintf(a, sizeof a, "mask:%s:at=12,3:outside=%d:feather=1.2:threshold=0.4",
+                 tu_path("op.png"), outside);
+        snprintf(b, sizeof b, "mask:%s:feather=1.2:threshold=0.4", tu_path("full.png"));
+        hdm_image *oa = tu_run_step(a, img, 0), *ob = tu_run_step(b, img, 0);
+        tu_assert_same(oa, ob, a);
+        hdm_image_free(oa);
+        hdm_image_free(ob);
+        hdm_image_free(full);
+    }
+    hdm_image_free(op);
+    hdm_image_free(img);
+}
