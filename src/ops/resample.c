@@ -129,10 +129,12 @@ static void weights(hdm__rfilter f, uint32_t n_in, uint32_t n_out, uint64_t i, d
 /* Taps for outputs [first, first + count) of the n_in → n_out axis, stored in f32 with one tap
  * count for all (padded with zeros). Starts never go back (the vertical ring relies on it):
  * each is the least of its own and every later one's. */
-static hdm_status axis_make(axis *a, hdm__rfilter f, uint32_t n_in, uint32_t n_out,
-                            uint32_t first, uint32_t count)
+/* The widest span of input samples, clamped to the input, that outputs [first, first + count)
+ * read: a bound on the tap count (the starts' least-of-later rule never widens a span, as the
+ * spans' first samples never go back). */
+static uint64_t span_max_of(hdm__rfilter f, uint32_t n_in, uint32_t n_out, uint32_t first,
+                            uint32_t count)
 {
-    memset(a, 0, sizeof *a);
     uint64_t span_max = 1;
     for (uint32_t i = 0; i < count; i++) {
         span s = span_of(f, n_in, n_out, (uint64_t)first + i);
@@ -140,6 +142,14 @@ static hdm_status axis_make(axis *a, hdm__rfilter f, uint32_t n_in, uint32_t n_o
         if (hi >= lo && (uint64_t)(hi - lo + 1) > span_max)
             span_max = (uint64_t)(hi - lo + 1);
     }
+    return span_max;
+}
+
+static hdm_status axis_make(axis *a, hdm__rfilter f, uint32_t n_in, uint32_t n_out,
+                            uint32_t first, uint32_t count)
+{
+    memset(a, 0, sizeof *a);
+    uint64_t span_max = span_max_of(f, n_in, n_out, first, count);
     double *dense = malloc(span_max * sizeof *dense);
     int64_t *ts = malloc((size_t)count * sizeof *ts), *te = malloc((size_t)count * sizeof *te);
     a->start = malloc((size_t)count * sizeof *a->start);
@@ -296,7 +306,22 @@ hdm_status hdm__resample_source(hdm__source *up, uint32_t sw, uint32_t sh, uint3
     r->base.path = up->path;
     r->base.read = resample_read;
     r->base.close = resample_close;
-    hdm_status st = axis_make(&r->ax, f, ui->width, sw, x0, w);
+    /* counted before anything is taken, with all that up holds: the taps (at most the widest
+     * span each), the ring of rows the vertical taps span, the row buffers */
+    uint64_t tx = span_max_of(f, ui->width, sw, x0, w), ty = span_max_of(f, ui->height, sh, y0, h);
+    /* in double, which cannot overflow here (every factor is below 2^33) */
+    double floats = ((double)ty + 1) * r->ch * w + (double)r->ch * r->in_w;
+    double bytes = floats * sizeof(float) + (double)ty * (sizeof(int64_t) + sizeof(void *)) +
+                   ((double)tx * w + (double)ty * h) * sizeof(float) +
+                   ((double)w + h) * sizeof(uint32_t) + (double)r->in_w * r->ch * ui->depth;
+    uint64_t own = bytes >= 1.8e19 ? UINT64_MAX : (uint64_t)bytes;
+    r->base.held = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
+    hdm_status st = hdm__check_held(r->base.held, opt, up->path, err);
+    if (st) {
+        resample_close(&r->base);
+        return st;
+    }
+    st = axis_make(&r->ax, f, ui->width, sw, x0, w);
     if (!st)
         st = axis_make(&r->ay, f, ui->height, sh, y0, h);
     if (st) {
@@ -304,17 +329,6 @@ hdm_status hdm__resample_source(hdm__source *up, uint32_t sw, uint32_t sh, uint3
         return hdm__fail(err, st, up->path, "out of memory");
     }
     r->cap = r->ay.taps;
-    /* counted before the rows are taken, with all that up holds */
-    uint64_t floats = ((uint64_t)r->cap + 1) * r->ch * w + (uint64_t)r->ch * r->in_w;
-    uint64_t own = floats * sizeof(float) + (uint64_t)r->cap * (sizeof(int64_t) + sizeof(void *)) +
-                   ((uint64_t)r->ax.taps * w + r->ay.taps * (uint64_t)h) * sizeof(float) +
-                   ((uint64_t)w + h) * sizeof(uint32_t) + (uint64_t)r->in_w * r->ch * ui->depth;
-    r->base.held = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
-    st = hdm__check_held(r->base.held, opt, up->path, err);
-    if (st) {
-        resample_close(&r->base);
-        return st;
-    }
     size_t ring;
     bool ok = hdm_size_bytes(w, r->cap, r->ch, HDM_F32, &ring) == HDM_OK &&
               (r->ring = malloc(ring)) &&
