@@ -6,8 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* round(a·b/c) for a, b, c > 0 below 2^32: exact in 64 bits. */
-static uint64_t muldiv_round(uint64_t a, uint64_t b, uint64_t c) { return (2 * a * b + c) / (2 * c); }
+/* round(a·b/c) for a, b, c > 0 below 2^32: exact in 128 bits. */
+static uint64_t muldiv_round(uint64_t a, uint64_t b, uint64_t c)
+{
+    unsigned __int128 t = (unsigned __int128)a * b * 2 + c;
+    return (uint64_t)(t / (2 * (unsigned __int128)c));
+}
 
 static int64_t floor_div2(int64_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); }
 
@@ -140,8 +144,9 @@ static hdm_status skip_rows(hdm__source *s, uint32_t n, hdm_error *err)
     return st;
 }
 
-/* The size fit gives an operand of w × h for an image of W × H. */
-static void fit_size(hdm__fit fit, uint64_t w, uint64_t h, uint64_t W, uint64_t H,
+/* The size fit gives an operand of w × h for an image of W × H; false when cover would scale
+ * a thin operand beyond 2^32 − 1 pixels along its length. */
+static bool fit_size(hdm__fit fit, uint64_t w, uint64_t h, uint64_t W, uint64_t H,
                      uint32_t *tw, uint32_t *th)
 {
     *tw = (uint32_t)w;
@@ -149,35 +154,40 @@ static void fit_size(hdm__fit fit, uint64_t w, uint64_t h, uint64_t W, uint64_t 
     if (fit == HDM__FIT_STRETCH) {
         *tw = (uint32_t)W;
         *th = (uint32_t)H;
-        return;
+        return true;
     }
     if (fit == HDM__FIT_NONE)
-        return;
+        return true;
     /* W/w ≤ H/h: the width binds for contain, the height for cover */
     bool width_binds = (W * h <= H * w) == (fit == HDM__FIT_CONTAIN);
-    if (width_binds) {
-        uint64_t t = muldiv_round(h, W, w);
-        *tw = (uint32_t)W;
-        *th = (uint32_t)(t < 1 ? 1 : t);
-    } else {
-        uint64_t t = muldiv_round(w, H, h);
-        *th = (uint32_t)H;
-        *tw = (uint32_t)(t < 1 ? 1 : t);
-    }
+    uint64_t t = width_binds ? muldiv_round(h, W, w) : muldiv_round(w, H, h);
+    t = t < 1 ? 1 : t;
+    if (t > UINT32_MAX)
+        return false;
+    *tw = width_binds ? (uint32_t)W : (uint32_t)t;
+    *th = width_binds ? (uint32_t)t : (uint32_t)H;
+    return true;
 }
 
 hdm_status hdm__place_open(const hdm__place *pl, hdm__outside_kind kind, bool premultiply,
                            const hdm_info *in, const char *in_path, hdm__source *operand,
                            const hdm_options *opt, hdm__source **out, hdm_error *err)
 {
-    (void)in_path;
     *out = operand;
     if (!pl || !pl->any)
         return HDM_OK;
     const hdm_info *oi = &operand->info;
     int64_t W = in->width, H = in->height;
     uint32_t tw, th;
-    fit_size(pl->fit, oi->width, oi->height, in->width, in->height, &tw, &th);
+    if (!fit_size(pl->fit, oi->width, oi->height, in->width, in->height, &tw, &th)) {
+        hdm_status st = hdm__fail(err, HDM_ERR_LIMIT, operand->path, "%ux%u would cover %s "
+                                  "(%ux%u) only scaled beyond 4294967295 pixels along its "
+                                  "length", oi->width, oi->height, in_path, in->width,
+                                  in->height);
+        hdm__source_close(operand);
+        *out = NULL;
+        return st;
+    }
     int64_t px = pl->x, py = pl->y;
     if (!pl->at_set) {
         int g = pl->gravity >= 0 ? pl->gravity : pl->fit != HDM__FIT_NONE ? 4 : 0;
@@ -196,10 +206,10 @@ hdm_status hdm__place_open(const hdm__place *pl, hdm__outside_kind kind, bool pr
     bool covers = pl->tile || (px <= 0 && py <= 0 && px + tw >= W && py + th >= H);
     bool has_alpha = oi->channels == 2 || oi->channels == 4;
     bool add_alpha = kind == HDM__OUTSIDE_CLEAR && !covers && !has_alpha;
-    if (pl->fit == HDM__FIT_NONE && px == 0 && py == 0 && tw == W && th == H && !pl->tile)
-        return HDM_OK; /* already in place */
     /* not tiled, only the shown part of a fitted operand is resampled: [x0, x1) × [y0, y1) */
     bool fitted = pl->fit != HDM__FIT_NONE && (tw != oi->width || th != oi->height);
+    if (!fitted && px == 0 && py == 0 && tw == W && th == H && !pl->tile)
+        return HDM_OK; /* already in place */
     bool shown = x1 > x0 && y1 > y0;
     hdm_status st = HDM_OK;
     hdm__source *inner = operand;
@@ -210,13 +220,11 @@ hdm_status hdm__place_open(const hdm__place *pl, hdm__outside_kind kind, bool pr
                                   err);
         if (st)
             return st; /* it took the operand */
-    } else if (shown && !pl->tile && y0 > 0) {
-        st = skip_rows(operand, (uint32_t)y0, err);
     }
-    place_source *p = st ? NULL : calloc(1, sizeof *p);
+    place_source *p = calloc(1, sizeof *p);
     if (!p) {
         hdm__source_close(inner);
-        return st ? st : hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+        return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     }
     p->inner = inner;
     p->W = (uint32_t)W;
@@ -248,6 +256,8 @@ hdm_status hdm__place_open(const hdm__place *pl, hdm__outside_kind kind, bool pr
         hold = SIZE_MAX;
     p->base.held = inner->held > UINT64_MAX - hold ? UINT64_MAX : inner->held + hold;
     st = hdm__check_held(p->base.held, opt, p->base.path, err);
+    if (!st && inner == operand && shown && !pl->tile && y0 > 0)
+        st = skip_rows(operand, (uint32_t)y0, err); /* placed above the top: rows not shown */
     if (st) {
         place_close(&p->base);
         return st;
