@@ -642,3 +642,65 @@ Test(geometry, feather_after_placement)
     hdm_image_free(op);
     hdm_image_free(img);
 }
+
+/* Every combination at random: fit (with its own size rule), at or gravity and offset, tile,
+ * outside, against the whole scaled operand placed by hand. */
+Test(geometry, random_combinations, .timeout = 120)
+{
+    rng_seed(40);
+    static const char *const fits[] = {"", "stretch", "contain", "cover"};
+    static const char *const g[9] = {"nw", "n", "ne", "w", "center", "e", "sw", "s", "se"};
+    for (int n = 0; n < 150; n++) {
+        uint32_t W = 1 + rng() % 30, H = 1 + rng() % 30, w = 1 + rng() % 25, h = 1 + rng() % 25;
+        int fit = (int)(rng() % 4), filt = (int)(rng() % HDM__RS_COUNT), how = (int)(rng() % 3);
+        int gravity = (int)(rng() % 9), ox = (int)(rng() % 41) - 20, oy = (int)(rng() % 41) - 20;
+        bool tile = rng() % 3 == 0;
+        unsigned outside = rng() % 2;
+        hdm_image *img = make_image(W, H, 1, HDM_U8, FILL_MAX);
+        hdm_image *op = make_image(w, h, 1, HDM_U8, FILL_RANDOM);
+        save(op, "op.png");
+        char f[256] = "";
+        size_t k = 0;
+        if (fit)
+            k += (size_t)snprintf(f + k, sizeof f - k, "fit=%s:resample=%s:", fits[fit],
+                                  filter_names[filt]);
+        if (how == 1)
+            k += (size_t)snprintf(f + k, sizeof f - k, "at=%d,%d:", ox, oy);
+        if (how == 2)
+            k += (size_t)snprintf(f + k, sizeof f - k, "gravity=%s:offset=%d,%d:", g[gravity],
+                                  ox, oy);
+        if (tile)
+            k += (size_t)snprintf(f + k, sizeof f - k, "tile:");
+        snprintf(f + k, sizeof f - k, "outside=%u", outside);
+        /* the size: stretch W × H; contain and cover scale by the smaller or larger of W/w,
+         * H/h, the other side rounded half up (and at least 1) */
+        uint64_t tw = w, th = h;
+        if (fit == 1) {
+            tw = W;
+            th = H;
+        } else if (fit) {
+            bool width = ((uint64_t)W * h <= (uint64_t)H * w) == (fit == 2);
+            tw = width ? W : ((uint64_t)2 * w * H + h) / (2 * h);
+            th = width ? ((uint64_t)2 * h * W + w) / (2 * w) : H;
+            tw = tw ? tw : 1;
+            th = th ? th : 1;
+        }
+        hdm_image *scaled = fit && (tw != w || th != h)
+                                ? resample(op, (uint32_t)tw, (uint32_t)th, 0, 0, (uint32_t)tw,
+                                           (uint32_t)th, (hdm__rfilter)filt, false, NULL)
+                                : NULL;
+        /* the place: at as given; else gravity (nw without one, unless fitted: centre) and
+         * offset, centring at floor((W − tw)/2) */
+        int gg = how == 2 ? gravity : fit ? 4 : 0;
+        int64_t cx[3] = {0, (int64_t)floor(((double)W - tw) / 2), (int64_t)W - (int64_t)tw};
+        int64_t cy[3] = {0, (int64_t)floor(((double)H - th) / 2), (int64_t)H - (int64_t)th};
+        int64_t px = how == 1 ? ox : cx[gg % 3] + (how == 2 ? ox : 0);
+        int64_t py = how == 1 ? oy : cy[gg / 3] + (how == 2 ? oy : 0);
+        hdm_image *out = placed_mask(img, f);
+        expect_placed(out, scaled ? scaled : op, px, py, tile, outside ? 255 : 0, f);
+        hdm_image_free(out);
+        hdm_image_free(scaled);
+        hdm_image_free(op);
+        hdm_image_free(img);
+    }
+}
