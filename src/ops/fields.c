@@ -238,7 +238,8 @@ hdm_status hdm__place_field(hdm__place *p, const char *op, hdm__outside_kind kin
     case 4:
         if (!parse_xy(v, &p->x, &p->y))
             return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %s must be two whole numbers X,Y "
-                             "(pixels, negative allowed), not '%s'", op, keys[key], v);
+                             "(pixels, negative allowed, at most 2147483648 either way), not "
+                             "'%s'", op, keys[key], v);
         if (key == 2)
             p->at_set = true;
         else
