@@ -430,6 +430,19 @@ Test(geometry, fit_step_uses_the_filter)
         hdm_image_free(out);
         hdm_image_free(want);
     }
+    /* the same fields through hdm_pipeline_add_fields, unsplit */
+    hdm_pipeline *p;
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    const char *fields[] = {tu_path("op.png"), "fit=stretch", "resample=box"};
+    hdm_error e = {0};
+    cr_assert_eq(hdm_pipeline_add_fields(p, "mask", fields, 3, &e), HDM_OK, "%s", e.message);
+    hdm_image *viaf;
+    cr_assert_eq(hdm_pipeline_run_image(p, img, NULL, &viaf, &e), HDM_OK, "%s", e.message);
+    hdm_image *boxed = resample(op, 23, 11, 0, 0, 23, 11, HDM__RS_BOX, false, NULL);
+    tu_assert_same(viaf, boxed, "hdm_pipeline_add_fields");
+    hdm_image_free(viaf);
+    hdm_image_free(boxed);
+    hdm_pipeline_free(p);
     /* lanczos3 is the default */
     hdm_image *out = placed_mask(img, "fit=stretch");
     hdm_image *want = resample(op, 23, 11, 0, 0, 23, 11, HDM__RS_LANCZOS3, false, NULL);
