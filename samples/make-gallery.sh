@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# make-gallery.sh — before/after pictures of every blend mode, window and kernel, made with the
-# built hadamard tool, into samples/gallery/ (160×107 PNGs) with a README table snippet.
+# make-gallery.sh — before/after pictures of every blend mode, window and kernel, and of operands
+# placed, tiled and fitted, made with the built hadamard tool, into samples/gallery/ (160×107
+# PNGs) with a README table snippet.
 #
 #   samples/make-gallery.sh [path/to/hadamard]     (default: build/hadamard)
 #
@@ -69,6 +70,7 @@ ppm "$tmp/mask.ppm" '
 row() { # row FILE COMMAND-TEXT: one cell of the README table, a command that runs as shown
     case $2 in
     hadamard\ *) text="$(echo "$2" | sed -E 's#(^| )(photo|texture|mask|mask-cutout|sticker)\.png#\1samples/gallery/\2.png#g') -o $1" ;;
+    hadamard\ *) text="$(echo "$2" | sed -E 's#(^| )(photo|texture|mask|logo|spot)\.png#\1samples/gallery/\2.png#g') -o $1" ;;
     *) text=$2 ;;
     esac
     printf '%s\t%s\n' "$1" "$text" >> "$tmp/cells"
@@ -142,6 +144,42 @@ row op-multiply-source-atop.png \
 "$tool" blend "$out/photo.png" "$out/texture.png" -o "$out/blend-mask.png" --mode multiply \
     --mask "$out/mask.png"
 row blend-mask.png "hadamard blend photo.png texture.png --mode multiply --mask mask.png"
+# operands of another size: a small cut-out logo and a small soft spot, placed, tiled, fitted
+W=48 H=32
+ppm "$tmp/logo.ppm" '
+    dx = (x - 23.5) / 22; dy = (y - 15.5) / 14; d = dx * dx + dy * dy
+    r = 250; g = 200 - 90 * d; b = 60
+    if (d < 0.35) { r = 40; g = 70; b = 200 }'
+ppm "$tmp/logo-alpha.ppm" '
+    dx = (x - 23.5) / 22; dy = (y - 15.5) / 14; d = dx * dx + dy * dy
+    v = d < 0.8 ? 255 : d < 1 ? 255 * (1 - d) / 0.2 : 0
+    r = v; g = v; b = v'
+"$tool" mask "$tmp/logo.ppm" "$tmp/logo-alpha.ppm" --alpha -o "$out/logo.png"
+W=32 H=24
+ppm "$tmp/spot.ppm" '
+    dx = (x - 15.5) / 16; dy = (y - 11.5) / 12; d = dx * dx + dy * dy
+    v = d < 1 ? 255 * (1 - d) : 0
+    r = v; g = v; b = v'
+"$tool" run "$tmp/spot.ppm" -o "$out/spot.png" filter:box:1
+W=160 H=107
+row logo.png "logo.png (a 48x32 top with alpha)"
+row spot.png "spot.png (a 32x24 mask)"
+"$tool" blend "$out/photo.png" "$out/logo.png" -o "$out/place-watermark.png" --mode normal \
+    --opacity 0.8 --gravity se --offset -6,-6
+row place-watermark.png "hadamard blend photo.png logo.png --mode normal --opacity 0.8 --gravity se --offset -6,-6"
+"$tool" blend "$out/photo.png" "$out/logo.png" -o "$out/place-tile.png" --mode overlay --tile \
+    --at 8,4
+row place-tile.png "hadamard blend photo.png logo.png --mode overlay --tile --at 8,4"
+"$tool" mask "$out/photo.png" "$out/spot.png" -o "$out/fit-cover.png" --fit cover
+row fit-cover.png "hadamard mask photo.png spot.png --fit cover"
+"$tool" mask "$out/photo.png" "$out/spot.png" -o "$out/fit-contain.png" --fit contain \
+    --gravity w --outside 0
+row fit-contain.png "hadamard mask photo.png spot.png --fit contain --gravity w --outside 0"
+"$tool" mask "$out/photo.png" "$out/spot.png" -o "$out/fit-stretch.png" --fit stretch
+row fit-stretch.png "hadamard mask photo.png spot.png --fit stretch"
+"$tool" mask "$out/photo.png" "$out/spot.png" -o "$out/fit-stretch-nearest.png" --fit stretch \
+    --resample nearest
+row fit-stretch-nearest.png "hadamard mask photo.png spot.png --fit stretch --resample nearest"
 
 # the README table: four pictures a row, each over the command that made it
 {

@@ -3,6 +3,7 @@
 #include "ops_test.h"
 
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,7 +12,7 @@ static char dir[64];
 static char err_text[4096];
 
 /* Makes a fresh directory with base.png (RGB 8-bit 20×15), top.png (RGBA), gray.png, small.png
- * (other size) and k.txt; cd-free: every path is absolute. */
+ * (other size), smallg.png (gray, other size) and k.txt; cd-free: every path is absolute. */
 static void setup_dir(void)
 {
     strcpy(dir, "/tmp/hdm-cli-XXXXXX");
@@ -20,6 +21,7 @@ static void setup_dir(void)
     struct { const char *name; uint32_t w, h, ch; hdm_depth d; } f[] = {
         {"base.png", 20, 15, 3, HDM_U8}, {"top.png", 20, 15, 4, HDM_U8},
         {"gray.png", 20, 15, 1, HDM_U16}, {"small.png", 10, 15, 3, HDM_U8},
+        {"smallg.png", 12, 7, 1, HDM_U8},
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         char path[128];
@@ -321,4 +323,149 @@ Test(ops_cli, help_lists_params)
         for (int w = 0; w < 3; w++)
             cr_assert(strstr(out, h[i].words[w]), "%s lacks %s", h[i].cmd, h[i].words[w]);
     }
+}
+
+/* ---- operands of another size: the placement options of mask, mul and blend ---- */
+
+Test(ops_cli, placement_options)
+{
+    expect_ok("mask base.png smallg.png -o out.png --at -3,-2");
+    expect_ok("mask base.png smallg.png -o out.png --gravity se --offset -1,-1 --outside 0");
+    expect_ok("mask base.png smallg.png -o out.png --tile --invert --feather 1");
+    expect_ok("mask base.png smallg.png -o out.png --fit cover --resample bicubic");
+    expect_ok("mul base.png small.png -o out.png --fit contain --gravity n");
+    expect_ok("mul base.png small.png -o out.png --at=5,0 --outside=1");
+    expect_ok("blend base.png small.png -o out.png --mode normal --gravity center");
+    expect_ok("blend base.png top.png -o out.png --fit stretch --resample nearest");
+    expect_ok("blend base.png small.png -o out.png --fit contain --resample box --opacity 0.5");
+    expect_ok("run base.png -o out.png mask:smallg.png:fit=cover:resample=bilinear "
+              "mul:small.png:tile:at=-4,3 blend:screen:small.png:gravity=e:offset=0,2");
+}
+
+/* A placed blend top that does not cover the base gives the output an alpha plane, opaque
+ * over an opaque base. */
+Test(ops_cli, placed_top_adds_alpha)
+{
+    cr_assert_eq(run("blend base.png small.png -o out.png --mode normal --at 12,0"), 0, "%s",
+                 err_text);
+    char path[128];
+    snprintf(path, sizeof path, "%s/out.png", dir);
+    hdm_image *img;
+    cr_assert_eq(hdm_load(path, NULL, &img, NULL), HDM_OK);
+    cr_assert_eq(img->channels, 4);
+    for (uint32_t y = 0; y < 15; y++)
+        for (uint32_t x = 0; x < 20; x++)
+            cr_assert_eq(raw(img, 3, x, y), 255);
+    hdm_image_free(img);
+}
+
+Test(ops_cli, placement_bad_values)
+{
+    expect_usage("mask base.png smallg.png -o out.png --fit strech", "did you mean 'stretch'?");
+    expect_usage("mask base.png smallg.png -o out.png --fit cover --resample lanczos",
+                 "did you mean 'lanczos3'?");
+    expect_usage("mask base.png smallg.png -o out.png --gravity centre", "did you mean 'center'?");
+    expect_usage("mul base.png small.png -o out.png --at 3", "at must be two whole numbers");
+    expect_usage("mul base.png small.png -o out.png --offset 1,x", "offset must be two whole");
+    expect_usage("mask base.png smallg.png -o out.png --outside 2", "outside must be 0 or 1");
+    expect_usage("mask base.png smallg.png -o out.png --at 1,1 --gravity se", "either at, or");
+    expect_usage("mask base.png smallg.png -o out.png --resample box", "resample needs fit");
+    expect_usage("blend base.png small.png -o out.png --outside 1", "outside");
+    expect_usage("blend base.png small.png -o out.png --fit covr", "did you mean 'cover'?");
+    expect_usage("mask base.png smallg.png -o out.png --tile --tile", "tile given twice");
+    expect_usage("run base.png -o out.png mask:smallg.png:gravity=middle", "gravity 'middle'");
+    /* and without placement, another size is refused as before, the way out named */
+    int rc = run("mask base.png smallg.png -o out.png");
+    cr_assert_eq(rc, 1, "exit %d: %s", rc, err_text);
+    cr_assert(strstr(err_text, "does not match") && strstr(err_text, "fit"), "%s", err_text);
+    cr_assert(!exists("out.png"));
+}
+
+/* README's batch recipe, with fit=cover, over a folder of photos of mixed sizes: every photo
+ * is masked, each keeping its own size. */
+Test(ops_cli, readme_batch_recipe_on_mixed_sizes)
+{
+    static const uint32_t sizes_[][2] = {{20, 15}, {31, 9}, {8, 40}, {64, 48}, {15, 15}};
+    char path[256];
+    snprintf(path, sizeof path, "%s/photos", dir);
+    cr_assert_eq(mkdir(path, 0777), 0);
+    for (size_t i = 0; i < sizeof sizes_ / sizeof sizes_[0]; i++) {
+        snprintf(path, sizeof path, "%s/photos/p%zu.png", dir, i);
+        hdm_image *img = make_image(sizes_[i][0], sizes_[i][1], 3, HDM_U8, FILL_RANDOM);
+        cr_assert_eq(hdm_save(img, path, NULL, NULL), HDM_OK);
+        hdm_image_free(img);
+    }
+    snprintf(path, sizeof path, "%s/vignette.png", dir);
+    hdm_image *v = make_image(30, 20, 1, HDM_U8, FILL_RANDOM);
+    cr_assert_eq(hdm_save(v, path, NULL, NULL), HDM_OK);
+    hdm_image_free(v);
+    /* as README writes it, with fit=cover */
+    int rc = run("batch --out-dir out/ -r --name '{dir}/{stem}-masked.{ext}' --report log.jsonl "
+                 "mask:vignette.png:invert:fit=cover filter:gaussian:1 -- photos/");
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, err_text);
+    for (size_t i = 0; i < sizeof sizes_ / sizeof sizes_[0]; i++) {
+        snprintf(path, sizeof path, "%s/out/p%zu-masked.png", dir, i);
+        hdm_info info;
+        cr_assert_eq(hdm_info_read(path, NULL, &info, NULL), HDM_OK, "no %s", path);
+        cr_assert(info.width == sizes_[i][0] && info.height == sizes_[i][1], "%s is %ux%u", path,
+                  info.width, info.height);
+    }
+    /* without fit the same folder fails for every photo of another size than the mask */
+    rc = run("batch --out-dir out2/ -r mask:vignette.png:invert -- photos/");
+    cr_assert_eq(rc, 1, "exit %d: %s", rc, err_text);
+    cr_assert(strstr(err_text, "does not match"), "%s", err_text);
+}
+
+/* A large operand is resampled as it is read: fitting a 6000×6000 mask (36 MB decoded) to a
+ * small image holds a few of its rows, not it. (With PNG, --max-memory below an operand's
+ * decoded size is refused when the file is opened, so the bound is shown by the peak
+ * resident size.) */
+Test(ops_cli, large_operand_streamed)
+{
+    /* made in a child, so this process (whose pages a forked child starts with) stays small */
+    pid_t g = fork();
+    if (g == 0) {
+        hdm_image *m;
+        if (hdm_image_new(6000, 6000, 1, HDM_U8, &m))
+            _exit(1);
+        for (uint32_t y = 0; y < 6000; y++)
+            memset(hdm_row(m, 0, y), (int)(y * 255 / 5999), 6000);
+        char path[128];
+        snprintf(path, sizeof path, "%s/big.png", dir);
+        _exit(hdm_save(m, path, NULL, NULL) ? 1 : 0);
+    }
+    int st;
+    cr_assert_eq(waitpid(g, &st, 0), g);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "could not write big.png");
+    pid_t c = fork();
+    if (c == 0) {
+        if (chdir(dir) == 0)
+            execl(HDM_BINARY_DIR "/hadamard", "hadamard", "mask", "base.png", "big.png", "-o",
+                  "out.png", "--fit", "cover", (char *)NULL);
+        _exit(127);
+    }
+    struct rusage ru;
+    cr_assert_eq(wait4(c, &st, 0, &ru), c);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "hadamard failed");
+#ifndef __SANITIZE_ADDRESS__ /* ASan's shadow and quarantine stay resident */
+    cr_assert_lt(ru.ru_maxrss, 36000 / 4, "peak %ld KB for a 36 MB operand", ru.ru_maxrss);
+#endif
+    /* and the result is the ramp, scaled to cover: darker at the top than at the bottom */
+    char path[128];
+    snprintf(path, sizeof path, "%s/out.png", dir);
+    hdm_image *out, *base;
+    cr_assert_eq(hdm_load(path, NULL, &out, NULL), HDM_OK);
+    snprintf(path, sizeof path, "%s/base.png", dir);
+    cr_assert_eq(hdm_load(path, NULL, &base, NULL), HDM_OK);
+    for (uint32_t x = 0; x < 20; x++) {
+        uint32_t m0 = raw(out, 0, x, 0) * 255 / (raw(base, 0, x, 0) | 1);
+        uint32_t m1 = raw(out, 0, x, 14) * 255 / (raw(base, 0, x, 14) | 1);
+        cr_assert(raw(out, 0, x, 0) <= raw(base, 0, x, 0) / 4 + 1 &&
+                  raw(out, 0, x, 14) + 2 >= raw(base, 0, x, 14) * 3 / 4,
+                  "column %u: %u of %u at the top, %u of %u at the bottom (%u, %u)", x,
+                  raw(out, 0, x, 0), raw(base, 0, x, 0), raw(out, 0, x, 14),
+                  raw(base, 0, x, 14), m0, m1);
+    }
+    hdm_image_free(out);
+    hdm_image_free(base);
 }

@@ -160,6 +160,16 @@ typedef struct hdm__kernel {
     void (*srgb_to_linear_inv_f32)(float *dst, const float *src, size_t n);
     /* dst = a > 0 ? c/a : 0 (un-premultiply; NaN a gives 0) */
     void (*unpremul_f32)(float *dst, const float *c, const float *a, size_t n);
+    /* ---- resampling (ops/resample.c): a separable filter's two passes ---- */
+    /* the horizontal pass: dst[i] = Σ_k w[i·taps + k]·src[start[i] + k] for k = 0..taps−1,
+     * summed from 0 in that order, each product and sum rounded on its own (p = w·s;
+     * acc = acc + p); the caller's taps stay within src, and dst does not overlap it */
+    void (*resample_row_f32)(float *dst, const float *src, const uint32_t *start,
+                             const float *w, size_t taps, size_t n);
+    /* the vertical pass: dst[i] = Σ_k w[k]·rows[k][i] for k = 0..taps−1, in the same order;
+     * unlike the other primitives dst must not overlap any of rows (it holds partial sums) */
+    void (*resample_col_f32)(float *dst, const float *const *rows, const float *w, size_t taps,
+                             size_t n);
     /* dst = src ≥ t ? M : 0, M = 255, 65535 or 1.0f (a binary mask) */
     void (*threshold_u8)(uint8_t *dst, const uint8_t *src, uint8_t t, size_t n);
     void (*threshold_u16)(uint16_t *dst, const uint16_t *src, uint16_t t, size_t n);

@@ -312,6 +312,43 @@ static void unpremul_f32(float *dst, const float *c, const float *a, size_t n)
         dst[i] = a[i] > 0.0f ? c[i] / a[i] : 0.0f;
 }
 
+/* ---- resampling: weighted sums in a fixed order, so every variant can match them ---- */
+
+static void resample_row_f32(float *dst, const float *src, const uint32_t *start,
+                             const float *w, size_t taps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float *s = src + start[i], *wi = w + i * taps;
+        float acc = 0.0f;
+        for (size_t k = 0; k < taps; k++) {
+            float p = wi[k] * s[k];
+            acc = acc + p;
+        }
+        dst[i] = acc;
+    }
+}
+
+/* Summed a block of samples at a time, tap by tap: the same order for every sample as one
+ * accumulator each, and a loop a compiler can vectorise. */
+static void resample_col_f32(float *dst, const float *const *rows, const float *w, size_t taps,
+                             size_t n)
+{
+    for (size_t i0 = 0; i0 < n; i0 += 256) {
+        size_t m = n - i0 < 256 ? n - i0 : 256;
+        float *d = dst + i0;
+        for (size_t i = 0; i < m; i++)
+            d[i] = 0.0f;
+        for (size_t k = 0; k < taps; k++) {
+            const float *r = rows[k] + i0;
+            float wk = w[k];
+            for (size_t i = 0; i < m; i++) {
+                float p = wk * r[i];
+                d[i] = d[i] + p;
+            }
+        }
+    }
+}
+
 static void threshold_u8(uint8_t *dst, const uint8_t *src, uint8_t t, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -487,6 +524,7 @@ const hdm__kernel hdm__kernel_scalar = {
     .srgb_to_linear_f32 = srgb_to_linear_f32, .linear_to_srgb_f32 = linear_to_srgb_f32,
     .srgb_to_linear_inv_f32 = srgb_to_linear_inv_f32,
     .unpremul_f32 = unpremul_f32,
+    .resample_row_f32 = resample_row_f32, .resample_col_f32 = resample_col_f32,
     .threshold_u8 = threshold_u8, .threshold_u16 = threshold_u16, .threshold_f32 = threshold_f32,
     .u8_to_f32 = u8_to_f32, .u16_to_f32 = u16_to_f32,
     .f32_to_u8 = f32_to_u8, .f32_to_u16 = f32_to_u16,

@@ -166,6 +166,24 @@ static void NAME(axpy_f32)(float *dst, const float *a, float k, size_t n)
         HDM_NARROW.axpy_f32(dst + i, a + i, k, n - i);
 }
 
+/* The resampler's vertical pass: one accumulator vector per block of samples, the taps summed in
+ * order, each product and sum rounded on its own, as the scalar reference does per sample. */
+static void NAME(resample_col_f32)(float *dst, const float *const *rows, const float *w,
+                                   size_t taps, size_t n)
+{
+    ROW_LOOP(float, vf acc = zero_f();
+             for (size_t k = 0; k < taps; k++) acc = addf(acc, mulf(set1f(w[k]), ld_f(rows[k] + i)));
+             st_f(dst + i, acc))
+    for (; i < n; i++) {
+        float acc = 0.0f;
+        for (size_t k = 0; k < taps; k++) {
+            float p = w[k] * rows[k][i];
+            acc = acc + p;
+        }
+        dst[i] = acc;
+    }
+}
+
 /* ---- blending, compositing, thresholds -----------------------------------------------------
  *
  * The scalar reference's branches become compare-and-select: both sides are computed in every
@@ -698,6 +716,7 @@ const hdm__kernel HDM_CAT(hdm__kernel_, HDM_ISA) = {
     .mulinv_f32 = NAME(mulinv_f32),
     .scale_f32 = NAME(scale_f32), .lerp_f32 = NAME(lerp_f32), .lerpv_f32 = NAME(lerpv_f32),
     .screen_f32 = NAME(screen_f32), .axpy_f32 = NAME(axpy_f32),
+    .resample_col_f32 = NAME(resample_col_f32),
     .blend_f32 = NAME(blend_f32), .over_f32 = NAME(over_f32),
     .composite_f32 = NAME(composite_f32), .mix_f32 = NAME(mix_f32),
     .unpremul_f32 = NAME(unpremul_f32),

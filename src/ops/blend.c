@@ -441,6 +441,11 @@ static hdm_status blend_parse_into(blend_args *a, const char *const *f, size_t n
     hdm_status st;
     bool linear_set = false, mode_set = false, opacity_set = false, op_set = false;
     for (size_t i = 0; i < n; i++) {
+        bool placed;
+        if ((st = hdm__place_field(&a->place, "blend", HDM__OUTSIDE_CLEAR, f[i], &placed, err)))
+            return st;
+        if (placed)
+            continue;
         if (strcmp(f[i], "linear") == 0) {
             if (linear_set)
                 return hdm__fail(err, HDM_ERR_ARG, NULL, "blend: linear given twice");
@@ -503,7 +508,7 @@ static hdm_status blend_parse_into(blend_args *a, const char *const *f, size_t n
         return st;
     if (p < npos)
         return hdm__bad_field(&hdm__blend_def, pos[p], err);
-    return HDM_OK;
+    return hdm__place_check(&a->place, "blend", err);
 }
 
 static hdm_status blend_parse(const char *const *f, size_t n, void **args, hdm_error *err)
@@ -514,6 +519,7 @@ static hdm_status blend_parse(const char *const *f, size_t n, void **args, hdm_e
     a->mode = HDM__BLEND_MULTIPLY;
     a->op = HDM__OP_SOURCE_OVER;
     a->opacity = 1.0;
+    hdm__place_init(&a->place);
     hdm_status st = blend_parse_into(a, f, n, err);
     if (st) {
         blend_args_free(a);
@@ -526,6 +532,10 @@ static hdm_status blend_parse(const char *const *f, size_t n, void **args, hdm_e
 static const char *blend_operand(const void *args) { return ((const blend_args *)args)->path; }
 
 static const char *blend_mask(const void *args) { return ((const blend_args *)args)->mask; }
+static const hdm__place *blend_place(const void *args)
+{
+    return &((const blend_args *)args)->place;
+}
 
 const hdm__opdef hdm__blend_def = {
     .pub = {
@@ -550,11 +560,15 @@ const hdm__opdef hdm__blend_def = {
              "source-out destination-out source-atop destination-atop xor lighter"},
             {"mask", "M", "limit the blend to a gray mask image M of the same size: the top's "
              "alpha times M", NULL},
+            HDM__PLACE_PARAMS, /* a placed top is transparent where it does not reach */
             {NULL, NULL, NULL, NULL}},
     },
     .parse = blend_parse,
     .free_args = blend_args_free,
     .operand = blend_operand,
     .mask_operand = blend_mask,
+    .place = blend_place,
+    .outside = HDM__OUTSIDE_CLEAR,
+    .resample_premultiplied = true,
     .make = blend_make,
 };

@@ -62,14 +62,17 @@ static void op_close(hdm__source *s)
     free(o);
 }
 
-/* Same width and height, or HDM_ERR_SHAPE naming both sizes. */
+/* Same width and height, or HDM_ERR_SHAPE naming both sizes (and, when the op can place its
+ * operand, how: an operand is never cropped or scaled unasked). */
 static hdm_status same_size(const hdm_info *a, const char *apath, const hdm_info *b,
-                            const char *bpath, hdm_error *err)
+                            const char *bpath, bool placeable, hdm_error *err)
 {
     if (a->width == b->width && a->height == b->height)
         return HDM_OK;
-    return hdm__fail(err, HDM_ERR_SHAPE, bpath, "size %ux%u does not match %s (%ux%u)",
-                     b->width, b->height, apath, a->width, a->height);
+    return hdm__fail(err, HDM_ERR_SHAPE, bpath, "size %ux%u does not match %s (%ux%u)%s",
+                     b->width, b->height, apath, a->width, a->height,
+                     placeable ? "; resample it with fit, or place it with at, gravity or tile"
+                               : "");
 }
 
 hdm_status hdm__step_open(const hdm__opdef *def, const void *args, hdm__source *up,
@@ -90,16 +93,25 @@ hdm_status hdm__step_open_masked(const hdm__opdef *def, const void *args, hdm__s
         return def->wrap(args, up, opt, out, err);
     }
     hdm_status st = HDM_OK;
-    if (operand && def->prepare_operand) {
+    if (operand && def->place) {
+        /* brought to the image's size first, so what the op prepares (a feather) sees the
+         * operand where it lies */
+        hdm__source *placed;
+        st = hdm__place_open(def->place(args), def->outside, def->resample_premultiplied,
+                             &up->info, up->path, operand, opt, &placed, err); /* takes it */
+        operand = st ? NULL : placed;
+    }
+    if (!st && operand && def->prepare_operand) {
         hdm__source *prepared;
         st = def->prepare_operand(args, operand, opt, &prepared, err); /* takes operand */
         operand = st ? NULL : prepared;
     }
     op_source *o = NULL;
     if (!st && operand)
-        st = same_size(&up->info, up->path, &operand->info, operand->path, err);
-    if (!st && mask)
-        st = same_size(&up->info, up->path, &mask->info, mask->path, err);
+        st = same_size(&up->info, up->path, &operand->info, operand->path, def->place != NULL,
+                       err);
+    if (!st && mask) /* a blend's mask is not placed: it covers the image as it is */
+        st = same_size(&up->info, up->path, &mask->info, mask->path, false, err);
     if (!st && !(o = calloc(1, sizeof *o)))
         st = hdm__fail(err, HDM_ERR_NOMEM, up->path, "out of memory");
     if (!st) {

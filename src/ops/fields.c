@@ -134,3 +134,142 @@ hdm_status hdm__bad_field(const hdm__opdef *def, const char *field, hdm_error *e
     return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: unexpected field '%s' (the step is %s)%s",
                      def->pub.name, field, def->pub.syntax, hint);
 }
+
+/* ---- placement fields, shared by every op with an operand ---- */
+
+static const char *const fit_names[] = {"stretch", "contain", "cover"};
+static const char *const filter_names[HDM__RS_COUNT] = {"lanczos3", "bicubic", "bilinear",
+                                                         "nearest", "box"};
+static const char *const gravity_names[9] = {"nw", "n", "ne", "w", "center", "e",
+                                             "sw", "s", "se"};
+
+void hdm__place_init(hdm__place *p)
+{
+    memset(p, 0, sizeof *p);
+    p->gravity = -1;
+    p->outside = -1;
+}
+
+/* The index of v among names, or -1 with the message (the choices and a did-you-mean). */
+static int pick(const char *op, const char *key, const char *v, const char *const *names,
+                size_t n, hdm_status *st, hdm_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v, names[i]) == 0)
+            return (int)i;
+    char list[96] = "", hint[64];
+    for (size_t i = 0; i < n; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                 names[i]);
+    *st = hdm__fail(err, HDM_ERR_ARG, NULL, "%s: unknown %s '%s' (%s)%s", op, key, v, list,
+                    hdm__did_you_mean(v, strlen(v), names, n, hint, sizeof hint));
+    return -1;
+}
+
+/* "X,Y": two whole numbers, each within ±2^31 (beyond any image's size). */
+static bool parse_xy(const char *v, int64_t *x, int64_t *y)
+{
+    const char *comma = strchr(v, ',');
+    if (!comma || strchr(comma + 1, ','))
+        return false;
+    int64_t out[2];
+    const char *part[2] = {v, comma + 1};
+    size_t len[2] = {(size_t)(comma - v), strlen(comma + 1)};
+    for (int k = 0; k < 2; k++) {
+        const char *s = part[k];
+        size_t i = 0;
+        bool neg = false;
+        if (i < len[k] && (s[i] == '-' || s[i] == '+'))
+            neg = s[i++] == '-';
+        if (i == len[k])
+            return false;
+        int64_t n = 0;
+        for (; i < len[k]; i++) {
+            if (s[i] < '0' || s[i] > '9' || n > ((int64_t)1 << 31))
+                return false;
+            n = n * 10 + (s[i] - '0');
+        }
+        if (n > ((int64_t)1 << 31))
+            return false;
+        out[k] = neg ? -n : n;
+    }
+    *x = out[0];
+    *y = out[1];
+    return true;
+}
+
+hdm_status hdm__place_field(hdm__place *p, const char *op, hdm__outside_kind kind,
+                            const char *field, bool *taken, hdm_error *err)
+{
+    static const char *const keys[] = {"fit", "resample", "at", "gravity", "offset", "outside"};
+    *taken = false;
+    const char *v = NULL;
+    int key = -1;
+    for (int k = 0; k < 6 && key < 0; k++)
+        if ((v = hdm__field_value(field, keys[k])))
+            key = k;
+    if (key == 5 && kind != HDM__OUTSIDE_VALUE)
+        return HDM_OK; /* not this op's: the op says so as for any other field */
+    if (key < 0 && strcmp(field, "tile") != 0)
+        return HDM_OK;
+    *taken = true;
+    bool twice = key == 0 ? p->fit != HDM__FIT_NONE : key == 1 ? p->resample_set
+               : key == 2 ? p->at_set : key == 3 ? p->gravity >= 0 : key == 4 ? p->offset_set
+               : key == 5 ? p->outside >= 0 : p->tile;
+    if (twice)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %s given twice", op,
+                         key < 0 ? "tile" : keys[key]);
+    p->any = true;
+    hdm_status st = HDM_OK;
+    int i;
+    switch (key) {
+    case 0:
+        if ((i = pick(op, "fit", v, fit_names, 3, &st, err)) < 0)
+            return st;
+        p->fit = (hdm__fit)(i + 1);
+        break;
+    case 1:
+        if ((i = pick(op, "resample filter", v, filter_names, HDM__RS_COUNT, &st, err)) < 0)
+            return st;
+        p->resample = (hdm__rfilter)i;
+        p->resample_set = true;
+        break;
+    case 2:
+    case 4:
+        if (!parse_xy(v, &p->x, &p->y))
+            return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %s must be two whole numbers X,Y "
+                             "(pixels, negative allowed, at most 2147483648 either way), not "
+                             "'%s'", op, keys[key], v);
+        if (key == 2)
+            p->at_set = true;
+        else
+            p->offset_set = true;
+        break;
+    case 3:
+        if ((i = pick(op, "gravity", v, gravity_names, 9, &st, err)) < 0)
+            return st;
+        p->gravity = i;
+        break;
+    case 5:
+        if (strcmp(v, "0") && strcmp(v, "1"))
+            return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: outside must be 0 or 1, not '%s'", op,
+                             v);
+        p->outside = v[0] - '0';
+        break;
+    default:
+        p->tile = true;
+        break;
+    }
+    return HDM_OK;
+}
+
+hdm_status hdm__place_check(const hdm__place *p, const char *op, hdm_error *err)
+{
+    if (p->at_set && (p->gravity >= 0 || p->offset_set))
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: at places the operand by itself; give "
+                         "either at, or gravity and offset", op);
+    if (p->resample_set && p->fit == HDM__FIT_NONE)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: resample needs fit (the operand is "
+                         "resampled only to fit the image)", op);
+    return HDM_OK;
+}

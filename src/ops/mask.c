@@ -212,9 +212,19 @@ static hdm_status mask_parse(const char *const *f, size_t n, void **args, hdm_er
     if (!a)
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     a->threshold = -1;
+    hdm__place_init(&a->place);
     for (size_t i = 0; i < n; i++) {
         const char *v;
         double d;
+        bool taken;
+        hdm_status pst = hdm__place_field(&a->place, "mask", HDM__OUTSIDE_VALUE, f[i], &taken,
+                                          err);
+        if (pst) {
+            mask_args_free(a);
+            return pst;
+        }
+        if (taken)
+            continue;
         const char *twice = (hdm__field_value(f[i], "feather") && a->feather) ? "feather"
                             : (hdm__field_value(f[i], "threshold") && a->threshold >= 0)
                                 ? "threshold"
@@ -267,6 +277,13 @@ static hdm_status mask_parse(const char *const *f, size_t n, void **args, hdm_er
         return hdm__fail(err, HDM_ERR_ARG, NULL, "mask: needs a mask file (%s)",
                          hdm__mask_def.pub.syntax);
     }
+    hdm_status st = hdm__place_check(&a->place, "mask", err);
+    if (st) {
+        mask_args_free(a);
+        return st;
+    }
+    if (a->place.outside < 0) /* unmasked: the image as it is, inverted or not */
+        a->place.outside = a->flags & HDM_MASK_INVERT ? 0 : 1;
     *args = a;
     return HDM_OK;
 }
@@ -321,6 +338,8 @@ static hdm_status mask_make(const void *args, const hdm__op_shape *sh, hdm__op *
 
 static const char *mask_operand(const void *args) { return ((const mask_args *)args)->path; }
 
+static const hdm__place *mask_place(const void *args) { return &((const mask_args *)args)->place; }
+
 const hdm__opdef hdm__mask_def = {
     .pub = {
         .name = "mask",
@@ -333,11 +352,17 @@ const hdm__opdef hdm__mask_def = {
             {"feather", "SIGMA", "blur the mask first with a gaussian of this sigma (pixels)", NULL},
             {"threshold", "T", "make the mask binary: M where mask >= T·M, else 0 (T in 0..1); with "
              "feather, before the blur, so the binary edge is softened", NULL},
+            HDM__PLACE_PARAMS,
+            HDM__OUTSIDE_PARAM("1, unmasked (0 with invert); invert, threshold and feather "
+                               "then apply to it as to the mask"),
             {NULL, NULL, NULL, NULL}},
     },
     .parse = mask_parse,
     .free_args = mask_args_free,
     .operand = mask_operand,
     .prepare_operand = mask_prepare,
+    .place = mask_place,
+    .outside = HDM__OUTSIDE_VALUE,
+    .resample_premultiplied = false, /* its alpha is ignored */
     .make = mask_make,
 };

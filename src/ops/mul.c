@@ -58,22 +58,62 @@ static hdm_status mul_make(const void *args, const hdm__op_shape *sh, hdm__op **
     return HDM_OK;
 }
 
-/* ---- the step: mul:B ---- */
+/* ---- the step: mul:B, and the placement fields ---- */
+
+typedef struct mul_args {
+    char *path;
+    hdm__place place;
+} mul_args;
+
+static void mul_args_free(void *p)
+{
+    mul_args *a = p;
+    if (a)
+        free(a->path);
+    free(a);
+}
 
 static hdm_status mul_parse(const char *const *f, size_t n, void **args, hdm_error *err)
 {
-    if (n != 1 || strchr(f[0], '=') || !*f[0])
-        return n > 1 ? hdm__bad_field(&hdm__mul_def, f[1], err)
-                     : hdm__fail(err, HDM_ERR_ARG, NULL, "mul: needs one operand file (%s)",
-                                 hdm__mul_def.pub.syntax);
-    char *path = hdm__strdup(f[0]);
-    if (!path)
+    mul_args *a = calloc(1, sizeof *a);
+    if (!a)
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
-    *args = path;
+    hdm__place_init(&a->place);
+    hdm_status st = HDM_OK;
+    for (size_t i = 0; i < n && !st; i++) {
+        bool taken;
+        st = hdm__place_field(&a->place, "mul", HDM__OUTSIDE_VALUE, f[i], &taken, err);
+        if (st || taken)
+            continue;
+        if (a->path || strchr(f[i], '=') || !*f[i])
+            st = a->path ? hdm__bad_field(&hdm__mul_def, f[i], err)
+                         : hdm__fail(err, HDM_ERR_ARG, NULL, "mul: needs one operand file (%s)",
+                                     hdm__mul_def.pub.syntax);
+        else if (!(a->path = hdm__strdup(f[i])))
+            st = hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+    }
+    if (!st && !a->path)
+        st = hdm__fail(err, HDM_ERR_ARG, NULL, "mul: needs one operand file (%s)",
+                       hdm__mul_def.pub.syntax);
+    if (!st)
+        st = hdm__place_check(&a->place, "mul", err);
+    if (st) {
+        mul_args_free(a);
+        return st;
+    }
+    if (a->place.outside < 0) /* 1: the product's identity */
+        a->place.outside = 1;
+    *args = a;
     return HDM_OK;
 }
 
-static const char *mul_operand(const void *args) { return args; }
+static const char *mul_operand(const void *args) { return ((const mul_args *)args)->path; }
+
+/* The in-memory hdm_mul gives no args: nothing placed. */
+static const hdm__place *mul_place(const void *args)
+{
+    return args ? &((const mul_args *)args)->place : NULL;
+}
 
 const hdm__opdef hdm__mul_def = {
     .pub = {
@@ -81,10 +121,16 @@ const hdm__opdef hdm__mul_def = {
         .operands = "B",
         .syntax = "mul:B",
         .summary = "the normalised Hadamard product round(a·b/M) with image B",
-        .params = (const hdm_param[]){{NULL, NULL, NULL, NULL}},
+        .params = (const hdm_param[]){
+            HDM__PLACE_PARAMS,
+            HDM__OUTSIDE_PARAM("1, the product's identity (the image unchanged)"),
+            {NULL, NULL, NULL, NULL}},
     },
     .parse = mul_parse,
-    .free_args = free,
+    .free_args = mul_args_free,
     .operand = mul_operand,
+    .place = mul_place,
+    .outside = HDM__OUTSIDE_VALUE,
+    .resample_premultiplied = true,
     .make = mul_make,
 };

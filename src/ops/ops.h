@@ -38,6 +38,84 @@ typedef struct hdm__op_shape {
 /* The deeper of two depths (f32 deepest): mixed depths promote. */
 static inline hdm_depth hdm__deeper(hdm_depth a, hdm_depth b) { return a > b ? a : b; }
 
+/* ---- operands of another size: placed, tiled or resampled, as the step asks ----
+ * fields.c parses the fields every op with an operand takes; geometry.c brings the operand to
+ * the image's shape (resample.c scales it) before the op sees it. */
+
+typedef enum hdm__fit { HDM__FIT_NONE, HDM__FIT_STRETCH, HDM__FIT_CONTAIN, HDM__FIT_COVER } hdm__fit;
+
+/* Resampling filters, by the names the fields give them. */
+typedef enum hdm__rfilter {
+    HDM__RS_LANCZOS3, HDM__RS_BICUBIC, HDM__RS_BILINEAR, HDM__RS_NEAREST, HDM__RS_BOX,
+    HDM__RS_COUNT
+} hdm__rfilter;
+
+/* What a placed operand is where it does not cover the image. */
+typedef enum hdm__outside_kind {
+    HDM__OUTSIDE_VALUE, /* every sample 0 or M, as the step's outside says (mask, mul) */
+    HDM__OUTSIDE_CLEAR, /* transparent: alpha 0, a plane added if it has none (a blend top) */
+} hdm__outside_kind;
+
+typedef struct hdm__place {
+    bool any;              /* some placement field was given: the operand may differ in size */
+    hdm__fit fit;
+    hdm__rfilter resample; /* lanczos3 unless given */
+    bool resample_set, tile, at_set, offset_set;
+    int gravity;           /* 0..8: nw n ne w center e sw s se, row by row; -1: none given */
+    int64_t x, y;          /* at=X,Y, else offset=X,Y (0,0 without) */
+    int outside;           /* 0 or 1; -1: none given */
+} hdm__place;
+
+/* An empty placement: nothing given. */
+void hdm__place_init(hdm__place *p);
+/* If field is a placement field (fit=, resample=, at=, gravity=, offset=, tile, outside=),
+ * records it in p and sets *taken; a bad or repeated value is HDM_ERR_ARG naming op. outside=
+ * is one only for an op whose kind is HDM__OUTSIDE_VALUE (a top is transparent outside). */
+hdm_status hdm__place_field(hdm__place *p, const char *op, hdm__outside_kind kind,
+                            const char *field, bool *taken, hdm_error *err);
+/* Checks the fields together once all are read: at with gravity or offset, resample without
+ * fit. */
+hdm_status hdm__place_check(const hdm__place *p, const char *op, hdm_error *err);
+
+/* The placement fields as an op's params (help, completion, the command's --at, --fit, …). */
+#define HDM__PLACE_PARAMS                                                                      \
+    {"fit", "MODE", "resample the operand to the image first: stretch (to its size), contain "  \
+     "(inside it, aspect kept) or cover (over all of it, aspect kept); centred unless a "      \
+     "gravity is given", "stretch contain cover"},                                              \
+    {"resample", "FILTER", "the filter fit uses: lanczos3 (default), bicubic, bilinear, "       \
+     "nearest, box", "lanczos3 bicubic bilinear nearest box"},                                  \
+    {"at", "X,Y", "put the operand's top-left corner at image pixel X,Y (may be negative)",     \
+     NULL},                                                                                     \
+    {"gravity", "G", "align the operand to an edge, corner or the centre of the image",         \
+     "nw n ne w center e sw s se"},                                                             \
+    {"offset", "X,Y", "move it from where gravity put it, X right and Y down", NULL},           \
+    {"tile", NULL, "repeat the operand over the image from where it is placed", NULL}
+/* and for an op whose operand has a value outside (mask, mul) */
+#define HDM__OUTSIDE_PARAM(what)                                                               \
+    {"outside", "0|1", "what the operand counts as where a placed one does not cover the "     \
+     "image: 0, or 1 (full scale); default " what, "0 1"}
+
+/* Brings operand to the image's size (in, named in_path) as p asks, for an op whose operand is
+ * outside what kind says beyond it; premultiply: resample colour premultiplied by alpha. With
+ * nothing asked it gives operand itself. Takes operand (closed on failure too). */
+hdm_status hdm__place_open(const hdm__place *p, hdm__outside_kind kind, bool premultiply,
+                           const hdm_info *in, const char *in_path, hdm__source *operand,
+                           const hdm_options *opt, hdm__source **out, hdm_error *err);
+
+/* A source giving up scaled to sw × sh by filter f (separable; its support widened by the
+ * factor when shrinking, so shrinking averages; nearest stays a point sample), of which it gives
+ * only the window of w × h pixels at x0, y0. Holds only the rows the vertical taps span, each
+ * already filtered along x. With premultiply and an alpha plane, colour is filtered
+ * premultiplied and divided back after. Refuses (HDM_ERR_LIMIT) what would hold more than
+ * opt->max_memory with all that up holds. Takes up (closed on failure too). */
+hdm_status hdm__resample_source(hdm__source *up, uint32_t sw, uint32_t sh, uint32_t x0,
+                                uint32_t y0, uint32_t w, uint32_t h, hdm__rfilter f,
+                                bool premultiply, const hdm_options *opt, hdm__source **out,
+                                hdm_error *err);
+/* The filter's kernel k(x) at scale 1 and its support radius (resample.c; tests use them). */
+double hdm__rfilter_eval(hdm__rfilter f, double x);
+double hdm__rfilter_support(hdm__rfilter f);
+
 /* An operation: the public entry plus what its file supplies. An element-wise op gives make
  * (and the driver does the rest); an op that needs neighbouring rows gives wrap instead. */
 typedef struct hdm__opdef {
@@ -61,6 +139,12 @@ typedef struct hdm__opdef {
     /* Optional: wraps the operand before the op reads it (mask's feather). Takes operand. */
     hdm_status (*prepare_operand)(const void *args, hdm__source *operand,
                                   const hdm_options *opt, hdm__source **out, hdm_error *err);
+    /* Its operand may be placed or resampled (NULL: it must match the image): the step's
+     * placement fields, what the operand is outside them, and whether it is resampled
+     * premultiplied (a mask's alpha is ignored, so not a mask). */
+    const hdm__place *(*place)(const void *args);
+    hdm__outside_kind outside;
+    bool resample_premultiplied;
     /* An element-wise op's row maths for one input shape. */
     hdm_status (*make)(const void *args, const hdm__op_shape *shape, hdm__op **out,
                        hdm_error *err);
@@ -83,6 +167,7 @@ hdm_status hdm__step_open_masked(const hdm__opdef *def, const void *args, hdm__s
 /* What the API's in-memory calls fill to run an op without parsing a step (path NULL). */
 typedef struct hdm__mask_args {
     char *path;
+    hdm__place place;
     unsigned flags;
     struct hdm__fkernel *feather; /* a gaussian the mask is blurred by first, or NULL */
     double threshold;             /* < 0: none */
@@ -91,6 +176,7 @@ typedef struct hdm__mask_args {
 typedef struct hdm__blend_args {
     char *path;
     char *mask;     /* the mask's path, or NULL (the API hands its mask image to the driver) */
+    hdm__place place;
     unsigned mode;  /* hdm_blend_mode */
     unsigned op;    /* hdm_composite_op */
     double opacity;
