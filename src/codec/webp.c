@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <webp/decode.h>
 #include <webp/demux.h>
 
@@ -30,6 +31,8 @@ typedef struct webp_source {
     unsigned char *head;       /* a file's first bytes, read for the header, not yet decoded */
     size_t head_len, head_cap;
     uint64_t riff_size;        /* the whole file, as its RIFF header says */
+    uint64_t have;             /* the bytes there are: the file's size or the buffer's; 0 when
+                                * not known (a stream) */
     bool animated, has_alpha;
     WebPIDecoder *idec;
     WebPAnimDecoder *anim;
@@ -135,6 +138,11 @@ static hdm_status read_header(webp_source *p, const hdm_options *opt, WebPBitstr
     }
     p->riff_size = 8 + ((uint64_t)h[4] | (uint64_t)h[5] << 8 | (uint64_t)h[6] << 16 |
                         (uint64_t)h[7] << 24);
+    struct stat fs;
+    if (!p->f)
+        p->have = p->size;
+    else if (fstat(fileno(p->f), &fs) == 0 && S_ISREG(fs.st_mode))
+        p->have = (uint64_t)fs.st_size;
     p->animated = ft->has_animation;
     p->has_alpha = ft->has_alpha;
     p->base.info = (hdm_info){(uint32_t)ft->width, (uint32_t)ft->height, ft->has_alpha ? 4 : 3,
@@ -151,7 +159,7 @@ static hdm_status check(webp_source *p, const hdm_options *opt, hdm_error *err)
     uint64_t w = p->base.info.width, h = p->base.info.height;
     uint64_t held = p->animated ? 2 * w * h * 4 : w * h * p->base.info.channels;
     if (p->f) /* the encoded bytes: the whole file for an animation, libwebp's copy otherwise */
-        held += p->riff_size;
+        held += p->have && p->have < p->riff_size ? p->have : p->riff_size;
     if (held > opt->max_memory)
         return hdm__fail(err, HDM_ERR_LIMIT, p->path,
                          "decoding needs about %llu bytes (%s), above the memory limit of %llu "
@@ -330,6 +338,10 @@ static hdm_status webp_source_new(FILE *f, const void *data, size_t size, const 
     hdm_status st = read_header(p, opt, &ft, err);
     if (!st)
         st = check(p, opt, err);
+    if (!st && p->have && p->have < p->riff_size) /* known short: refused before decoding */
+        st = hdm__fail(err, HDM_ERR_CORRUPT, p->path, "truncated WebP: %llu bytes of the %llu "
+                       "its RIFF header says", (unsigned long long)p->have,
+                       (unsigned long long)p->riff_size);
     if (!st)
         st = p->animated ? open_animation(p, err) : open_still(p, err);
     if (st) {
