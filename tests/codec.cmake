@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The codec module (src/codec/): PNG through libpng and the threaded writer, JPEG through
-# libjpeg-turbo (test_codec_jpeg makes its own inputs with libjpeg's API), the stb formats,
-# and hostile input for each. Every test image is made inside the tests (libpng's write API,
+# libjpeg-turbo (test_codec_jpeg makes its own inputs with libjpeg's API), WebP through libwebp
+# (test_codec_webp likewise with libwebp's), the stb formats, and hostile input for each. Every test image is made inside the tests (libpng's write API,
 # hand-written bytes), so nothing beyond the build's own dependencies is needed to run them.
 hdm_test(test_codec_png test_codec_png.c testutil.c)
 hdm_test(test_codec_png_large test_codec_png_large.c testutil.c)
