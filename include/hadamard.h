@@ -139,7 +139,8 @@ static inline void *hdm_row(const hdm_image *img, uint32_t c, uint32_t y)
 typedef enum hdm_format {
     HDM_FORMAT_UNKNOWN = 0,
     HDM_FORMAT_PNG, HDM_FORMAT_JPEG, HDM_FORMAT_BMP, HDM_FORMAT_TGA, HDM_FORMAT_GIF,
-    HDM_FORMAT_PSD, HDM_FORMAT_HDR, HDM_FORMAT_PNM
+    HDM_FORMAT_PSD, HDM_FORMAT_HDR, HDM_FORMAT_PNM,
+    HDM_FORMAT_WEBP
 } hdm_format;
 
 /* Lower-case name of a format ("png", "jpeg", …). */
@@ -207,6 +208,9 @@ typedef struct hdm_options {
      * call, perhaps from several at once. The library itself prints nothing. */
     void (*notice)(void *ctx, const char *message);
     void *notice_ctx;
+    /* WebP writing (added in 0.2): non-zero writes lossless WebP, every sample kept (colours
+     * under fully transparent pixels too); default 0, lossy at jpeg_quality */
+    int webp_lossless;
 } hdm_options;
 
 HDM_API void hdm_options_init(hdm_options *opt);

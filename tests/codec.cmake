@@ -1,19 +1,24 @@
 # SPDX-License-Identifier: MIT
 # The codec module (src/codec/): PNG through libpng and the threaded writer, JPEG through
-# libjpeg-turbo (test_codec_jpeg makes its own inputs with libjpeg's API), the stb formats,
-# and hostile input for each. Every test image is made inside the tests (libpng's write API,
+# libjpeg-turbo (test_codec_jpeg makes its own inputs with libjpeg's API), WebP through libwebp
+# (test_codec_webp likewise with libwebp's), the stb formats, and hostile input for each. Every test image is made inside the tests (libpng's write API,
 # hand-written bytes), so nothing beyond the build's own dependencies is needed to run them.
 hdm_test(test_codec_png test_codec_png.c testutil.c)
 hdm_test(test_codec_png_large test_codec_png_large.c testutil.c)
 hdm_test(test_codec_stb test_codec_stb.c testutil.c)
 hdm_test(test_codec_jpeg test_codec_jpeg.c testutil.c cli_run.c cli_assert.c)
 add_dependencies(test_codec_jpeg hadamard_cli)
+# test_codec_webp makes its inputs with libwebp's API, animations with libwebpmux's encoder.
+pkg_check_modules(WEBPMUX REQUIRED IMPORTED_TARGET libwebpmux)
+hdm_test(test_codec_webp test_codec_webp.c testutil.c cli_run.c cli_assert.c)
+target_link_libraries(test_codec_webp PRIVATE PkgConfig::WEBPMUX)
+add_dependencies(test_codec_webp hadamard_cli)
 if(HADAMARD_SANITIZE)
   # test_codec_stb compiles stb_image_write to make its JPEG inputs: the same signed shift as
   # src/codec/stb.c (see the top-level CMakeLists.txt), left out for the same reason.
   set_source_files_properties(test_codec_stb.c PROPERTIES COMPILE_OPTIONS -fno-sanitize=shift-base)
 endif()
-foreach(t test_codec_png test_codec_png_large test_codec_stb test_codec_jpeg)
+foreach(t test_codec_png test_codec_png_large test_codec_stb test_codec_jpeg test_codec_webp)
   hdm_test_variants(${t})
 endforeach()
 

@@ -390,7 +390,7 @@ Test(format, from_name_every_extension)
 Test(format, names)
 {
     static const char *const want[] = {"unknown", "png", "jpeg", "bmp", "tga",
-                                       "gif", "psd", "hdr", "pnm"};
+                                       "gif", "psd", "hdr", "pnm", "webp"};
     for (int f = 0; f < HDM__FORMAT_COUNT; f++)
         cr_assert_str_eq(hdm_format_name((hdm_format)f), want[f]);
     cr_assert_str_eq(hdm_format_name(HDM__FORMAT_COUNT), "unknown");

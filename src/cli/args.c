@@ -16,7 +16,7 @@ static char output_help[256], format_help[256];
 
 const cli_opt cli_options[] = {
     {"output", 'o', OPT_STRING, "OUT", output_help, 0, 0},
-    {"quality", 0, OPT_UINT, "Q", "JPEG quality 1..100 (default 90)", 1, 100},
+    {"quality", 0, OPT_UINT, "Q", "JPEG and lossy WebP quality 1..100 (default 90)", 1, 100},
     {"png-level", 0, OPT_UINT, "L", "PNG zlib level 0..9 (default: the measured one)", 0, 9},
     {"png-filter", 0, OPT_STRING, "F", "PNG row filter: none, sub, up, avg, paeth, adaptive", 0, 0},
     {"jpeg-progressive", 0, OPT_FLAG, NULL, "write a progressive JPEG (default baseline)", 0, 0},
@@ -24,6 +24,7 @@ const cli_opt cli_options[] = {
      "and above, else 4:2:0), 444, 422 or 420", 0, 0},
     {"background", 0, OPT_STRING, "COLOR", "the colour an image with alpha is flattened over "
      "for JPEG output: #rrggbb, white or black (default white)", 0, 0},
+    {"webp-lossless", 0, OPT_FLAG, NULL, "write lossless WebP (default lossy at --quality)", 0, 0},
     {"max-pixels", 0, OPT_UINT, "N", "refuse images above N pixels (default 268435456 = 2^28)",
      1, UINT64_MAX},
     {"max-width", 0, OPT_UINT, "N", "refuse images wider than N (default 1048576)", 1, UINT32_MAX},
@@ -133,6 +134,7 @@ void cli_fill_options(const cli_args *a, hdm_options *o)
         o->png_filter = parse_filter(cli_str(a, "png-filter"), &ok);
     }
     o->jpeg_progressive = cli_has(a, "jpeg-progressive");
+    o->webp_lossless = cli_has(a, "webp-lossless");
     bool ok;
     if (cli_has(a, "jpeg-subsample"))
         o->jpeg_subsample = parse_subsample(cli_str(a, "jpeg-subsample"), &ok);
@@ -151,7 +153,7 @@ hdm_format cli_output_format(const cli_args *a)
 /* ---- commands ---- */
 
 #define WRITE_OPTS "output", "quality", "png-level", "png-filter", "jpeg-progressive", \
-                   "jpeg-subsample", "background"
+                   "jpeg-subsample", "background", "webp-lossless"
 #define LIMIT_OPTS "max-pixels", "max-width", "max-height", "max-memory"
 
 static const char *const info_opts[] = {LIMIT_OPTS, "help", NULL};
@@ -159,7 +161,8 @@ static const char *const write_opts[] = {WRITE_OPTS, "format", LIMIT_OPTS, "help
 static const char *const batch_opts[] = {"out-dir", "name", "format", "jobs", "recursive",
                                          "resume", "shard", "report", "null", "quiet", "quality",
                                          "png-level", "png-filter", "jpeg-progressive",
-                                         "jpeg-subsample", "background", LIMIT_OPTS, "help",
+                                         "jpeg-subsample", "background", "webp-lossless",
+                                         LIMIT_OPTS, "help",
                                          NULL};
 
 /* The fixed commands; one more per operation is made from the library's table at start. */

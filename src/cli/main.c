@@ -114,15 +114,19 @@ static int run_info(const cli_cmd *cmd, const cli_args *a)
 }
 
 /* Says once per option, on stderr, that a writing option has no effect on the output format
- * (--quality and the --jpeg-… and --background options outside JPEG, --png-level and
- * --png-filter outside PNG). The exit status is not
- * changed. Also for batch, once per output format it writes. */
+ * (--quality outside JPEG and WebP, the --jpeg-… and --background options outside JPEG,
+ * --png-level and --png-filter outside PNG, --webp-lossless outside WebP). The exit status is
+ * not changed. Also for batch, once per output format it writes. */
 static void cli_note_inapplicable(const cli_args *a, hdm_format fmt)
 {
-    static const struct { const char *opt; hdm_format only; } rules[] = {
-        {"quality", HDM_FORMAT_JPEG}, {"png-level", HDM_FORMAT_PNG}, {"png-filter", HDM_FORMAT_PNG},
-        {"jpeg-progressive", HDM_FORMAT_JPEG}, {"jpeg-subsample", HDM_FORMAT_JPEG},
-        {"background", HDM_FORMAT_JPEG},
+    static const struct { const char *opt; hdm_format only, also; } rules[] = {
+        {"quality", HDM_FORMAT_JPEG, HDM_FORMAT_WEBP},
+        {"png-level", HDM_FORMAT_PNG, HDM_FORMAT_UNKNOWN},
+        {"png-filter", HDM_FORMAT_PNG, HDM_FORMAT_UNKNOWN},
+        {"jpeg-progressive", HDM_FORMAT_JPEG, HDM_FORMAT_UNKNOWN},
+        {"jpeg-subsample", HDM_FORMAT_JPEG, HDM_FORMAT_UNKNOWN},
+        {"background", HDM_FORMAT_JPEG, HDM_FORMAT_UNKNOWN},
+        {"webp-lossless", HDM_FORMAT_WEBP, HDM_FORMAT_UNKNOWN},
     };
     static bool said[sizeof rules / sizeof rules[0]];
     char upper[16];
@@ -131,7 +135,8 @@ static void cli_note_inapplicable(const cli_args *a, hdm_format fmt)
         if (*c >= 'a' && *c <= 'z')
             *c = (char)(*c - 'a' + 'A');
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
-        if (!said[i] && fmt != rules[i].only && fmt != HDM_FORMAT_UNKNOWN &&
+        if (!said[i] && fmt != rules[i].only && fmt != rules[i].also &&
+            fmt != HDM_FORMAT_UNKNOWN &&
             cli_has(a, rules[i].opt)) {
             said[i] = true;
             cli_say("--%s has no effect on %s output", rules[i].opt, upper);

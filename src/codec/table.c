@@ -8,6 +8,7 @@
 #define CODECS(X) \
     X(png)        \
     X(jpeg)       \
+    X(webp)       \
     X(gif)        \
     X(bmp)        \
     X(psd)        \

@@ -2,7 +2,7 @@
 /* seeds.c — small valid files of every input format and depth, made in memory
  *
  * PNG is written with libpng directly (every colour type, bit depth, tRNS, interlace); JPEG,
- * BMP, TGA and HDR through the library's own encoders; GIF, PSD, PNM and the BMP/TGA variants
+ * WebP (lossy and lossless), BMP, TGA and HDR through the library's own encoders; GIF, PSD, PNM and the BMP/TGA variants
  * stb_image_write cannot make are laid out byte by byte from their specifications. Used for the
  * fuzz seed corpus and by the hostile-input tests, so both start from the same real files. */
 #include "fuzz/seeds.h"
@@ -126,9 +126,10 @@ fail:
     return false;
 }
 
-/* ---- JPEG, BMP, TGA, HDR through the library's encoders ---- */
+/* ---- JPEG, WebP, BMP, TGA, HDR through the library's encoders ---- */
 
-static bool make_saved(hdm_format fmt, unsigned w, unsigned h, unsigned ch, buf *b)
+static bool make_saved(hdm_format fmt, unsigned w, unsigned h, unsigned ch, bool lossless,
+                       buf *b)
 {
     hdm_depth d = fmt == HDM_FORMAT_HDR ? HDM_F32 : HDM_U8;
     hdm_image *img;
@@ -145,7 +146,10 @@ static bool make_saved(hdm_format fmt, unsigned w, unsigned h, unsigned ch, buf 
             }
     void *data;
     size_t size;
-    hdm_status st = hdm_save_memory(img, fmt, NULL, &data, &size, NULL);
+    hdm_options opt;
+    hdm_options_init(&opt);
+    opt.webp_lossless = lossless;
+    hdm_status st = hdm_save_memory(img, fmt, &opt, &data, &size, NULL);
     hdm_image_free(img);
     if (st)
         return false;
@@ -364,7 +368,7 @@ static bool make_pnm(unsigned w, unsigned h, unsigned channels, unsigned maxval,
 
 /* ---- the list ---- */
 
-enum kind { PNG, SAVED, BMP, TGA, GIF, PSD, PNM };
+enum kind { PNG, SAVED, LOSSLESS, BMP, TGA, GIF, PSD, PNM };
 
 typedef struct seed {
     const char *name;
@@ -429,6 +433,9 @@ static const seed seeds[] = {
     {"pnm-gray16.pgm", PNM, {0}, 7, 5, 1, 65535},
     {"pnm-rgb8.ppm", PNM, {0}, 7, 5, 3, 255},
     {"pnm-rgb16.ppm", PNM, {0}, 7, 5, 3, 1000},
+    {"webp-lossy-rgb.webp", SAVED, {0}, HDM_FORMAT_WEBP, 17, 9, 3},
+    {"webp-lossy-rgba.webp", SAVED, {0}, HDM_FORMAT_WEBP, 17, 9, 4},
+    {"webp-lossless-rgba.webp", LOSSLESS, {0}, HDM_FORMAT_WEBP, 7, 5, 4},
 };
 
 bool hdm_seed(size_t i, const char **name, unsigned char **data, size_t *size)
@@ -443,7 +450,8 @@ bool hdm_seed(size_t i, const char **name, unsigned char **data, size_t *size)
     bool ok = false;
     switch (s->kind) {
     case PNG: ok = make_png(&s->png, &b); break;
-    case SAVED: ok = make_saved((hdm_format)s->a, s->b, s->c, s->d, &b); break;
+    case SAVED: ok = make_saved((hdm_format)s->a, s->b, s->c, s->d, false, &b); break;
+    case LOSSLESS: ok = make_saved((hdm_format)s->a, s->b, s->c, s->d, true, &b); break;
     case BMP: ok = make_bmp(s->a, s->b, s->c, &b); break;
     case TGA: ok = make_tga(s->a, s->b, s->c, s->d, &b); break;
     case GIF: ok = make_gif(s->a, s->b, s->c, s->d, &b); break;
