@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
-# The ops module (src/ops/): mul and mask against exact references, blend, window and filter
+# The ops module (src/ops/): mul and mask against exact references, blend, window, filter and fft
 # against f64 ones; each also once per kernel variant (hdm_test_variants).
 hdm_test(test_ops_mul_mask test_ops_mul_mask.c testutil.c)
 hdm_test(test_ops_blend test_ops_blend.c testutil.c)
 hdm_test(test_ops_window test_ops_window.c testutil.c)
 hdm_test(test_ops_filter test_ops_filter.c testutil.c)
-foreach(t test_ops_mul_mask test_ops_blend test_ops_window test_ops_filter)
+hdm_test(test_ops_fft test_ops_fft.c testutil.c)
+foreach(t test_ops_mul_mask test_ops_blend test_ops_window test_ops_filter test_ops_fft)
   hdm_test_variants(${t})
 endforeach()
