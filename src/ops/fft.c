@@ -109,6 +109,7 @@ typedef struct fft_source {
     float *row;            /* nx reals */
     kiss_fft_cpx *col, *col2; /* BLOCK × ny */
     double *ry2;           /* (2·fy)² for each spectrum row */
+    double *gy1, *gy2;     /* gaussian: exp(−ry2/2F²) for F and F2 */
     kiss_fftr_cfg rf, ri;
     kiss_fft_cfg cf, ci;
     bool done;
@@ -145,10 +146,26 @@ static void transform_plane(fft_source *f, uint32_t c, bool filter)
                 continue;
             }
             double fx = 2.0 * (k0 + b) / nx, rx2 = fx * fx;
-            for (uint32_t y = 0; y < ny; y++) {
-                float g = (float)(response(&f->a, rx2 + f->ry2[y]) * scale);
-                out[y].r *= g;
-                out[y].i *= g;
+            if (f->a.profile == F_GAUSSIAN) {
+                /* separable: exp(−(x² + y²)/2F²) = exp(−x²/2F²)·exp(−y²/2F²), one exp a column */
+                double x1 = exp(-rx2 / (2 * f->a.f1 * f->a.f1));
+                double x2 = f->a.f2 > 0 ? exp(-rx2 / (2 * f->a.f2 * f->a.f2)) : 0;
+                for (uint32_t y = 0; y < ny; y++) {
+                    double l1 = x1 * f->gy1[y], band = x2 * f->gy2[y] * (1 - l1);
+                    double r = f->a.pass == P_LOW    ? l1
+                               : f->a.pass == P_HIGH ? 1 - l1
+                               : f->a.pass == P_BAND ? band
+                                                     : 1 - band;
+                    float g = (float)(r * scale);
+                    out[y].r *= g;
+                    out[y].i *= g;
+                }
+            } else {
+                for (uint32_t y = 0; y < ny; y++) {
+                    float g = (float)(response(&f->a, rx2 + f->ry2[y]) * scale);
+                    out[y].r *= g;
+                    out[y].i *= g;
+                }
             }
             kiss_fft(f->ci, out, in);
         }
@@ -240,6 +257,8 @@ static void fft_close(hdm__source *s)
     free(f->col);
     free(f->col2);
     free(f->ry2);
+    free(f->gy1);
+    free(f->gy2);
     kiss_fftr_free(f->rf);
     kiss_fftr_free(f->ri);
     kiss_fft_free(f->cf);
@@ -269,7 +288,7 @@ static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options 
      * (and the spectrum image) */
     uint64_t own = (uint64_t)w * h * ui->channels * ui->depth + kx * ny * sizeof(kiss_fft_cpx) +
                    (uint64_t)nx * sizeof(float) + 2ull * BLOCK * ny * sizeof(kiss_fft_cpx) +
-                   (uint64_t)ny * sizeof(double) + plan_bytes(nx, ny);
+                   3ull * ny * sizeof(double) + plan_bytes(nx, ny);
     if (a->spectrum)
         own += (uint64_t)nx * ny * ui->channels * ui->depth;
     uint64_t held = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
@@ -311,6 +330,8 @@ static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options 
               (f->col = malloc((size_t)BLOCK * ny * sizeof *f->col)) &&
               (f->col2 = malloc((size_t)BLOCK * ny * sizeof *f->col2)) &&
               (f->ry2 = malloc(ny * sizeof *f->ry2)) &&
+              (f->gy1 = malloc(ny * sizeof *f->gy1)) &&
+              (f->gy2 = malloc(ny * sizeof *f->gy2)) &&
               (f->rf = kiss_fftr_alloc((int)nx, 0, NULL, NULL)) &&
               (f->ri = kiss_fftr_alloc((int)nx, 1, NULL, NULL)) &&
               (f->cf = kiss_fft_alloc((int)ny, 0, NULL, NULL)) &&
@@ -323,6 +344,8 @@ static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options 
         /* numpy's fftfreq: k/n up to n/2, then (k − n)/n; times 2 for a fraction of Nyquist */
         double fy = 2.0 * (y <= ny / 2 ? (double)y : (double)y - ny) / ny;
         f->ry2[y] = fy * fy;
+        f->gy1[y] = a->f1 > 0 ? exp(-f->ry2[y] / (2 * a->f1 * a->f1)) : 0;
+        f->gy2[y] = a->f2 > 0 ? exp(-f->ry2[y] / (2 * a->f2 * a->f2)) : 0;
     }
     *out = &f->base;
     return HDM_OK;
