@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# make-gallery.sh — before/after pictures of every blend mode, window and kernel, made with the
+# make-gallery.sh — before/after pictures of every blend mode, window, kernel and fft pass, made with the
 # built hadamard tool, into samples/gallery/ (160×107 PNGs) with a README table snippet.
 #
 #   samples/make-gallery.sh [path/to/hadamard]     (default: build/hadamard)
@@ -142,6 +142,11 @@ row op-multiply-source-atop.png \
 "$tool" blend "$out/photo.png" "$out/texture.png" -o "$out/blend-mask.png" --mode multiply \
     --mask "$out/mask.png"
 row blend-mask.png "hadamard blend photo.png texture.png --mode multiply --mask mask.png"
+
+"$tool" fft "$out/photo.png" -o "$out/fft-low-ideal.png" --pass low --cutoff 0.15 --profile ideal
+row fft-low-ideal.png "hadamard fft photo.png --pass low --cutoff 0.15 --profile ideal"
+"$tool" fft "$out/photo.png" -o "$out/fft-spectrum.png" --spectrum
+row fft-spectrum.png "hadamard fft photo.png --spectrum"
 
 # the README table: four pictures a row, each over the command that made it
 {
