@@ -230,6 +230,24 @@ Test(fft, pixel_cutoffs)
     hdm_image_free(in);
 }
 
+/* Without a cutoff: 0.5 of Nyquist, and 0.25..0.5 for band and notch. */
+Test(fft, default_cutoffs)
+{
+    rng_seed(6);
+    hdm_image *in = make_image(20, 14, 1, HDM_U8, FILL_RANDOM);
+    const char *pairs[][2] = {{"fft:low", "fft:low:0.5:gaussian"},
+                              {"fft:high:profile=ideal", "fft:high:0.5:ideal"},
+                              {"fft:band", "fft:band:0.25,0.5:gaussian"},
+                              {"fft:notch", "fft:notch:0.25,0.5"}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        hdm_image *a = tu_run_step(pairs[i][0], in, 0), *b = tu_run_step(pairs[i][1], in, 0);
+        tu_assert_same(a, b, pairs[i][0]);
+        hdm_image_free(a);
+        hdm_image_free(b);
+    }
+    hdm_image_free(in);
+}
+
 /* A constant image's spectrum is its DC term alone, which every low-pass keeps whole. */
 Test(fft, constant_stays)
 {
@@ -393,7 +411,7 @@ Test(fft, limits_refuse_first)
 Test(fft, bad_steps)
 {
     struct { const char *step, *mentions; } bad[] = {
-        {"fft", "needs a pass"}, {"fft:low", "needs a pass and a cutoff"},
+        {"fft", "needs a pass"}, {"fft:cutoff=0.1", "needs a pass"},
         {"fft:lowe:0.1", "did you mean 'low'"}, {"fft:low:0", "cutoff"},
         {"fft:low:-0.1", "cutoff"}, {"fft:low:x", "cutoff"}, {"fft:low:0px", "cutoff"},
         {"fft:low:0.1,0.2", "one cutoff"}, {"fft:band:0.1", "two cutoffs"},

@@ -351,7 +351,7 @@ static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options 
     return HDM_OK;
 }
 
-/* ---- the step: fft:PASS:CUTOFF[:PROFILE[:N]] or fft:spectrum ---- */
+/* ---- the step: fft:PASS[:CUTOFF[:PROFILE[:N]]] or fft:spectrum ---- */
 
 /* A cutoff: a fraction of Nyquist, or "Ppx", a period of P pixels (the fraction 2/P). */
 static bool parse_cutoff(const char *s, double *out)
@@ -468,12 +468,12 @@ static hdm_status fft_parse(const char *const *f, size_t n, void **args, hdm_err
     if (profile && (st = set_profile(&a, profile, order, err)))
         return st;
     if (!a.spectrum) {
-        if (!pass || !cutoff)
-            return hdm__fail(err, HDM_ERR_ARG, NULL, "fft: needs a pass and a cutoff (%s)",
-                             hdm__fft_def.pub.syntax);
-        if ((st = set_cutoffs(&a, cutoff, err)))
-            return st;
+        if (!pass)
+            return hdm__fail(err, HDM_ERR_ARG, NULL, "fft: needs a pass (low, high, band or "
+                             "notch) or spectrum (%s)", hdm__fft_def.pub.syntax);
         bool two = a.pass == P_BAND || a.pass == P_NOTCH;
+        if ((st = set_cutoffs(&a, cutoff ? cutoff : two ? "0.25,0.5" : "0.5", err)))
+            return st;
         if (two && !(a.f2 > 0))
             return hdm__fail(err, HDM_ERR_ARG, NULL, "fft: %s needs two cutoffs F,F2",
                              pass_names[a.pass]);
@@ -499,13 +499,14 @@ const hdm__opdef hdm__fft_def = {
     .pub = {
         .name = "fft",
         .operands = "",
-        .syntax = "fft:PASS:CUTOFF[:PROFILE[:N]] or fft:spectrum",
+        .syntax = "fft:PASS[:CUTOFF[:PROFILE[:N]]] or fft:spectrum",
         .summary = "filter in the frequency domain by a radial window (holds the whole image)",
         .params = (const hdm_param[]){
             {"pass", "P", "low, high, band (keeps F..F2) or notch (removes F..F2)",
              "low high band notch"},
             {"cutoff", "F[,F2]", "a fraction of Nyquist (radius in normalised frequency), or a "
-             "period in pixels with 'px' (8px is 2/8 = 0.25)", NULL},
+             "period in pixels with 'px' (8px is 2/8 = 0.25); default 0.5, band and notch "
+             "0.25,0.5", NULL},
             {"profile", "PR", "ideal, gaussian (default) or butterworth[:N] (N = 2 by default)",
              "ideal gaussian butterworth"},
             {"spectrum", NULL, "write the centred log-magnitude spectrum (padded size) instead",
