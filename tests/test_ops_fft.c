@@ -358,7 +358,8 @@ static void put_chunk(unsigned char *buf, size_t *n, const char *type, const uns
     unsigned char *p = buf + *n;
     p[0] = len >> 24, p[1] = len >> 16, p[2] = len >> 8, p[3] = (unsigned char)len;
     memcpy(p + 4, type, 4);
-    memcpy(p + 8, d, len);
+    if (len)
+        memcpy(p + 8, d, len);
     uint32_t crc = (uint32_t)crc32(crc32(0, NULL, 0), p + 4, len + 4);
     p[8 + len] = crc >> 24, p[9 + len] = crc >> 16, p[10 + len] = crc >> 8;
     p[11 + len] = (unsigned char)crc;
