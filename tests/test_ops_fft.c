@@ -406,6 +406,23 @@ Test(fft, limits_refuse_first)
     cr_assert(strstr(e.message, "max_memory"), "%s", e.message);
     cr_assert_null(img);
     hdm_pipeline_free(p);
+
+    /* the spectrum is larger than its image: the size limits count it too */
+    opt.max_memory = 1ull << 30;
+    opt.max_width = 200;
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    cr_assert_eq(hdm_pipeline_add(p, "fft:low:0.2", &e), HDM_OK);
+    cr_assert_eq(hdm_pipeline_run_image(p, in, &opt, &img, &e), HDM_OK, "%s", e.message);
+    hdm_image_free(img);
+    img = NULL;
+    hdm_pipeline_free(p);
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    cr_assert_eq(hdm_pipeline_add(p, "fft:spectrum", &e), HDM_OK);
+    st = hdm_pipeline_run_image(p, in, &opt, &img, &e);
+    cr_assert_eq(st, HDM_ERR_LIMIT, "%s: %s", hdm_strerror(st), e.message);
+    cr_assert(strstr(e.message, "max_width"), "%s", e.message);
+    cr_assert_null(img);
+    hdm_pipeline_free(p);
     hdm_image_free(in);
 }
 

@@ -112,8 +112,11 @@ typedef struct fft_source {
     double *gy1, *gy2;     /* gaussian: exp(−ry2/2F²) for F and F2 */
     kiss_fftr_cfg rf, ri;
     kiss_fft_cfg cf, ci;
+    const volatile int *cancel; /* the caller's flag, looked at between a plane's passes */
     bool done;
 } fft_source;
+
+static bool cancelled(const fft_source *f) { return f->cancel && *f->cancel; }
 
 /* Forward: every padded row of plane c to its real transform, then the columns. With filter,
  * each column is multiplied by H and transformed back too. */
@@ -221,7 +224,11 @@ static hdm_status fft_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_
         if (st)
             return st;
         for (uint32_t c = 0; c < f->colour; c++) {
+            if (cancelled(f))
+                return hdm__fail(err, HDM_ERR_INTERRUPTED, s->path, "interrupted");
             transform_plane(f, c, !f->a.spectrum);
+            if (cancelled(f))
+                return hdm__fail(err, HDM_ERR_INTERRUPTED, s->path, "interrupted");
             if (f->a.spectrum)
                 spectrum_plane(f, c);
             else
@@ -292,7 +299,14 @@ static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options 
     if (a->spectrum)
         own += (uint64_t)nx * ny * ui->channels * ui->depth;
     uint64_t held = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
+    hdm_info made = *ui; /* the spectrum is of the padded plane: within the size limits too */
+    if (a->spectrum) {
+        made.width = nx;
+        made.height = ny;
+    }
     hdm_status st = hdm__check_held(held, opt, up->path, err);
+    if (!st && a->spectrum)
+        st = hdm__check_size(&made, opt, up->path, err);
     if (st) {
         hdm__source_close(up);
         return st;
@@ -313,11 +327,8 @@ static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options 
     f->kx = (uint32_t)kx;
     f->left = margin(w);
     f->top = margin(h);
-    f->base.info = *ui;
-    if (a->spectrum) {
-        f->base.info.width = nx;
-        f->base.info.height = ny;
-    }
+    f->base.info = made;
+    f->cancel = opt->cancel;
     f->base.path = up->path;
     f->base.held = held;
     f->base.read = fft_read;
