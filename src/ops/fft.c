@@ -5,15 +5,18 @@
  * (half-sample symmetric: ... c b a | a b c ... z y x | x y z ...) by at least
  * max(8, ⌈n/16⌉) samples a side, to the next size whose only factors are 2, 3 and 5 (even for
  * the width, which the real transform needs), the extra going right and down; transformed
- * (KissFFT: real rows, then complex columns), multiplied by H(r), transformed back, cropped
+ * (KissFFT: real rows, then complex columns, each pass split between the cores), multiplied by
+ * H(r), transformed back, cropped
  * and written over the held plane. Only one plane's half spectrum is held at a time. */
 #include "ops/ops.h"
 
 #include <kiss_fft.h>
 #include <kiss_fftr.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef enum fpass { P_LOW, P_HIGH, P_BAND, P_NOTCH, P_COUNT } fpass;
 typedef enum fprofile { F_IDEAL, F_GAUSSIAN, F_BUTTERWORTH, F_COUNT } fprofile;
@@ -95,6 +98,15 @@ static uint32_t mirror(int64_t i, uint32_t n)
 /* ---- the source ---- */
 
 enum { BLOCK = 16 }; /* columns transformed together (one gather per block of spectrum rows) */
+enum { MAX_LANES = 8 };
+
+/* What one thread works with: its own rows and columns, and the real transforms' plans, which
+ * keep scratch inside (the complex plans do not, so they are shared). */
+typedef struct fft_lane {
+    float *row;               /* nx reals */
+    kiss_fft_cpx *col, *col2; /* BLOCK × ny */
+    kiss_fftr_cfg rf, ri;
+} fft_lane;
 
 typedef struct fft_source {
     hdm__source base;
@@ -106,11 +118,10 @@ typedef struct fft_source {
     hdm_image *hold;       /* the upstream image, then the result over it */
     hdm_image *spec_out;   /* --spectrum: the image served instead */
     kiss_fft_cpx *spec;    /* ny × kx: one plane's half spectrum */
-    float *row;            /* nx reals */
-    kiss_fft_cpx *col, *col2; /* BLOCK × ny */
+    fft_lane lane[MAX_LANES];
+    uint32_t lanes;
     double *ry2;           /* (2·fy)² for each spectrum row */
     double *gy1, *gy2;     /* gaussian: exp(−ry2/2F²) for F and F2 */
-    kiss_fftr_cfg rf, ri;
     kiss_fft_cfg cf, ci;
     const volatile int *cancel; /* the caller's flag, looked at between a plane's passes */
     bool done;
@@ -118,31 +129,35 @@ typedef struct fft_source {
 
 static bool cancelled(const fft_source *f) { return f->cancel && *f->cancel; }
 
-/* Forward: every padded row of plane c to its real transform, then the columns. With filter,
- * each column is multiplied by H and transformed back too. */
-static void transform_plane(fft_source *f, uint32_t c, bool filter)
+/* Padded rows [y0, y1) of plane c to their real transforms. */
+static void rows_forward(fft_source *f, fft_lane *l, uint32_t c, uint32_t y0, uint32_t y1)
 {
     const hdm_image *img = f->hold;
-    uint32_t nx = f->nx, ny = f->ny, kx = f->kx;
-    for (uint32_t y = 0; y < ny; y++) {
+    for (uint32_t y = y0; y < y1; y++) {
         uint32_t sy = mirror((int64_t)y - f->top, f->h);
-        hdm__convert_row(f->row + f->left, HDM_F32, hdm_row(img, c, sy), img->depth, f->w);
+        hdm__convert_row(l->row + f->left, HDM_F32, hdm_row(img, c, sy), img->depth, f->w);
         for (uint32_t x = 0; x < f->left; x++)
-            f->row[x] = f->row[f->left + mirror((int64_t)x - f->left, f->w)];
-        for (uint32_t x = f->left + f->w; x < nx; x++)
-            f->row[x] = f->row[f->left + mirror((int64_t)x - f->left, f->w)];
-        kiss_fftr(f->rf, f->row, f->spec + (size_t)y * kx);
+            l->row[x] = l->row[f->left + mirror((int64_t)x - f->left, f->w)];
+        for (uint32_t x = f->left + f->w; x < f->nx; x++)
+            l->row[x] = l->row[f->left + mirror((int64_t)x - f->left, f->w)];
+        kiss_fftr(l->rf, l->row, f->spec + (size_t)y * f->kx);
     }
+}
+
+/* Blocks [b0, b1) of spectrum columns forward; with filter, times H and back too. */
+static void columns(fft_source *f, fft_lane *l, bool filter, uint32_t b0, uint32_t b1)
+{
+    uint32_t nx = f->nx, ny = f->ny, kx = f->kx;
     double scale = 1.0 / ((double)nx * ny);
-    for (uint32_t k0 = 0; k0 < kx; k0 += BLOCK) {
+    for (uint32_t k0 = b0 * BLOCK; k0 < kx && k0 < b1 * BLOCK; k0 += BLOCK) {
         uint32_t nb = kx - k0 < BLOCK ? kx - k0 : BLOCK;
         for (uint32_t y = 0; y < ny; y++) {
             const kiss_fft_cpx *s = f->spec + (size_t)y * kx + k0;
             for (uint32_t b = 0; b < nb; b++)
-                f->col[(size_t)b * ny + y] = s[b];
+                l->col[(size_t)b * ny + y] = s[b];
         }
         for (uint32_t b = 0; b < nb; b++) {
-            kiss_fft_cpx *in = f->col + (size_t)b * ny, *out = f->col2 + (size_t)b * ny;
+            kiss_fft_cpx *in = l->col + (size_t)b * ny, *out = l->col2 + (size_t)b * ny;
             kiss_fft(f->cf, in, out);
             if (!filter) {
                 memcpy(in, out, ny * sizeof *in);
@@ -175,19 +190,64 @@ static void transform_plane(fft_source *f, uint32_t c, bool filter)
         for (uint32_t y = 0; y < ny; y++) {
             kiss_fft_cpx *d = f->spec + (size_t)y * kx + k0;
             for (uint32_t b = 0; b < nb; b++)
-                d[b] = f->col[(size_t)b * ny + y];
+                d[b] = l->col[(size_t)b * ny + y];
         }
     }
 }
 
-/* The filtered plane c back over the held one: inverse rows, cropped. */
-static void inverse_plane(fft_source *f, uint32_t c)
+/* Rows [y0, y1) of the filtered plane c back over the held one: inverse rows, cropped. */
+static void rows_inverse(fft_source *f, fft_lane *l, uint32_t c, uint32_t y0, uint32_t y1)
 {
-    for (uint32_t y = 0; y < f->h; y++) {
-        kiss_fftri(f->ri, f->spec + (size_t)(y + f->top) * f->kx, f->row);
-        hdm__convert_row(hdm_row(f->hold, c, y), f->hold->depth, f->row + f->left, HDM_F32,
+    for (uint32_t y = y0; y < y1; y++) {
+        kiss_fftri(l->ri, f->spec + (size_t)(y + f->top) * f->kx, l->row);
+        hdm__convert_row(hdm_row(f->hold, c, y), f->hold->depth, l->row + f->left, HDM_F32,
                          f->w);
     }
+}
+
+/* One pass over a plane, its rows or column blocks split between the lanes. Every item is
+ * computed the same way whichever lane takes it, so the result does not depend on their number. */
+typedef enum pass_kind { ROWS_FORWARD, COLUMNS, ROWS_INVERSE } pass_kind;
+
+typedef struct fft_job {
+    fft_source *f;
+    fft_lane *l;
+    pass_kind kind;
+    uint32_t c, lo, hi;
+    bool filter;
+    pthread_t thread;
+} fft_job;
+
+static void *job_run(void *p)
+{
+    fft_job *j = p;
+    if (j->kind == ROWS_FORWARD)
+        rows_forward(j->f, j->l, j->c, j->lo, j->hi);
+    else if (j->kind == COLUMNS)
+        columns(j->f, j->l, j->filter, j->lo, j->hi);
+    else
+        rows_inverse(j->f, j->l, j->c, j->lo, j->hi);
+    return NULL;
+}
+
+static void run_pass(fft_source *f, pass_kind kind, uint32_t c, bool filter)
+{
+    uint32_t n = kind == ROWS_FORWARD ? f->ny : kind == ROWS_INVERSE ? f->h
+                                                                       : (f->kx + BLOCK - 1) / BLOCK;
+    fft_job jobs[MAX_LANES];
+    bool started[MAX_LANES] = {false};
+    for (uint32_t i = 0; i < f->lanes; i++) {
+        jobs[i] = (fft_job){f, &f->lane[i], kind, c, (uint32_t)((uint64_t)n * i / f->lanes),
+                            (uint32_t)((uint64_t)n * (i + 1) / f->lanes), filter, 0};
+        /* a thread that cannot start leaves its share to this one */
+        started[i] = i > 0 && pthread_create(&jobs[i].thread, NULL, job_run, &jobs[i]) == 0;
+    }
+    for (uint32_t i = 0; i < f->lanes; i++)
+        if (!started[i])
+            job_run(&jobs[i]);
+    for (uint32_t i = 1; i < f->lanes; i++)
+        if (started[i])
+            pthread_join(jobs[i].thread, NULL);
 }
 
 /* log(1 + |F|), centred (DC at (nx/2, ny/2) as numpy's fftshift puts it), scaled by its
@@ -210,9 +270,10 @@ static void spectrum_plane(fft_source *f, uint32_t c)
                 yy = (ny - ky) % ny;
             }
             const kiss_fft_cpx *v = f->spec + (size_t)yy * kx + k;
-            f->row[x] = (float)(log1p(hypot(v->r, v->i)) * s);
+            f->lane[0].row[x] = (float)(log1p(hypot(v->r, v->i)) * s);
         }
-        hdm__convert_row(hdm_row(f->spec_out, c, y), f->spec_out->depth, f->row, HDM_F32, nx);
+        hdm__convert_row(hdm_row(f->spec_out, c, y), f->spec_out->depth, f->lane[0].row,
+                         HDM_F32, nx);
     }
 }
 
@@ -226,19 +287,21 @@ static hdm_status fft_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_
         for (uint32_t c = 0; c < f->colour; c++) {
             if (cancelled(f))
                 return hdm__fail(err, HDM_ERR_INTERRUPTED, s->path, "interrupted");
-            transform_plane(f, c, !f->a.spectrum);
+            run_pass(f, ROWS_FORWARD, c, false);
+            run_pass(f, COLUMNS, c, !f->a.spectrum);
             if (cancelled(f))
                 return hdm__fail(err, HDM_ERR_INTERRUPTED, s->path, "interrupted");
             if (f->a.spectrum)
                 spectrum_plane(f, c);
             else
-                inverse_plane(f, c);
+                run_pass(f, ROWS_INVERSE, c, false);
         }
         if (f->a.spectrum && f->colour < f->ch) { /* no alpha to keep: opaque */
+            float *one = f->lane[0].row;
             for (uint32_t x = 0; x < f->nx; x++)
-                f->row[x] = 1.0f;
+                one[x] = 1.0f;
             for (uint32_t y = 0; y < f->ny; y++)
-                hdm__convert_row(hdm_row(f->spec_out, f->colour, y), f->spec_out->depth, f->row,
+                hdm__convert_row(hdm_row(f->spec_out, f->colour, y), f->spec_out->depth, one,
                                  HDM_F32, f->nx);
         }
         f->done = true;
@@ -260,26 +323,37 @@ static void fft_close(hdm__source *s)
     hdm_image_free(f->hold);
     hdm_image_free(f->spec_out);
     free(f->spec);
-    free(f->row);
-    free(f->col);
-    free(f->col2);
+    for (uint32_t i = 0; i < MAX_LANES; i++) {
+        free(f->lane[i].row);
+        free(f->lane[i].col);
+        free(f->lane[i].col2);
+        kiss_fftr_free(f->lane[i].rf);
+        kiss_fftr_free(f->lane[i].ri);
+    }
     free(f->ry2);
     free(f->gy1);
     free(f->gy2);
-    kiss_fftr_free(f->rf);
-    kiss_fftr_free(f->ri);
     kiss_fft_free(f->cf);
     kiss_fft_free(f->ci);
     free(f);
 }
 
-/* Bytes the plans for sizes nx (real) and ny (complex) take, as KissFFT reports them. */
-static uint64_t plan_bytes(uint32_t nx, uint32_t ny)
+/* Bytes a real plan of size nx (rplan) and a complex one of ny (cplan) take, as KissFFT
+ * reports them. */
+static void plan_bytes(uint32_t nx, uint32_t ny, uint64_t *rplan, uint64_t *cplan)
 {
     size_t a = 0, b = 0;
     kiss_fftr_alloc((int)nx, 0, NULL, &a);
     kiss_fft_alloc((int)ny, 0, NULL, &b);
-    return 2 * ((uint64_t)a + b);
+    *rplan = a;
+    *cplan = b;
+}
+
+/* One lane a core, up to MAX_LANES. */
+static uint32_t lanes_wanted(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores < 1 ? 1 : cores > MAX_LANES ? MAX_LANES : (uint32_t)cores;
 }
 
 static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options *opt,
@@ -291,11 +365,15 @@ static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options 
     uint32_t nx = fast_size((uint64_t)w + 2 * margin(w), true);
     uint32_t ny = fast_size((uint64_t)h + 2 * margin(h), false);
     uint64_t kx = nx / 2 + 1;
-    /* counted before anything is taken: the held image, one half spectrum, the rows and plans
-     * (and the spectrum image) */
+    /* counted before anything is taken: the held image, one half spectrum, the tables, the
+     * plans, each lane's rows, columns and plans (and the spectrum image) */
+    uint32_t lanes = lanes_wanted();
+    uint64_t rplan, cplan;
+    plan_bytes(nx, ny, &rplan, &cplan);
+    uint64_t lane = (uint64_t)nx * sizeof(float) + 2ull * BLOCK * ny * sizeof(kiss_fft_cpx) +
+                    2 * rplan;
     uint64_t own = (uint64_t)w * h * ui->channels * ui->depth + kx * ny * sizeof(kiss_fft_cpx) +
-                   (uint64_t)nx * sizeof(float) + 2ull * BLOCK * ny * sizeof(kiss_fft_cpx) +
-                   3ull * ny * sizeof(double) + plan_bytes(nx, ny);
+                   3ull * ny * sizeof(double) + 2 * cplan + lanes * lane;
     if (a->spectrum)
         own += (uint64_t)nx * ny * ui->channels * ui->depth;
     uint64_t held = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
@@ -337,16 +415,20 @@ static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options 
               (!a->spectrum ||
                hdm_image_new(nx, ny, f->ch, ui->depth, &f->spec_out) == HDM_OK) &&
               (f->spec = malloc(kx * ny * sizeof *f->spec)) &&
-              (f->row = malloc(nx * sizeof *f->row)) &&
-              (f->col = malloc((size_t)BLOCK * ny * sizeof *f->col)) &&
-              (f->col2 = malloc((size_t)BLOCK * ny * sizeof *f->col2)) &&
               (f->ry2 = malloc(ny * sizeof *f->ry2)) &&
               (f->gy1 = malloc(ny * sizeof *f->gy1)) &&
               (f->gy2 = malloc(ny * sizeof *f->gy2)) &&
-              (f->rf = kiss_fftr_alloc((int)nx, 0, NULL, NULL)) &&
-              (f->ri = kiss_fftr_alloc((int)nx, 1, NULL, NULL)) &&
               (f->cf = kiss_fft_alloc((int)ny, 0, NULL, NULL)) &&
               (f->ci = kiss_fft_alloc((int)ny, 1, NULL, NULL));
+    f->lanes = lanes;
+    for (uint32_t i = 0; ok && i < lanes; i++) {
+        fft_lane *l = &f->lane[i];
+        ok = (l->row = malloc(nx * sizeof *l->row)) &&
+             (l->col = malloc((size_t)BLOCK * ny * sizeof *l->col)) &&
+             (l->col2 = malloc((size_t)BLOCK * ny * sizeof *l->col2)) &&
+             (l->rf = kiss_fftr_alloc((int)nx, 0, NULL, NULL)) &&
+             (l->ri = kiss_fftr_alloc((int)nx, 1, NULL, NULL));
+    }
     if (!ok) {
         fft_close(&f->base);
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
