@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# make-gallery.sh — before/after pictures of every blend mode, window and kernel, and of operands
-# placed, tiled and fitted, made with the built hadamard tool, into samples/gallery/ (160×107
-# PNGs) with a README table snippet.
+# make-gallery.sh — before/after pictures of every blend mode, window, kernel and fft pass, and
+# of operands placed, tiled and fitted, made with the built hadamard tool, into samples/gallery/
+# (160×107 PNGs) with a README table snippet.
 #
 #   samples/make-gallery.sh [path/to/hadamard]     (default: build/hadamard)
 #
@@ -180,6 +180,11 @@ row fit-stretch.png "hadamard mask photo.png spot.png --fit stretch"
 "$tool" mask "$out/photo.png" "$out/spot.png" -o "$out/fit-stretch-nearest.png" --fit stretch \
     --resample nearest
 row fit-stretch-nearest.png "hadamard mask photo.png spot.png --fit stretch --resample nearest"
+
+"$tool" fft "$out/photo.png" -o "$out/fft-low-ideal.png" --pass low --cutoff 0.15 --profile ideal
+row fft-low-ideal.png "hadamard fft photo.png --pass low --cutoff 0.15 --profile ideal"
+"$tool" fft "$out/photo.png" -o "$out/fft-spectrum.png" --spectrum
+row fft-spectrum.png "hadamard fft photo.png --spectrum"
 
 # the README table: four pictures a row, each over the command that made it
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_cli_ops.c — the blend, window, filter and mask options of the built hadamard command */
+/* test_cli_ops.c — the blend, window, filter, fft and mask options of the built hadamard command */
 #include "ops_test.h"
 
 #include <string.h>
@@ -218,6 +218,26 @@ Test(ops_cli, filter_options)
     expect_ok("run base.png -o out.png filter:box:3 filter:emboss:border=mirror");
 }
 
+Test(ops_cli, fft_options)
+{
+    expect_ok("fft base.png -o out.png --pass low --cutoff 0.1 --profile gaussian");
+    expect_ok("fft top.png -o out.png --pass high --cutoff 8px --profile butterworth:3");
+    expect_ok("fft gray.png -o out.png --pass band --cutoff 0.1,0.5 --profile ideal");
+    expect_ok("fft base.png -o out.png --pass notch --cutoff=16px,4px");
+    expect_ok("fft base.png -o out.png --spectrum");
+    expect_ok("run base.png -o out.png fft:low:0.1:gaussian window:hann");
+    expect_ok("run base.png -o out.png filter:box:3 fft:band:0.1,0.4:butterworth:2");
+    /* the spectrum is of the padded plane: 20 + 2·8 = 36 wide, 15 + 16 = 31 → 32 tall */
+    cr_assert_eq(run("fft base.png -o spec.png --spectrum"), 0, "%s", err_text);
+    char path[128];
+    snprintf(path, sizeof path, "%s/spec.png", dir);
+    hdm_image *img;
+    cr_assert_eq(hdm_load(path, NULL, &img, NULL), HDM_OK);
+    cr_assert_eq(img->width, 36);
+    cr_assert_eq(img->height, 32);
+    hdm_image_free(img);
+}
+
 Test(ops_cli, mask_options)
 {
     expect_ok("mask base.png gray.png -o out.png --feather 2");
@@ -269,6 +289,20 @@ Test(ops_cli, bad_values)
     expect_usage("mask base.png gray.png -o out.png --threshold 2", "threshold");
     expect_usage("run base.png -o out.png blend:nope:top.png", "nope");
     expect_usage("run base.png -o out.png filter:box:2", "odd");
+    expect_usage("fft base.png -o out.png --cutoff 0.1", "needs a pass");
+    expect_usage("fft base.png -o out.png --pass lwo --cutoff 0.1", "did you mean 'low'");
+    expect_usage("fft base.png -o out.png --pass low --cutoff 0", "cutoff");
+    expect_usage("fft base.png -o out.png --pass low --cutoff 8pix", "cutoff");
+    expect_usage("fft base.png -o out.png --pass band --cutoff 0.1", "two cutoffs");
+    expect_usage("fft base.png -o out.png --pass band --cutoff 0.5,0.1", "below");
+    expect_usage("fft base.png -o out.png --pass low --cutoff 0.1 --profile gausian",
+                 "did you mean 'gaussian'");
+    expect_usage("fft base.png -o out.png --pass low --cutoff 0.1 --profile butterworth:0",
+                 "order");
+    expect_usage("fft base.png -o out.png --pass low --cutoff 0.1 --spectrum", "spectrum");
+    expect_usage("fft base.png -o out.png --pass low --cutof 0.1", "did you mean '--cutoff'");
+    expect_usage("fft base.png -o out.png --spectrum=yes", "takes no value");
+    expect_usage("run base.png -o out.png fft:hihg:0.1", "did you mean 'high'");
 }
 
 /* A colour mask is refused at the row where it stops being gray, feathered or not: the check
@@ -311,6 +345,7 @@ Test(ops_cli, help_lists_params)
         {"window --help", {"--type", "--strength", "kaiser"}},
         {"filter --help", {"--kernel", "--border", "sobel-x"}},
         {"mask --help", {"--feather", "--threshold", "--invert"}},
+        {"fft --help", {"--pass", "--cutoff", "butterworth"}},
     };
     for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
         cr_assert_eq(run(h[i].cmd), 0);

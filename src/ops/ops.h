@@ -185,7 +185,7 @@ typedef struct hdm__blend_args {
 
 /* Every op file defines one; ops.c lists them in the table. */
 extern const hdm__opdef hdm__mul_def, hdm__mask_def;
-extern const hdm__opdef hdm__blend_def, hdm__window_def, hdm__filter_def;
+extern const hdm__opdef hdm__blend_def, hdm__window_def, hdm__filter_def, hdm__fft_def;
 
 const hdm__opdef *hdm__op_find(const char *name);
 

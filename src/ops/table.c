@@ -11,6 +11,7 @@ static const hdm__opdef *const table[] = {
     &hdm__blend_def,
     &hdm__window_def,
     &hdm__filter_def,
+    &hdm__fft_def,
 };
 
 const hdm_op *hdm_op_at(size_t i)
