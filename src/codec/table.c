@@ -8,6 +8,7 @@
 #define CODECS(X) \
     X(png)        \
     X(jpeg)       \
+    X(tiff)       \
     X(gif)        \
     X(bmp)        \
     X(psd)        \
