@@ -22,6 +22,8 @@ const cli_opt cli_options[] = {
     {"jpeg-progressive", 0, OPT_FLAG, NULL, "write a progressive JPEG (default baseline)", 0, 0},
     {"jpeg-subsample", 0, OPT_STRING, "S", "JPEG chroma subsampling: auto (4:4:4 at --quality 90 "
      "and above, else 4:2:0), 444, 422 or 420", 0, 0},
+    {"tiff-compression", 0, OPT_STRING, "C", "TIFF compression: deflate (default, with the "
+     "horizontal predictor), lzw, zstd, none or jpeg (8-bit, at --quality)", 0, 0},
     {"background", 0, OPT_STRING, "COLOR", "the colour an image with alpha is flattened over "
      "for JPEG output: #rrggbb, white or black (default white)", 0, 0},
     {"max-pixels", 0, OPT_UINT, "N", "refuse images above N pixels (default 268435456 = 2^28)",
@@ -107,6 +109,18 @@ static hdm_jpeg_subsample parse_subsample(const char *s, bool *ok)
     return HDM_JPEG_SUBSAMPLE_AUTO;
 }
 
+static hdm_tiff_compression parse_tiff_compression(const char *s, bool *ok)
+{
+    static const char *const names[] = {"deflate", "lzw", "zstd", "none", "jpeg"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *ok = true;
+            return (hdm_tiff_compression)i;
+        }
+    *ok = false;
+    return HDM_TIFF_DEFLATE;
+}
+
 /* #rrggbb (either case) or a name, as 0xRRGGBB. */
 static uint32_t parse_colour(const char *s, bool *ok)
 {
@@ -136,6 +150,8 @@ void cli_fill_options(const cli_args *a, hdm_options *o)
     bool ok;
     if (cli_has(a, "jpeg-subsample"))
         o->jpeg_subsample = parse_subsample(cli_str(a, "jpeg-subsample"), &ok);
+    if (cli_has(a, "tiff-compression"))
+        o->tiff_compression = parse_tiff_compression(cli_str(a, "tiff-compression"), &ok);
     if (cli_has(a, "background"))
         o->background = parse_colour(cli_str(a, "background"), &ok);
 }
@@ -151,7 +167,7 @@ hdm_format cli_output_format(const cli_args *a)
 /* ---- commands ---- */
 
 #define WRITE_OPTS "output", "quality", "png-level", "png-filter", "jpeg-progressive", \
-                   "jpeg-subsample", "background"
+                   "jpeg-subsample", "tiff-compression", "background"
 #define LIMIT_OPTS "max-pixels", "max-width", "max-height", "max-memory"
 
 static const char *const info_opts[] = {LIMIT_OPTS, "help", NULL};
@@ -159,7 +175,8 @@ static const char *const write_opts[] = {WRITE_OPTS, "format", LIMIT_OPTS, "help
 static const char *const batch_opts[] = {"out-dir", "name", "format", "jobs", "recursive",
                                          "resume", "shard", "report", "null", "quiet", "quality",
                                          "png-level", "png-filter", "jpeg-progressive",
-                                         "jpeg-subsample", "background", LIMIT_OPTS, "help",
+                                         "jpeg-subsample", "tiff-compression", "background",
+                                         LIMIT_OPTS, "help",
                                          NULL};
 
 /* The fixed commands; one more per operation is made from the library's table at start. */
@@ -465,6 +482,15 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
             if (!ok) {
                 cli_say("%s: unknown JPEG subsampling '%s' (auto, 444, 422, 420)", cmd->name,
                         val);
+                return EXIT_USAGE;
+            }
+        }
+        if (strcmp(o->name, "tiff-compression") == 0) {
+            bool ok;
+            parse_tiff_compression(val, &ok);
+            if (!ok) {
+                cli_say("%s: unknown TIFF compression '%s' (deflate, lzw, zstd, none, jpeg)",
+                        cmd->name, val);
                 return EXIT_USAGE;
             }
         }

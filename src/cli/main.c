@@ -115,15 +115,19 @@ static int run_info(const cli_cmd *cmd, const cli_args *a)
 
 /* Says once per option, on stderr, that a writing option has no effect on the output format
  * (--quality and the --jpeg-… and --background options outside JPEG, --png-level and
- * --png-filter outside PNG). The exit status is not
+ * --png-filter outside PNG, --tiff-compression outside TIFF; --quality and --jpeg-subsample
+ * apply to TIFF too when its compression is jpeg). The exit status is not
  * changed. Also for batch, once per output format it writes. */
 static void cli_note_inapplicable(const cli_args *a, hdm_format fmt)
 {
-    static const struct { const char *opt; hdm_format only; } rules[] = {
-        {"quality", HDM_FORMAT_JPEG}, {"png-level", HDM_FORMAT_PNG}, {"png-filter", HDM_FORMAT_PNG},
-        {"jpeg-progressive", HDM_FORMAT_JPEG}, {"jpeg-subsample", HDM_FORMAT_JPEG},
-        {"background", HDM_FORMAT_JPEG},
+    static const struct { const char *opt; hdm_format only; bool tiff_jpeg; } rules[] = {
+        {"quality", HDM_FORMAT_JPEG, true}, {"png-level", HDM_FORMAT_PNG, false},
+        {"png-filter", HDM_FORMAT_PNG, false}, {"jpeg-progressive", HDM_FORMAT_JPEG, false},
+        {"jpeg-subsample", HDM_FORMAT_JPEG, true}, {"background", HDM_FORMAT_JPEG, false},
+        {"tiff-compression", HDM_FORMAT_TIFF, false},
     };
+    bool tiff_jpeg = fmt == HDM_FORMAT_TIFF && cli_has(a, "tiff-compression") &&
+                     strcmp(cli_str(a, "tiff-compression"), "jpeg") == 0;
     static bool said[sizeof rules / sizeof rules[0]];
     char upper[16];
     snprintf(upper, sizeof upper, "%s", hdm_format_name(fmt));
@@ -132,7 +136,7 @@ static void cli_note_inapplicable(const cli_args *a, hdm_format fmt)
             *c = (char)(*c - 'a' + 'A');
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
         if (!said[i] && fmt != rules[i].only && fmt != HDM_FORMAT_UNKNOWN &&
-            cli_has(a, rules[i].opt)) {
+            !(rules[i].tiff_jpeg && tiff_jpeg) && cli_has(a, rules[i].opt)) {
             said[i] = true;
             cli_say("--%s has no effect on %s output", rules[i].opt, upper);
         }
