@@ -8,12 +8,15 @@ hdm_test(test_codec_png_large test_codec_png_large.c testutil.c)
 hdm_test(test_codec_stb test_codec_stb.c testutil.c)
 hdm_test(test_codec_jpeg test_codec_jpeg.c testutil.c cli_run.c cli_assert.c)
 add_dependencies(test_codec_jpeg hadamard_cli)
+hdm_test(test_codec_tiff test_codec_tiff.c testutil.c cli_run.c cli_assert.c)
+target_link_libraries(test_codec_tiff PRIVATE PkgConfig::TIFF)
+add_dependencies(test_codec_tiff hadamard_cli)
 if(HADAMARD_SANITIZE)
   # test_codec_stb compiles stb_image_write to make its JPEG inputs: the same signed shift as
   # src/codec/stb.c (see the top-level CMakeLists.txt), left out for the same reason.
   set_source_files_properties(test_codec_stb.c PROPERTIES COMPILE_OPTIONS -fno-sanitize=shift-base)
 endif()
-foreach(t test_codec_png test_codec_png_large test_codec_stb test_codec_jpeg)
+foreach(t test_codec_png test_codec_png_large test_codec_stb test_codec_jpeg test_codec_tiff)
   hdm_test_variants(${t})
 endforeach()
 
