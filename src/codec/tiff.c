@@ -19,45 +19,7 @@
  * 1, 2 and 4-bit gray scaled to 8 bits, a palette looked up (8-bit when its entries are, else
  * 16), CMYK turned into RGB, associated alpha un-premultiplied, min-is-white inverted. */
 
-/* ---- libtiff's messages, and its input ---- */
-
-static int on_message(TIFF *tif, void *ctx, const char *module, const char *fmt, va_list ap,
-                      bool error)
-{
-    (void)tif;
-    (void)module;
-    hdm__tiff_msg *m = ctx;
-    if ((error || m->decoding) && !m->failed) {
-        m->failed = true;
-        vsnprintf(m->text, sizeof m->text, fmt, ap);
-    } else if (!m->failed && !m->text[0]) {
-        vsnprintf(m->text, sizeof m->text, fmt, ap);
-    }
-    return 1; /* handled: libtiff's global handlers (stderr) are not called */
-}
-
-static int on_error(TIFF *tif, void *ctx, const char *module, const char *fmt, va_list ap)
-{
-    return on_message(tif, ctx, module, fmt, ap, true);
-}
-
-static int on_warning(TIFF *tif, void *ctx, const char *module, const char *fmt, va_list ap)
-{
-    return on_message(tif, ctx, module, fmt, ap, false);
-}
-
-TIFFOpenOptions *hdm__tiff_options(hdm__tiff_msg *m, uint64_t max_memory)
-{
-    TIFFOpenOptions *o = TIFFOpenOptionsAlloc();
-    if (!o)
-        return NULL;
-    TIFFOpenOptionsSetErrorHandlerExtR(o, on_error, m);
-    TIFFOpenOptionsSetWarningHandlerExtR(o, on_warning, m);
-    tmsize_t cap = max_memory > (uint64_t)(INT64_MAX / 2) ? (tmsize_t)(INT64_MAX / 2)
-                                                         : (tmsize_t)max_memory;
-    TIFFOpenOptionsSetMaxSingleMemAlloc(o, cap);
-    return o;
-}
+/* ---- libtiff's input ---- */
 
 /* The input libtiff reads: a FILE (positioned by each read) or bytes in memory. */
 typedef struct tiff_in {
@@ -521,12 +483,21 @@ static hdm_status tiff_open(tiff_source *p, const hdm_options *opt, hdm_error *e
             lib = band / planes;
             what = " (a strip of every plane)";
         } else {
-            /* libtiff reads a compressed strip whole below 10 MiB, in pieces above
-             * (tif_read.c, TIFFSeek) */
+            /* libtiff reads a strip's compressed bytes whole below 10 MiB, in pieces above
+             * (tif_read.c, TIFFSeek), and in place from bytes in memory; never more than the
+             * file holds */
             p->mode = BY_SCANLINE;
             band = line;
-            ok = mul64(line, p->unit_rows, &lib);
-            lib = lib < (10u << 20) ? lib : (10u << 20);
+            lib = 0;
+            if (!p->in.mem) {
+                uint32_t strips = TIFFNumberOfStrips(t);
+                for (uint32_t i = 0; i < strips && lib < (10u << 20); i++) {
+                    uint64_t bc = TIFFGetStrileByteCount(t, i);
+                    lib = bc > lib ? bc : lib;
+                }
+                lib = lib < (10u << 20) ? lib : (10u << 20);
+                lib = lib < p->in.size ? lib : p->in.size;
+            }
             what = "";
         }
     }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tiff.h — what TIFF's reader (tiff.c) and writer (tiff_write.c) share: libtiff's messages */
+/* tiff.h — what TIFF's reader (tiff.c) and writer (tiff_write.c) share: libtiff's messages
+ * (tiff_msg.c) */
 #ifndef HDM_CODEC_TIFF_H
 #define HDM_CODEC_TIFF_H
 
