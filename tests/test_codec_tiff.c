@@ -847,3 +847,42 @@ Test(tiff, command_option)
     cr_assert(strstr(r.out, "64x40, 3 channels (RGB), 8-bit, tiff"), "%s", r.out);
     scratch_free(dir);
 }
+
+/* BigTIFF is chosen from the uncompressed size: a 70000 x 70000 gray image (4.9 GB of pixels)
+ * starts with BigTIFF's header, a 20000 x 20000 one (0.4 GB) with the classic one. Only the
+ * sink is opened: libtiff writes the header at once, and nothing else is encoded. */
+Test(tiff, bigtiff_when_the_pixels_come_near_4_gib)
+{
+    const uint32_t sides[] = {70000, 20000, 37000};
+    const char *want[] = {"II+\0", "II*\0", "II*\0"}; /* 37000^2 = 1.37 GB */
+    for (int i = 0; i < 3; i++) {
+        hdm_info info = {sides[i], sides[i], 1, HDM_U8, HDM_FORMAT_TIFF};
+        hdm_options o;
+        hdm_options_init(&o);
+        hdm__bytes b = {0};
+        hdm__sink *k = NULL;
+        hdm_error e = {0};
+        cr_assert_eq(hdm__sink_open(HDM_FORMAT_TIFF, &info, &o, &b, "big.tif", &k, &e), HDM_OK,
+                     "%s", e.message);
+        cr_assert_geq(b.len, 8);
+        cr_assert(memcmp(b.mem, want[i], 4) == 0, "%u: header %02x %02x %02x %02x", sides[i],
+                  b.mem[0], b.mem[1], b.mem[2], b.mem[3]);
+        hdm__sink_close(k);
+        free(b.mem);
+    }
+    /* 16-bit RGBA at 20000 x 20000 is 3.2 GB: classic under deflate, BigTIFF under LZW, whose
+     * codes may make it half as large again */
+    for (int lzw = 0; lzw <= 1; lzw++) {
+        hdm_info info = {20000, 20000, 4, HDM_U16, HDM_FORMAT_TIFF};
+        hdm__bytes b = {0};
+        hdm__sink *k = NULL;
+        hdm_options o;
+        hdm_options_init(&o);
+        o.tiff_compression = lzw ? HDM_TIFF_LZW : HDM_TIFF_DEFLATE;
+        cr_assert_eq(hdm__sink_open(HDM_FORMAT_TIFF, &info, &o, &b, "big.tif", &k, NULL),
+                     HDM_OK);
+        cr_assert(memcmp(b.mem, lzw ? "II+\0" : "II*\0", 4) == 0, "lzw %d", lzw);
+        hdm__sink_close(k);
+        free(b.mem);
+    }
+}

@@ -292,10 +292,13 @@ hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
     k->out.base = b->out ? (uint64_t)ftello(b->out->f) : b->len;
     k->msg.decoding = true; /* every libtiff warning while writing is a failure */
 
-    /* BigTIFF when the pixels alone, uncompressed, with room for what deflate may add to data
-     * it cannot shrink and for the directory, come near 4 GiB (classic offsets are 32-bit). */
+    /* BigTIFF when the pixels alone, uncompressed, with room for what the compression may add
+     * to data it cannot shrink and for the directory, come near 4 GiB (classic offsets are
+     * 32-bit). LZW's worst is 12-bit codes for single bytes, half as much again; deflate's and
+     * zstd's stored blocks add well under 1/64. */
     uint64_t raw = (uint64_t)in.height * rowbytes;
-    bool big = raw + raw / 64 + (64u << 20) >= ((uint64_t)1 << 32);
+    uint64_t worst = comp == COMPRESSION_LZW ? raw + raw / 2 : raw + raw / 64;
+    bool big = worst + (64u << 20) >= ((uint64_t)1 << 32);
     TIFFOpenOptions *o = hdm__tiff_options(&k->msg, opt->max_memory);
     if (o)
         k->tif = TIFFClientOpenExt(path ? path : "(memory output)", big ? "w8" : "w", &k->out,
