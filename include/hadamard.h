@@ -16,8 +16,8 @@
  *   are checked against the limits in hdm_options before pixel memory is allocated.
  * - Arguments: a bad argument — a NULL pointer where an object is needed, unknown flags, an
  *   enum value outside its type, an hdm_options field outside its documented range
- *   (png_level outside -1..9, jpeg_quality outside 1..100, an unknown png_filter or
- *   jpeg_subsample, a background above 0xffffff) — is
+ *   (png_level outside -1..9, jpeg_quality outside 1..100, an unknown png_filter,
+ *   jpeg_subsample or tiff_compression, a background above 0xffffff) — is
  *   refused with HDM_ERR_ARG (and a message when an hdm_error is given), never a crash. The
  *   kernels hdm_mul_u8/u16/f32 have no status: given NULL with n > 0 they do nothing. */
 #ifndef HADAMARD_H
@@ -140,7 +140,8 @@ typedef enum hdm_format {
     HDM_FORMAT_UNKNOWN = 0,
     HDM_FORMAT_PNG, HDM_FORMAT_JPEG, HDM_FORMAT_BMP, HDM_FORMAT_TGA, HDM_FORMAT_GIF,
     HDM_FORMAT_PSD, HDM_FORMAT_HDR, HDM_FORMAT_PNM,
-    HDM_FORMAT_WEBP
+    HDM_FORMAT_WEBP,
+    HDM_FORMAT_TIFF
 } hdm_format;
 
 /* Lower-case name of a format ("png", "jpeg", …). */
@@ -173,6 +174,15 @@ typedef enum hdm_jpeg_subsample {
     HDM_JPEG_SUBSAMPLE_422,      /* chroma halved across */
     HDM_JPEG_SUBSAMPLE_420       /* chroma halved across and down */
 } hdm_jpeg_subsample;
+
+/* Compression of TIFF output (hdm_options.tiff_compression). */
+typedef enum hdm_tiff_compression {
+    HDM_TIFF_DEFLATE = 0, /* zlib's deflate with the horizontal predictor (the default) */
+    HDM_TIFF_LZW,         /* LZW with the horizontal predictor */
+    HDM_TIFF_ZSTD,        /* Zstandard with the horizontal predictor */
+    HDM_TIFF_NONE,        /* none */
+    HDM_TIFF_JPEG         /* JPEG at jpeg_quality (8-bit samples: deeper ones are reduced) */
+} hdm_tiff_compression;
 
 typedef struct hdm_options {
     size_t size;                /* sizeof(hdm_options) as the caller compiled it */
@@ -211,6 +221,9 @@ typedef struct hdm_options {
     /* WebP writing (added in 0.2): non-zero writes lossless WebP, every sample kept (colours
      * under fully transparent pixels too); default 0, lossy at jpeg_quality */
     int webp_lossless;
+    /* TIFF writing (added in 0.2, after the JPEG fields): f32 images use the floating-point
+     * predictor; default HDM_TIFF_DEFLATE */
+    hdm_tiff_compression tiff_compression;
 } hdm_options;
 
 HDM_API void hdm_options_init(hdm_options *opt);

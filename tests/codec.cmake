@@ -13,12 +13,16 @@ pkg_check_modules(WEBPMUX REQUIRED IMPORTED_TARGET libwebpmux)
 hdm_test(test_codec_webp test_codec_webp.c testutil.c cli_run.c cli_assert.c)
 target_link_libraries(test_codec_webp PRIVATE PkgConfig::WEBPMUX)
 add_dependencies(test_codec_webp hadamard_cli)
+hdm_test(test_codec_tiff test_codec_tiff.c testutil.c cli_run.c cli_assert.c)
+target_link_libraries(test_codec_tiff PRIVATE PkgConfig::TIFF)
+add_dependencies(test_codec_tiff hadamard_cli)
 if(HADAMARD_SANITIZE)
   # test_codec_stb compiles stb_image_write to make its JPEG inputs: the same signed shift as
   # src/codec/stb.c (see the top-level CMakeLists.txt), left out for the same reason.
   set_source_files_properties(test_codec_stb.c PROPERTIES COMPILE_OPTIONS -fno-sanitize=shift-base)
 endif()
-foreach(t test_codec_png test_codec_png_large test_codec_stb test_codec_jpeg test_codec_webp)
+foreach(t test_codec_png test_codec_png_large test_codec_stb test_codec_jpeg test_codec_webp
+          test_codec_tiff)
   hdm_test_variants(${t})
 endforeach()
 

@@ -377,7 +377,8 @@ Test(format, from_name_every_extension)
         /* formats read but not written, and others */
         {"a.gif", HDM_FORMAT_UNKNOWN}, {"a.psd", HDM_FORMAT_UNKNOWN},
         {"a.pnm", HDM_FORMAT_UNKNOWN}, {"a.pgm", HDM_FORMAT_UNKNOWN},
-        {"a.tiff", HDM_FORMAT_UNKNOWN}, {"a.png.txt", HDM_FORMAT_UNKNOWN},
+        {"a.tiff", HDM_FORMAT_TIFF}, {"a.TIF", HDM_FORMAT_TIFF}, {"a.xcf", HDM_FORMAT_UNKNOWN},
+        {"a.png.txt", HDM_FORMAT_UNKNOWN},
         {"a.pngx", HDM_FORMAT_UNKNOWN}, {"a.", HDM_FORMAT_UNKNOWN}, {"", HDM_FORMAT_UNKNOWN},
         {"noext", HDM_FORMAT_UNKNOWN}, {"a.jp", HDM_FORMAT_UNKNOWN},
     };
@@ -390,7 +391,7 @@ Test(format, from_name_every_extension)
 Test(format, names)
 {
     static const char *const want[] = {"unknown", "png", "jpeg", "bmp", "tga",
-                                       "gif", "psd", "hdr", "pnm", "webp"};
+                                       "gif", "psd", "hdr", "pnm", "webp", "tiff"};
     for (int f = 0; f < HDM__FORMAT_COUNT; f++)
         cr_assert_str_eq(hdm_format_name((hdm_format)f), want[f]);
     cr_assert_str_eq(hdm_format_name(HDM__FORMAT_COUNT), "unknown");

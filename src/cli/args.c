@@ -22,6 +22,8 @@ const cli_opt cli_options[] = {
     {"jpeg-progressive", 0, OPT_FLAG, NULL, "write a progressive JPEG (default baseline)", 0, 0},
     {"jpeg-subsample", 0, OPT_STRING, "S", "JPEG chroma subsampling: auto (4:4:4 at --quality 90 "
      "and above, else 4:2:0), 444, 422 or 420", 0, 0},
+    {"tiff-compression", 0, OPT_STRING, "C", "TIFF compression: deflate (default, with the "
+     "horizontal predictor), lzw, zstd, none or jpeg (8-bit, at --quality)", 0, 0},
     {"background", 0, OPT_STRING, "COLOR", "the colour an image with alpha is flattened over "
      "for JPEG output: #rrggbb, white or black (default white)", 0, 0},
     {"webp-lossless", 0, OPT_FLAG, NULL, "write lossless WebP (default lossy at --quality)", 0, 0},
@@ -108,6 +110,18 @@ static hdm_jpeg_subsample parse_subsample(const char *s, bool *ok)
     return HDM_JPEG_SUBSAMPLE_AUTO;
 }
 
+static hdm_tiff_compression parse_tiff_compression(const char *s, bool *ok)
+{
+    static const char *const names[] = {"deflate", "lzw", "zstd", "none", "jpeg"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *ok = true;
+            return (hdm_tiff_compression)i;
+        }
+    *ok = false;
+    return HDM_TIFF_DEFLATE;
+}
+
 /* #rrggbb (either case) or a name, as 0xRRGGBB. */
 static uint32_t parse_colour(const char *s, bool *ok)
 {
@@ -138,6 +152,8 @@ void cli_fill_options(const cli_args *a, hdm_options *o)
     bool ok;
     if (cli_has(a, "jpeg-subsample"))
         o->jpeg_subsample = parse_subsample(cli_str(a, "jpeg-subsample"), &ok);
+    if (cli_has(a, "tiff-compression"))
+        o->tiff_compression = parse_tiff_compression(cli_str(a, "tiff-compression"), &ok);
     if (cli_has(a, "background"))
         o->background = parse_colour(cli_str(a, "background"), &ok);
 }
@@ -153,7 +169,7 @@ hdm_format cli_output_format(const cli_args *a)
 /* ---- commands ---- */
 
 #define WRITE_OPTS "output", "quality", "png-level", "png-filter", "jpeg-progressive", \
-                   "jpeg-subsample", "background", "webp-lossless"
+                   "jpeg-subsample", "tiff-compression", "background", "webp-lossless"
 #define LIMIT_OPTS "max-pixels", "max-width", "max-height", "max-memory"
 
 static const char *const info_opts[] = {LIMIT_OPTS, "help", NULL};
@@ -161,7 +177,8 @@ static const char *const write_opts[] = {WRITE_OPTS, "format", LIMIT_OPTS, "help
 static const char *const batch_opts[] = {"out-dir", "name", "format", "jobs", "recursive",
                                          "resume", "shard", "report", "null", "quiet", "quality",
                                          "png-level", "png-filter", "jpeg-progressive",
-                                         "jpeg-subsample", "background", "webp-lossless",
+                                         "jpeg-subsample", "tiff-compression", "background",
+                                         "webp-lossless",
                                          LIMIT_OPTS, "help",
                                          NULL};
 
@@ -468,6 +485,15 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
             if (!ok) {
                 cli_say("%s: unknown JPEG subsampling '%s' (auto, 444, 422, 420)", cmd->name,
                         val);
+                return EXIT_USAGE;
+            }
+        }
+        if (strcmp(o->name, "tiff-compression") == 0) {
+            bool ok;
+            parse_tiff_compression(val, &ok);
+            if (!ok) {
+                cli_say("%s: unknown TIFF compression '%s' (deflate, lzw, zstd, none, jpeg)",
+                        cmd->name, val);
                 return EXIT_USAGE;
             }
         }

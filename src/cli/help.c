@@ -162,6 +162,8 @@ void cli_print_completion(void)
          "\"$cur\")); return;;");
     puts("    --jpeg-subsample) COMPREPLY=($(compgen -W 'auto 444 422 420' -- \"$cur\")); "
          "return;;");
+    puts("    --tiff-compression) COMPREPLY=($(compgen -W 'deflate lzw zstd none jpeg' -- "
+         "\"$cur\")); return;;");
     puts("    --background) COMPREPLY=($(compgen -W 'white black' -- \"$cur\")); return;;");
     char list[192];
     printf("    --format) COMPREPLY=($(compgen -W '%s' -- \"$cur\")); return;;\n",

@@ -115,19 +115,23 @@ static int run_info(const cli_cmd *cmd, const cli_args *a)
 
 /* Says once per option, on stderr, that a writing option has no effect on the output format
  * (--quality outside JPEG and WebP, the --jpeg-… and --background options outside JPEG,
- * --png-level and --png-filter outside PNG, --webp-lossless outside WebP). The exit status is
- * not changed. Also for batch, once per output format it writes. */
+ * --png-level and --png-filter outside PNG, --webp-lossless outside WebP, --tiff-compression
+ * outside TIFF; --quality and --jpeg-subsample apply to TIFF too when its compression is
+ * jpeg). The exit status is not changed. Also for batch, once per output format it writes. */
 static void cli_note_inapplicable(const cli_args *a, hdm_format fmt)
 {
-    static const struct { const char *opt; hdm_format only, also; } rules[] = {
-        {"quality", HDM_FORMAT_JPEG, HDM_FORMAT_WEBP},
-        {"png-level", HDM_FORMAT_PNG, HDM_FORMAT_UNKNOWN},
-        {"png-filter", HDM_FORMAT_PNG, HDM_FORMAT_UNKNOWN},
-        {"jpeg-progressive", HDM_FORMAT_JPEG, HDM_FORMAT_UNKNOWN},
-        {"jpeg-subsample", HDM_FORMAT_JPEG, HDM_FORMAT_UNKNOWN},
-        {"background", HDM_FORMAT_JPEG, HDM_FORMAT_UNKNOWN},
-        {"webp-lossless", HDM_FORMAT_WEBP, HDM_FORMAT_UNKNOWN},
+    static const struct { const char *opt; hdm_format only, also; bool tiff_jpeg; } rules[] = {
+        {"quality", HDM_FORMAT_JPEG, HDM_FORMAT_WEBP, true},
+        {"png-level", HDM_FORMAT_PNG, HDM_FORMAT_UNKNOWN, false},
+        {"png-filter", HDM_FORMAT_PNG, HDM_FORMAT_UNKNOWN, false},
+        {"jpeg-progressive", HDM_FORMAT_JPEG, HDM_FORMAT_UNKNOWN, false},
+        {"jpeg-subsample", HDM_FORMAT_JPEG, HDM_FORMAT_UNKNOWN, true},
+        {"background", HDM_FORMAT_JPEG, HDM_FORMAT_UNKNOWN, false},
+        {"webp-lossless", HDM_FORMAT_WEBP, HDM_FORMAT_UNKNOWN, false},
+        {"tiff-compression", HDM_FORMAT_TIFF, HDM_FORMAT_UNKNOWN, false},
     };
+    bool tiff_jpeg = fmt == HDM_FORMAT_TIFF && cli_has(a, "tiff-compression") &&
+                     strcmp(cli_str(a, "tiff-compression"), "jpeg") == 0;
     static bool said[sizeof rules / sizeof rules[0]];
     char upper[16];
     snprintf(upper, sizeof upper, "%s", hdm_format_name(fmt));
@@ -136,7 +140,7 @@ static void cli_note_inapplicable(const cli_args *a, hdm_format fmt)
             *c = (char)(*c - 'a' + 'A');
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
         if (!said[i] && fmt != rules[i].only && fmt != rules[i].also &&
-            fmt != HDM_FORMAT_UNKNOWN &&
+            fmt != HDM_FORMAT_UNKNOWN && !(rules[i].tiff_jpeg && tiff_jpeg) &&
             cli_has(a, rules[i].opt)) {
             said[i] = true;
             cli_say("--%s has no effect on %s output", rules[i].opt, upper);

@@ -9,6 +9,7 @@
     X(png)        \
     X(jpeg)       \
     X(webp)       \
+    X(tiff)       \
     X(gif)        \
     X(bmp)        \
     X(psd)        \

@@ -11,7 +11,7 @@
 /* How many statuses and formats there are (kept out of the public enums, where a count would be
  * one more value a caller could pass). */
 #define HDM__STATUS_COUNT ((int)HDM_ERR_INTERRUPTED + 1)
-#define HDM__FORMAT_COUNT ((int)HDM_FORMAT_WEBP + 1)
+#define HDM__FORMAT_COUNT ((int)HDM_FORMAT_TIFF + 1)
 
 /* ---- errors ---- */
 

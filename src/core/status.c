@@ -166,6 +166,9 @@ hdm_status hdm__options_load(const hdm_options *caller, hdm_options *out, hdm_er
     if ((unsigned)out->jpeg_subsample > HDM_JPEG_SUBSAMPLE_420)
         return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_options: unknown jpeg_subsample %d",
                          (int)out->jpeg_subsample);
+    if ((unsigned)out->tiff_compression > HDM_TIFF_JPEG)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_options: unknown tiff_compression %d",
+                         (int)out->tiff_compression);
     if (out->background > 0xffffff)
         return hdm__fail(err, HDM_ERR_ARG, NULL,
                          "hdm_options: background must be 0xRRGGBB (at most 0xffffff), not 0x%x",

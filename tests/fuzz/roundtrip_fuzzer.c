@@ -3,11 +3,11 @@
  *
  * The first byte chooses the output format and the operation; the rest is the input file. A
  * file that decodes must go all the way round: what we write we must read back, same size,
- * and bit-identical for PNG. */
+ * and bit-identical for PNG and TIFF (deflate, every depth). */
 #include "fuzz/fuzz.h"
 
 static const hdm_format outputs[] = {HDM_FORMAT_PNG, HDM_FORMAT_JPEG, HDM_FORMAT_BMP,
-                                     HDM_FORMAT_TGA, HDM_FORMAT_HDR};
+                                     HDM_FORMAT_TGA, HDM_FORMAT_HDR, HDM_FORMAT_TIFF};
 enum { N_OUTPUTS = sizeof outputs / sizeof outputs[0] };
 
 /* Plane 0 of img as a 1-channel view: a gray operand that broadcasts. */
@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "reload of %s failed: %s\n", hdm_format_name(fmt), e.message);
     HDM_FUZZ_CHECK(st == HDM_OK);
     HDM_FUZZ_CHECK(back->width == res->width && back->height == res->height);
-    if (fmt == HDM_FORMAT_PNG && res->depth != HDM_F32)
+    if ((fmt == HDM_FORMAT_PNG && res->depth != HDM_F32) || fmt == HDM_FORMAT_TIFF)
         check_same(res, back);
     hdm_free(enc);
     hdm_image_free(back);

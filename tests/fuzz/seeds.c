@@ -2,7 +2,7 @@
 /* seeds.c — small valid files of every input format and depth, made in memory
  *
  * PNG is written with libpng directly (every colour type, bit depth, tRNS, interlace); JPEG,
- * WebP (lossy and lossless), BMP, TGA and HDR through the library's own encoders; GIF, PSD, PNM and the BMP/TGA variants
+ * WebP (lossy and lossless), BMP, TGA, HDR and TIFF (each compression) through the library's own encoders; GIF, PSD, PNM and the BMP/TGA variants
  * stb_image_write cannot make are laid out byte by byte from their specifications. Used for the
  * fuzz seed corpus and by the hostile-input tests, so both start from the same real files. */
 #include "fuzz/seeds.h"
@@ -126,36 +126,45 @@ fail:
     return false;
 }
 
-/* ---- JPEG, WebP, BMP, TGA, HDR through the library's encoders ---- */
+/* ---- JPEG, WebP, BMP, TGA, HDR, TIFF through the library's encoders ---- */
 
-static bool make_saved(hdm_format fmt, unsigned w, unsigned h, unsigned ch, bool lossless,
-                       buf *b)
+static bool make_saved_depth(hdm_format fmt, unsigned w, unsigned h, unsigned ch, hdm_depth d,
+                             hdm_tiff_compression tc, bool lossless, buf *b)
 {
-    hdm_depth d = fmt == HDM_FORMAT_HDR ? HDM_F32 : HDM_U8;
     hdm_image *img;
     if (hdm_image_new(w, h, ch, d, &img))
         return false;
     for (unsigned c = 0; c < ch; c++)
         for (unsigned y = 0; y < h; y++)
             for (unsigned x = 0; x < w; x++) {
-                unsigned v = sample(x, y, c, 255);
+                unsigned v = sample(x, y, c, d == HDM_U16 ? 65535 : 255);
                 if (d == HDM_F32)
                     ((float *)hdm_row(img, c, y))[x] = (float)v / 64.0f;
+                else if (d == HDM_U16)
+                    ((uint16_t *)hdm_row(img, c, y))[x] = (uint16_t)v;
                 else
                     ((uint8_t *)hdm_row(img, c, y))[x] = (uint8_t)v;
             }
     void *data;
     size_t size;
-    hdm_options opt;
-    hdm_options_init(&opt);
-    opt.webp_lossless = lossless;
-    hdm_status st = hdm_save_memory(img, fmt, &opt, &data, &size, NULL);
+    hdm_options o;
+    hdm_options_init(&o);
+    o.tiff_compression = tc;
+    o.webp_lossless = lossless;
+    hdm_status st = hdm_save_memory(img, fmt, &o, &data, &size, NULL);
     hdm_image_free(img);
     if (st)
         return false;
     put(b, data, size);
     hdm_free(data);
     return !b->failed;
+}
+
+static bool make_saved(hdm_format fmt, unsigned w, unsigned h, unsigned ch, bool lossless,
+                       buf *b)
+{
+    return make_saved_depth(fmt, w, h, ch, fmt == HDM_FORMAT_HDR ? HDM_F32 : HDM_U8,
+                            HDM_TIFF_DEFLATE, lossless, b);
 }
 
 /* ---- BMP with a palette or 16-bit pixels (Microsoft BITMAPINFOHEADER) ---- */
@@ -368,7 +377,7 @@ static bool make_pnm(unsigned w, unsigned h, unsigned channels, unsigned maxval,
 
 /* ---- the list ---- */
 
-enum kind { PNG, SAVED, LOSSLESS, BMP, TGA, GIF, PSD, PNM };
+enum kind { PNG, SAVED, LOSSLESS, BMP, TGA, GIF, PSD, PNM, TIFF };
 
 typedef struct seed {
     const char *name;
@@ -436,6 +445,13 @@ static const seed seeds[] = {
     {"webp-lossy-rgb.webp", SAVED, {0}, HDM_FORMAT_WEBP, 17, 9, 3},
     {"webp-lossy-rgba.webp", SAVED, {0}, HDM_FORMAT_WEBP, 17, 9, 4},
     {"webp-lossless-rgba.webp", LOSSLESS, {0}, HDM_FORMAT_WEBP, 7, 5, 4},
+    /* TIFF through the library's writer: a, b, c, d = channels, depth, compression, unused */
+    {"tiff-gray8.tif", TIFF, {0}, 1, HDM_U8, HDM_TIFF_DEFLATE, 0},
+    {"tiff-rgba8-lzw.tif", TIFF, {0}, 4, HDM_U8, HDM_TIFF_LZW, 0},
+    {"tiff-rgb16.tif", TIFF, {0}, 3, HDM_U16, HDM_TIFF_DEFLATE, 0},
+    {"tiff-graya16-zstd.tif", TIFF, {0}, 2, HDM_U16, HDM_TIFF_ZSTD, 0},
+    {"tiff-rgbf32.tif", TIFF, {0}, 3, HDM_F32, HDM_TIFF_NONE, 0},
+    {"tiff-rgb8-jpeg.tif", TIFF, {0}, 3, HDM_U8, HDM_TIFF_JPEG, 0},
 };
 
 bool hdm_seed(size_t i, const char **name, unsigned char **data, size_t *size)
@@ -457,6 +473,10 @@ bool hdm_seed(size_t i, const char **name, unsigned char **data, size_t *size)
     case GIF: ok = make_gif(s->a, s->b, s->c, s->d, &b); break;
     case PSD: ok = make_psd(s->a, s->b, s->c, s->d ? s->d : 8, s->d == 0, &b); break;
     case PNM: ok = make_pnm(s->a, s->b, s->c, s->d, &b); break;
+    case TIFF:
+        ok = make_saved_depth(HDM_FORMAT_TIFF, 9, 7, s->a, (hdm_depth)s->b,
+                              (hdm_tiff_compression)s->c, false, &b);
+        break;
     }
     if (!ok) {
         free(b.p);

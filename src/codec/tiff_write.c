@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+/* tiff_write.c — TIFF output through libtiff, a strip at a time as the rows come */
+#include "codec/tiff.h"
+#include "kernel/kernel.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Rows gather into a strip of about STRIP_BYTES, which libtiff compresses and appends to the
+ * output at once; only the directory comes at the end. libtiff writes to a file it can seek
+ * in: it appends strips and the directory, and goes back only to put the directory's offset
+ * into the header (and to fill the directory in after the tag data it points at). Our
+ * procedures give it that over the append-only output: a write at the end is appended, one
+ * before it patches bytes already put (in memory, or in the temporary file with pwrite), a
+ * seek past the end leaves zeros. Interleaved samples, unassociated alpha (ExtraSamples 2);
+ * deflate, LZW and zstd with the horizontal predictor (the floating-point one for f32). A file
+ * that could pass 4 GiB, judged from the uncompressed size, is BigTIFF. */
+
+enum { STRIP_BYTES = 256 << 10 };
+
+typedef struct tiff_out {
+    hdm__bytes *b;
+    uint64_t base;   /* where the TIFF starts in b */
+    uint64_t size;   /* bytes written (the end libtiff sees) */
+    uint64_t pos;
+} tiff_out;
+
+typedef struct tiff_enc {
+    hdm__sink base;
+    TIFF *tif;
+    tiff_out out;
+    hdm__tiff_msg msg;
+    unsigned char *strip;
+    size_t rowbytes;
+    uint32_t rows_per_strip, filled, strip_no;
+} tiff_enc;
+
+static void put_zeros(hdm__bytes *b, uint64_t n)
+{
+    static const unsigned char zeros[4096];
+    for (; n > 0 && !b->failed; n -= n < sizeof zeros ? n : sizeof zeros)
+        hdm__bytes_put(b, zeros, n < sizeof zeros ? (size_t)n : sizeof zeros);
+}
+
+/* Rewrites n bytes at off, below what is already out. */
+static void patch(tiff_out *o, uint64_t off, const void *data, size_t n)
+{
+    hdm__bytes *b = o->b;
+    if (b->failed)
+        return;
+    if (!b->out) {
+        memcpy(b->mem + o->base + off, data, n);
+        return;
+    }
+    FILE *f = b->out->f;
+    const unsigned char *p = data;
+    if (fflush(f) != 0)
+        goto failed;
+    for (size_t done = 0; done < n;) {
+        ssize_t w = pwrite(fileno(f), p + done, n - done, (off_t)(o->base + off + done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            goto failed;
+        done += (size_t)w;
+    }
+    return;
+failed:
+    b->out->failed = true;
+    b->out->err_no = errno ? errno : EIO;
+    b->failed = true;
+}
+
+static tmsize_t out_write(thandle_t h, void *buf, tmsize_t n)
+{
+    tiff_out *o = h;
+    if (n < 0)
+        return -1;
+    const unsigned char *p = buf;
+    uint64_t len = (uint64_t)n;
+    if (o->pos < o->size) {
+        uint64_t in = o->size - o->pos < len ? o->size - o->pos : len;
+        patch(o, o->pos, p, (size_t)in);
+        o->pos += in, p += in, len -= in;
+    }
+    if (len > 0) {
+        put_zeros(o->b, o->pos - o->size);
+        hdm__bytes_put(o->b, p, (size_t)len);
+        o->pos += len;
+        o->size = o->pos;
+    }
+    return o->b->failed ? -1 : n;
+}
+
+static tmsize_t out_read(thandle_t h, void *buf, tmsize_t n)
+{
+    (void)h, (void)buf, (void)n;
+    return -1; /* a new file is only written */
+}
+
+static toff_t out_seek(thandle_t h, toff_t off, int whence)
+{
+    tiff_out *o = h;
+    uint64_t base = whence == SEEK_CUR ? o->pos : whence == SEEK_END ? o->size : 0;
+    o->pos = base + off;
+    return o->pos;
+}
+
+static int out_close(thandle_t h)
+{
+    (void)h;
+    return 0;
+}
+
+static toff_t out_size(thandle_t h) { return ((tiff_out *)h)->size; }
+
+static int out_map(thandle_t h, void **base, toff_t *size)
+{
+    (void)h, (void)base, (void)size;
+    return 0;
+}
+
+static void out_unmap(thandle_t h, void *base, toff_t size) { (void)h, (void)base, (void)size; }
+
+static hdm_status enc_failed(tiff_enc *k, hdm_error *err)
+{
+    if (k->out.b->failed)
+        return hdm__fail(err, HDM_ERR_IO, k->base.path, "cannot write TIFF: %s",
+                         hdm__bytes_error(k->out.b));
+    return hdm__fail(err, HDM_ERR_IO, k->base.path, "cannot write TIFF: %s",
+                     k->msg.text[0] ? k->msg.text : "libtiff failed");
+}
+
+static hdm_status flush_strip(tiff_enc *k, hdm_error *err)
+{
+    tmsize_t n = (tmsize_t)((size_t)k->filled * k->rowbytes);
+    if (TIFFWriteEncodedStrip(k->tif, k->strip_no, k->strip, n) != n || k->msg.failed ||
+        k->out.b->failed)
+        return enc_failed(k, err);
+    k->strip_no++;
+    k->filled = 0;
+    return HDM_OK;
+}
+
+static hdm_status enc_write(hdm__sink *s, const hdm_image *strip, uint32_t rows, hdm_error *err)
+{
+    tiff_enc *k = (tiff_enc *)s;
+    for (uint32_t y = 0; y < rows; y++) {
+        hdm__row_from_planes(k->strip + (size_t)k->filled * k->rowbytes, strip, y);
+        if (++k->filled == k->rows_per_strip) {
+            hdm_status st = flush_strip(k, err);
+            if (st)
+                return st;
+        }
+    }
+    return HDM_OK;
+}
+
+static hdm_status enc_finish(hdm__sink *s, hdm_error *err)
+{
+    tiff_enc *k = (tiff_enc *)s;
+    if (k->filled) {
+        hdm_status st = flush_strip(k, err);
+        if (st)
+            return st;
+    }
+    if (!TIFFWriteDirectory(k->tif) || k->msg.failed || k->out.b->failed)
+        return enc_failed(k, err);
+    return HDM_OK;
+}
+
+static void enc_close(hdm__sink *s)
+{
+    tiff_enc *k = (tiff_enc *)s;
+    if (k->tif)
+        TIFFCleanup(k->tif); /* frees without writing: finish wrote the directory */
+    free(k->strip);
+    free(k);
+}
+
+static uint16_t compression_tag(hdm_tiff_compression c)
+{
+    switch (c) {
+    case HDM_TIFF_NONE: return COMPRESSION_NONE;
+    case HDM_TIFF_LZW: return COMPRESSION_LZW;
+    case HDM_TIFF_ZSTD: return COMPRESSION_ZSTD;
+    case HDM_TIFF_JPEG: return COMPRESSION_JPEG;
+    default: return COMPRESSION_ADOBE_DEFLATE;
+    }
+}
+
+/* The chroma sampling of JPEG-compressed colour, as JPEG output chooses it (jpeg_write.c). */
+static void ycbcr_sampling(const hdm_options *opt, uint16_t *h, uint16_t *v)
+{
+    hdm_jpeg_subsample s = opt->jpeg_subsample;
+    if (s == HDM_JPEG_SUBSAMPLE_AUTO)
+        s = opt->jpeg_quality >= 90 ? HDM_JPEG_SUBSAMPLE_444 : HDM_JPEG_SUBSAMPLE_420;
+    *h = s == HDM_JPEG_SUBSAMPLE_444 ? 1 : 2;
+    *v = s == HDM_JPEG_SUBSAMPLE_420 ? 2 : 1;
+}
+
+/* Every tag of the image, set before the first strip. */
+static bool set_fields(tiff_enc *k, const hdm_options *opt, uint16_t comp)
+{
+    TIFF *t = k->tif;
+    const hdm_info *in = &k->base.info;
+    unsigned ch = in->channels;
+    bool colour = ch >= 3, ycbcr = comp == COMPRESSION_JPEG && ch == 3;
+    bool ok = TIFFSetField(t, TIFFTAG_IMAGEWIDTH, in->width) &&
+              TIFFSetField(t, TIFFTAG_IMAGELENGTH, in->height) &&
+              TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, (uint16_t)(8 * in->depth)) &&
+              TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, (uint16_t)ch) &&
+              TIFFSetField(t, TIFFTAG_SAMPLEFORMAT, (uint16_t)(in->depth == HDM_F32
+                                                    ? SAMPLEFORMAT_IEEEFP : SAMPLEFORMAT_UINT)) &&
+              TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG) &&
+              TIFFSetField(t, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT) &&
+              TIFFSetField(t, TIFFTAG_COMPRESSION, comp) &&
+              TIFFSetField(t, TIFFTAG_PHOTOMETRIC, ycbcr ? PHOTOMETRIC_YCBCR
+                                                   : colour ? PHOTOMETRIC_RGB
+                                                   : PHOTOMETRIC_MINISBLACK) &&
+              TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, k->rows_per_strip) &&
+              TIFFSetField(t, TIFFTAG_SOFTWARE, "hadamard");
+    if (ok && (ch == 2 || ch == 4)) {
+        uint16_t extra = EXTRASAMPLE_UNASSALPHA;
+        ok = TIFFSetField(t, TIFFTAG_EXTRASAMPLES, 1, &extra);
+    }
+    if (ok && comp == COMPRESSION_JPEG) {
+        ok = TIFFSetField(t, TIFFTAG_JPEGQUALITY, opt->jpeg_quality);
+        if (ok && ycbcr) {
+            uint16_t h, v;
+            ycbcr_sampling(opt, &h, &v);
+            ok = TIFFSetField(t, TIFFTAG_YCBCRSUBSAMPLING, h, v) &&
+                 TIFFSetField(t, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB);
+        }
+    } else if (ok && comp != COMPRESSION_NONE) {
+        ok = TIFFSetField(t, TIFFTAG_PREDICTOR, in->depth == HDM_F32 ? PREDICTOR_FLOATINGPOINT
+                                                                    : PREDICTOR_HORIZONTAL);
+    }
+    return ok;
+}
+
+hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
+                          hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err)
+{
+    (void)c;
+    uint16_t comp = compression_tag(opt->tiff_compression);
+    if (!TIFFIsCODECConfigured(comp))
+        return hdm__fail(err, HDM_ERR_FORMAT, path, "cannot write TIFF: this libtiff has no "
+                         "%s compression", comp == COMPRESSION_ZSTD ? "zstd" : "such");
+    hdm_info in = *info;
+    if (comp == COMPRESSION_JPEG && in.depth != HDM_U8) {
+        /* JPEG in TIFF holds 8-bit samples (libtiff's JPEG codec as Debian builds it) */
+        in.depth = HDM_U8;
+        if (opt->notice) {
+            char note[160 + 4096];
+            snprintf(note, sizeof note, "%s: written as 8-bit samples (TIFF's JPEG compression "
+                     "holds no more)", path ? path : "(memory output)");
+            opt->notice(opt->notice_ctx, note);
+        }
+    }
+    size_t rowbytes;
+    if (hdm_size_bytes(in.width, 1, in.channels, in.depth, &rowbytes))
+        return hdm__fail(err, HDM_ERR_LIMIT, path, "%s", hdm_strerror(HDM_ERR_LIMIT));
+    uint32_t rps = rowbytes >= STRIP_BYTES ? 1 : (uint32_t)(STRIP_BYTES / rowbytes);
+    if (comp == COMPRESSION_JPEG)
+        rps = (rps + 15) / 16 * 16; /* whole MCU rows of 2x2-subsampled chroma */
+    if (rps > in.height)
+        rps = in.height;
+    uint64_t strip = (uint64_t)rps * rowbytes;
+    /* ours, libtiff's compressed strip, and the compressor's state (zstd's the largest) */
+    uint64_t need = 2 * strip + strip / 8 + (comp == COMPRESSION_ZSTD ? (16u << 20) : 1u << 20);
+    if (need > opt->max_memory)
+        return hdm__fail(err, HDM_ERR_LIMIT, path, "encoding needs about %llu bytes (a strip of "
+                         "%u rows), above the memory limit of %llu (max_memory)",
+                         (unsigned long long)need, rps, (unsigned long long)opt->max_memory);
+    tiff_enc *k = calloc(1, sizeof *k);
+    if (!k || !(k->strip = malloc((size_t)strip))) {
+        free(k);
+        return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
+    }
+    k->base.info = in;
+    k->base.path = path;
+    k->base.write = enc_write;
+    k->base.finish = enc_finish;
+    k->base.close = enc_close;
+    k->base.held = need;
+    k->rowbytes = rowbytes;
+    k->rows_per_strip = rps;
+    k->out.b = b;
+    k->out.base = b->out ? (uint64_t)ftello(b->out->f) : b->len;
+    k->msg.decoding = true; /* every libtiff warning while writing is a failure */
+
+    /* BigTIFF when the pixels alone, uncompressed, with room for what the compression may add
+     * to data it cannot shrink and for the directory, come near 4 GiB (classic offsets are
+     * 32-bit). LZW's worst is 12-bit codes for single bytes, half as much again; deflate's and
+     * zstd's stored blocks add well under 1/64. */
+    uint64_t raw = (uint64_t)in.height * rowbytes;
+    uint64_t worst = comp == COMPRESSION_LZW ? raw + raw / 2 : raw + raw / 64;
+    bool big = worst + (64u << 20) >= ((uint64_t)1 << 32);
+    TIFFOpenOptions *o = hdm__tiff_options(&k->msg, opt->max_memory);
+    if (o)
+        k->tif = TIFFClientOpenExt(path ? path : "(memory output)", big ? "w8" : "w", &k->out,
+                                   out_read, out_write, out_seek, out_close, out_size, out_map,
+                                   out_unmap, o);
+    TIFFOpenOptionsFree(o);
+    hdm_status st = HDM_OK;
+    if (!o)
+        st = hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
+    else if (!k->tif || !set_fields(k, opt, comp) || k->msg.failed)
+        st = enc_failed(k, err);
+    if (st) {
+        enc_close(&k->base);
+        return st;
+    }
+    *out = &k->base;
+    return HDM_OK;
+}
