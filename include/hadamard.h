@@ -165,8 +165,6 @@ typedef enum hdm_png_filter {
     HDM_PNG_FILTER_PAETH, HDM_PNG_FILTER_ADAPTIVE
 } hdm_png_filter;
 
-/* Everything a caller can tune, passed by pointer to each call (NULL means defaults).
- * Initialise with hdm_options_init, which sets `size`, so the struct can grow compatibly. */
 /* Chroma subsampling of JPEG output (hdm_options.jpeg_subsample). */
 typedef enum hdm_jpeg_subsample {
     HDM_JPEG_SUBSAMPLE_AUTO = 0, /* 4:4:4 at jpeg_quality 90 and above, else 4:2:0 */
@@ -184,6 +182,8 @@ typedef enum hdm_tiff_compression {
     HDM_TIFF_JPEG         /* JPEG at jpeg_quality (8-bit samples: deeper ones are reduced) */
 } hdm_tiff_compression;
 
+/* Everything a caller can tune, passed by pointer to each call (NULL means defaults).
+ * Initialise with hdm_options_init, which sets `size`, so the struct can grow compatibly. */
 typedef struct hdm_options {
     size_t size;                /* sizeof(hdm_options) as the caller compiled it */
     /* limits on untrusted input, checked from the header before any pixel memory is taken */
