@@ -184,6 +184,16 @@ typedef enum hdm_tiff_compression {
 
 /* Everything a caller can tune, passed by pointer to each call (NULL means defaults).
  * Initialise with hdm_options_init, which sets `size`, so the struct can grow compatibly. */
+/* Parts of a file's metadata, for hdm_options.strip_meta and hdm_file_info. */
+enum {
+    HDM_META_ICC = 1u << 0,        /* the ICC colour profile */
+    HDM_META_EXIF = 1u << 1,       /* EXIF (its Orientation tag included) */
+    HDM_META_XMP = 1u << 2,        /* the XMP packet */
+    HDM_META_COLOR = 1u << 3,      /* PNG sRGB, gAMA and cHRM */
+    HDM_META_RESOLUTION = 1u << 4, /* pixel density: PNG pHYs, JPEG JFIF, TIFF resolution */
+    HDM_META_ALL = (1u << 5) - 1
+};
+
 typedef struct hdm_options {
     size_t size;                /* sizeof(hdm_options) as the caller compiled it */
     /* limits on untrusted input, checked from the header before any pixel memory is taken */
@@ -224,6 +234,14 @@ typedef struct hdm_options {
     /* TIFF writing (added in 0.2, after the JPEG fields): f32 images use the floating-point
      * predictor; default HDM_TIFF_DEFLATE */
     hdm_tiff_compression tiff_compression;
+    /* Metadata (added in 0.2, after the TIFF field). The main input's ICC profile, EXIF, XMP,
+     * colour chunks and resolution are written to the output wherever its format can hold them;
+     * each bit of HDM_META_* set here leaves that part out (HDM_META_ALL: --strip). Default 0:
+     * everything kept. A profile is carried, never applied: samples are not converted. */
+    unsigned strip_meta;
+    /* non-zero: the EXIF Orientation tag is not applied on load (stored pixels and tag kept);
+     * default 0: images and operands are turned upright and the tag written as 1 */
+    int no_rotate;
 } hdm_options;
 
 HDM_API void hdm_options_init(hdm_options *opt);
@@ -244,6 +262,37 @@ HDM_API hdm_status hdm_info_read(const char *path, const hdm_options *opt, hdm_i
  * messages name it "(memory)". Returns also HDM_ERR_ARG for a NULL data or out. */
 HDM_API hdm_status hdm_info_read_memory(const void *data, size_t size, const hdm_options *opt,
                                         hdm_info *out, hdm_error *err);
+
+/* What a file holds as stored, beside what it decodes to (hdm_file_info_read). */
+typedef struct hdm_file_info {
+    size_t size;                /* sizeof(hdm_file_info) as the caller compiled it */
+    hdm_info image;             /* what it decodes to, as hdm_info_read says (upright) */
+    uint32_t stored_width, stored_height; /* before the Orientation tag is applied */
+    uint32_t bits;              /* bits per sample as stored: 1, 2, 4, 8, 16 or 32 */
+    char color[16];             /* colour type as stored: "gray", "gray+alpha", "rgb", "rgba",
+                                 * "palette", "ycbcr", "cmyk", "ycck" */
+    char compression[16];       /* "deflate", "lzw", "lossy", "lossless", … ("" when only one
+                                 * exists for the format) */
+    char subsampling[8];        /* JPEG chroma subsampling: "4:4:4", "4:2:2", "4:2:0", … */
+    uint32_t interlaced;        /* non-zero: PNG Adam7 interlace or a progressive JPEG */
+    uint32_t pages;             /* pages (TIFF) or frames (GIF, WebP); the first is decoded */
+    uint32_t orientation;       /* EXIF Orientation 1..8, 0 when the file has none */
+    uint32_t icc_size;          /* bytes of the ICC profile, 0 when none */
+    char icc_description[64];   /* the profile's description tag, cut to fit, "" when none */
+    uint32_t exif_size, xmp_size; /* bytes of EXIF (from its TIFF header) and of XMP */
+    unsigned color_chunks;      /* HDM_META_COLOR when sRGB, gAMA or cHRM is present */
+    double res_x, res_y;        /* pixel density, 0 when none */
+    uint32_t res_unit;          /* 0: an aspect ratio only, 1: per inch, 2: per centimetre */
+} hdm_file_info;
+
+/* Reads a file's header and its metadata (no pixels decoded) into *out, whose size member the
+ * caller sets to sizeof *out first (a smaller, older struct gets its prefix filled; 0 is
+ * HDM_ERR_ARG). Returns what hdm_info_read does. */
+HDM_API hdm_status hdm_file_info_read(const char *path, const hdm_options *opt,
+                                      hdm_file_info *out, hdm_error *err);
+HDM_API hdm_status hdm_file_info_read_memory(const void *data, size_t size,
+                                             const hdm_options *opt, hdm_file_info *out,
+                                             hdm_error *err);
 
 /* Decodes a whole file into a new image (*out, the caller's). Limits in opt are checked before
  * pixel memory is allocated. Palette and low-bit-depth gray are expanded to 8 bits, tRNS to

@@ -29,7 +29,7 @@ hdm_status hdm_info_read(const char *path, const hdm_options *caller, hdm_info *
         return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_info_read: NULL argument");
     hdm_options opt;
     hdm_status st = hdm__entry_options(caller, &opt, err);
-    return st ? st : hdm__info_open(path, &opt, out, err);
+    return st ? st : hdm__info_open(path, &opt, out, NULL, err);
 }
 
 hdm_status hdm_info_read_memory(const void *data, size_t size, const hdm_options *caller,
@@ -39,7 +39,45 @@ hdm_status hdm_info_read_memory(const void *data, size_t size, const hdm_options
         return hdm__fail(err, HDM_ERR_ARG, NULL, "hdm_info_read_memory: NULL argument");
     hdm_options opt;
     hdm_status st = hdm__entry_options(caller, &opt, err);
-    return st ? st : hdm__info_open_memory(data, size, "(memory)", &opt, out, err);
+    return st ? st : hdm__info_open_memory(data, size, "(memory)", &opt, out, NULL, err);
+}
+
+/* Fills a caller's hdm_file_info, out->size bytes of it (an older, smaller struct gets its
+ * prefix). */
+static hdm_status file_info(const char *path, const void *data, size_t size,
+                            const hdm_options *caller, hdm_file_info *out, hdm_error *err)
+{
+    const char *fn = path ? "hdm_file_info_read" : "hdm_file_info_read_memory";
+    if (!(path || data) || !out)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: NULL argument", fn);
+    size_t caller_size = out->size;
+    if (caller_size < sizeof(size_t) + sizeof(hdm_info))
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: size is %zu (set it to "
+                         "sizeof(hdm_file_info))", fn, caller_size);
+    hdm_options opt;
+    hdm_file_info d;
+    hdm_info info;
+    hdm_status st = hdm__entry_options(caller, &opt, err);
+    if (!st)
+        st = path ? hdm__info_open(path, &opt, &info, &d, err)
+                  : hdm__info_open_memory(data, size, "(memory)", &opt, &info, &d, err);
+    if (st)
+        return st;
+    d.size = caller_size < sizeof d ? caller_size : sizeof d;
+    memcpy(out, &d, d.size);
+    return HDM_OK;
+}
+
+hdm_status hdm_file_info_read(const char *path, const hdm_options *opt, hdm_file_info *out,
+                              hdm_error *err)
+{
+    return file_info(path, NULL, 0, opt, out, err);
+}
+
+hdm_status hdm_file_info_read_memory(const void *data, size_t size, const hdm_options *opt,
+                                     hdm_file_info *out, hdm_error *err)
+{
+    return file_info(NULL, data, size, opt, out, err);
 }
 
 hdm_status hdm_load(const char *path, const hdm_options *caller, hdm_image **out,

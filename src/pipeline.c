@@ -43,7 +43,7 @@ hdm_status hdm__encode(hdm__source *src, hdm_format fmt, const hdm_options *opt,
                        const char *path, hdm_error *err)
 {
     hdm__sink *sink = NULL;
-    hdm_status st = hdm__sink_open(fmt, &src->info, opt, b, path, &sink, err);
+    hdm_status st = hdm__sink_open(fmt, &src->info, opt, &src->meta, b, path, &sink, err);
     if (!st)
         st = hdm__stream_run(src, sink, opt, err);
     hdm__sink_close(sink);
@@ -313,7 +313,16 @@ static hdm_status open_input(const hdm_pipeline *p, const char *path, const void
     const char *name = path ? path : "(memory)";
     hdm_status st = path ? hdm__source_open(path, opt, src, err)
                          : hdm__source_open_memory(data, size, name, opt, src, err);
-    return st ? st : open_chain(p, *src, opt, src, err); /* takes *src */
+    if (st)
+        return st;
+    /* the input's metadata goes to the output: it rides on the last source of the chain */
+    hdm__meta meta = {0};
+    hdm__meta_move(&meta, &(*src)->meta);
+    st = open_chain(p, *src, opt, src, err); /* takes *src */
+    if (!st)
+        hdm__meta_move(&(*src)->meta, &meta);
+    hdm__meta_free(&meta);
+    return st;
 }
 
 /* Encodes the chain into a new malloc'd buffer. */

@@ -862,7 +862,7 @@ Test(tiff, bigtiff_when_the_pixels_come_near_4_gib)
         hdm__bytes b = {0};
         hdm__sink *k = NULL;
         hdm_error e = {0};
-        cr_assert_eq(hdm__sink_open(HDM_FORMAT_TIFF, &info, &o, &b, "big.tif", &k, &e), HDM_OK,
+        cr_assert_eq(hdm__sink_open(HDM_FORMAT_TIFF, &info, &o, NULL, &b, "big.tif", &k, &e), HDM_OK,
                      "%s", e.message);
         cr_assert_geq(b.len, 8);
         cr_assert(memcmp(b.mem, want[i], 4) == 0, "%u: header %02x %02x %02x %02x", sides[i],
@@ -879,7 +879,7 @@ Test(tiff, bigtiff_when_the_pixels_come_near_4_gib)
         hdm_options o;
         hdm_options_init(&o);
         o.tiff_compression = lzw ? HDM_TIFF_LZW : HDM_TIFF_DEFLATE;
-        cr_assert_eq(hdm__sink_open(HDM_FORMAT_TIFF, &info, &o, &b, "big.tif", &k, NULL),
+        cr_assert_eq(hdm__sink_open(HDM_FORMAT_TIFF, &info, &o, NULL, &b, "big.tif", &k, NULL),
                      HDM_OK);
         cr_assert(memcmp(b.mem, lzw ? "II+\0" : "II*\0", 4) == 0, "lzw %d", lzw);
         hdm__sink_close(k);

@@ -27,6 +27,13 @@ const cli_opt cli_options[] = {
     {"background", 0, OPT_STRING, "COLOR", "the colour an image with alpha is flattened over "
      "for JPEG output: #rrggbb, white or black (default white)", 0, 0},
     {"webp-lossless", 0, OPT_FLAG, NULL, "write lossless WebP (default lossy at --quality)", 0, 0},
+    {"strip", 0, OPT_FLAG, NULL, "write none of the input's metadata (ICC profile, EXIF, XMP, "
+     "colour chunks, resolution)", 0, 0},
+    {"keep", 0, OPT_STRING, "LIST", "write only these parts of the input's metadata, a comma "
+     "list of icc, exif, xmp, color, resolution (default: all the output format holds)", 0, 0},
+    {"no-rotate", 0, OPT_FLAG, NULL, "keep the stored pixels and the EXIF Orientation tag "
+     "(default: turn images and operands upright, write the tag as 1)", 0, 0},
+    {"json", 0, OPT_FLAG, NULL, "info: one JSON object per file, on one line", 0, 0},
     {"max-pixels", 0, OPT_UINT, "N", "refuse images above N pixels (default 268435456 = 2^28)",
      1, UINT64_MAX},
     {"max-width", 0, OPT_UINT, "N", "refuse images wider than N (default 1048576)", 1, UINT32_MAX},
@@ -122,6 +129,29 @@ static hdm_tiff_compression parse_tiff_compression(const char *s, bool *ok)
     return HDM_TIFF_DEFLATE;
 }
 
+/* A --keep list as the HDM_META_* bits it leaves out; ok false for an unknown name. */
+static unsigned parse_keep(const char *s, bool *ok)
+{
+    static const char *const names[] = {"icc", "exif", "xmp", "color", "resolution"};
+    unsigned keep = 0;
+    *ok = true;
+    for (const char *p = s;; p++) {
+        size_t n = strcspn(p, ",");
+        int found = -1;
+        for (int i = 0; i < 5; i++)
+            if (strlen(names[i]) == n && strncmp(p, names[i], n) == 0)
+                found = i;
+        if (found < 0)
+            *ok = false;
+        else
+            keep |= 1u << found;
+        p += n;
+        if (!*p)
+            break;
+    }
+    return HDM_META_ALL & ~keep;
+}
+
 /* #rrggbb (either case) or a name, as 0xRRGGBB. */
 static uint32_t parse_colour(const char *s, bool *ok)
 {
@@ -156,6 +186,11 @@ void cli_fill_options(const cli_args *a, hdm_options *o)
         o->tiff_compression = parse_tiff_compression(cli_str(a, "tiff-compression"), &ok);
     if (cli_has(a, "background"))
         o->background = parse_colour(cli_str(a, "background"), &ok);
+    if (cli_has(a, "strip"))
+        o->strip_meta = HDM_META_ALL;
+    if (cli_has(a, "keep"))
+        o->strip_meta = parse_keep(cli_str(a, "keep"), &ok);
+    o->no_rotate = cli_has(a, "no-rotate");
 }
 
 /* The output format: --format when given (it must agree with a file output's extension, which
@@ -169,16 +204,17 @@ hdm_format cli_output_format(const cli_args *a)
 /* ---- commands ---- */
 
 #define WRITE_OPTS "output", "quality", "png-level", "png-filter", "jpeg-progressive", \
-                   "jpeg-subsample", "tiff-compression", "background", "webp-lossless"
+                   "jpeg-subsample", "tiff-compression", "background", "webp-lossless", \
+                   "strip", "keep", "no-rotate"
 #define LIMIT_OPTS "max-pixels", "max-width", "max-height", "max-memory"
 
-static const char *const info_opts[] = {LIMIT_OPTS, "help", NULL};
+static const char *const info_opts[] = {"json", "no-rotate", LIMIT_OPTS, "help", NULL};
 static const char *const write_opts[] = {WRITE_OPTS, "format", LIMIT_OPTS, "help", NULL};
 static const char *const batch_opts[] = {"out-dir", "name", "format", "jobs", "recursive",
                                          "resume", "shard", "report", "null", "quiet", "quality",
                                          "png-level", "png-filter", "jpeg-progressive",
                                          "jpeg-subsample", "tiff-compression", "background",
-                                         "webp-lossless",
+                                         "webp-lossless", "strip", "keep", "no-rotate",
                                          LIMIT_OPTS, "help",
                                          NULL};
 
@@ -506,6 +542,15 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
                 return EXIT_USAGE;
             }
         }
+        if (strcmp(o->name, "keep") == 0) {
+            bool ok;
+            parse_keep(val, &ok);
+            if (!ok) {
+                cli_say("%s: --keep takes a comma list of icc, exif, xmp, color, resolution, "
+                        "not '%s'", cmd->name, val);
+                return EXIT_USAGE;
+            }
+        }
         if (a->set[k] && o->kind != OPT_FLAG) {
             cli_say("%s: option '--%s' given twice", cmd->name, o->name);
             return EXIT_USAGE;
@@ -515,6 +560,10 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
     }
     if (a->npos < cmd->min_pos || (cmd->max_pos >= 0 && a->npos > cmd->max_pos)) {
         cli_say("%s: expected %s (see 'hadamard %s --help')", cmd->name, cmd->synopsis, cmd->name);
+        return EXIT_USAGE;
+    }
+    if (a->set[cli_opt_index("strip")] && a->set[cli_opt_index("keep")]) {
+        cli_say("%s: --strip and --keep cannot be given together", cmd->name);
         return EXIT_USAGE;
     }
     /* A command that writes needs an output whose format is known, checked before any work. */

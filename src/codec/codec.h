@@ -19,9 +19,11 @@ struct hdm__codec {
     /* sniff checks that header fields are plausible, not a signature (TGA has none): tried
      * only after every format that has one */
     bool sniff_last;
-    /* Reads the header only, no pixels, checking it against the limits; takes f. */
+    /* Reads the header only, no pixels, checking it against the limits; takes f. Fills what it
+     * knows of detail (zeroed before; never NULL): stored form and metadata sizes, the
+     * Orientation tag as stored. */
     hdm_status (*info)(const hdm__codec *c, FILE *f, const char *path, const hdm_options *opt,
-                       hdm_info *out, hdm_error *err);
+                       hdm_info *out, hdm_file_info *detail, hdm_error *err);
     /* A source streaming from f (takes f), or NULL: then the file is read whole and given to
      * source_memory. */
     hdm_status (*source)(const hdm__codec *c, FILE *f, const char *path,
@@ -30,10 +32,12 @@ struct hdm__codec {
     hdm_status (*source_memory)(const hdm__codec *c, const void *data, size_t size,
                                 const char *path, const hdm_options *opt, hdm__source **out,
                                 hdm_error *err);
-    /* A sink encoding into b an image described by info, whose depth is one pub.depths has;
-     * NULL when the format is not written. */
+    /* A sink encoding into b an image described by info, whose depth is one pub.depths has,
+     * writing what of meta (never NULL; the parts the caller keeps) the format can hold, one
+     * notice through opt for a part it cannot; NULL when the format is not written. */
     hdm_status (*sink)(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
-                       hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err);
+                       const hdm__meta *meta, hdm__bytes *b, const char *path,
+                       hdm__sink **out, hdm_error *err);
 };
 
 /* The i-th entry of the table, or NULL past the last. */
@@ -53,12 +57,15 @@ void hdm__output_extensions(char *buf, size_t cap);
 /* Opens a file as a source, choosing the decoder from its first bytes; checks limits. */
 hdm_status hdm__source_open(const char *path, const hdm_options *opt, hdm__source **out,
                             hdm_error *err);
-/* Reads a file's header only (no pixels decoded), checking it against the limits. */
+/* Reads a file's header only (no pixels decoded), checking it against the limits; out is the
+ * size it decodes to (upright unless opt->no_rotate). detail, when not NULL, gets the stored
+ * form and metadata. */
 hdm_status hdm__info_open(const char *path, const hdm_options *opt, hdm_info *out,
-                          hdm_error *err);
+                          hdm_file_info *detail, hdm_error *err);
 /* The same for encoded bytes in memory (borrowed for the call); name is used in messages. */
 hdm_status hdm__info_open_memory(const void *data, size_t size, const char *name,
-                                 const hdm_options *opt, hdm_info *out, hdm_error *err);
+                                 const hdm_options *opt, hdm_info *out, hdm_file_info *detail,
+                                 hdm_error *err);
 /* Opens an in-memory buffer (borrowed; must outlive the source). name is used in messages. */
 hdm_status hdm__source_open_memory(const void *data, size_t size, const char *name,
                                    const hdm_options *opt, hdm__source **out, hdm_error *err);
@@ -68,12 +75,15 @@ hdm_status hdm__source_open_memory(const void *data, size_t size, const char *na
 hdm_depth hdm__format_depth(hdm_format fmt, hdm_depth d);
 
 /* Opens a sink writing format fmt into b, for an image described by in (depth is adjusted to
- * what the format holds: sink->info says what strips must be). */
+ * what the format holds: sink->info says what strips must be), with meta (NULL: none) less
+ * the parts opt->strip_meta leaves out. */
 hdm_status hdm__sink_open(hdm_format fmt, const hdm_info *in, const hdm_options *opt,
-                          hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err);
+                          const hdm__meta *meta, hdm__bytes *b, const char *path,
+                          hdm__sink **out, hdm_error *err);
 
 /* PNG's encoder (png_write.c), for its entry in png.c. */
 hdm_status hdm__png_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
-                         hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err);
+                         const hdm__meta *meta, hdm__bytes *b, const char *path,
+                         hdm__sink **out, hdm_error *err);
 
 #endif

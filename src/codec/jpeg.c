@@ -244,8 +244,10 @@ static hdm_status jpeg_source_new(FILE *f, const void *data, size_t size, const 
 }
 
 static hdm_status codec_info(const hdm__codec *c, FILE *f, const char *path,
-                             const hdm_options *opt, hdm_info *out, hdm_error *err)
+                             const hdm_options *opt, hdm_info *out,
+                             hdm_file_info *detail, hdm_error *err)
 {
+    (void)detail;
     (void)c;
     jpeg_source *p = jpeg_source_alloc(f, path, err);
     if (!p)

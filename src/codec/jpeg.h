@@ -34,7 +34,8 @@ hdm_status hdm__jpeg_failed(const hdm__jpeg_fail *f, const char *path, const cha
 
 /* JPEG's encoder (jpeg_write.c), for its entry in jpeg.c. */
 hdm_status hdm__jpeg_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
-                          hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err);
+                          const hdm__meta *meta, hdm__bytes *b, const char *path,
+                          hdm__sink **out, hdm_error *err);
 
 /* libjpeg's own memory limit (libjpeg.txt, "Memory usage"), from max_memory. */
 long hdm__jpeg_memory_cap(const hdm_options *opt);

@@ -174,8 +174,10 @@ static hdm_status start(jpeg_enc *k, const hdm_options *opt, unsigned comps, int
 }
 
 hdm_status hdm__jpeg_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
-                          hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err)
+                          const hdm__meta *meta, hdm__bytes *b, const char *path,
+                          hdm__sink **out, hdm_error *err)
 {
+    (void)meta;
     (void)c;
     if (info->width > JPEG_MAX_DIMENSION || info->height > JPEG_MAX_DIMENSION)
         return hdm__fail(err, HDM_ERR_LIMIT, path, "%ux%u is too large for JPEG (at most "

@@ -73,8 +73,28 @@ hdm_status hdm__source_open(const char *path, const hdm_options *opt, hdm__sourc
     return st;
 }
 
+/* What every header reader leaves to the table: the decoded form in detail, a still's one page,
+ * and the size an upright image has when the Orientation tag turns it by 90°. */
+static hdm_status info_done(hdm_status st, const hdm_options *opt, hdm_info *out,
+                            hdm_file_info *d)
+{
+    if (st)
+        return st;
+    if (!d->stored_width)
+        d->stored_width = out->width, d->stored_height = out->height;
+    if (!d->pages)
+        d->pages = 1;
+    if (!opt->no_rotate && d->orientation >= 5) {
+        uint32_t w = out->width;
+        out->width = out->height;
+        out->height = w;
+    }
+    d->image = *out;
+    return HDM_OK;
+}
+
 hdm_status hdm__info_open(const char *path, const hdm_options *opt, hdm_info *out,
-                          hdm_error *err)
+                          hdm_file_info *detail, hdm_error *err)
 {
     FILE *f;
     hdm_format fmt = HDM_FORMAT_UNKNOWN;
@@ -82,11 +102,16 @@ hdm_status hdm__info_open(const char *path, const hdm_options *opt, hdm_info *ou
     if (st)
         return st;
     const hdm__codec *c = hdm__codec_of(fmt);
-    return c->info(c, f, path, opt, out, err); /* takes f */
+    hdm_file_info local;
+    hdm_file_info *d = detail ? detail : &local;
+    memset(d, 0, sizeof *d);
+    st = c->info(c, f, path, opt, out, d, err); /* takes f */
+    return info_done(st, opt, out, d);
 }
 
 hdm_status hdm__info_open_memory(const void *data, size_t size, const char *name,
-                                 const hdm_options *opt, hdm_info *out, hdm_error *err)
+                                 const hdm_options *opt, hdm_info *out, hdm_file_info *detail,
+                                 hdm_error *err)
 {
     if (size == 0)
         return hdm__fail(err, HDM_ERR_CORRUPT, name, "data is empty");
@@ -97,7 +122,11 @@ hdm_status hdm__info_open_memory(const void *data, size_t size, const char *name
     FILE *f = fmemopen((void *)data, size, "rb");
     if (!f)
         return hdm__fail(err, HDM_ERR_NOMEM, name, "out of memory");
-    return c->info(c, f, name, opt, out, err); /* takes f */
+    hdm_file_info local;
+    hdm_file_info *d = detail ? detail : &local;
+    memset(d, 0, sizeof *d);
+    hdm_status st = c->info(c, f, name, opt, out, d, err); /* takes f */
+    return info_done(st, opt, out, d);
 }
 
 hdm_status hdm__source_open_memory(const void *data, size_t size, const char *name,
@@ -132,7 +161,8 @@ hdm_depth hdm__format_depth(hdm_format fmt, hdm_depth d)
 }
 
 hdm_status hdm__sink_open(hdm_format fmt, const hdm_info *in, const hdm_options *opt,
-                          hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err)
+                          const hdm__meta *meta, hdm__bytes *b, const char *path,
+                          hdm__sink **out, hdm_error *err)
 {
     *out = NULL;
     const hdm__codec *c = hdm__codec_of(fmt);
@@ -144,7 +174,10 @@ hdm_status hdm__sink_open(hdm_format fmt, const hdm_info *in, const hdm_options 
     hdm_info info = *in;
     info.format = fmt;
     info.depth = hdm__format_depth(fmt, in->depth);
-    return c->sink(c, &info, opt, b, path, out, err);
+    hdm__meta keep = {0};
+    if (meta)
+        keep = hdm__meta_filtered(meta, opt->strip_meta);
+    return c->sink(c, &info, opt, &keep, b, path, out, err);
 }
 
 bool hdm__format_writable(hdm_format fmt)

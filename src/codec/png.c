@@ -287,8 +287,10 @@ static hdm_status png_source_new(FILE *f, const void *data, size_t size, const c
 }
 
 static hdm_status codec_info(const hdm__codec *c, FILE *f, const char *path,
-                             const hdm_options *opt, hdm_info *out, hdm_error *err)
+                             const hdm_options *opt, hdm_info *out,
+                             hdm_file_info *detail, hdm_error *err)
 {
+    (void)detail;
     (void)c;
     png_source *p = calloc(1, sizeof *p);
     if (!p) {

@@ -329,8 +329,10 @@ static bool worker_init(png_enc *k, worker *w)
 }
 
 hdm_status hdm__png_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
-                         hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err)
+                         const hdm__meta *meta, hdm__bytes *b, const char *path,
+                         hdm__sink **out, hdm_error *err)
 {
+    (void)meta;
     (void)c;
     png_enc *k = calloc(1, sizeof *k);
     if (!k)

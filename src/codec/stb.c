@@ -675,8 +675,10 @@ static hdm_status stb_header(const hdm__codec *c, const void *data, size_t size,
 }
 
 static hdm_status stb_info(const hdm__codec *c, FILE *f, const char *path,
-                           const hdm_options *opt, hdm_info *out, hdm_error *err)
+                           const hdm_options *opt, hdm_info *out,
+                           hdm_file_info *detail, hdm_error *err)
 {
+    (void)detail;
     /* Headers sit at the start: read a prefix, and more only
      * while the header reader runs out of it. */
     unsigned char *buf = NULL;
@@ -822,9 +824,11 @@ static hdm_status stb_sink_finish(hdm__sink *s, hdm_error *err)
 }
 
 static hdm_status stb_sink_open(const hdm__codec *c, const hdm_info *info,
-                                const hdm_options *opt, hdm__bytes *b, const char *path,
+                                const hdm_options *opt,
+                                const hdm__meta *meta, hdm__bytes *b, const char *path,
                                 hdm__sink **out, hdm_error *err)
 {
+    (void)meta;
     (void)opt;
     hdm_format fmt = c->pub.format;
     size_t bytes;

@@ -558,8 +558,10 @@ static hdm_status tiff_source_new(FILE *f, const void *data, size_t size, const 
 }
 
 static hdm_status codec_info(const hdm__codec *c, FILE *f, const char *path,
-                             const hdm_options *opt, hdm_info *out, hdm_error *err)
+                             const hdm_options *opt, hdm_info *out,
+                             hdm_file_info *detail, hdm_error *err)
 {
+    (void)detail;
     (void)c;
     tiff_source *p = tiff_source_alloc(f, NULL, 0, path, err);
     if (!p)

@@ -26,6 +26,7 @@ TIFFOpenOptions *hdm__tiff_options(hdm__tiff_msg *m, uint64_t max_memory);
 
 /* TIFF's encoder (tiff_write.c), for its entry in tiff.c. */
 hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
-                          hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err);
+                          const hdm__meta *meta, hdm__bytes *b, const char *path,
+                          hdm__sink **out, hdm_error *err);
 
 #endif

@@ -242,8 +242,10 @@ static bool set_fields(tiff_enc *k, const hdm_options *opt, uint16_t comp)
 }
 
 hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
-                          hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err)
+                          const hdm__meta *meta, hdm__bytes *b, const char *path,
+                          hdm__sink **out, hdm_error *err)
 {
+    (void)meta;
     (void)c;
     uint16_t comp = compression_tag(opt->tiff_compression);
     if (!TIFFIsCODECConfigured(comp))

@@ -6,6 +6,7 @@
 #include "codec/codec.h"
 
 hdm_status hdm__webp_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
-                          hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err);
+                          const hdm__meta *meta, hdm__bytes *b, const char *path,
+                          hdm__sink **out, hdm_error *err);
 
 #endif

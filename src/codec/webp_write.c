@@ -100,8 +100,10 @@ static void enc_close(hdm__sink *s)
 }
 
 hdm_status hdm__webp_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
-                          hdm__bytes *b, const char *path, hdm__sink **out, hdm_error *err)
+                          const hdm__meta *meta, hdm__bytes *b, const char *path,
+                          hdm__sink **out, hdm_error *err)
 {
+    (void)meta;
     (void)c;
     if (info->width > WEBP_MAX_DIMENSION || info->height > WEBP_MAX_DIMENSION)
         return hdm__fail(err, HDM_ERR_LIMIT, path, "%ux%u is too large for WebP (at most "

@@ -10,6 +10,7 @@ void hdm__source_close(hdm__source *s)
     if (!s)
         return;
     hdm_image_free(s->scratch);
+    hdm__meta_free(&s->meta);
     s->close(s);
 }
 

@@ -4,6 +4,7 @@
 #define HDM_STREAM_H
 
 #include "core/core.h"
+#include "stream/meta.h"
 
 /* A source yields an image's rows top to bottom into planar strips. */
 typedef struct hdm__source hdm__source;
@@ -19,6 +20,7 @@ struct hdm__source {
                          * freed by hdm__source_close */
     uint64_t held;      /* bytes held while open: its own and those of every source it pulls
                          * from (upstream, operands), checked against max_memory */
+    hdm__meta meta;     /* what the file carries beside the pixels; freed by hdm__source_close */
 };
 
 void hdm__source_close(hdm__source *s);

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* metadata.h — fields read out of metadata blobs: EXIF Orientation, an ICC profile's name */
+#ifndef HDM_CODEC_METADATA_H
+#define HDM_CODEC_METADATA_H
+
+#include "stream/meta.h"
+
+/* EXIF (from its TIFF header): the Orientation tag of IFD0, 1..8, or 0 when there is none or the
+ * data do not hold a valid one. */
+uint32_t hdm__exif_orientation(const unsigned char *exif, size_t n);
+/* Rewrites the Orientation tag of IFD0 in place to v (1..8); false when it has none. */
+bool hdm__exif_set_orientation(unsigned char *exif, size_t n, uint32_t v);
+
+/* An ICC profile's description ('desc' tag, v2 textDescription or v4 multiLocalizedUnicode,
+ * ASCII only, others as '?') into buf (cap bytes, NUL-terminated); "" when it has none. */
+void hdm__icc_description(const unsigned char *icc, size_t n, char *buf, size_t cap);
+
+#endif
