@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* jpeg.c — JPEG input through libjpeg-turbo, scanline by scanline (output: jpeg_write.c) */
 #include "codec/jpeg.h"
+#include "codec/metadata.h"
 #include "kernel/kernel.h"
 
 #include <jerror.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +133,79 @@ static hdm_status header_failed(jpeg_source *p, const hdm_options *opt, hdm_erro
                      (unsigned)JPEG_MAX_DIMENSION);
 }
 
+static const char EXIF_ID[] = "Exif\0", XMP_ID[] = "http://ns.adobe.com/xap/1.0/",
+                  ICC_ID[] = "ICC_PROFILE";
+
+/* An ICC profile split over APP2 markers ("ICC_PROFILE\0", sequence number from 1, count):
+ * joined in sequence order when every part is there once, else left out (a damaged profile
+ * would be worse than none). */
+static bool join_icc(jpeg_source *p)
+{
+    unsigned count = 0;
+    size_t total = 0, part_size[256] = {0};
+    const JOCTET *part[256] = {0};
+    for (jpeg_saved_marker_ptr m = p->d.marker_list; m; m = m->next) {
+        if (m->marker != JPEG_APP0 + 2 || m->data_length < sizeof ICC_ID + 2 ||
+            memcmp(m->data, ICC_ID, sizeof ICC_ID))
+            continue;
+        unsigned seq = m->data[sizeof ICC_ID], n = m->data[sizeof ICC_ID + 1];
+        if (!count)
+            count = n;
+        if (!seq || seq > n || n != count || part[seq - 1])
+            return true; /* inconsistent: no profile */
+        part[seq - 1] = m->data + sizeof ICC_ID + 2;
+        part_size[seq - 1] = m->data_length - sizeof ICC_ID - 2;
+        total += part_size[seq - 1];
+    }
+    for (unsigned i = 0; i < count; i++)
+        if (!part[i])
+            return true;
+    if (!count || !total)
+        return true;
+    hdm__meta *meta = &p->base.meta;
+    if (!(meta->icc = malloc(total)))
+        return false;
+    for (unsigned i = 0; i < count; i++) {
+        memcpy(meta->icc + meta->icc_size, part[i], part_size[i]);
+        meta->icc_size += part_size[i];
+    }
+    return true;
+}
+
+/* The markers saved by jpeg_header, and JFIF's density, into p->base.meta; false when out of
+ * memory. The first EXIF and the first (main) XMP packet count; XMP's extension parts are left
+ * out. */
+static bool read_meta(jpeg_source *p)
+{
+    hdm__meta *m = &p->base.meta;
+    for (jpeg_saved_marker_ptr k = p->d.marker_list; k; k = k->next) {
+        if (k->marker != JPEG_APP0 + 1)
+            continue;
+        if (!m->exif && k->data_length > sizeof EXIF_ID && !memcmp(k->data, EXIF_ID,
+                                                                 sizeof EXIF_ID)) {
+            if (!hdm__meta_set(&m->exif, &m->exif_size, k->data + sizeof EXIF_ID,
+                               k->data_length - sizeof EXIF_ID))
+                return false;
+        } else if (!m->xmp && k->data_length > sizeof XMP_ID &&
+                   !memcmp(k->data, XMP_ID, sizeof XMP_ID)) {
+            if (!hdm__meta_set(&m->xmp, &m->xmp_size, k->data + sizeof XMP_ID,
+                               k->data_length - sizeof XMP_ID))
+                return false;
+        }
+    }
+    if (!join_icc(p))
+        return false;
+    if (p->d.saw_JFIF_marker && p->d.X_density && p->d.Y_density) {
+        m->res_x = p->d.X_density;
+        m->res_y = p->d.Y_density;
+        m->res_unit = p->d.density_unit <= 2 ? p->d.density_unit : 0;
+        if (m->res_unit == 0 && m->res_x == 1 && m->res_y == 1)
+            m->res_x = m->res_y = 0; /* JFIF's default 1:1 says nothing */
+    }
+    m->orientation = hdm__exif_orientation(m->exif, m->exif_size);
+    return true;
+}
+
 /* Creates libjpeg's decompressor over p->f or data, reads the header up to the first scan and
  * fills p->base.info, checking it against the limits: nothing of the pixels is allocated. */
 static hdm_status jpeg_header(jpeg_source *p, const void *data, size_t size,
@@ -147,7 +222,13 @@ static hdm_status jpeg_header(jpeg_source *p, const void *data, size_t size,
         jpeg_stdio_src(&p->d, p->f);
     else
         jpeg_mem_src(&p->d, data, (unsigned long)size);
+    /* APP1 (EXIF, XMP) and APP2 (ICC) are kept for the output; each is at most 64 KB, all
+     * of them no more than the file holds */
+    jpeg_save_markers(&p->d, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_save_markers(&p->d, JPEG_APP0 + 2, 0xFFFF);
     jpeg_read_header(&p->d, TRUE); /* an abbreviated file (tables only) is an error here */
+    if (!read_meta(p))
+        return hdm__fail(err, HDM_ERR_NOMEM, p->path, "out of memory");
 
     uint32_t channels;
     switch (p->d.jpeg_color_space) {
@@ -247,14 +328,28 @@ static hdm_status codec_info(const hdm__codec *c, FILE *f, const char *path,
                              const hdm_options *opt, hdm_info *out,
                              hdm_file_info *detail, hdm_error *err)
 {
-    (void)detail;
     (void)c;
     jpeg_source *p = jpeg_source_alloc(f, path, err);
     if (!p)
         return HDM_ERR_NOMEM;
     hdm_status st = jpeg_header(p, NULL, 0, opt, err);
-    if (!st)
+    if (!st) {
         *out = p->base.info;
+        static const char *const spaces[] = {[JCS_GRAYSCALE] = "gray", [JCS_RGB] = "rgb",
+                                             [JCS_YCbCr] = "ycbcr", [JCS_CMYK] = "cmyk",
+                                             [JCS_YCCK] = "ycck"};
+        detail->bits = (uint32_t)p->d.data_precision;
+        snprintf(detail->color, sizeof detail->color, "%s", spaces[p->d.jpeg_color_space]);
+        detail->interlaced = p->d.progressive_mode;
+        if (p->d.num_components >= 3) {
+            const jpeg_component_info *y = &p->d.comp_info[0], *cb = &p->d.comp_info[1];
+            int h = y->h_samp_factor / (cb->h_samp_factor ? cb->h_samp_factor : 1);
+            int v = y->v_samp_factor / (cb->v_samp_factor ? cb->v_samp_factor : 1);
+            snprintf(detail->subsampling, sizeof detail->subsampling, "4:%d:%d",
+                     h ? 4 / h : 4, v == 1 ? (h ? 4 / h : 4) : 0);
+        }
+        hdm__meta_describe(&p->base.meta, detail);
+    }
     jpeg_source_close(&p->base);
     return st;
 }

@@ -104,3 +104,16 @@ void hdm__icc_description(const unsigned char *icc, size_t n, char *buf, size_t 
         return;
     }
 }
+
+void hdm__meta_describe(const hdm__meta *m, hdm_file_info *d)
+{
+    d->icc_size = (uint32_t)m->icc_size;
+    hdm__icc_description(m->icc, m->icc_size, d->icc_description, sizeof d->icc_description);
+    d->exif_size = (uint32_t)m->exif_size;
+    d->xmp_size = (uint32_t)m->xmp_size;
+    d->orientation = m->orientation;
+    d->color_chunks = m->srgb_intent || m->gamma || m->has_chrm ? HDM_META_COLOR : 0;
+    d->res_x = m->res_x;
+    d->res_y = m->res_y;
+    d->res_unit = m->res_unit;
+}

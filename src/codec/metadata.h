@@ -15,4 +15,8 @@ bool hdm__exif_set_orientation(unsigned char *exif, size_t n, uint32_t v);
  * ASCII only, others as '?') into buf (cap bytes, NUL-terminated); "" when it has none. */
 void hdm__icc_description(const unsigned char *icc, size_t n, char *buf, size_t cap);
 
+/* Fills the metadata fields of d (sizes, the profile's description, Orientation, colour chunks,
+ * density) from m. */
+void hdm__meta_describe(const hdm__meta *m, hdm_file_info *d);
+
 #endif

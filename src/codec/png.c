@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* png.c — PNG input through libpng, row by row (output: png_write.c) */
 #include "codec/codec.h"
+#include "codec/metadata.h"
 #include "kernel/kernel.h"
 
 #include <png.h>
@@ -178,6 +179,55 @@ static hdm_status read_interlaced(png_source *p, int passes, hdm_error *err)
     return HDM_OK;
 }
 
+/* The metadata read with the header (chunks before the first IDAT) into p->base.meta. */
+static hdm_status read_meta(png_source *p, hdm_error *err)
+{
+    hdm__meta *m = &p->base.meta;
+    bool ok = true;
+    png_charp name;
+    int compression;
+    png_bytep profile;
+    png_uint_32 len;
+    if (png_get_iCCP(p->png, p->info, &name, &compression, &profile, &len))
+        ok = hdm__meta_set(&m->icc, &m->icc_size, profile, len);
+    png_bytep exif;
+    png_uint_32 exif_len;
+    if (ok && png_get_eXIf_1(p->png, p->info, &exif_len, &exif))
+        ok = hdm__meta_set(&m->exif, &m->exif_size, exif, exif_len);
+    png_textp text;
+    int ntext = 0;
+    png_get_text(p->png, p->info, &text, &ntext);
+    for (int i = 0; ok && i < ntext; i++)
+        if (text[i].compression >= PNG_ITXT_COMPRESSION_NONE &&
+            strcmp(text[i].key, "XML:com.adobe.xmp") == 0 && !m->xmp)
+            ok = hdm__meta_set(&m->xmp, &m->xmp_size, text[i].text, text[i].itxt_length);
+    if (!ok)
+        return hdm__fail(err, HDM_ERR_NOMEM, p->path, "out of memory");
+    int intent;
+    if (png_get_sRGB(p->png, p->info, &intent))
+        m->srgb_intent = 1 + intent;
+    png_fixed_point g;
+    if (png_get_gAMA_fixed(p->png, p->info, &g) && g > 0)
+        m->gamma = (uint32_t)g;
+    png_fixed_point c[8];
+    if (png_get_cHRM_fixed(p->png, p->info, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6],
+                           &c[7])) {
+        m->has_chrm = true;
+        for (int i = 0; i < 8; i++)
+            m->chrm[i] = c[i] > 0 ? (uint32_t)c[i] : 0;
+    }
+    png_uint_32 rx, ry;
+    int unit;
+    if (png_get_pHYs(p->png, p->info, &rx, &ry, &unit) && rx && ry) {
+        m->res_x = rx, m->res_y = ry;
+        m->res_unit = unit == PNG_RESOLUTION_METER ? 2 : 0;
+        if (m->res_unit == 2) /* per metre, kept as per centimetre */
+            m->res_x /= 100, m->res_y /= 100;
+    }
+    m->orientation = hdm__exif_orientation(m->exif, m->exif_size);
+    return HDM_OK;
+}
+
 /* Creates libpng's structs over p->io and reads every chunk up to the first IDAT, filling
  * p->base.info and checking it against the limits (nothing of the pixels is read). */
 static hdm_status png_header(png_source *p, const hdm_options *opt, hdm_error *err)
@@ -197,13 +247,14 @@ static hdm_status png_header(png_source *p, const hdm_options *opt, hdm_error *e
      * would otherwise drop the alpha channel and decode "successfully" (libpng manual,
      * png_set_crc_action). */
     png_set_crc_action(p->png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
-    /* Of the ancillary chunks only tRNS changes the pixels; libpng would read every other one
-     * it knows into memory (text, profiles, palettes of suggestions), inflating the compressed
-     * ones. They are skipped unread instead, CRC still checked (libpng manual,
-     * png_set_keep_unknown_chunks: NEVER also applies to known chunks), as unknown chunks are
-     * by default: nothing of theirs is allocated, however long they are. */
-    static const png_byte unused[] = "bKGD\0cHRM\0eXIf\0gAMA\0hIST\0iCCP\0iTXt\0oFFs\0"
-                                     "pCAL\0pHYs\0sBIT\0sCAL\0sPLT\0sRGB\0tEXt\0tIME\0zTXt";
+    /* Of the ancillary chunks only tRNS changes the pixels, and the metadata carried to the
+     * output is read (iCCP, eXIf, iTXt for XMP, sRGB, gAMA, cHRM, pHYs), each within the cap
+     * above; libpng would read every other one it knows into memory (text, palettes of
+     * suggestions), inflating the compressed ones. They are skipped unread instead, CRC still
+     * checked (libpng manual, png_set_keep_unknown_chunks: NEVER also applies to known
+     * chunks), as unknown chunks are by default: nothing of theirs is allocated. */
+    static const png_byte unused[] = "bKGD\0hIST\0oFFs\0pCAL\0sBIT\0sCAL\0sPLT\0tEXt\0"
+                                     "tIME\0zTXt";
     png_set_keep_unknown_chunks(p->png, PNG_HANDLE_CHUNK_NEVER, unused, (int)(sizeof unused / 5));
     png_read_info(p->png, p->info);
 
@@ -218,7 +269,8 @@ static hdm_status png_header(png_source *p, const hdm_options *opt, hdm_error *e
                           : color_type == PNG_COLOR_TYPE_RGB_ALPHA ? 4u : 3u + trns;
     p->base.info.depth = bit_depth == 16 ? HDM_U16 : HDM_U8;
     p->base.info.format = HDM_FORMAT_PNG;
-    return hdm__check_limits(&p->base.info, opt, p->path, err);
+    hdm_status st = hdm__check_limits(&p->base.info, opt, p->path, err);
+    return st ? st : read_meta(p, err);
 }
 
 static hdm_status png_open(png_source *p, const hdm_options *opt, hdm_error *err)
@@ -290,7 +342,6 @@ static hdm_status codec_info(const hdm__codec *c, FILE *f, const char *path,
                              const hdm_options *opt, hdm_info *out,
                              hdm_file_info *detail, hdm_error *err)
 {
-    (void)detail;
     (void)c;
     png_source *p = calloc(1, sizeof *p);
     if (!p) {
@@ -302,8 +353,18 @@ static hdm_status codec_info(const hdm__codec *c, FILE *f, const char *path,
     p->path = strdup(path);
     hdm_status st = p->path ? png_header(p, opt, err)
                             : hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
-    if (!st)
+    if (!st) {
         *out = p->base.info;
+        int depth, type, interlace;
+        png_get_IHDR(p->png, p->info, NULL, NULL, &depth, &type, &interlace, NULL, NULL);
+        detail->bits = (uint32_t)depth;
+        snprintf(detail->color, sizeof detail->color, "%s",
+                 type == PNG_COLOR_TYPE_GRAY ? "gray" : type == PNG_COLOR_TYPE_GRAY_ALPHA
+                 ? "gray+alpha" : type == PNG_COLOR_TYPE_PALETTE ? "palette"
+                 : type == PNG_COLOR_TYPE_RGB ? "rgb" : "rgba");
+        detail->interlaced = interlace != PNG_INTERLACE_NONE;
+        hdm__meta_describe(&p->base.meta, detail);
+    }
     png_source_close(&p->base);
     return st;
 }
