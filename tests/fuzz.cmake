@@ -30,6 +30,27 @@ foreach(target load roundtrip steps batch)
            ${HDM_FUZZ_DIR}/corpus/${target} ${HDM_FUZZ_DIR}/crashers)
 endforeach()
 
+# One target per codec with a library of its own, replaying the round trip corpus (a selector
+# byte, then a file of any format: the others are skipped) and every crasher.
+foreach(fmt JPEG TIFF WEBP)
+  string(TOLOWER ${fmt} target)
+  set(name ${target}_fuzzer)
+  if(HADAMARD_FUZZ)
+    add_executable(${name} fuzz/codec_fuzzer.c)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    set(replay_args -runs=0)
+  else()
+    add_executable(${name} fuzz/codec_fuzzer.c fuzz/replay.c)
+    set(replay_args)
+  endif()
+  target_compile_definitions(${name} PRIVATE HDM_FUZZ_FORMAT=HDM_FORMAT_${fmt}
+                             _POSIX_C_SOURCE=200809L)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR})
+  target_link_libraries(${name} PRIVATE hadamard_static)
+  add_test(NAME ${name}_replay COMMAND ${name} ${replay_args}
+           ${HDM_FUZZ_DIR}/corpus/roundtrip ${HDM_FUZZ_DIR}/crashers)
+endforeach()
+
 # The seed corpus generator: `cmake --build BUILD --target fuzz-corpus` rewrites
 # tests/fuzz/corpus/ from seeds.c (commit the result).
 add_executable(make_corpus fuzz/make_corpus.c fuzz/seeds.c)
