@@ -433,6 +433,9 @@ Test(edges, did_you_mean)
     assert_failed(2, "did you mean '--invert'?");
     CLI(&r, dir, "blend", "photo.png", "circle.png", "--opacty", "1", "-o", "o.png");
     assert_failed(2, "did you mean '--opacity'?");
+    /* a unique prefix beats a word two edits away: "bl" is blend, not mul */
+    CLI(&r, dir, "bl", "photo.png");
+    assert_failed(2, "did you mean 'blend'?");
     CLI(&r, dir, "zzzzzzzz");
     assert_failed(2, "see 'hadamard --help'");
 }

@@ -307,13 +307,15 @@ static int edit_distance(const char *a, const char *b)
 }
 
 /* The one candidate closest to word (distance <= 2, a unique best), else the one candidate
- * word is a prefix of; NULL when there is no single answer. */
+ * word is a prefix of; a unique prefix also beats a best distance of 2 ("bl" means blend, not
+ * mul); NULL when there is no single answer. */
 static const char *suggest(const char *word, const char *const *cands, size_t n)
 {
     if (!*word)
         return NULL;
-    const char *best = NULL;
+    const char *best = NULL, *pre = NULL;
     int bestd = 3, ties = 0;
+    size_t npre = 0, lw = strlen(word);
     for (size_t i = 0; i < n; i++) {
         int d = edit_distance(word, cands[i]);
         if (d < bestd) {
@@ -323,16 +325,15 @@ static const char *suggest(const char *word, const char *const *cands, size_t n)
         } else if (d == bestd) {
             ties++;
         }
-    }
-    if (best && ties == 1)
-        return best;
-    const char *pre = NULL;
-    size_t npre = 0, lw = strlen(word);
-    for (size_t i = 0; i < n; i++)
         if (strncmp(cands[i], word, lw) == 0) {
             pre = cands[i];
             npre++;
         }
+    }
+    if (npre == 1 && bestd >= 2)
+        return pre;
+    if (best && ties == 1)
+        return best;
     return npre == 1 ? pre : NULL;
 }
 
