@@ -5,7 +5,7 @@
 # fuzz/replay.c, a main that runs every file it is given through the target once. Either way
 # the normal test run replays the seed corpus and every kept crasher.
 set(HDM_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
-foreach(target load roundtrip steps batch)
+foreach(target load roundtrip steps batch resume)
   set(name ${target}_fuzzer)
   if(HADAMARD_FUZZ)
     add_executable(${name} fuzz/${name}.c)
@@ -17,6 +17,9 @@ foreach(target load roundtrip steps batch)
   endif()
   if(target STREQUAL "steps") # the CLI's parser, as shipped
     target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src/cli/args.c
+                   ${PROJECT_SOURCE_DIR}/src/cli/messages.c)
+  elseif(target STREQUAL "resume") # the CLI's record files, as shipped
+    target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src/cli/resume.c
                    ${PROJECT_SOURCE_DIR}/src/cli/messages.c)
   elseif(target STREQUAL "batch") # the CLI's batch planning, as shipped
     target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src/cli/batch.c
