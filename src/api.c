@@ -213,7 +213,7 @@ void hdm_placement_init(hdm_placement *p)
     p->outside = 1;
 }
 
-/* The caller's placement (what's prefix of it its size holds, the rest defaults) as the
+/* The caller's placement (as much of it as its size holds, defaults for the rest) as the
  * step's fields would give it; NULL gives an empty one (the operand must match). what names
  * it in messages ("top_place"); a top must keep outside 1. */
 static hdm_status to_place(const char *fn, const char *what, const hdm_placement *caller,
