@@ -448,6 +448,62 @@ HDM_API hdm_status hdm_composite(const hdm_image *base, const hdm_image *top,
                                  hdm_composite_op op, double opacity, unsigned flags,
                                  const hdm_options *opt, hdm_image **out, hdm_error *err);
 
+/* Where an operand of another size goes on the image (hdm_composite_placed): the command's
+ * --fit, --resample, --gravity, --offset, --at, --tile and --outside, and a step's fields. */
+typedef enum hdm_fit {
+    HDM_FIT_NONE,    /* placed as it is */
+    HDM_FIT_STRETCH, /* resampled to the image's size */
+    HDM_FIT_CONTAIN, /* inside it, aspect kept (the rest counts as outside) */
+    HDM_FIT_COVER    /* over all of it, aspect kept (the overhang cut) */
+} hdm_fit;
+/* The filter a fit resamples with (separable; widened by the factor when shrinking). */
+typedef enum hdm_resample {
+    HDM_RESAMPLE_LANCZOS3, HDM_RESAMPLE_BICUBIC, HDM_RESAMPLE_BILINEAR, HDM_RESAMPLE_NEAREST,
+    HDM_RESAMPLE_BOX
+} hdm_resample;
+/* The edge, corner or centre the operand is aligned to; DEFAULT is the top-left corner (NW),
+ * or the centre when it is fitted. */
+typedef enum hdm_gravity {
+    HDM_GRAVITY_DEFAULT, HDM_GRAVITY_NW, HDM_GRAVITY_N, HDM_GRAVITY_NE, HDM_GRAVITY_W,
+    HDM_GRAVITY_CENTER, HDM_GRAVITY_E, HDM_GRAVITY_SW, HDM_GRAVITY_S, HDM_GRAVITY_SE
+} hdm_gravity;
+
+/* Initialise with hdm_placement_init, which sets `size` (so the struct can grow compatibly)
+ * and the defaults: not fitted, lanczos3, the default gravity, no offset, not tiled, outside 1.
+ * An operand is never cropped or scaled unasked, but it may reach beyond the image: only the
+ * part over the image counts. */
+typedef struct hdm_placement {
+    size_t size;           /* sizeof(hdm_placement) as the caller compiled it */
+    hdm_fit fit;
+    hdm_resample resample; /* used only with a fit */
+    hdm_gravity gravity;
+    /* then moved x pixels right and y down (negative allowed, at most 2^31 either way);
+     * HDM_GRAVITY_NW with x, y puts the top-left corner at x, y: the command's --at X,Y */
+    int64_t x, y;
+    int tile;              /* non-zero: repeated over the image from where it is placed */
+    /* A mask's value where a placed one does not reach: 1 (full scale, the default: blended
+     * fully there, as without a mask) or 0 (not blended there). A top is transparent where it
+     * does not reach: its outside must stay 1. */
+    int outside;
+} hdm_placement;
+
+HDM_API void hdm_placement_init(hdm_placement *p);
+
+/* hdm_composite with a top and a mask (NULL for none) of any size, each placed by its own
+ * placement (NULL: it must match base's width and height, HDM_ERR_SHAPE otherwise). A placed top
+ * is transparent where it does not reach (given an alpha plane 0 there if it has none, so the
+ * result gains one, opaque over an opaque base) and is resampled premultiplied; a placed mask
+ * counts as its outside there, and its alpha is ignored. A placement with size 0, a value
+ * outside its enum, an offset beyond 2^31, outside other than 0 or 1, or a top's outside
+ * other than 1, is HDM_ERR_ARG. Otherwise as hdm_composite; the maths after placement is the
+ * same, and the pipeline's blend step with its placement fields gives the same pixels. */
+HDM_API hdm_status hdm_composite_placed(const hdm_image *base, const hdm_image *top,
+                                        const hdm_placement *top_place, const hdm_image *mask,
+                                        const hdm_placement *mask_place, hdm_blend_mode mode,
+                                        hdm_composite_op op, double opacity, unsigned flags,
+                                        const hdm_options *opt, hdm_image **out,
+                                        hdm_error *err);
+
 /* ---- the codec table ----------------------------------------------------------------------- */
 
 /* One file format the library reads, and perhaps writes. Detection (hdm_format_sniff),

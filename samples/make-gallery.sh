@@ -185,6 +185,10 @@ row fit-stretch-nearest.png "hadamard mask photo.png spot.png --fit stretch --re
 row fft-low-ideal.png "hadamard fft photo.png --pass low --cutoff 0.15 --profile ideal"
 "$tool" fft "$out/photo.png" -o "$out/fft-spectrum.png" --spectrum
 row fft-spectrum.png "hadamard fft photo.png --spectrum"
+# a blend's mask placed on its own: the small spot fitted inside the photo, to its right edge
+"$tool" blend "$out/photo.png" "$out/texture.png" -o "$out/blend-mask-placed.png" \
+    --mode multiply --mask "$out/spot.png" --mask-fit contain --mask-gravity e --mask-outside 0
+row blend-mask-placed.png "hadamard blend photo.png texture.png --mode multiply --mask spot.png --mask-fit contain --mask-gravity e --mask-outside 0"
 
 # the README table: four pictures a row, each over the command that made it
 {

@@ -204,11 +204,72 @@ hdm_status hdm_mask(const hdm_image *img, const hdm_image *mask, unsigned flags,
                   out, err);
 }
 
-/* hdm_blend and hdm_composite: their arguments checked, named fn in messages. */
+void hdm_placement_init(hdm_placement *p)
+{
+    if (!p)
+        return;
+    memset(p, 0, sizeof *p);
+    p->size = sizeof *p;
+    p->outside = 1;
+}
+
+/* The caller's placement (as much of it as its size holds, defaults for the rest) as the
+ * step's fields would give it; NULL gives an empty one (the operand must match). what names
+ * it in messages ("top_place"); a top must keep outside 1. */
+static hdm_status to_place(const char *fn, const char *what, const hdm_placement *caller,
+                           bool top, hdm__place *out, hdm_error *err)
+{
+    hdm__place_init(out);
+    if (!caller)
+        return HDM_OK;
+    if (caller->size == 0)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %s->size is 0 (initialise it with "
+                         "hdm_placement_init)", fn, what);
+    hdm_placement p;
+    hdm_placement_init(&p);
+    memcpy(&p, caller, caller->size < sizeof p ? caller->size : sizeof p);
+    if ((unsigned)p.fit > HDM_FIT_COVER)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %s->fit %d is no hdm_fit", fn, what,
+                         (int)p.fit);
+    if ((unsigned)p.resample > HDM_RESAMPLE_BOX)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %s->resample %d is no hdm_resample", fn,
+                         what, (int)p.resample);
+    if ((unsigned)p.gravity > HDM_GRAVITY_SE)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %s->gravity %d is no hdm_gravity", fn,
+                         what, (int)p.gravity);
+    const int64_t lim = (int64_t)1 << 31;
+    if (p.x < -lim || p.x > lim || p.y < -lim || p.y > lim)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %s offset %lld,%lld is beyond 2^31 "
+                         "pixels", fn, what, (long long)p.x, (long long)p.y);
+    if (p.outside != 0 && p.outside != 1)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %s->outside must be 0 or 1, not %d", fn,
+                         what, p.outside);
+    if (top && p.outside != 1)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %s->outside must be 1: a top is "
+                         "transparent where it does not reach (outside is the mask's)", fn,
+                         what);
+    _Static_assert((int)HDM_FIT_COVER == HDM__FIT_COVER &&
+                   (int)HDM_RESAMPLE_BOX == HDM__RS_BOX, "placement enums out of step");
+    out->any = true;
+    out->fit = (hdm__fit)p.fit;
+    out->resample = (hdm__rfilter)p.resample;
+    out->resample_set = p.fit != HDM_FIT_NONE;
+    out->gravity = (int)p.gravity - 1; /* DEFAULT is -1: none given */
+    out->offset_set = true;
+    out->x = p.x;
+    out->y = p.y;
+    out->tile = p.tile != 0;
+    out->outside = p.outside;
+    return HDM_OK;
+}
+
+/* hdm_blend, hdm_composite and hdm_composite_placed: their arguments checked, named fn in
+ * messages. */
 static hdm_status composite(const char *fn, const hdm_image *base, const hdm_image *top,
-                            const hdm_image *mask, hdm_blend_mode mode, hdm_composite_op op,
-                            double opacity, unsigned flags, const hdm_options *opt,
-                            hdm_image **out, hdm_error *err)
+                            const hdm_placement *top_place, const hdm_image *mask,
+                            const hdm_placement *mask_place, hdm_blend_mode mode,
+                            hdm_composite_op op, double opacity, unsigned flags,
+                            const hdm_options *opt, hdm_image **out, hdm_error *err)
 {
     if (out)
         *out = NULL;
@@ -223,6 +284,13 @@ static hdm_status composite(const char *fn, const hdm_image *base, const hdm_ima
         return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: unknown flags 0x%x", fn, flags);
     hdm__blend_args args = {.mode = (unsigned)mode, .op = (unsigned)op, .opacity = opacity,
                             .linear = flags & HDM_BLEND_LINEAR};
+    if (mask_place && !mask)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: mask_place given without a mask", fn);
+    hdm_status st = to_place(fn, "top_place", top_place, true, &args.place, err);
+    if (!st)
+        st = to_place(fn, "mask_place", mask_place, false, &args.mask_place, err);
+    if (st)
+        return st;
     return run_op(fn, &hdm__blend_def, &args, base, "base", top, "top", mask, opt, out, err);
 }
 
@@ -230,8 +298,8 @@ hdm_status hdm_blend(const hdm_image *base, const hdm_image *top, hdm_blend_mode
                      double opacity, unsigned flags, const hdm_options *opt, hdm_image **out,
                      hdm_error *err)
 {
-    return composite("hdm_blend", base, top, NULL, mode, HDM_OP_SOURCE_OVER, opacity, flags,
-                     opt, out, err);
+    return composite("hdm_blend", base, top, NULL, NULL, NULL, mode, HDM_OP_SOURCE_OVER,
+                     opacity, flags, opt, out, err);
 }
 
 hdm_status hdm_composite(const hdm_image *base, const hdm_image *top, const hdm_image *mask,
@@ -239,5 +307,16 @@ hdm_status hdm_composite(const hdm_image *base, const hdm_image *top, const hdm_
                          unsigned flags, const hdm_options *opt, hdm_image **out,
                          hdm_error *err)
 {
-    return composite("hdm_composite", base, top, mask, mode, op, opacity, flags, opt, out, err);
+    return composite("hdm_composite", base, top, NULL, mask, NULL, mode, op, opacity, flags,
+                     opt, out, err);
+}
+
+hdm_status hdm_composite_placed(const hdm_image *base, const hdm_image *top,
+                                const hdm_placement *top_place, const hdm_image *mask,
+                                const hdm_placement *mask_place, hdm_blend_mode mode,
+                                hdm_composite_op op, double opacity, unsigned flags,
+                                const hdm_options *opt, hdm_image **out, hdm_error *err)
+{
+    return composite("hdm_composite_placed", base, top, top_place, mask, mask_place, mode, op,
+                     opacity, flags, opt, out, err);
 }

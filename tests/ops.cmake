@@ -8,7 +8,9 @@ hdm_test(test_ops_filter test_ops_filter.c testutil.c)
 # operands of another size: placement, tile, outside, fit, every resampling filter against f64
 hdm_test(test_ops_geometry test_ops_geometry.c testutil.c)
 hdm_test(test_ops_fft test_ops_fft.c testutil.c)
+# blend's mask placed on its own: every placement and fit, by the library and by a step
+hdm_test(test_ops_blend_mask test_ops_blend_mask.c testutil.c)
 foreach(t test_ops_mul_mask test_ops_blend test_ops_window test_ops_filter test_ops_geometry
-          test_ops_fft)
+          test_ops_fft test_ops_blend_mask)
   hdm_test_variants(${t})
 endforeach()

@@ -107,6 +107,10 @@ Test(api, op_table_is_complete_and_its_choices_parse)
             size_t nf = 0;
             if (*op->operands)
                 fields[nf++] = "operand.png";
+            /* a second image's fields (blend's mask-fit, …) want it given */
+            for (const hdm_param *q = op->params; q->name; q++)
+                if (strcmp(q->name, "mask") == 0 && q->arg)
+                    fields[nf++] = "mask=mask.png";
             for (const hdm_param *q = op->params; q->name; q++)
                 if (q != p && q->choices && nf < 8) {
                     snprintf(others[nf], sizeof others[nf], "%s=%.*s", q->name,

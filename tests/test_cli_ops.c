@@ -504,3 +504,152 @@ Test(ops_cli, large_operand_streamed)
     hdm_image_free(out);
     hdm_image_free(base);
 }
+
+/* ---- blend's mask placed on its own: --mask-at, --mask-fit, …, and mask-... step fields ---- */
+
+static void expect_same_as(const char *args, const hdm_image *want)
+{
+    cr_assert_eq(run(args), 0, "%s: %s", args, err_text);
+    hdm_image *got = load_in_dir("o.png");
+    tu_assert_same(got, want, args);
+    hdm_image_free(got);
+}
+
+/* What the command writes for each mask placement, by option, by run step and by batch, is
+ * what hdm_composite_placed computes. */
+Test(ops_cli, blend_mask_placement_matches_the_library)
+{
+    hdm_image *base = load_in_dir("base.png"), *top = load_in_dir("top.png");
+    hdm_image *small = load_in_dir("small.png"), *mask = load_in_dir("smallg.png");
+    struct {
+        const char *opts, *fields;
+        bool small_top; /* small.png at 5,0 as the top, else top.png */
+        hdm_fit fit;
+        hdm_resample rs;
+        hdm_gravity g;
+        int64_t x, y;
+        int tile, outside;
+    } c[] = {
+        {"--mask-at -3,-2", "mask-at=-3,-2", false, HDM_FIT_NONE, 0, HDM_GRAVITY_NW, -3, -2, 0,
+         1},
+        {"--mask-gravity center --mask-offset 1,-1 --mask-outside 0",
+         "mask-gravity=center:mask-offset=1,-1:mask-outside=0", false, HDM_FIT_NONE, 0,
+         HDM_GRAVITY_CENTER, 1, -1, 0, 0},
+        {"--mask-tile --mask-gravity se", "mask-tile:mask-gravity=se", false, HDM_FIT_NONE, 0,
+         HDM_GRAVITY_SE, 0, 0, 1, 1},
+        {"--mask-fit cover --mask-resample bicubic", "mask-fit=cover:mask-resample=bicubic",
+         false, HDM_FIT_COVER, HDM_RESAMPLE_BICUBIC, 0, 0, 0, 0, 1},
+        {"--mask-fit contain --mask-outside=0", "mask-fit=contain:mask-outside=0", false,
+         HDM_FIT_CONTAIN, 0, 0, 0, 0, 0, 0},
+        {"--mask-fit stretch", "mask-fit=stretch", false, HDM_FIT_STRETCH, 0, 0, 0, 0, 0, 1},
+        {"--at 5,0 --mask-gravity s", "at=5,0:mask-gravity=s", true, HDM_FIT_NONE, 0,
+         HDM_GRAVITY_S, 0, 0, 0, 1},
+    };
+    hdm_placement tp;
+    hdm_placement_init(&tp);
+    tp.gravity = HDM_GRAVITY_NW;
+    tp.x = 5;
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        hdm_placement mp;
+        hdm_placement_init(&mp);
+        mp.fit = c[i].fit;
+        mp.resample = c[i].rs;
+        mp.gravity = c[i].g;
+        mp.x = c[i].x;
+        mp.y = c[i].y;
+        mp.tile = c[i].tile;
+        mp.outside = c[i].outside;
+        hdm_image *want;
+        hdm_error e = {0};
+        cr_assert_eq(hdm_composite_placed(base, c[i].small_top ? small : top,
+                                          c[i].small_top ? &tp : NULL, mask, &mp,
+                                          HDM_BLEND_SCREEN, HDM_OP_SOURCE_OVER, 0.8, 0, NULL,
+                                          &want, &e), HDM_OK, "%s: %s", c[i].opts, e.message);
+        const char *t = c[i].small_top ? "small.png" : "top.png";
+        char args[512];
+        snprintf(args, sizeof args, "blend base.png %s -o o.png --mode screen --opacity 0.8 "
+                 "--mask smallg.png %s", t, c[i].opts);
+        expect_same_as(args, want);
+        snprintf(args, sizeof args, "run base.png -o o.png blend:screen:%s:0.8:mask=smallg.png:"
+                 "%s", t, c[i].fields);
+        expect_same_as(args, want);
+        snprintf(args, sizeof args, "batch --out-dir b%zu -q --name o.png blend:screen:%s:0.8:"
+                 "mask=smallg.png:%s -- base.png", i, t, c[i].fields);
+        cr_assert_eq(run(args), 0, "%s: %s", args, err_text);
+        char path[64];
+        snprintf(path, sizeof path, "b%zu/o.png", i);
+        hdm_image *got = load_in_dir(path);
+        tu_assert_same(got, want, args);
+        hdm_image_free(got);
+        hdm_image_free(want);
+    }
+    hdm_image_free(base);
+    hdm_image_free(top);
+    hdm_image_free(small);
+    hdm_image_free(mask);
+}
+
+Test(ops_cli, blend_mask_placement_bad_values)
+{
+    expect_usage("blend base.png top.png -o out.png --mask smallg.png --mask-fit covr",
+                 "did you mean 'cover'?");
+    expect_usage("blend base.png top.png -o out.png --mask-fit cover",
+                 "places a mask, but no mask");
+    expect_usage("blend base.png top.png -o out.png --mask smallg.png --mask-outside 3",
+                 "mask-outside must be 0 or 1");
+    expect_usage("blend base.png top.png -o out.png --mask smallg.png --mask-resample box",
+                 "mask-resample needs mask-fit");
+    expect_usage("blend base.png top.png -o out.png --mask smallg.png --mask-at 1,1 "
+                 "--mask-gravity n", "either mask-at, or");
+    expect_usage("blend base.png top.png -o out.png --mask smallg.png --mask-tiel",
+                 "did you mean '--mask-tile'?");
+    /* unplaced, a mask of another size is refused, the mask's own options named */
+    int rc = run("blend base.png top.png -o out.png --mask smallg.png");
+    cr_assert_eq(rc, 1, "exit %d: %s", rc, err_text);
+    cr_assert(strstr(err_text, "smallg.png: size 12x7 does not match") &&
+              strstr(err_text, "mask-fit"), "%s", err_text);
+    cr_assert(!exists("out.png"));
+    /* a larger mask is fine: placement cuts it */
+    expect_ok("blend small.png top.png -o out.png --mask gray.png --mask-at -3,-1 --fit cover");
+    /* a corrupt one is refused, named, nothing written */
+    char path[128];
+    snprintf(path, sizeof path, "%s/gray.png", dir);
+    struct stat sb;
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_eq(truncate(path, sb.st_size / 2), 0);
+    const char *corrupt[] = {
+        "blend base.png top.png -o out.png --mask gray.png --mask-at -3,-1",
+        "run base.png -o out.png blend:top.png:mask=gray.png:mask-fit=cover",
+    };
+    for (size_t i = 0; i < sizeof corrupt / sizeof corrupt[0]; i++) {
+        rc = run(corrupt[i]);
+        cr_assert_eq(rc, 1, "%s: exit %d: %s", corrupt[i], rc, err_text);
+        cr_assert(strncmp(err_text, "hadamard: ", 10) == 0 && strstr(err_text, "gray.png: "),
+                  "%s: %s", corrupt[i], err_text);
+        cr_assert(!exists("out.png"), "%s: output left", corrupt[i]);
+    }
+}
+
+/* "-" is standard input only as the IMAGE: as a mask, an operand or a kernel it is refused at
+ * once, saying which, rather than looked for as a file called "-". */
+Test(ops_cli, stdin_only_as_the_image)
+{
+    const char *why = "standard input can only be the IMAGE";
+    struct { const char *args, *says; } c[] = {
+        {"blend base.png top.png -o out.png --mask -", "blend: --mask -: "},
+        {"blend base.png top.png -o out.png --mask=- --mask-fit cover", "blend: --mask -: "},
+        {"blend - top.png -o out.png --mask - < base.png", "blend: --mask -: "},
+        {"run base.png -o out.png blend:top.png:mask=-", "mask=-: "},
+        {"run - -o out.png blend:top.png:mask=- < base.png", "mask=-: "},
+        {"run base.png -o out.png blend:multiply:-", "step 'blend:multiply:-': "},
+        {"filter base.png -o out.png --kernel @-", "filter: --kernel @-: "},
+        {"run base.png -o out.png filter:kernel=@-", "kernel=@-: "},
+        {"batch --out-dir bo blend:top.png:mask=- -- base.png", "mask=-: "},
+        {"batch --out-dir bo filter:@- -- base.png", "@-: "},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        expect_usage(c[i].args, why);
+        cr_assert(strstr(err_text, c[i].says), "%s: %s", c[i].args, err_text);
+        cr_assert(!exists("bo"), "%s: made its out-dir", c[i].args);
+    }
+}

@@ -407,6 +407,77 @@ static int run_pipeline(const cli_args *a, const hdm_pipeline *p)
     return rc;
 }
 
+/* ---- "-" is standard input only as the IMAGE ----
+ * A step's operand, mask or "@-" kernel of "-" would be opened as a file called "-" (or find
+ * standard input already read as the IMAGE): each is refused with a message saying which. */
+
+/* Whether a field's value (after "KEY=", if any) is want. */
+static bool value_is(const char *field, const char *want)
+{
+    const char *eq = strchr(field, '=');
+    return strcmp(eq ? eq + 1 : field, want) == 0;
+}
+
+/* The first field of step (written as for run, its operation name skipped, split at each ':'
+ * not written "\:") whose value is want, copied into buf; NULL if none. */
+static const char *step_field(const char *step, const char *want, char *buf, size_t cap)
+{
+    const char *c = strchr(step, ':');
+    while (c) {
+        size_t k = 0;
+        for (c++; *c && *c != ':'; c++) {
+            if (*c == '\\' && (c[1] == ':' || c[1] == '\\'))
+                c++;
+            if (k + 1 < cap)
+                buf[k++] = *c;
+        }
+        buf[k] = '\0';
+        if (value_is(buf, want))
+            return buf;
+        if (!*c)
+            c = NULL;
+    }
+    return NULL;
+}
+
+/* Whether one of the files p's steps read from the first'th on is "-". */
+static bool reads_dash(const hdm_pipeline *p, size_t first)
+{
+    size_t n = hdm_pipeline_files(p, NULL, 0);
+    const char **f = n ? malloc(n * sizeof *f) : NULL;
+    bool dash = false;
+    if (f) {
+        hdm_pipeline_files(p, f, n);
+        for (size_t i = first; i < n && !dash; i++)
+            dash = strcmp(f[i], "-") == 0;
+    }
+    free(f);
+    return dash;
+}
+
+/* Appends step (as for run) to p, refusing a field that reads standard input; returns -1 when
+ * added, else the exit status (message said). */
+static int add_step(hdm_pipeline *p, const char *step)
+{
+    char field[256];
+    const char *why = "standard input can only be the IMAGE";
+    if (step_field(step, "@-", field, sizeof field)) { /* a kernel file, read when added */
+        cli_say("step '%s': %s: %s (give a file)", step, field, why);
+        return EXIT_USAGE;
+    }
+    size_t before = hdm_pipeline_files(p, NULL, 0);
+    hdm_error e = {0};
+    if (hdm_pipeline_add(p, step, &e))
+        return report(&e);
+    if (!reads_dash(p, before))
+        return -1;
+    if (step_field(step, "-", field, sizeof field) && strchr(field, '='))
+        cli_say("step '%s': %s: %s (give a file)", step, field, why);
+    else
+        cli_say("step '%s': %s (give the operand as a file)", step, why);
+    return EXIT_USAGE;
+}
+
 /* An operation's command is a one-step run: its operand files and parameters become the
  * step's fields, so the command line and the step grammar share one parser. */
 static int run_op(const cli_cmd *cmd, const cli_args *a)
@@ -429,11 +500,28 @@ static int run_op(const cli_cmd *cmd, const cli_args *a)
         }
         fields[n++] = a->pos[i];
     }
-    for (int i = 0; i < a->nfields; i++)
+    /* an option's value "-" or "@-" (--mask -, --kernel @-): its field is NAME=VALUE */
+    const char *dash = NULL;
+    for (int i = 0; i < a->nfields; i++) {
+        if (value_is(a->fields[i], "@-"))
+            dash = a->fields[i];
         fields[n++] = a->fields[i];
+    }
     hdm_error e = {0};
-    int rc = hdm_pipeline_add_fields(p, cmd->op->name, fields, n, &e) ? report(&e)
-                                                                      : run_pipeline(a, p);
+    int rc = dash ? EXIT_USAGE
+             : hdm_pipeline_add_fields(p, cmd->op->name, fields, n, &e) ? report(&e)
+                                                                         : -1;
+    for (int i = 0; rc < 0 && !dash && i < a->nfields; i++)
+        if (value_is(a->fields[i], "-") && reads_dash(p, 0))
+            dash = a->fields[i];
+    if (dash) {
+        const char *eq = strchr(dash, '=');
+        cli_say("%s: --%.*s %s: standard input can only be the IMAGE (give a file)", cmd->name,
+                (int)(eq - dash), dash, eq + 1);
+        rc = EXIT_USAGE;
+    }
+    if (rc < 0)
+        rc = run_pipeline(a, p);
     hdm_pipeline_free(p);
     free(fields);
     return rc;
@@ -443,24 +531,14 @@ static int run_run(const cli_cmd *cmd, const cli_args *a)
 {
     (void)cmd;
     hdm_pipeline *p;
-    hdm_error e = {0};
     if (hdm_pipeline_new(&p)) {
         cli_say("out of memory");
         return EXIT_FAIL;
     }
-    int rc = 0;
-    for (int i = 1; i < a->npos && !rc; i++) {
-        /* a step's operand "-" ("mask:-") would be opened as a file named "-" */
-        const char *colon = strchr(a->pos[i], ':');
-        if (colon && colon[1] == '-' && (colon[2] == '\0' || colon[2] == ':')) {
-            cli_say("step '%s': standard input can only be the IMAGE (give the operand as a "
-                    "file)", a->pos[i]);
-            rc = EXIT_USAGE;
-        } else if (hdm_pipeline_add(p, a->pos[i], &e)) {
-            rc = report(&e);
-        }
-    }
-    if (!rc)
+    int rc = -1;
+    for (int i = 1; i < a->npos && rc < 0; i++)
+        rc = add_step(p, a->pos[i]);
+    if (rc < 0)
         rc = run_pipeline(a, p);
     hdm_pipeline_free(p);
     return rc;
@@ -568,7 +646,6 @@ static int run_batch(const cli_cmd *cmd, const cli_args *a)
     fill_options(a, &o);
     cfg.opt = &o;
     hdm_pipeline *p;
-    hdm_error e = {0};
     if (hdm_pipeline_new(&p)) {
         free(recipe);
         cli_say("out of memory");
@@ -576,8 +653,7 @@ static int run_batch(const cli_cmd *cmd, const cli_args *a)
     }
     int rc = -1;
     for (int i = 0; i < a->dashdash && rc < 0; i++)
-        if (hdm_pipeline_add(p, a->pos[i], &e))
-            rc = report(&e);
+        rc = add_step(p, a->pos[i]);
     if (rc < 0) {
         cfg.pipeline = p;
         rc = batch_main(&cfg);

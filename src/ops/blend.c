@@ -440,9 +440,16 @@ static hdm_status blend_parse_into(blend_args *a, const char *const *f, size_t n
     size_t npos = 0;
     hdm_status st;
     bool linear_set = false, mode_set = false, opacity_set = false, op_set = false;
+    const char *mask_field = NULL; /* the first of the mask's placement fields */
     for (size_t i = 0; i < n; i++) {
         bool placed;
-        if ((st = hdm__place_field(&a->place, "blend", HDM__OUTSIDE_CLEAR, f[i], &placed, err)))
+        if ((st = hdm__place_field_named(&a->mask_place, "blend", "mask-", HDM__OUTSIDE_VALUE,
+                                         f[i], &placed, err)))
+            return st;
+        if (placed && !mask_field)
+            mask_field = f[i];
+        if (!placed &&
+            (st = hdm__place_field(&a->place, "blend", HDM__OUTSIDE_CLEAR, f[i], &placed, err)))
             return st;
         if (placed)
             continue;
@@ -508,6 +515,11 @@ static hdm_status blend_parse_into(blend_args *a, const char *const *f, size_t n
         return st;
     if (p < npos)
         return hdm__bad_field(&hdm__blend_def, pos[p], err);
+    if (mask_field && !a->mask)
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "blend: %s places a mask, but no mask is "
+                         "given (mask=M)", mask_field);
+    if ((st = hdm__place_check_named(&a->mask_place, "blend", "mask-", "mask", err)))
+        return st;
     return hdm__place_check(&a->place, "blend", err);
 }
 
@@ -520,6 +532,7 @@ static hdm_status blend_parse(const char *const *f, size_t n, void **args, hdm_e
     a->op = HDM__OP_SOURCE_OVER;
     a->opacity = 1.0;
     hdm__place_init(&a->place);
+    hdm__place_init(&a->mask_place);
     hdm_status st = blend_parse_into(a, f, n, err);
     if (st) {
         blend_args_free(a);
@@ -535,6 +548,10 @@ static const char *blend_mask(const void *args) { return ((const blend_args *)ar
 static const hdm__place *blend_place(const void *args)
 {
     return &((const blend_args *)args)->place;
+}
+static const hdm__place *blend_mask_place(const void *args)
+{
+    return &((const blend_args *)args)->mask_place;
 }
 
 const hdm__opdef hdm__blend_def = {
@@ -558,9 +575,22 @@ const hdm__opdef hdm__blend_def = {
              "names too: SrcAtop, DstIn, Plus, ...)",
              "clear copy destination source-over destination-over source-in destination-in "
              "source-out destination-out source-atop destination-atop xor lighter"},
-            {"mask", "M", "limit the blend to a gray mask image M of the same size: the top's "
-             "alpha times M", NULL},
+            {"mask", "M", "limit the blend to a gray mask image M: the top's alpha times M; of "
+             "the image's size, or placed by the mask-... fields", NULL},
             HDM__PLACE_PARAMS, /* a placed top is transparent where it does not reach */
+            /* the mask placed on its own, by the same fields named mask-... */
+            {"mask-fit", "MODE", "resample the mask to the image first: stretch, contain or "
+             "cover, as fit does the top", "stretch contain cover"},
+            {"mask-resample", "FILTER", "the filter mask-fit uses: lanczos3 (default), "
+             "bicubic, bilinear, nearest, box", "lanczos3 bicubic bilinear nearest box"},
+            {"mask-at", "X,Y", "put the mask's top-left corner at image pixel X,Y (may be "
+             "negative)", NULL},
+            {"mask-gravity", "G", "align the mask to an edge, corner or the centre of the image",
+             "nw n ne w center e sw s se"},
+            {"mask-offset", "X,Y", "move the mask from where mask-gravity put it", NULL},
+            {"mask-tile", NULL, "repeat the mask over the image from where it is placed", NULL},
+            {"mask-outside", "0|1", "what the mask counts as where a placed one does not cover "
+             "the image: 0 (no blend there), or 1 (the full blend); default 1", "0 1"},
             {NULL, NULL, NULL, NULL}},
     },
     .parse = blend_parse,
@@ -570,5 +600,6 @@ const hdm__opdef hdm__blend_def = {
     .place = blend_place,
     .outside = HDM__OUTSIDE_CLEAR,
     .resample_premultiplied = true,
+    .mask_place = blend_mask_place,
     .make = blend_make,
 };

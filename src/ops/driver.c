@@ -2,6 +2,7 @@
 /* driver.c — the op driver: shapes checked, operand read in step, strips handed to the op */
 #include "ops/ops.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 /* An element-wise op as a source over its upstream (and its operand). */
@@ -63,16 +64,19 @@ static void op_close(hdm__source *s)
 }
 
 /* Same width and height, or HDM_ERR_SHAPE naming both sizes (and, when the op can place its
- * operand, how: an operand is never cropped or scaled unasked). */
+ * operand, how — the fields' names start with prefix, NULL when it cannot: an operand is never
+ * cropped or scaled unasked). */
 static hdm_status same_size(const hdm_info *a, const char *apath, const hdm_info *b,
-                            const char *bpath, bool placeable, hdm_error *err)
+                            const char *bpath, const char *prefix, hdm_error *err)
 {
     if (a->width == b->width && a->height == b->height)
         return HDM_OK;
+    char how[160] = "";
+    if (prefix)
+        snprintf(how, sizeof how, "; resample it with %sfit, or place it with %sat, %sgravity "
+                 "or %stile", prefix, prefix, prefix, prefix);
     return hdm__fail(err, HDM_ERR_SHAPE, bpath, "size %ux%u does not match %s (%ux%u)%s",
-                     b->width, b->height, apath, a->width, a->height,
-                     placeable ? "; resample it with fit, or place it with at, gravity or tile"
-                               : "");
+                     b->width, b->height, apath, a->width, a->height, how);
 }
 
 hdm_status hdm__step_open(const hdm__opdef *def, const void *args, hdm__source *up,
@@ -107,11 +111,19 @@ hdm_status hdm__step_open_masked(const hdm__opdef *def, const void *args, hdm__s
         operand = st ? NULL : prepared;
     }
     op_source *o = NULL;
+    if (!st && mask && def->mask_place) {
+        /* a mask is a value where it does not reach (outside=), its alpha ignored */
+        hdm__source *placed;
+        st = hdm__place_open(def->mask_place(args), HDM__OUTSIDE_VALUE, false, &up->info,
+                             up->path, mask, opt, &placed, err); /* takes it */
+        mask = st ? NULL : placed;
+    }
     if (!st && operand)
-        st = same_size(&up->info, up->path, &operand->info, operand->path, def->place != NULL,
-                       err);
-    if (!st && mask) /* a blend's mask is not placed: it covers the image as it is */
-        st = same_size(&up->info, up->path, &mask->info, mask->path, false, err);
+        st = same_size(&up->info, up->path, &operand->info, operand->path,
+                       def->place ? "" : NULL, err);
+    if (!st && mask)
+        st = same_size(&up->info, up->path, &mask->info, mask->path,
+                       def->mask_place ? "mask-" : NULL, err);
     if (!st && !(o = calloc(1, sizeof *o)))
         st = hdm__fail(err, HDM_ERR_NOMEM, up->path, "out of memory");
     if (!st) {

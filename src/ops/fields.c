@@ -201,8 +201,19 @@ static bool parse_xy(const char *v, int64_t *x, int64_t *y)
 hdm_status hdm__place_field(hdm__place *p, const char *op, hdm__outside_kind kind,
                             const char *field, bool *taken, hdm_error *err)
 {
+    return hdm__place_field_named(p, op, "", kind, field, taken, err);
+}
+
+hdm_status hdm__place_field_named(hdm__place *p, const char *op, const char *prefix,
+                                  hdm__outside_kind kind, const char *field, bool *taken,
+                                  hdm_error *err)
+{
     static const char *const keys[] = {"fit", "resample", "at", "gravity", "offset", "outside"};
     *taken = false;
+    size_t np = strlen(prefix);
+    if (strncmp(field, prefix, np) != 0)
+        return HDM_OK;
+    field += np;
     const char *v = NULL;
     int key = -1;
     for (int k = 0; k < 6 && key < 0; k++)
@@ -217,19 +228,22 @@ hdm_status hdm__place_field(hdm__place *p, const char *op, hdm__outside_kind kin
                : key == 2 ? p->at_set : key == 3 ? p->gravity >= 0 : key == 4 ? p->offset_set
                : key == 5 ? p->outside >= 0 : p->tile;
     if (twice)
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %s given twice", op,
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %s%s given twice", op, prefix,
                          key < 0 ? "tile" : keys[key]);
+    char key_named[32];
+    snprintf(key_named, sizeof key_named, "%s%s", prefix, key < 0 ? "tile" : keys[key]);
     p->any = true;
     hdm_status st = HDM_OK;
     int i;
     switch (key) {
     case 0:
-        if ((i = pick(op, "fit", v, fit_names, 3, &st, err)) < 0)
+        if ((i = pick(op, key_named, v, fit_names, 3, &st, err)) < 0)
             return st;
         p->fit = (hdm__fit)(i + 1);
         break;
     case 1:
-        if ((i = pick(op, "resample filter", v, filter_names, HDM__RS_COUNT, &st, err)) < 0)
+        snprintf(key_named, sizeof key_named, "%sresample filter", prefix);
+        if ((i = pick(op, key_named, v, filter_names, HDM__RS_COUNT, &st, err)) < 0)
             return st;
         p->resample = (hdm__rfilter)i;
         p->resample_set = true;
@@ -239,21 +253,21 @@ hdm_status hdm__place_field(hdm__place *p, const char *op, hdm__outside_kind kin
         if (!parse_xy(v, &p->x, &p->y))
             return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %s must be two whole numbers X,Y "
                              "(pixels, negative allowed, at most 2147483648 either way), not "
-                             "'%s'", op, keys[key], v);
+                             "'%s'", op, key_named, v);
         if (key == 2)
             p->at_set = true;
         else
             p->offset_set = true;
         break;
     case 3:
-        if ((i = pick(op, "gravity", v, gravity_names, 9, &st, err)) < 0)
+        if ((i = pick(op, key_named, v, gravity_names, 9, &st, err)) < 0)
             return st;
         p->gravity = i;
         break;
     case 5:
         if (strcmp(v, "0") && strcmp(v, "1"))
-            return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: outside must be 0 or 1, not '%s'", op,
-                             v);
+            return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %s must be 0 or 1, not '%s'", op,
+                             key_named, v);
         p->outside = v[0] - '0';
         break;
     default:
@@ -265,11 +279,18 @@ hdm_status hdm__place_field(hdm__place *p, const char *op, hdm__outside_kind kin
 
 hdm_status hdm__place_check(const hdm__place *p, const char *op, hdm_error *err)
 {
+    return hdm__place_check_named(p, op, "", "operand", err);
+}
+
+hdm_status hdm__place_check_named(const hdm__place *p, const char *op, const char *prefix,
+                                  const char *noun, hdm_error *err)
+{
+    const char *x = prefix;
     if (p->at_set && (p->gravity >= 0 || p->offset_set))
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: at places the operand by itself; give "
-                         "either at, or gravity and offset", op);
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %sat places the %s by itself; give "
+                         "either %sat, or %sgravity and %soffset", op, x, noun, x, x, x);
     if (p->resample_set && p->fit == HDM__FIT_NONE)
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: resample needs fit (the operand is "
-                         "resampled only to fit the image)", op);
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "%s: %sresample needs %sfit (the %s is "
+                         "resampled only to fit the image)", op, x, x, noun);
     return HDM_OK;
 }

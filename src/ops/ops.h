@@ -76,6 +76,13 @@ hdm_status hdm__place_field(hdm__place *p, const char *op, hdm__outside_kind kin
 /* Checks the fields together once all are read: at with gravity or offset, resample without
  * fit. */
 hdm_status hdm__place_check(const hdm__place *p, const char *op, hdm_error *err);
+/* The same for a second operand's placement, whose fields all start with prefix ("mask-" for
+ * blend's mask: mask-at=, mask-tile, …); messages name them so, and the operand as noun. */
+hdm_status hdm__place_field_named(hdm__place *p, const char *op, const char *prefix,
+                                  hdm__outside_kind kind, const char *field, bool *taken,
+                                  hdm_error *err);
+hdm_status hdm__place_check_named(const hdm__place *p, const char *op, const char *prefix,
+                                  const char *noun, hdm_error *err);
 
 /* The placement fields as an op's params (help, completion, the command's --at, --fit, …). */
 #define HDM__PLACE_PARAMS                                                                      \
@@ -145,6 +152,9 @@ typedef struct hdm__opdef {
     const hdm__place *(*place)(const void *args);
     hdm__outside_kind outside;
     bool resample_premultiplied;
+    /* Its mask may be placed too, by fields of its own (NULL: it must match the image); a
+     * mask is a value outside them (outside=, default 1) and resampled as a mask is. */
+    const hdm__place *(*mask_place)(const void *args);
     /* An element-wise op's row maths for one input shape. */
     hdm_status (*make)(const void *args, const hdm__op_shape *shape, hdm__op **out,
                        hdm_error *err);
@@ -177,6 +187,7 @@ typedef struct hdm__blend_args {
     char *path;
     char *mask;     /* the mask's path, or NULL (the API hands its mask image to the driver) */
     hdm__place place;
+    hdm__place mask_place; /* the mask's own placement: the mask-at=, mask-fit=, … fields */
     unsigned mode;  /* hdm_blend_mode */
     unsigned op;    /* hdm_composite_op */
     double opacity;
