@@ -897,3 +897,45 @@ Test(meta, exiftool_reads_our_outputs)
     }
     blob_free(&icc), blob_free(&exif), blob_free(&xmp);
 }
+
+/* ---- the stored form of the stb formats ---- */
+
+static void le32_put(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8), p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+Test(meta, info_stored_form_of_bmp_gif_pnm)
+{
+    /* a 2x2 BMP of 4-bit palette indices (BITMAPINFOHEADER, 16 colours, rows of 4 bytes) */
+    unsigned char bmp[126] = {'B', 'M'};
+    le32_put(bmp + 2, sizeof bmp);
+    le32_put(bmp + 10, 118);
+    le32_put(bmp + 14, 40);
+    le32_put(bmp + 18, 2);
+    le32_put(bmp + 22, 2);
+    bmp[26] = 1, bmp[28] = 4;
+    le32_put(bmp + 34, 8);
+    le32_put(bmp + 46, 16);
+    for (int i = 0; i < 16; i++)
+        bmp[54 + 4 * i] = bmp[55 + 4 * i] = bmp[56 + 4 * i] = (unsigned char)(i * 17);
+    bmp[118] = 0x1f, bmp[122] = 0xf1;
+    tu_write_file(at(dir, "p.bmp"), bmp, sizeof bmp);
+    /* a 1x1 GIF with a 2-colour global table */
+    static const unsigned char gif[] = {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0x80, 0, 0,
+                                        0, 0, 0, 255, 255, 255, 0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0,
+                                        2, 2, 0x44, 1, 0, 0x3b};
+    tu_write_file(at(dir, "p.gif"), gif, sizeof gif);
+    /* a 10-bit graymap */
+    static const unsigned char pgm[] = "P5\n2 1\n1023\n\x03\xff\x00\x10";
+    tu_write_file(at(dir, "p.pgm"), pgm, sizeof pgm - 1);
+    CLI(&r, dir, "info", "p.bmp", "p.gif", "p.pgm");
+    expect_ok();
+    cr_assert_str_eq(r.out, "p.bmp: 2x2, 3 channels (RGB), 8-bit, bmp\n"
+                            "  stored: 4-bit palette\n"
+                            "p.gif: 1x1, 4 channels (RGBA), 8-bit, gif\n"
+                            "  stored: 1-bit palette\n"
+                            "p.pgm: 2x1, 1 channel (gray), 16-bit, pnm\n"
+                            "  stored: 10-bit gray\n");
+}
