@@ -114,8 +114,9 @@ static blob make_xmp(const char *title, size_t pad)
                      "</x:xmpmeta>", title);
     static const char tail[] = "<?xpacket end=\"w\"?>";
     size_t n = (size_t)h + pad + sizeof tail - 1;
-    blob b = {malloc(n), n};
+    blob b = {malloc(n + 1), n}; /* NUL-ended too: libpng's png_set_text takes a C string */
     cr_assert(b.p);
+    b.p[n] = 0;
     memcpy(b.p, head, (size_t)h);
     memset(b.p + h, ' ', pad); /* XMP padding is whitespace */
     memcpy(b.p + h + pad, tail, sizeof tail - 1);
