@@ -481,7 +481,7 @@ Test(meta, png_to_png_keeps_everything)
 }
 
 /* sRGB is carried; a profile beside gAMA is carried too, and no sRGB is made up. */
-Test(meta, png_srgb_and_never_beside_iccp)
+Test(meta, png_srgb_carried_and_not_made_up)
 {
     common c = make_common();
     spec s = {.srgb = 1 + 1, .gamma = 45455};
@@ -493,7 +493,8 @@ Test(meta, png_srgb_and_never_beside_iccp)
     cr_assert_eq(h.srgb, 2, "sRGB intent: %d", h.srgb);
     cr_assert_eq(h.gamma, 45455);
     held_free(&h);
-    /* a profile is never dropped for sRGB (test_codec_png checks the sink never writes both) */
+    /* a profile with gAMA: both carried, no sRGB made up (test_codec_png checks that the sink
+     * never writes sRGB beside iCCP) */
     s = (spec){.icc = &c.icc, .gamma = 45455};
     write_png(at(dir, "icc.png"), &s, 8, 8);
     CONVERT("icc.png", "out2.png");
