@@ -32,6 +32,11 @@ hdm_test(test_codec_stb_hostile test_codec_stb_hostile.c cli_run.c cli_assert.c 
 add_dependencies(test_codec_png_hostile hadamard_cli)
 add_dependencies(test_codec_stb_hostile hadamard_cli)
 
+# Metadata carried between PNG and JPEG, read back with libpng, libjpeg and exiftool (which
+# .ci/deps --tests installs: under CI=true a missing one fails the test), and what info shows.
+hdm_test(test_meta test_meta.c testutil.c cli_run.c)
+add_dependencies(test_meta hadamard_cli)
+
 # The codec table: every entry against the others, the files it writes, the seeds, the command.
 hdm_test(test_codec_table test_codec_table.c testutil.c fuzz/seeds.c cli_run.c)
 add_dependencies(test_codec_table hadamard_cli)

@@ -601,3 +601,71 @@ Test(png, errors_name_no_path_for_memory_but_say_memory)
     cr_assert(strstr(err.message, "(memory)") == err.message, "message: %s", err.message);
     free(data);
 }
+
+/* ---- metadata chunks written by the sink ---- */
+
+/* The chunk types of a PNG in order, as "IHDR gAMA iCCP ... IEND " into buf. */
+static void chunk_types(const unsigned char *p, size_t n, char *buf, size_t cap)
+{
+    size_t at = 8, len = 0;
+    buf[0] = '\0';
+    while (at + 12 <= n && len + 6 < cap) {
+        uint32_t l = (uint32_t)p[at] << 24 | (uint32_t)p[at + 1] << 16 | p[at + 2] << 8 | p[at + 3];
+        memcpy(buf + len, p + at + 4, 4);
+        buf[len + 4] = ' ';
+        len += 5;
+        buf[len] = '\0';
+        at += 12 + (size_t)l;
+    }
+}
+
+static void png_sink_with(const hdm__meta *m, const hdm_options *o, char *types, size_t cap)
+{
+    tu_rng g;
+    tu_seed(&g, 7);
+    hdm_image *img = tu_image_random(9, 5, 3, HDM_U8, &g);
+    hdm_info info = {9, 5, 3, HDM_U8, HDM_FORMAT_PNG};
+    hdm__bytes b = {0};
+    hdm__sink *k = NULL;
+    hdm_error e = {0};
+    cr_assert_eq(hdm__sink_open(HDM_FORMAT_PNG, &info, o, m, &b, "m.png", &k, &e), HDM_OK, "%s",
+                 e.message);
+    cr_assert_eq(k->write(k, img, 5, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(k->finish(k, &e), HDM_OK, "%s", e.message);
+    hdm__sink_close(k);
+    chunk_types(b.mem, b.len, types, cap);
+    /* and libpng reads it whole, metadata checked */
+    hdm_image *back = NULL;
+    cr_assert_eq(hdm_load_memory(b.mem, b.len, NULL, &back, &e), HDM_OK, "%s", e.message);
+    tu_assert_same(img, back, "metadata PNG");
+    hdm_image_free(back);
+    hdm_image_free(img);
+    free(b.mem);
+}
+
+/* Every metadata chunk comes before IDAT, in the order PNG 5.6 allows; sRGB and iCCP are never
+ * both written (PNG 11.3.3.5), the profile being kept. */
+Test(png, metadata_chunks_before_idat_and_no_srgb_beside_iccp)
+{
+    unsigned char icc[200] = {0};
+    icc[3] = 200;
+    memcpy(icc + 16, "RGB ", 4);
+    memcpy(icc + 20, "XYZ ", 4);
+    memcpy(icc + 36, "acsp", 4);
+    unsigned char exif[] = "MM\0*\0\0\0\x08\0\0\0\0\0\0";
+    char xmp[] = "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"/>";
+    hdm__meta m = {.icc = icc, .icc_size = sizeof icc, .exif = exif, .exif_size = 14,
+                   .xmp = (unsigned char *)xmp, .xmp_size = strlen(xmp), .srgb_intent = 1,
+                   .gamma = 45455, .has_chrm = true, .chrm = {31270, 32900, 64000, 33000, 30000,
+                   60000, 15000, 6000}, .res_x = 300, .res_y = 300, .res_unit = 1};
+    hdm_options o;
+    hdm_options_init(&o);
+    char types[512];
+    png_sink_with(&m, &o, types, sizeof types);
+    cr_assert_str_eq(types, "IHDR gAMA cHRM iCCP pHYs eXIf iTXt IDAT IEND ", "%s", types);
+    m.icc = NULL, m.icc_size = 0;
+    png_sink_with(&m, &o, types, sizeof types);
+    cr_assert_str_eq(types, "IHDR sRGB gAMA cHRM pHYs eXIf iTXt IDAT IEND ", "%s", types);
+    png_sink_with(&(hdm__meta){0}, &o, types, sizeof types);
+    cr_assert_str_eq(types, "IHDR IDAT IEND ", "%s", types);
+}

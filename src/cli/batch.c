@@ -1271,7 +1271,7 @@ bool batch_json_str(FILE *f, const char *str)
     return lossy;
 }
 
-static void json_hex(FILE *f, const char *s)
+void batch_json_hex(FILE *f, const char *s)
 {
     fputc('"', f);
     for (; *s; s++)
@@ -1286,13 +1286,13 @@ void batch_report_line(FILE *f, const batch_item *it)
     bool lossy_in = batch_json_str(f, it->input);
     if (lossy_in) {
         fputs(",\"input_bytes\":", f);
-        json_hex(f, it->input);
+        batch_json_hex(f, it->input);
     }
     fputs(",\"output\":", f);
     if (it->output) {
         if (batch_json_str(f, it->output)) {
             fputs(",\"output_bytes\":", f);
-            json_hex(f, it->output);
+            batch_json_hex(f, it->output);
         }
     } else {
         fputs("null", f);

@@ -70,6 +70,9 @@ bool batch_check_names(const char *name, const char *format, char *msg, size_t c
 /* Writes s as a JSON string: valid UTF-8 is kept, control characters, '"' and '\\' escaped,
  * each byte that is not UTF-8 written as U+FFFD. Returns true if it had to replace one. */
 bool batch_json_str(FILE *f, const char *s);
+/* Writes s's bytes as a JSON string of hex digits: beside a batch_json_str that had to replace
+ * a byte, so that a name that is not UTF-8 can still be found ("input_bytes"). */
+void batch_json_hex(FILE *f, const char *s);
 
 /* One report line (an object and '\n') for an item. */
 void batch_report_line(FILE *f, const batch_item *it);

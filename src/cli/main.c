@@ -4,14 +4,15 @@
 #include "cli/args.h"
 #include "cli/batch.h"
 #include "cli/help.h"
+#include "cli/info.h"
 #include "cli/messages.h"
 
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,14 +34,28 @@ static void on_signal(int sig)
     sigaction(SIGTERM, &dfl, NULL);
 }
 
-/* The library's notes on an output (alpha flattened for JPEG), said once per run however many
- * files a batch writes, from whichever worker thread meets one first. An in-memory output is
- * standard output here. */
+/* The library's notes on an output ("FILE: alpha flattened …", "FILE: XMP left out …"), each
+ * kind said once per run however many files a batch writes, from whichever worker thread meets
+ * it first. The kind is the text after the last ": " (the reasons hold none), so a path with
+ * one in it does not make two kinds. An in-memory output is standard output here. */
 static void on_notice(void *ctx, const char *message)
 {
-    static atomic_flag said = ATOMIC_FLAG_INIT;
+    enum { KINDS = 16, KIND_LEN = 96 };
+    static char said[KINDS][KIND_LEN];
+    static int nsaid;
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     (void)ctx;
-    if (atomic_flag_test_and_set(&said))
+    const char *kind = message;
+    for (const char *p = strstr(message, ": "); p; p = strstr(p + 2, ": "))
+        kind = p + 2;
+    pthread_mutex_lock(&lock);
+    bool seen = false;
+    for (int i = 0; i < nsaid && !seen; i++)
+        seen = strncmp(said[i], kind, KIND_LEN - 1) == 0;
+    if (!seen && nsaid < KINDS)
+        snprintf(said[nsaid++], KIND_LEN, "%s", kind);
+    pthread_mutex_unlock(&lock);
+    if (seen)
         return;
     static const char out_tag[] = "(memory output)";
     if (strncmp(message, out_tag, sizeof out_tag - 1) == 0)
@@ -63,52 +78,67 @@ static int report(const hdm_error *e)
     return e->status == HDM_ERR_ARG ? EXIT_USAGE : EXIT_FAIL;
 }
 
-static const char *layout_name(uint32_t channels)
-{
-    static const char *const n[] = {"", "gray", "gray+alpha", "RGB", "RGBA"};
-    return channels <= 4 ? n[channels] : "?";
-}
-
 static int read_stdin(uint64_t max, void **data, size_t *size);
 static int report_ends(const hdm_error *e, bool from_stdin);
-static int info_stdin(const hdm_options *o, hdm_info *info, hdm_error *e);
+static int info_stdin(const hdm_options *o, hdm_file_info *info, hdm_error *e);
+
+/* The message of a failed read as the command says it: standard input for "(memory)". */
+static void ends_message(const hdm_error *e, bool from_stdin, char *buf, size_t cap)
+{
+    static const char in_tag[] = "(memory)";
+    if (from_stdin && strncmp(e->message, in_tag, sizeof in_tag - 1) == 0)
+        snprintf(buf, cap, "standard input%s", e->message + sizeof in_tag - 1);
+    else
+        snprintf(buf, cap, "%s", e->message);
+}
 
 static int run_info(const cli_cmd *cmd, const cli_args *a)
 {
     (void)cmd;
     hdm_options o;
     fill_options(a, &o);
+    bool json = cli_has(a, "json");
     int rc = 0;
     bool read_stdin_once = false;
     for (int i = 0; i < a->npos; i++) {
-        hdm_info info;
+        hdm_file_info d = {.size = sizeof d};
         hdm_error e = {0};
         hdm_status st;
-        if (strcmp(a->pos[i], "-") == 0) {
+        bool from_stdin = strcmp(a->pos[i], "-") == 0;
+        if (from_stdin) {
             /* standard input can be read once: a second "-" would find it empty */
             if (read_stdin_once) {
                 cli_say("info: standard input can be given only once");
+                if (json)
+                    info_print_json_error(stdout, "-", "standard input can be given only once");
                 rc = EXIT_FAIL;
                 continue;
             }
             read_stdin_once = true;
-            if (info_stdin(&o, &info, &e)) {
+            if (info_stdin(&o, &d, &e)) {
+                if (json)
+                    info_print_json_error(stdout, "-", "standard input could not be read");
                 rc = EXIT_FAIL;
                 continue;
             }
             st = e.status;
         } else {
-            st = hdm_info_read(a->pos[i], &o, &info, &e);
+            st = hdm_file_info_read(a->pos[i], &o, &d, &e);
         }
         if (st) {
-            report_ends(&e, strcmp(a->pos[i], "-") == 0);
+            report_ends(&e, from_stdin);
+            if (json) {
+                char msg[sizeof e.message + 32];
+                ends_message(&e, from_stdin, msg, sizeof msg);
+                info_print_json_error(stdout, a->pos[i], msg);
+            }
             rc = EXIT_FAIL;
             continue;
         }
-        printf("%s: %ux%u, %u channel%s (%s), %s, %s\n", a->pos[i], info.width, info.height,
-               info.channels, info.channels == 1 ? "" : "s", layout_name(info.channels),
-               info.depth == HDM_U8 ? "8-bit" : info.depth == HDM_U16 ? "16-bit" : "32-bit float",
-               hdm_format_name(info.format));
+        if (json)
+            info_print_json(stdout, a->pos[i], &d, o.no_rotate);
+        else
+            info_print(stdout, a->pos[i], &d, o.no_rotate);
     }
     return rc;
 }
@@ -247,7 +277,7 @@ static bool may_need_more(const hdm_error *e)
  * needs: a prefix of 64 KiB, doubled while the header reader finds it cut, up to the memory
  * limit (a PNG signature and then gigabytes costs 64 KiB, not gigabytes). Returns 0 with e's
  * status (and message) for the header read, or EXIT_FAIL with the message said. */
-static int info_stdin(const hdm_options *o, hdm_info *info, hdm_error *e)
+static int info_stdin(const hdm_options *o, hdm_file_info *info, hdm_error *e)
 {
     uint64_t max = o->max_memory;
     size_t lim = max > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)max;
@@ -279,7 +309,7 @@ static int info_stdin(const hdm_options *o, hdm_info *info, hdm_error *e)
             n += (size_t)r;
         }
         *e = (hdm_error){0};
-        hdm_status st = hdm_info_read_memory(n ? buf : (const void *)"", n, o, info, e);
+        hdm_status st = hdm_file_info_read_memory(n ? buf : (const void *)"", n, o, info, e);
         e->status = st;
         if (!st || at_end || !may_need_more(e))
             break;

@@ -37,6 +37,9 @@ static void jpeg_source_close(hdm__source *s)
         fclose(p->f);
     free(p->row);
     free(p->path);
+    /* hdm__source_close has freed it already; a header read (codec_info) or a failed open
+     * closes here directly, with the metadata read */
+    hdm__meta_free(&p->base.meta);
     free(p);
 }
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* jpeg_write.c — JPEG output through libjpeg-turbo, a scanline at a time as the rows come */
 #include "codec/jpeg.h"
+#include "codec/metadata.h"
 #include "kernel/kernel.h"
 
 #include <jerror.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,10 +144,91 @@ static uint64_t encode_bytes(uint32_t w, uint32_t h, unsigned comps, int hs, int
     return blocks * DCTSIZE2 * sizeof(JCOEF) + rows;
 }
 
-/* Sets libjpeg up for the image and writes the headers (SOI, JFIF, the quantisation tables)
- * into k->out. */
-static hdm_status start(jpeg_enc *k, const hdm_options *opt, unsigned comps, int hs, int vs,
-                        hdm_error *err)
+static void notice(const hdm_options *opt, const char *path, const char *what)
+{
+    if (!opt->notice)
+        return;
+    char note[160 + 4096];
+    snprintf(note, sizeof note, "%s: %s", path ? path : "(memory output)", what);
+    opt->notice(opt->notice_ctx, note);
+}
+
+/* A marker's data is at most 65533 bytes (its 16-bit length counts itself); an ICC profile is
+ * split over at most 255 APP2 markers of 65519 bytes after their 14-byte "ICC_PROFILE\0",
+ * sequence number, count header (ICC.1 Annex B.4). */
+enum { MARKER_MAX = 65533, ICC_PART = MARKER_MAX - 14, ICC_MAX = 255 * ICC_PART };
+static const char EXIF_ID[6] = "Exif\0", XMP_ID[] = "http://ns.adobe.com/xap/1.0/";
+
+/* JFIF's density from the metadata, in k->c before jpeg_start_compress writes APP0. JFIF holds
+ * whole numbers up to 65535 per inch or per centimetre, or an aspect ratio: a density per
+ * centimetre that is not whole (as PNG's per metre gives: 11811 per metre is 118.11) is written
+ * per inch, rounded (300), which is how it reads back to the same per-metre value; a ratio too
+ * large is scaled down to fit. A density above 65535 is left out. */
+static void set_density(jpeg_enc *k, const hdm_options *opt, const hdm__meta *m)
+{
+    if (!(m->res_x > 0 && m->res_y > 0))
+        return;
+    double x = m->res_x, y = m->res_y;
+    unsigned unit = m->res_unit <= 2 ? m->res_unit : 0;
+    if (unit == 2 && (x != floor(x) || y != floor(y)))
+        unit = 1, x *= 2.54, y *= 2.54;
+    if (unit == 0 && (x > 65535 || y > 65535)) {
+        double s = 65535 / (x > y ? x : y);
+        x *= s, y *= s;
+    }
+    x = round(x), y = round(y);
+    if (x > 65535 || y > 65535) {
+        notice(opt, k->base.path, "resolution left out (JFIF holds at most 65535 per unit)");
+        return;
+    }
+    if (x < 1 || y < 1)
+        return;
+    k->c.density_unit = (UINT8)unit;
+    k->c.X_density = (UINT16)x;
+    k->c.Y_density = (UINT16)y;
+}
+
+/* One APP marker: its identifier (with its NUL) and then the data. */
+static void write_app(jpeg_enc *k, int marker, const char *id, size_t idlen,
+                      const unsigned char *data, size_t n)
+{
+    jpeg_write_m_header(&k->c, marker, (unsigned)(idlen + n));
+    for (size_t i = 0; i < idlen; i++)
+        jpeg_write_m_byte(&k->c, (unsigned char)id[i]);
+    for (size_t i = 0; i < n; i++)
+        jpeg_write_m_byte(&k->c, data[i]);
+}
+
+/* The metadata markers, after the JFIF header jpeg_start_compress wrote and before the first
+ * scanline: APP1 EXIF, APP1 XMP, the APP2 ICC profile; a notice for each part JPEG cannot hold.
+ * jpeg_write_icc_profile (libjpeg-turbo) does the splitting of the profile. */
+static void write_meta(jpeg_enc *k, const hdm_options *opt, const hdm__meta *m)
+{
+    const char *path = k->base.path;
+    if (m->exif_size > MARKER_MAX - sizeof EXIF_ID)
+        notice(opt, path, "EXIF left out (over the 64 KB a JPEG marker holds)");
+    else if (m->exif_size)
+        write_app(k, JPEG_APP0 + 1, EXIF_ID, sizeof EXIF_ID, m->exif, m->exif_size);
+    if (m->xmp_size > MARKER_MAX - sizeof XMP_ID)
+        notice(opt, path, "XMP left out (over the 64 KB a JPEG marker holds)");
+    else if (m->xmp_size)
+        write_app(k, JPEG_APP0 + 1, XMP_ID, sizeof XMP_ID, m->xmp, m->xmp_size);
+    if (m->icc_size && !hdm__icc_fits(m->icc, m->icc_size, k->base.info.channels))
+        notice(opt, path, k->base.info.channels <= 2
+                              ? "ICC profile left out (not a gray profile, and the image is gray)"
+                              : "ICC profile left out (not an RGB profile, and the image is RGB)");
+    else if (m->icc_size > ICC_MAX)
+        notice(opt, path, "ICC profile left out (over the 16 MB JPEG's 255 markers hold)");
+    else if (m->icc_size)
+        jpeg_write_icc_profile(&k->c, m->icc, (unsigned)m->icc_size);
+    if (m->srgb_intent || m->gamma || m->has_chrm)
+        notice(opt, path, "sRGB, gAMA and cHRM left out (JPEG holds none of them)");
+}
+
+/* Sets libjpeg up for the image and writes the headers (SOI, JFIF, the metadata markers, the
+ * quantisation tables) into k->out. */
+static hdm_status start(jpeg_enc *k, const hdm_options *opt, const hdm__meta *meta,
+                        unsigned comps, int hs, int vs, hdm_error *err)
 {
     k->c.err = hdm__jpeg_fail_init(&k->fail);
     if (setjmp(k->fail.jump))
@@ -169,7 +252,9 @@ static hdm_status start(jpeg_enc *k, const hdm_options *opt, unsigned comps, int
     k->c.comp_info[0].v_samp_factor = vs;
     if (opt->jpeg_progressive)
         jpeg_simple_progression(&k->c);
+    set_density(k, opt, meta);
     jpeg_start_compress(&k->c, TRUE);
+    write_meta(k, opt, meta);
     return HDM_OK;
 }
 
@@ -177,7 +262,6 @@ hdm_status hdm__jpeg_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
                           const hdm__meta *meta, hdm__bytes *b, const char *path,
                           hdm__sink **out, hdm_error *err)
 {
-    (void)meta;
     (void)c;
     if (info->width > JPEG_MAX_DIMENSION || info->height > JPEG_MAX_DIMENSION)
         return hdm__fail(err, HDM_ERR_LIMIT, path, "%ux%u is too large for JPEG (at most "
@@ -214,7 +298,7 @@ hdm_status hdm__jpeg_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
     k->bg_gray = (unsigned char)((299u * k->bg[0] + 587u * k->bg[1] + 114u * k->bg[2] + 500) /
                                  1000);
 
-    hdm_status st = start(k, opt, comps, hs, vs, err);
+    hdm_status st = start(k, opt, meta, comps, hs, vs, err);
     if (st) {
         enc_close(&k->base);
         return st;

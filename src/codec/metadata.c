@@ -117,3 +117,10 @@ void hdm__meta_describe(const hdm__meta *m, hdm_file_info *d)
     d->res_y = m->res_y;
     d->res_unit = m->res_unit;
 }
+
+bool hdm__icc_fits(const unsigned char *icc, size_t n, uint32_t channels)
+{
+    if (!icc || n < 128)
+        return false;
+    return !memcmp(icc + 16, channels <= 2 ? "GRAY" : "RGB ", 4);
+}

@@ -15,6 +15,12 @@ bool hdm__exif_set_orientation(unsigned char *exif, size_t n, uint32_t v);
  * ASCII only, others as '?') into buf (cap bytes, NUL-terminated); "" when it has none. */
 void hdm__icc_description(const unsigned char *icc, size_t n, char *buf, size_t cap);
 
+/* True when an ICC profile's data colour space (header bytes 16..19, ICC.1 7.2.6) is the one
+ * of an image of channels channels: 'GRAY' for gray (with or without alpha), 'RGB ' for colour.
+ * A CMYK or Lab profile, or a header too short to say, fits neither: writing it beside
+ * pixels it does not describe would mislead every reader that applies it. */
+bool hdm__icc_fits(const unsigned char *icc, size_t n, uint32_t channels);
+
 /* Fills the metadata fields of d (sizes, the profile's description, Orientation, colour chunks,
  * density) from m. */
 void hdm__meta_describe(const hdm__meta *m, hdm_file_info *d);

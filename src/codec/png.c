@@ -129,6 +129,9 @@ static void png_source_close(hdm__source *s)
     free(p->row);
     free(p->path);
     free(p->whole);
+    /* hdm__source_close has freed it already; a header read (codec_info) or a failed open
+     * closes here directly, with the metadata read */
+    hdm__meta_free(&p->base.meta);
     free(p);
 }
 

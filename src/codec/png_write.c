@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* png_write.c — PNG output: adaptive row filters and deflate on an encoder thread */
 #include "codec/codec.h"
+#include "codec/metadata.h"
 #include "kernel/kernel.h"
 
+#include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -306,6 +309,144 @@ static void enc_close(hdm__sink *s)
     free(k);
 }
 
+/* ---- metadata: the ancillary chunks, all written before the first IDAT ---- */
+
+enum { CHUNK_MAX = 0x7fffffff }; /* PNG 5.3: a chunk's length is at most 2^31 - 1 */
+
+static void notice(const hdm_options *opt, const char *path, const char *what)
+{
+    if (!opt->notice)
+        return;
+    char note[160 + 4096];
+    snprintf(note, sizeof note, "%s: %s", path ? path : "(memory output)", what);
+    opt->notice(opt->notice_ctx, note);
+}
+
+/* The iCCP profile name (PNG 11.3.3.3: 1 to 79 Latin-1 characters, no leading, trailing or
+ * consecutive spaces): the profile's description where it is printable ASCII, else
+ * "ICC Profile". The name is a label only; readers use the profile's bytes. */
+static size_t icc_name(const hdm__meta *m, char name[80])
+{
+    char desc[80];
+    hdm__icc_description(m->icc, m->icc_size, desc, sizeof desc);
+    size_t n = 0;
+    for (const char *c = desc; *c && n < 79; c++) {
+        if (*c < 0x20 || *c > 0x7e || *c == '?')
+            continue; /* '?' is what the description reader puts for a non-ASCII character */
+        if (*c == ' ' && (n == 0 || name[n - 1] == ' '))
+            continue;
+        name[n++] = *c;
+    }
+    while (n && name[n - 1] == ' ')
+        n--;
+    if (!n)
+        n = (size_t)snprintf(name, 80, "ICC Profile");
+    name[n] = '\0';
+    return n;
+}
+
+/* iCCP: name, NUL, compression method 0, then the profile as a zlib stream. False when out of
+ * memory. */
+static bool write_iccp(hdm__bytes *b, const hdm__meta *m)
+{
+    char name[80];
+    size_t n = icc_name(m, name);
+    uLong bound = compressBound((uLong)m->icc_size);
+    unsigned char *data = malloc(n + 2 + bound);
+    if (!data)
+        return false;
+    memcpy(data, name, n);
+    data[n] = 0, data[n + 1] = 0;
+    uLongf zlen = bound;
+    bool ok = compress2(data + n + 2, &zlen, m->icc, (uLong)m->icc_size, 9) == Z_OK &&
+              n + 2 + zlen <= CHUNK_MAX;
+    if (ok)
+        chunk(b, "iCCP", data, (uint32_t)(n + 2 + zlen));
+    free(data);
+    return ok;
+}
+
+/* iTXt with the XMP packet, uncompressed as XMP Specification Part 3 (1.1.5, PNG) asks, so that
+ * a scanner finds the packet in the file: keyword, NUL, compression flag 0 and method 0, an
+ * empty language tag and translated keyword (each NUL-ended), then the UTF-8 text. */
+static bool write_xmp(hdm__bytes *b, const hdm__meta *m)
+{
+    static const char key[] = "XML:com.adobe.xmp";
+    size_t head = sizeof key + 4;
+    unsigned char *data = malloc(head + m->xmp_size);
+    if (!data)
+        return false;
+    memcpy(data, key, sizeof key);
+    memset(data + sizeof key, 0, 4);
+    memcpy(data + head, m->xmp, m->xmp_size);
+    chunk(b, "iTXt", data, (uint32_t)(head + m->xmp_size));
+    free(data);
+    return true;
+}
+
+/* pHYs (PNG 11.3.5.3): pixels per metre (unit 1) or an aspect ratio only (unit 0). PNG has no
+ * inch: per inch becomes per metre (÷ 0.0254) and per centimetre × 100, both rounded. */
+static void write_phys(hdm__bytes *b, const hdm__meta *m)
+{
+    double k = m->res_unit == 1 ? 1 / 0.0254 : m->res_unit == 2 ? 100 : 1;
+    double x = round(m->res_x * k), y = round(m->res_y * k);
+    if (!(x >= 1 && y >= 1 && x <= CHUNK_MAX && y <= CHUNK_MAX))
+        return; /* nothing a reader could use */
+    unsigned char d[9];
+    put_be32(d, (uint32_t)x);
+    put_be32(d + 4, (uint32_t)y);
+    d[8] = m->res_unit != 0;
+    chunk(b, "pHYs", d, sizeof d);
+}
+
+/* Writes the metadata PNG holds; notices for what it leaves out. False when out of memory. */
+static bool write_meta(hdm__bytes *b, const hdm_info *info, const hdm_options *opt,
+                       const hdm__meta *m, const char *path)
+{
+    bool icc = m->icc_size > 0;
+    if (icc && !hdm__icc_fits(m->icc, m->icc_size, info->channels)) {
+        notice(opt, path, info->channels <= 2 ? "ICC profile left out (not a gray profile, "
+                                                "and the image is gray)"
+                                              : "ICC profile left out (not an RGB profile, "
+                                                "and the image is RGB)");
+        icc = false;
+    }
+    if (icc && m->icc_size > CHUNK_MAX / 2) { /* its compressed form might not fit a chunk */
+        notice(opt, path, "ICC profile left out (too large for a PNG chunk)");
+        icc = false;
+    }
+    /* PNG 11.3.3.5: "an sRGB chunk and an iCCP chunk should not both appear" (libpng warns and
+     * keeps one). When the input had both, the profile is the exact description: it stays. */
+    if (m->srgb_intent && !icc) {
+        unsigned char intent = (unsigned char)(m->srgb_intent - 1);
+        chunk(b, "sRGB", &intent, 1);
+    }
+    if (m->gamma) {
+        unsigned char g[4];
+        put_be32(g, m->gamma);
+        chunk(b, "gAMA", g, 4);
+    }
+    if (m->has_chrm) {
+        unsigned char c[32];
+        for (int i = 0; i < 8; i++)
+            put_be32(c + 4 * i, m->chrm[i]);
+        chunk(b, "cHRM", c, sizeof c);
+    }
+    if (icc && !write_iccp(b, m))
+        return false;
+    if (m->res_x > 0 && m->res_y > 0)
+        write_phys(b, m);
+    if (m->exif_size > CHUNK_MAX)
+        notice(opt, path, "EXIF left out (too large for a PNG chunk)");
+    else if (m->exif_size)
+        chunk(b, "eXIf", m->exif, (uint32_t)m->exif_size);
+    if (m->xmp_size > CHUNK_MAX - 32)
+        notice(opt, path, "XMP left out (too large for a PNG chunk)");
+    else if (m->xmp_size && !write_xmp(b, m))
+        return false;
+    return true;
+}
+
 static int fixed_filter(hdm_png_filter f)
 {
     switch (f) {
@@ -332,7 +473,6 @@ hdm_status hdm__png_sink(const hdm__codec *c, const hdm_info *info, const hdm_op
                          const hdm__meta *meta, hdm__bytes *b, const char *path,
                          hdm__sink **out, hdm_error *err)
 {
-    (void)meta;
     (void)c;
     png_enc *k = calloc(1, sizeof *k);
     if (!k)
@@ -399,6 +539,10 @@ hdm_status hdm__png_sink(const hdm__codec *c, const hdm_info *info, const hdm_op
     ihdr[10] = ihdr[11] = ihdr[12] = 0; /* deflate, adaptive filtering method 0, no interlace */
     hdm__bytes_put(b, sig, sizeof sig);
     chunk(b, "IHDR", ihdr, sizeof ihdr);
+    if (!write_meta(b, info, opt, meta, path)) {
+        enc_close(&k->base);
+        return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
+    }
     /* zlib header (RFC 1950): deflate with a 32 KiB window, no dictionary; FCHECK makes the
      * 16-bit value a multiple of 31 */
     static const unsigned char zhead[2] = {0x78, 0x01};

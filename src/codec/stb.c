@@ -674,11 +674,65 @@ static hdm_status stb_header(const hdm__codec *c, const void *data, size_t size,
     return st;
 }
 
+/* The stored form for info (stb_image says only what it decodes to), from the header layouts:
+ * BMP's BITMAPINFOHEADER (biBitCount at 28, biCompression at 30), TGA's image type and pixel
+ * depth (Truevision TGA 2.0, bytes 2 and 16), GIF's logical screen descriptor (its global
+ * colour table's size, GIF89a 18), PSD's file header and the compression of its image data
+ * (Photoshop file format: channels at 12, depth 22, colour mode 24, then three length-prefixed
+ * sections), PNM's maxval. d holds the file's first n bytes; what is not there is left as the
+ * decoded form says. A GIF's frames are not counted (that walks the whole file): pages stays 1. */
+static void stored_form(hdm_format fmt, const unsigned char *d, size_t n, const hdm_info *info,
+                        hdm_file_info *out)
+{
+    static const char *const layouts[] = {"", "gray", "gray+alpha", "rgb", "rgba"};
+    const char *color = layouts[info->channels <= 4 ? info->channels : 0], *comp = "";
+    uint32_t bits = info->depth == HDM_U8 ? 8 : info->depth == HDM_U16 ? 16 : 32;
+    if (fmt == HDM_FORMAT_BMP && n >= 34) {
+        uint32_t bpp = le16(d + 28), how = le16(d + 30);
+        if (bpp >= 1 && bpp <= 8)
+            bits = bpp, color = "palette";
+        else if (bpp == 16)
+            bits = 5;
+        comp = how == 1 || how == 2 ? "rle" : "";
+    } else if (fmt == HDM_FORMAT_TGA && n >= 18) {
+        unsigned type = d[2] & 7, bpp = d[16];
+        if (type == 1)
+            color = "palette";
+        bits = type != 2 ? bpp : bpp == 15 || bpp == 16 ? 5 : 8;
+        comp = d[2] & 8 ? "rle" : "";
+    } else if (fmt == HDM_FORMAT_GIF && n >= 13) {
+        color = "palette";
+        bits = d[10] & 0x80 ? (d[10] & 7u) + 1 : 8;
+    } else if (fmt == HDM_FORMAT_PSD && n >= 26) {
+        static const char *const modes[] = {"gray", "gray", "palette", "", "cmyk", "", "",
+                                            "multichannel", "duotone", "lab"};
+        uint32_t mode = be16(d + 24);
+        bits = be16(d + 22);
+        if (mode < sizeof modes / sizeof modes[0] && modes[mode][0])
+            color = modes[mode];
+        size_t at = 26;
+        for (int i = 0; i < 3 && at + 4 <= n; i++) {
+            uint32_t len = be32(d + at);
+            at = len > n - at - 4 ? n : at + 4 + len;
+        }
+        if (at + 2 <= n) {
+            uint32_t how = be16(d + at);
+            comp = how == 1 ? "rle" : how == 2 || how == 3 ? "zip" : "";
+        }
+    } else if (fmt == HDM_FORMAT_PNM) {
+        pnm_header p = pnm_read_header(d, n);
+        for (bits = 0; bits < 16 && p.maxval >> bits; bits++)
+            ;
+    }
+    out->bits = bits;
+    snprintf(out->color, sizeof out->color, "%s", color);
+    snprintf(out->compression, sizeof out->compression, "%s", comp);
+}
+
 static hdm_status stb_info(const hdm__codec *c, FILE *f, const char *path,
                            const hdm_options *opt, hdm_info *out,
                            hdm_file_info *detail, hdm_error *err)
 {
-    (void)detail;
     /* Headers sit at the start: read a prefix, and more only
      * while the header reader runs out of it. */
     unsigned char *buf = NULL;
@@ -698,6 +752,8 @@ static hdm_status stb_info(const hdm__codec *c, FILE *f, const char *path,
             break;
         }
         st = stb_header(c, buf, len, at_end, path, opt, out, err);
+        if (!st)
+            stored_form(c->pub.format, buf, len, out, detail);
         if (!st || at_end || st == HDM_ERR_LIMIT || cap >= opt->max_memory || cap > INT32_MAX / 2)
             break;
         cap *= 2;

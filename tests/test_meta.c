@@ -1,0 +1,943 @@
+/* SPDX-License-Identifier: MIT */
+/* test_meta.c — metadata carried from PNG and JPEG inputs to PNG and JPEG outputs, read back with
+ * libpng, libjpeg and exiftool; --strip, --keep and hdm_options.strip_meta; what info shows */
+#include "cli_run.h"
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jpeglib.h>
+#include <png.h>
+
+static char *dir;
+static cli_result r;
+
+static void setup(void)
+{
+    dir = scratch_new();
+}
+
+static void teardown(void)
+{
+    scratch_free(dir);
+}
+
+TestSuite(meta, .init = setup, .fini = teardown);
+
+/* ---- blobs: an ICC profile, EXIF, XMP ---- */
+
+typedef struct blob {
+    unsigned char *p;
+    size_t n;
+} blob;
+
+static void be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
+}
+
+static void be16(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 8), p[1] = (unsigned char)v;
+}
+
+/* An ICC v2 display profile (ICC.1:2001-04) of about total bytes in colour space space ("RGB ",
+ * "GRAY"): a 'desc' textDescriptionType with desc, and a 'cprt' text tag of varied letters that
+ * makes up the size, so that every byte differs from its neighbours and a cut or a reordered
+ * part shows. */
+static blob make_icc(size_t total, const char *desc, const char *space)
+{
+    size_t dlen = strlen(desc) + 1;
+    size_t desc_size = 12 + dlen + 4 + 4 + 2 + 1 + 67;
+    size_t desc_off = 128 + 4 + 2 * 12, cprt_off = (desc_off + desc_size + 3) & ~(size_t)3;
+    if (total < cprt_off + 16)
+        total = cprt_off + 16;
+    total = (total + 3) & ~(size_t)3;
+    blob b = {calloc(1, total), total};
+    cr_assert(b.p);
+    unsigned char *p = b.p;
+    be32(p, (uint32_t)total);
+    be32(p + 8, 0x02100000);
+    memcpy(p + 12, "mntr", 4);
+    memcpy(p + 16, space, 4);
+    memcpy(p + 20, "XYZ ", 4);
+    memcpy(p + 36, "acsp", 4);
+    be32(p + 68, 0x0000F6D6), be32(p + 72, 0x00010000), be32(p + 76, 0x0000D32D); /* D50 */
+    be32(p + 128, 2);
+    memcpy(p + 132, "desc", 4), be32(p + 136, (uint32_t)desc_off), be32(p + 140, (uint32_t)desc_size);
+    size_t cprt_size = total - cprt_off;
+    memcpy(p + 144, "cprt", 4), be32(p + 148, (uint32_t)cprt_off), be32(p + 152, (uint32_t)cprt_size);
+    unsigned char *d = p + desc_off;
+    memcpy(d, "desc", 4);
+    be32(d + 8, (uint32_t)dlen);
+    memcpy(d + 12, desc, dlen);
+    unsigned char *c = p + cprt_off;
+    memcpy(c, "text", 4);
+    tu_rng g;
+    tu_seed(&g, total);
+    for (size_t i = 8; i + 1 < cprt_size; i++)
+        c[i] = (unsigned char)('A' + tu_below(&g, 26));
+    return b;
+}
+
+/* EXIF as a big-endian TIFF structure: IFD0 with Orientation, and an ImageDescription of pad
+ * letters when pad > 0 (to make it large). */
+static blob make_exif(uint32_t orientation, size_t pad)
+{
+    size_t n = 8 + 2 + 2 * 12 + 4 + pad + 1;
+    blob b = {calloc(1, n), n};
+    cr_assert(b.p);
+    unsigned char *p = b.p;
+    memcpy(p, "MM\0*", 4);
+    be32(p + 4, 8);
+    be16(p + 8, 2);
+    unsigned char *e = p + 10;
+    be16(e, 0x010E), be16(e + 2, 2), be32(e + 4, (uint32_t)(pad + 1)), be32(e + 8, 8 + 2 + 24 + 4);
+    be16(e + 12, 0x0112), be16(e + 14, 3), be32(e + 16, 1), be16(e + 20, orientation);
+    memset(p + 8 + 2 + 24 + 4, 'x', pad);
+    return b;
+}
+
+static blob make_xmp(const char *title, size_t pad)
+{
+    char head[1024];
+    int h = snprintf(head, sizeof head,
+                     "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>"
+                     "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org"
+                     "/1999/02/22-rdf-syntax-ns#\"><rdf:Description rdf:about=\"\" xmlns:dc=\""
+                     "http://purl.org/dc/elements/1.1/\"><dc:title><rdf:Alt><rdf:li xml:lang=\""
+                     "x-default\">%s</rdf:li></rdf:Alt></dc:title></rdf:Description></rdf:RDF>"
+                     "</x:xmpmeta>", title);
+    static const char tail[] = "<?xpacket end=\"w\"?>";
+    size_t n = (size_t)h + pad + sizeof tail - 1;
+    blob b = {malloc(n + 1), n}; /* NUL-ended too: libpng's png_set_text takes a C string */
+    cr_assert(b.p);
+    b.p[n] = 0;
+    memcpy(b.p, head, (size_t)h);
+    memset(b.p + h, ' ', pad); /* XMP padding is whitespace */
+    memcpy(b.p + h + pad, tail, sizeof tail - 1);
+    return b;
+}
+
+static bool blob_eq(const blob *a, const unsigned char *p, size_t n)
+{
+    return a->n == n && p && memcmp(a->p, p, n) == 0;
+}
+
+static void blob_free(blob *b)
+{
+    free(b->p);
+    b->p = NULL, b->n = 0;
+}
+
+/* ---- what a file holds, read back by libpng or libjpeg ---- */
+
+typedef struct held {
+    blob icc, exif, xmp;
+    int srgb;            /* 1 + intent, 0 when none */
+    uint32_t gamma;      /* gAMA × 100000 */
+    bool chrm;
+    uint32_t chrm_v[8];
+    uint32_t px, py;     /* pHYs, 0 when none */
+    int unit;
+    int app2;            /* JPEG: APP2 ICC_PROFILE markers */
+    int jfif_unit, jx, jy;
+} held;
+
+static void held_free(held *h)
+{
+    blob_free(&h->icc), blob_free(&h->exif), blob_free(&h->xmp);
+}
+
+static blob copy_of(const void *p, size_t n)
+{
+    blob b = {malloc(n ? n : 1), n};
+    cr_assert(b.p);
+    memcpy(b.p, p, n);
+    return b;
+}
+
+static void png_read_held(const char *path, held *h)
+{
+    memset(h, 0, sizeof *h);
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    cr_assert(png && info);
+    if (setjmp(png_jmpbuf(png)))
+        cr_assert_fail("libpng could not read %s", path);
+    png_init_io(png, f);
+    /* every chunk, before and after IDAT */
+    png_read_info(png, info);
+    png_set_expand(png);
+    png_read_update_info(png, info);
+    size_t rb = png_get_rowbytes(png, info);
+    png_bytep row = malloc(rb);
+    uint32_t height = png_get_image_height(png, info);
+    int passes = png_set_interlace_handling(png);
+    for (int pass = 0; pass < passes; pass++)
+        for (uint32_t y = 0; y < height; y++)
+            png_read_row(png, row, NULL);
+    free(row);
+    png_read_end(png, info);
+    png_charp name;
+    int comp;
+    png_bytep prof;
+    png_uint_32 len;
+    if (png_get_iCCP(png, info, &name, &comp, &prof, &len))
+        h->icc = copy_of(prof, len);
+    png_bytep exif;
+    png_uint_32 elen;
+    if (png_get_eXIf_1(png, info, &elen, &exif))
+        h->exif = copy_of(exif, elen);
+    png_textp text;
+    int nt = 0;
+    png_get_text(png, info, &text, &nt);
+    for (int i = 0; i < nt; i++)
+        if (strcmp(text[i].key, "XML:com.adobe.xmp") == 0) {
+            cr_assert_eq(text[i].compression, PNG_ITXT_COMPRESSION_NONE, "XMP compressed");
+            h->xmp = copy_of(text[i].text, text[i].itxt_length);
+        }
+    int intent;
+    if (png_get_sRGB(png, info, &intent))
+        h->srgb = 1 + intent;
+    png_fixed_point g;
+    if (png_get_valid(png, info, PNG_INFO_gAMA) && png_get_gAMA_fixed(png, info, &g))
+        h->gamma = (uint32_t)g;
+    png_fixed_point c[8];
+    if (png_get_valid(png, info, PNG_INFO_cHRM) &&
+        png_get_cHRM_fixed(png, info, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7])) {
+        h->chrm = true;
+        for (int i = 0; i < 8; i++)
+            h->chrm_v[i] = (uint32_t)c[i];
+    }
+    png_uint_32 x, y;
+    int unit;
+    if (png_get_pHYs(png, info, &x, &y, &unit))
+        h->px = x, h->py = y, h->unit = unit;
+    png_destroy_read_struct(&png, &info, NULL);
+    fclose(f);
+}
+
+typedef struct jerr {
+    struct jpeg_error_mgr pub;
+    jmp_buf jump;
+} jerr;
+
+static void jerr_exit(j_common_ptr c)
+{
+    longjmp(((jerr *)c->err)->jump, 1);
+}
+
+static void jpeg_read_held(const char *path, held *h)
+{
+    memset(h, 0, sizeof *h);
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    struct jpeg_decompress_struct d;
+    jerr e;
+    d.err = jpeg_std_error(&e.pub);
+    e.pub.error_exit = jerr_exit;
+    if (setjmp(e.jump))
+        cr_assert_fail("libjpeg could not read %s", path);
+    jpeg_create_decompress(&d);
+    jpeg_stdio_src(&d, f);
+    jpeg_save_markers(&d, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_save_markers(&d, JPEG_APP0 + 2, 0xFFFF);
+    jpeg_read_header(&d, TRUE);
+    JOCTET *icc;
+    unsigned ilen;
+    if (jpeg_read_icc_profile(&d, &icc, &ilen)) {
+        h->icc = copy_of(icc, ilen);
+        free(icc);
+    }
+    for (jpeg_saved_marker_ptr m = d.marker_list; m; m = m->next) {
+        if (m->marker == JPEG_APP0 + 2 && m->data_length > 12 && !memcmp(m->data, "ICC_PROFILE", 12))
+            h->app2++;
+        if (m->marker != JPEG_APP0 + 1)
+            continue;
+        if (m->data_length > 6 && !memcmp(m->data, "Exif\0\0", 6)) {
+            cr_assert_null(h->exif.p, "two EXIF markers");
+            h->exif = copy_of(m->data + 6, m->data_length - 6);
+        } else if (m->data_length > 29 && !memcmp(m->data, "http://ns.adobe.com/xap/1.0/", 29)) {
+            cr_assert_null(h->xmp.p, "two XMP markers");
+            h->xmp = copy_of(m->data + 29, m->data_length - 29);
+        }
+    }
+    if (d.saw_JFIF_marker)
+        h->jfif_unit = d.density_unit, h->jx = d.X_density, h->jy = d.Y_density;
+    jpeg_destroy_decompress(&d);
+    fclose(f);
+}
+
+/* ---- inputs made with libpng and libjpeg ---- */
+
+typedef struct spec {
+    const blob *icc, *exif, *xmp;
+    int srgb;                  /* 1 + intent */
+    uint32_t gamma;
+    bool chrm;
+    uint32_t phys_x, phys_y;   /* per metre */
+    int phys_unit;
+    /* PNG */
+    int bit_depth, color_type; /* 0: 8-bit RGB */
+    bool interlace;
+    /* JPEG */
+    int jfif_unit, jx, jy;
+    bool progressive, s420, gray;
+} spec;
+
+static const uint32_t CHRM[8] = {31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000};
+
+static void write_png(const char *path, const spec *s, uint32_t w, uint32_t h)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert(f);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    cr_assert(png && info);
+    if (setjmp(png_jmpbuf(png)))
+        cr_assert_fail("libpng could not write %s", path);
+    png_init_io(png, f);
+    int depth = s->bit_depth ? s->bit_depth : 8;
+    int type = s->bit_depth ? s->color_type : PNG_COLOR_TYPE_RGB;
+    png_set_IHDR(png, info, w, h, depth, type,
+                 s->interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE, 0, 0);
+    if (type == PNG_COLOR_TYPE_PALETTE) {
+        png_color pal[2] = {{0, 0, 0}, {255, 200, 100}};
+        png_set_PLTE(png, info, pal, 2);
+    }
+    if (s->icc)
+        png_set_iCCP(png, info, "test", 0, s->icc->p, (png_uint_32)s->icc->n);
+    if (s->exif)
+        png_set_eXIf_1(png, info, (png_uint_32)s->exif->n, s->exif->p);
+    if (s->xmp) {
+        png_text t = {0};
+        t.compression = PNG_ITXT_COMPRESSION_NONE;
+        t.key = "XML:com.adobe.xmp";
+        t.text = (char *)s->xmp->p;
+        t.itxt_length = s->xmp->n;
+        png_set_text(png, info, &t, 1);
+    }
+    if (s->srgb)
+        png_set_sRGB(png, info, s->srgb - 1);
+    if (s->gamma)
+        png_set_gAMA_fixed(png, info, (png_fixed_point)s->gamma);
+    if (s->chrm)
+        png_set_cHRM_fixed(png, info, CHRM[0], CHRM[1], CHRM[2], CHRM[3], CHRM[4], CHRM[5],
+                           CHRM[6], CHRM[7]);
+    if (s->phys_x)
+        png_set_pHYs(png, info, s->phys_x, s->phys_y, s->phys_unit);
+    png_write_info(png, info);
+    int passes = png_set_interlace_handling(png);
+    size_t rb = png_get_rowbytes(png, info);
+    png_bytep row = malloc(rb);
+    for (int pass = 0; pass < passes; pass++)
+        for (uint32_t y = 0; y < h; y++) {
+            for (size_t i = 0; i < rb; i++)
+                row[i] = (unsigned char)(i * 7 + y * 3);
+            png_write_row(png, row);
+        }
+    free(row);
+    png_write_end(png, info);
+    png_destroy_write_struct(&png, &info);
+    fclose(f);
+}
+
+/* A JPEG with the spec's markers; extra, when not NULL, writes more markers itself. */
+static void write_jpeg(const char *path, const spec *s, uint32_t w, uint32_t h,
+                       void (*extra)(j_compress_ptr))
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert(f);
+    struct jpeg_compress_struct c;
+    jerr e;
+    c.err = jpeg_std_error(&e.pub);
+    e.pub.error_exit = jerr_exit;
+    if (setjmp(e.jump))
+        cr_assert_fail("libjpeg could not write %s", path);
+    jpeg_create_compress(&c);
+    jpeg_stdio_dest(&c, f);
+    c.image_width = w, c.image_height = h;
+    c.input_components = s->gray ? 1 : 3;
+    c.in_color_space = s->gray ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, 90, TRUE);
+    if (!s->gray) {
+        c.comp_info[0].h_samp_factor = s->s420 ? 2 : 1;
+        c.comp_info[0].v_samp_factor = s->s420 ? 2 : 1;
+    }
+    if (s->progressive)
+        jpeg_simple_progression(&c);
+    if (s->jx) {
+        c.density_unit = (UINT8)s->jfif_unit;
+        c.X_density = (UINT16)s->jx, c.Y_density = (UINT16)s->jy;
+    }
+    jpeg_start_compress(&c, TRUE);
+    if (s->exif) {
+        jpeg_write_m_header(&c, JPEG_APP0 + 1, (unsigned)(6 + s->exif->n));
+        for (size_t i = 0; i < 6; i++)
+            jpeg_write_m_byte(&c, "Exif\0\0"[i]);
+        for (size_t i = 0; i < s->exif->n; i++)
+            jpeg_write_m_byte(&c, s->exif->p[i]);
+    }
+    if (s->xmp) {
+        jpeg_write_m_header(&c, JPEG_APP0 + 1, (unsigned)(29 + s->xmp->n));
+        for (size_t i = 0; i < 29; i++)
+            jpeg_write_m_byte(&c, "http://ns.adobe.com/xap/1.0/"[i]);
+        for (size_t i = 0; i < s->xmp->n; i++)
+            jpeg_write_m_byte(&c, s->xmp->p[i]);
+    }
+    if (s->icc)
+        jpeg_write_icc_profile(&c, s->icc->p, (unsigned)s->icc->n);
+    if (extra)
+        extra(&c);
+    unsigned comps = s->gray ? 1 : 3;
+    unsigned char *row = malloc((size_t)w * comps);
+    for (uint32_t y = 0; y < h; y++) {
+        for (size_t i = 0; i < (size_t)w * comps; i++)
+            row[i] = (unsigned char)(i * 5 + y * 2);
+        JSAMPROW rp = row;
+        jpeg_write_scanlines(&c, &rp, 1);
+    }
+    free(row);
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    fclose(f);
+}
+
+/* ---- converting through the command ---- */
+
+/* hadamard window IN --strength 0 -o OUT [extra options]: every pixel kept, metadata carried. */
+#define CONVERT(in, out, ...)                                                                   \
+    CLI(&r, dir, "window", in, "--strength", "0", "-o", out, ##__VA_ARGS__)
+
+static void expect_ok(void)
+{
+    cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* The inputs most tests share: an RGB profile of 3 KB, EXIF with Orientation 1, XMP. */
+typedef struct common {
+    blob icc, exif, xmp;
+} common;
+
+static common make_common(void)
+{
+    return (common){make_icc(3000, "Test RGB profile", "RGB "), make_exif(1, 0),
+                    make_xmp("hadamard test", 0)};
+}
+
+static void common_free(common *c)
+{
+    blob_free(&c->icc), blob_free(&c->exif), blob_free(&c->xmp);
+}
+
+static void expect_carried(const held *h, const common *c, const char *what)
+{
+    cr_assert(blob_eq(&c->icc, h->icc.p, h->icc.n), "%s: ICC profile not equal (%zu bytes)",
+              what, h->icc.n);
+    cr_assert(blob_eq(&c->exif, h->exif.p, h->exif.n), "%s: EXIF not equal (%zu bytes)", what,
+              h->exif.n);
+    cr_assert(blob_eq(&c->xmp, h->xmp.p, h->xmp.n), "%s: XMP not equal (%zu bytes)", what,
+              h->xmp.n);
+}
+
+Test(meta, png_to_png_keeps_everything)
+{
+    common c = make_common();
+    spec s = {.icc = &c.icc, .exif = &c.exif, .xmp = &c.xmp, .gamma = 45455, .chrm = true,
+              .phys_x = 11811, .phys_y = 5906, .phys_unit = PNG_RESOLUTION_METER};
+    write_png(at(dir, "in.png"), &s, 40, 30);
+    CONVERT("in.png", "out.png");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "no notice expected: %s", r.err);
+    held h;
+    png_read_held(at(dir, "out.png"), &h);
+    expect_carried(&h, &c, "PNG to PNG");
+    cr_assert_eq(h.gamma, 45455);
+    cr_assert(h.chrm);
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(h.chrm_v[i], CHRM[i], "cHRM %d: %u", i, h.chrm_v[i]);
+    cr_assert_eq(h.px, 11811);
+    cr_assert_eq(h.py, 5906);
+    cr_assert_eq(h.unit, PNG_RESOLUTION_METER);
+    cr_assert_eq(h.srgb, 0);
+    held_free(&h);
+    common_free(&c);
+}
+
+/* sRGB is carried; a profile beside gAMA is carried too, and no sRGB is made up. */
+Test(meta, png_srgb_carried_and_not_made_up)
+{
+    common c = make_common();
+    spec s = {.srgb = 1 + 1, .gamma = 45455};
+    write_png(at(dir, "srgb.png"), &s, 8, 8);
+    CONVERT("srgb.png", "out.png");
+    expect_ok();
+    held h;
+    png_read_held(at(dir, "out.png"), &h);
+    cr_assert_eq(h.srgb, 2, "sRGB intent: %d", h.srgb);
+    cr_assert_eq(h.gamma, 45455);
+    held_free(&h);
+    /* a profile with gAMA: both carried, no sRGB made up (test_codec_png checks that the sink
+     * never writes sRGB beside iCCP) */
+    s = (spec){.icc = &c.icc, .gamma = 45455};
+    write_png(at(dir, "icc.png"), &s, 8, 8);
+    CONVERT("icc.png", "out2.png");
+    expect_ok();
+    png_read_held(at(dir, "out2.png"), &h);
+    cr_assert(blob_eq(&c.icc, h.icc.p, h.icc.n));
+    cr_assert_eq(h.srgb, 0);
+    held_free(&h);
+    common_free(&c);
+}
+
+Test(meta, png_to_jpeg_carries_and_says_what_it_cannot)
+{
+    common c = make_common();
+    spec s = {.icc = &c.icc, .exif = &c.exif, .xmp = &c.xmp, .gamma = 45455, .chrm = true,
+              .phys_x = 11811, .phys_y = 11811, .phys_unit = PNG_RESOLUTION_METER};
+    write_png(at(dir, "in.png"), &s, 40, 30);
+    CONVERT("in.png", "out.jpg");
+    expect_ok();
+    cr_assert_eq(count(r.err, "sRGB, gAMA and cHRM left out (JPEG holds none of them)"), 1,
+                 "%s", r.err);
+    cr_assert(strstr(r.err, "out.jpg: "), "the notice names the output: %s", r.err);
+    cr_assert_eq(lines(r.err), 1, "%s", r.err);
+    held h;
+    jpeg_read_held(at(dir, "out.jpg"), &h);
+    expect_carried(&h, &c, "PNG to JPEG");
+    /* 11811 per metre is 118.11 per centimetre: JFIF holds whole numbers, so 300 per inch */
+    cr_assert_eq(h.jfif_unit, 1);
+    cr_assert_eq(h.jx, 300);
+    cr_assert_eq(h.jy, 300);
+    held_free(&h);
+    /* stripped colour chunks say nothing */
+    CONVERT("in.png", "out2.jpg", "--keep", "icc");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+    common_free(&c);
+}
+
+Test(meta, jpeg_to_jpeg_and_png)
+{
+    common c = make_common();
+    spec s = {.icc = &c.icc, .exif = &c.exif, .xmp = &c.xmp, .jfif_unit = 1, .jx = 300,
+              .jy = 150};
+    write_jpeg(at(dir, "in.jpg"), &s, 40, 30, NULL);
+    CONVERT("in.jpg", "out.jpg");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+    held h;
+    jpeg_read_held(at(dir, "out.jpg"), &h);
+    expect_carried(&h, &c, "JPEG to JPEG");
+    cr_assert_eq(h.app2, 1);
+    cr_assert_eq(h.jfif_unit, 1);
+    cr_assert_eq(h.jx, 300);
+    cr_assert_eq(h.jy, 150);
+    held_free(&h);
+    CONVERT("in.jpg", "out.png");
+    expect_ok();
+    png_read_held(at(dir, "out.png"), &h);
+    expect_carried(&h, &c, "JPEG to PNG");
+    cr_assert_eq(h.unit, PNG_RESOLUTION_METER);
+    cr_assert_eq(h.px, 11811, "300 per inch: %u per metre", h.px); /* 300 / 0.0254 = 11811.02 */
+    cr_assert_eq(h.py, 5906, "150 per inch: %u per metre", h.py);  /* 5905.51 */
+    held_free(&h);
+    common_free(&c);
+}
+
+/* PNG → JPEG → PNG keeps the density per metre. */
+Test(meta, density_round_trip)
+{
+    spec s = {.phys_x = 11811, .phys_y = 3937, .phys_unit = PNG_RESOLUTION_METER};
+    write_png(at(dir, "in.png"), &s, 16, 16);
+    CONVERT("in.png", "mid.jpg");
+    expect_ok();
+    CONVERT("mid.jpg", "out.png");
+    expect_ok();
+    held h;
+    png_read_held(at(dir, "out.png"), &h);
+    cr_assert_eq(h.px, 11811, "%u", h.px);
+    cr_assert_eq(h.py, 3937, "%u", h.py);
+    cr_assert_eq(h.unit, PNG_RESOLUTION_METER);
+    held_free(&h);
+    /* an aspect ratio only stays one */
+    s = (spec){.phys_x = 2, .phys_y = 1, .phys_unit = PNG_RESOLUTION_UNKNOWN};
+    write_png(at(dir, "aspect.png"), &s, 16, 16);
+    CONVERT("aspect.png", "aspect.jpg");
+    expect_ok();
+    jpeg_read_held(at(dir, "aspect.jpg"), &h);
+    cr_assert_eq(h.jfif_unit, 0);
+    cr_assert_eq(h.jx, 2);
+    cr_assert_eq(h.jy, 1);
+    held_free(&h);
+    CONVERT("aspect.png", "aspect.png.png");
+    expect_ok();
+    png_read_held(at(dir, "aspect.png.png"), &h);
+    cr_assert_eq(h.unit, PNG_RESOLUTION_UNKNOWN);
+    cr_assert_eq(h.px, 2);
+    cr_assert_eq(h.py, 1);
+    held_free(&h);
+}
+
+/* A 200 KB profile goes over four APP2 markers and joins back equal, through JPEG and PNG. */
+Test(meta, large_profile_split_over_markers)
+{
+    blob icc = make_icc(200000, "Large test profile", "RGB ");
+    spec s = {.icc = &icc};
+    write_png(at(dir, "in.png"), &s, 16, 16);
+    CONVERT("in.png", "out.jpg");
+    expect_ok();
+    held h;
+    jpeg_read_held(at(dir, "out.jpg"), &h);
+    cr_assert_eq(h.app2, 4, "%d markers", h.app2); /* 200000 / 65519 */
+    cr_assert(blob_eq(&icc, h.icc.p, h.icc.n), "%zu bytes", h.icc.n);
+    held_free(&h);
+    CONVERT("out.jpg", "out.png");
+    expect_ok();
+    png_read_held(at(dir, "out.png"), &h);
+    cr_assert(blob_eq(&icc, h.icc.p, h.icc.n), "%zu bytes", h.icc.n);
+    held_free(&h);
+    CLI(&r, dir, "info", "out.jpg");
+    expect_ok();
+    cr_assert(strstr(r.out, "  ICC profile: 200000 bytes, \"Large test profile\"\n"), "%s", r.out);
+    blob_free(&icc);
+}
+
+/* EXIF or XMP over a JPEG marker's 64 KB is left out of a JPEG, said once; PNG holds them. */
+Test(meta, too_large_for_a_jpeg_marker)
+{
+    blob exif = make_exif(1, 70000), xmp = make_xmp("big", 70000);
+    spec s = {.exif = &exif, .xmp = &xmp};
+    write_png(at(dir, "in.png"), &s, 16, 16);
+    CONVERT("in.png", "out.jpg");
+    expect_ok();
+    cr_assert_eq(count(r.err, "out.jpg: EXIF left out (over the 64 KB a JPEG marker holds)"), 1,
+                 "%s", r.err);
+    cr_assert_eq(count(r.err, "out.jpg: XMP left out (over the 64 KB a JPEG marker holds)"), 1,
+                 "%s", r.err);
+    held h;
+    jpeg_read_held(at(dir, "out.jpg"), &h);
+    cr_assert_null(h.exif.p);
+    cr_assert_null(h.xmp.p);
+    held_free(&h);
+    CONVERT("in.png", "out.png");
+    expect_ok();
+    png_read_held(at(dir, "out.png"), &h);
+    cr_assert(blob_eq(&exif, h.exif.p, h.exif.n));
+    cr_assert(blob_eq(&xmp, h.xmp.p, h.xmp.n));
+    held_free(&h);
+    blob_free(&exif), blob_free(&xmp);
+}
+
+/* A profile of another colour space than the output's is left out, said. */
+Test(meta, profile_of_another_colour_space)
+{
+    blob icc = make_icc(1000, "Gray test", "GRAY");
+    spec s = {.icc = &icc, .gray = true};
+    write_jpeg(at(dir, "gray.jpg"), &s, 16, 16, NULL);
+    CONVERT("gray.jpg", "gray.png");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "a gray profile on gray is right: %s", r.err);
+    held h;
+    png_read_held(at(dir, "gray.png"), &h);
+    cr_assert(blob_eq(&icc, h.icc.p, h.icc.n));
+    held_free(&h);
+    /* blended over an RGB image, the output is RGB and the base's gray profile no longer fits */
+    write_png(at(dir, "rgb.png"), &(spec){0}, 16, 16);
+    CLI(&r, dir, "blend", "gray.jpg", "rgb.png", "-o", "b.png");
+    expect_ok();
+    cr_assert(strstr(r.err, "b.png: ICC profile left out (not an RGB profile, and the image is "
+                            "RGB)"), "%s", r.err);
+    png_read_held(at(dir, "b.png"), &h);
+    cr_assert_null(h.icc.p);
+    held_free(&h);
+    blob_free(&icc);
+}
+
+Test(meta, strip_and_keep)
+{
+    common c = make_common();
+    spec s = {.icc = &c.icc, .exif = &c.exif, .xmp = &c.xmp, .gamma = 45455, .chrm = true,
+              .phys_x = 11811, .phys_y = 11811, .phys_unit = PNG_RESOLUTION_METER};
+    write_png(at(dir, "in.png"), &s, 16, 16);
+    write_jpeg(at(dir, "in.jpg"), &(spec){.icc = &c.icc, .exif = &c.exif, .xmp = &c.xmp,
+                                          .jfif_unit = 1, .jx = 300, .jy = 300}, 16, 16, NULL);
+    held h;
+    CONVERT("in.png", "s.png", "--strip");
+    expect_ok();
+    png_read_held(at(dir, "s.png"), &h);
+    cr_assert(!h.icc.p && !h.exif.p && !h.xmp.p && !h.gamma && !h.chrm && !h.px && !h.srgb);
+    held_free(&h);
+    CONVERT("in.jpg", "s.jpg", "--strip");
+    expect_ok();
+    jpeg_read_held(at(dir, "s.jpg"), &h);
+    cr_assert(!h.icc.p && !h.exif.p && !h.xmp.p && h.app2 == 0);
+    cr_assert(h.jfif_unit == 0 && h.jx == 1 && h.jy == 1, "JFIF's default density");
+    held_free(&h);
+    CONVERT("in.png", "k.png", "--keep", "icc");
+    expect_ok();
+    png_read_held(at(dir, "k.png"), &h);
+    cr_assert(blob_eq(&c.icc, h.icc.p, h.icc.n));
+    cr_assert(!h.exif.p && !h.xmp.p && !h.gamma && !h.chrm && !h.px);
+    held_free(&h);
+    CONVERT("in.jpg", "k.jpg", "--keep", "icc");
+    expect_ok();
+    jpeg_read_held(at(dir, "k.jpg"), &h);
+    cr_assert(blob_eq(&c.icc, h.icc.p, h.icc.n));
+    cr_assert(!h.exif.p && !h.xmp.p && h.jx == 1);
+    held_free(&h);
+    CONVERT("in.png", "ex.png", "--keep", "exif,xmp");
+    expect_ok();
+    png_read_held(at(dir, "ex.png"), &h);
+    cr_assert(!h.icc.p && !h.gamma && !h.chrm && !h.px);
+    cr_assert(blob_eq(&c.exif, h.exif.p, h.exif.n));
+    cr_assert(blob_eq(&c.xmp, h.xmp.p, h.xmp.n));
+    held_free(&h);
+    CONVERT("in.jpg", "ex.png", "--keep", "exif,xmp");
+    expect_ok();
+    png_read_held(at(dir, "ex.png"), &h);
+    cr_assert(!h.icc.p && !h.px);
+    cr_assert(blob_eq(&c.exif, h.exif.p, h.exif.n));
+    cr_assert(blob_eq(&c.xmp, h.xmp.p, h.xmp.n));
+    held_free(&h);
+    common_free(&c);
+}
+
+/* The same choices through the library: hdm_options.strip_meta on a pipeline run. */
+Test(meta, strip_meta_in_options)
+{
+    common c = make_common();
+    spec s = {.icc = &c.icc, .exif = &c.exif, .xmp = &c.xmp};
+    write_png(at(dir, "in.png"), &s, 16, 16);
+    hdm_pipeline *p;
+    hdm_error e = {0};
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    cr_assert_eq(hdm_pipeline_add(p, "window:hann:strength=0", &e), HDM_OK, "%s", e.message);
+    hdm_options o;
+    hdm_options_init(&o);
+    o.strip_meta = HDM_META_EXIF | HDM_META_XMP;
+    cr_assert_eq(hdm_pipeline_run_file(p, at(dir, "in.png"), at(dir, "o.jpg"), &o, &e), HDM_OK,
+                 "%s", e.message);
+    hdm_file_info d = {.size = sizeof d};
+    cr_assert_eq(hdm_file_info_read(at(dir, "o.jpg"), NULL, &d, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(d.icc_size, c.icc.n);
+    cr_assert_str_eq(d.icc_description, "Test RGB profile");
+    cr_assert_eq(d.exif_size, 0);
+    cr_assert_eq(d.xmp_size, 0);
+    o.strip_meta = 0;
+    cr_assert_eq(hdm_pipeline_run_file(p, at(dir, "in.png"), at(dir, "o.png"), &o, &e), HDM_OK,
+                 "%s", e.message);
+    cr_assert_eq(hdm_file_info_read(at(dir, "o.png"), NULL, &d, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(d.icc_size, c.icc.n);
+    cr_assert_eq(d.exif_size, c.exif.n);
+    cr_assert_eq(d.xmp_size, c.xmp.n);
+    hdm_pipeline_free(p);
+    common_free(&c);
+}
+
+/* ---- info ---- */
+
+Test(meta, info_palette_and_interlaced_png)
+{
+    write_png(at(dir, "pal.png"), &(spec){.bit_depth = 1, .color_type = PNG_COLOR_TYPE_PALETTE},
+              20, 10);
+    write_png(at(dir, "lace.png"), &(spec){.interlace = true, .phys_x = 11811, .phys_y = 11811,
+                                           .phys_unit = PNG_RESOLUTION_METER}, 20, 10);
+    CLI(&r, dir, "info", "pal.png", "lace.png");
+    expect_ok();
+    cr_assert_str_eq(r.out, "pal.png: 20x10, 3 channels (RGB), 8-bit, png\n"
+                            "  stored: 1-bit palette\n"
+                            "lace.png: 20x10, 3 channels (RGB), 8-bit, png\n"
+                            "  stored: 8-bit rgb, interlaced\n"
+                            "  resolution: 118.11x118.11 per centimetre\n");
+    CLI(&r, dir, "info", "--json", "pal.png", "lace.png");
+    expect_ok();
+    cr_assert_eq(lines(r.out), 2, "%s", r.out);
+    cr_assert(strstr(r.out, "{\"file\":\"pal.png\",\"format\":\"png\",\"width\":20,\"height\":10,"
+                            "\"channels\":3,\"depth\":\"u8\",\"stored_width\":20,"
+                            "\"stored_height\":10,\"bits\":1,\"color\":\"palette\","
+                            "\"compression\":\"\",\"subsampling\":\"\",\"interlaced\":false,"
+                            "\"pages\":1,\"orientation\":0,\"rotated\":false,\"icc_size\":0,"
+                            "\"icc_description\":\"\",\"exif_size\":0,\"xmp_size\":0,"
+                            "\"color_chunks\":false,\"res_x\":null,\"res_y\":null,"
+                            "\"res_unit\":null}\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "\"file\":\"lace.png\""), "%s", r.out);
+    cr_assert(strstr(r.out, "\"interlaced\":true"), "%s", r.out);
+    cr_assert(strstr(r.out, "\"res_x\":118.11,\"res_y\":118.11,\"res_unit\":\"centimetre\"}"),
+              "%s", r.out);
+}
+
+Test(meta, info_jpeg)
+{
+    blob icc = make_icc(3144, "Test RGB profile", "RGB "), exif = make_exif(6, 0);
+    write_jpeg(at(dir, "prog.jpg"), &(spec){.progressive = true, .s420 = true}, 32, 16, NULL);
+    write_jpeg(at(dir, "tagged.jpg"), &(spec){.icc = &icc, .exif = &exif, .jfif_unit = 1,
+                                              .jx = 300, .jy = 300}, 32, 16, NULL);
+    CLI(&r, dir, "info", "prog.jpg", "tagged.jpg");
+    expect_ok();
+    cr_assert(strstr(r.out, "prog.jpg: 32x16, 3 channels (RGB), 8-bit, jpeg\n"
+                            "  stored: 8-bit ycbcr, progressive, 4:2:0\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "  stored: 8-bit ycbcr, 4:4:4\n"
+                            "  ICC profile: 3144 bytes, \"Test RGB profile\"\n"
+                            "  Orientation: 6 (turned upright on load; stored 32x16)\n"
+                            "  EXIF: 39 bytes\n"
+                            "  resolution: 300x300 per inch\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "tagged.jpg: 16x32, 3 channels (RGB)"), "%s", r.out);
+    CLI(&r, dir, "info", "--no-rotate", "tagged.jpg");
+    expect_ok();
+    cr_assert(strstr(r.out, "tagged.jpg: 32x16, 3 channels (RGB)"), "%s", r.out);
+    cr_assert(strstr(r.out, "  Orientation: 6 (not applied: --no-rotate)\n"), "%s", r.out);
+    CLI(&r, dir, "info", "--json", "tagged.jpg", "prog.jpg");
+    expect_ok();
+    cr_assert_eq(lines(r.out), 2, "%s", r.out);
+    cr_assert(strstr(r.out, "\"width\":16,\"height\":32,"), "%s", r.out);
+    cr_assert(strstr(r.out, "\"stored_width\":32,\"stored_height\":16,\"bits\":8,"
+                            "\"color\":\"ycbcr\",\"compression\":\"\",\"subsampling\":\"4:4:4\","
+                            "\"interlaced\":false,\"pages\":1,\"orientation\":6,\"rotated\":true,"
+                            "\"icc_size\":3144,\"icc_description\":\"Test RGB profile\","
+                            "\"exif_size\":39,\"xmp_size\":0,\"color_chunks\":false,"
+                            "\"res_x\":300,\"res_y\":300,\"res_unit\":\"inch\"}\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "\"subsampling\":\"4:2:0\",\"interlaced\":true"), "%s", r.out);
+    blob_free(&icc), blob_free(&exif);
+}
+
+/* A failing file is an error object in --json (and the message on stderr), and info goes on;
+ * a name that is not UTF-8 is given as the batch report gives it. */
+Test(meta, info_json_errors_and_names)
+{
+    write_png(at(dir, "ok.png"), &(spec){0}, 4, 4);
+    write_png(at(dir, "caf\xe9.png"), &(spec){0}, 4, 4);
+    CLI(&r, dir, "info", "--json", "missing.png", "ok.png", "caf\xe9.png");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "missing.png: cannot open"), "%s", r.err);
+    cr_assert_eq(lines(r.out), 3, "%s", r.out);
+    cr_assert(strstr(r.out, "{\"file\":\"missing.png\",\"error\":\"missing.png: cannot open"),
+              "%s", r.out);
+    cr_assert(strstr(r.out, "{\"file\":\"ok.png\",\"format\":\"png\""), "%s", r.out);
+    cr_assert(strstr(r.out, "{\"file\":\"caf\xef\xbf\xbd.png\",\"file_bytes\":\"636166e9"
+                            "2e706e67\",\"format\""), "%s", r.out);
+}
+
+/* An ICC profile with a part missing is no profile, and the file still reads. */
+static void broken_icc(j_compress_ptr c)
+{
+    for (unsigned seq = 1; seq <= 3; seq += 2) { /* parts 1 and 3 of 3 */
+        jpeg_write_m_header(c, JPEG_APP0 + 2, 14 + 100);
+        for (size_t i = 0; i < 12; i++)
+            jpeg_write_m_byte(c, "ICC_PROFILE"[i]);
+        jpeg_write_m_byte(c, (int)seq);
+        jpeg_write_m_byte(c, 3);
+        for (int i = 0; i < 100; i++)
+            jpeg_write_m_byte(c, i);
+    }
+}
+
+Test(meta, broken_icc_sequence_reads_without_a_profile)
+{
+    write_jpeg(at(dir, "broken.jpg"), &(spec){0}, 16, 16, broken_icc);
+    CLI(&r, dir, "info", "broken.jpg");
+    expect_ok();
+    cr_assert_null(strstr(r.out, "ICC"), "%s", r.out);
+    CONVERT("broken.jpg", "out.jpg");
+    expect_ok();
+    held h;
+    jpeg_read_held(at(dir, "out.jpg"), &h);
+    cr_assert_null(h.icc.p);
+    cr_assert_eq(h.app2, 0);
+    held_free(&h);
+}
+
+/* ---- exiftool, a reader of its own ---- */
+
+/* Runs exiftool on file and returns what it printed (static). */
+static const char *exiftool(const char *file)
+{
+    static char out[1 << 16];
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "exiftool -s -s -s -ProfileDescription -Orientation# -XMP:Title "
+                              "'%s' 2>&1", file);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    return out;
+}
+
+Test(meta, exiftool_reads_our_outputs)
+{
+    if (system("exiftool -ver >/dev/null 2>&1") != 0)
+        CLI_CANNOT(false, "exiftool is not installed (Debian: libimage-exiftool-perl)");
+    blob icc = make_icc(3000, "Test RGB profile", "RGB "), exif = make_exif(6, 0),
+         xmp = make_xmp("hadamard test", 0);
+    write_png(at(dir, "in.png"), &(spec){.icc = &icc, .exif = &exif, .xmp = &xmp}, 16, 8);
+    write_jpeg(at(dir, "in.jpg"), &(spec){.icc = &icc, .exif = &exif, .xmp = &xmp}, 16, 8, NULL);
+    /* --no-rotate keeps the tag as 6 (turning the pixels would write it as 1) */
+    static const char *const outs[][2] = {{"in.png", "a.png"}, {"in.png", "a.jpg"},
+                                          {"in.jpg", "b.png"}, {"in.jpg", "b.jpg"}};
+    for (size_t i = 0; i < 4; i++) {
+        CONVERT(outs[i][0], outs[i][1], "--no-rotate");
+        expect_ok();
+        const char *got = exiftool(at(dir, outs[i][1]));
+        cr_assert_str_eq(got, "Test RGB profile\n6\nhadamard test\n", "%s: %s", outs[i][1], got);
+    }
+    blob_free(&icc), blob_free(&exif), blob_free(&xmp);
+}
+
+/* ---- the stored form of the stb formats ---- */
+
+static void le32_put(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8), p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+Test(meta, info_stored_form_of_bmp_gif_pnm)
+{
+    /* a 2x2 BMP of 4-bit palette indices (BITMAPINFOHEADER, 16 colours, rows of 4 bytes) */
+    unsigned char bmp[126] = {'B', 'M'};
+    le32_put(bmp + 2, sizeof bmp);
+    le32_put(bmp + 10, 118);
+    le32_put(bmp + 14, 40);
+    le32_put(bmp + 18, 2);
+    le32_put(bmp + 22, 2);
+    bmp[26] = 1, bmp[28] = 4;
+    le32_put(bmp + 34, 8);
+    le32_put(bmp + 46, 16);
+    for (int i = 0; i < 16; i++)
+        bmp[54 + 4 * i] = bmp[55 + 4 * i] = bmp[56 + 4 * i] = (unsigned char)(i * 17);
+    bmp[118] = 0x1f, bmp[122] = 0xf1;
+    tu_write_file(at(dir, "p.bmp"), bmp, sizeof bmp);
+    /* a 1x1 GIF with a 2-colour global table */
+    static const unsigned char gif[] = {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0x80, 0, 0,
+                                        0, 0, 0, 255, 255, 255, 0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0,
+                                        2, 2, 0x44, 1, 0, 0x3b};
+    tu_write_file(at(dir, "p.gif"), gif, sizeof gif);
+    /* a 10-bit graymap */
+    static const unsigned char pgm[] = "P5\n2 1\n1023\n\x03\xff\x00\x10";
+    tu_write_file(at(dir, "p.pgm"), pgm, sizeof pgm - 1);
+    CLI(&r, dir, "info", "p.bmp", "p.gif", "p.pgm");
+    expect_ok();
+    cr_assert_str_eq(r.out, "p.bmp: 2x2, 3 channels (RGB), 8-bit, bmp\n"
+                            "  stored: 4-bit palette\n"
+                            "p.gif: 1x1, 4 channels (RGBA), 8-bit, gif\n"
+                            "  stored: 1-bit palette\n"
+                            "p.pgm: 2x1, 1 channel (gray), 16-bit, pnm\n"
+                            "  stored: 10-bit gray\n");
+}
