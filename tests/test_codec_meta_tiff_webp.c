@@ -4,6 +4,7 @@
  * hdm_file_info_read, damaged chunks refused, and what exiftool finds in our files */
 #include "cli_assert.h"
 #include "cli_run.h"
+#include "pipeline.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>
@@ -59,8 +60,15 @@ static const char xmp[] =
     "Tester</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>"
     "<?xpacket end=\"w\"?>";
 
-static void le16(unsigned char *p, uint32_t v) { p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8); }
-static void le32(unsigned char *p, uint32_t v) { le16(p, v), le16(p + 2, v >> 16); }
+static void le16(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8);
+}
+
+static void le32(unsigned char *p, uint32_t v)
+{
+    le16(p, v), le16(p + 2, v >> 16);
+}
 
 static void entry(unsigned char *e, uint16_t tag, uint16_t type, uint32_t count, uint32_t v)
 {
@@ -562,8 +570,8 @@ Test(meta, webp_to_webp_keeps_chunks_and_alpha)
             unsigned char *f = tu_read_file(out, &n);
             chunk vp8x = find_chunk(f, n, "VP8X");
             cr_assert(vp8x.data);
-            cr_assert_eq(vp8x.data[0], 0x2c | (alpha ? 0x10 : 0), "lossy %d alpha %d: flags %#x", lossy, alpha,
-                         vp8x.data[0]);
+            cr_assert_eq(vp8x.data[0], 0x2c | (alpha ? 0x10 : 0), "lossy %d alpha %d: flags %#x",
+                         lossy, alpha, vp8x.data[0]);
             chunk c = find_chunk(f, n, "ICCP");
             cr_assert(c.data && c.size == icc_n && !memcmp(c.data, icc, icc_n));
             c = find_chunk(f, n, "EXIF");
@@ -696,6 +704,37 @@ Test(meta, tiff_says_what_it_leaves_out)
     cr_assert(strstr(notes, "junk.tif: EXIF not written") && strstr(notes, "TIFF output keeps"),
               "%s", notes);
     cr_assert_eq(strchr(notes, '\n'), notes + strlen(notes) - 1, "one line: %s", notes);
+}
+
+/* What a format has no place for is said once: resolution and PNG's colour chunks in WebP, the
+ * colour chunks in TIFF (which keeps the resolution). Through the sinks directly, since no
+ * reader here gives colour chunks. */
+Test(meta, sinks_say_what_they_leave_out)
+{
+    const hdm_format fmts[] = {HDM_FORMAT_TIFF, HDM_FORMAT_WEBP};
+    const char *want[] = {
+        "out.x: colour chunks (sRGB, gAMA, cHRM) not written (TIFF holds none)\n",
+        "out.x: resolution and colour chunks (sRGB, gAMA, cHRM) not written (WebP holds "
+        "neither)\n"};
+    for (int i = 0; i < 2; i++) {
+        hdm_image *img;
+        hdm_error e = {0};
+        cr_assert_eq(hdm_image_new(4, 4, 3, HDM_U8, &img), HDM_OK);
+        hdm__source *src;
+        cr_assert_eq(hdm__source_from_image(img, true, "in", HDM_FORMAT_PNG, &src, &e), HDM_OK);
+        src->meta.srgb_intent = 1;
+        src->meta.res_x = src->meta.res_y = 72;
+        src->meta.res_unit = 1;
+        hdm_options o = opts();
+        hdm__bytes b = {0};
+        cr_assert_eq(hdm__encode(src, fmts[i], &o, &b, "out.x", &e), HDM_OK, "%s", e.message);
+        cr_assert_str_eq(notes, want[i]);
+        hdm_file_info fi = {.size = sizeof fi};
+        cr_assert_eq(hdm_file_info_read_memory(b.mem, b.len, NULL, &fi, &e), HDM_OK, "%s",
+                     e.message);
+        cr_assert_eq(fi.res_x, i ? 0 : 72);
+        free(b.mem);
+    }
 }
 
 /* ---- exiftool, an independent reader ---- */

@@ -448,7 +448,8 @@ static bool read_at(void *ctx, uint64_t off, void *buf, size_t n)
     tiff_in *in = ctx;
     uint64_t pos = in->pos;
     in->pos = off;
-    bool ok = off <= in->size && n <= in->size - off && in_read(in, buf, (tmsize_t)n) == (tmsize_t)n;
+    bool ok = off <= in->size && n <= in->size - off &&
+              in_read(in, buf, (tmsize_t)n) == (tmsize_t)n;
     in->pos = pos;
     return ok;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tiff_exif.c — EXIF between a TIFF's own directories and a self-contained EXIF block, as bytes */
+/* tiff_exif.c — EXIF between a TIFF's own directories and a self-contained block, as bytes */
 #include "codec/tiff.h"
 
 #include <stdlib.h>
@@ -9,6 +9,8 @@
  * at most 4 bytes or the offset of it), and the offset of the next IFD. Values move here as
  * bytes, swapped by the size of their unit when the byte order changes; libtiff's own EXIF
  * reader is not used because it turns rationals into floats. */
+
+enum { ENTRIES_MAX = 1024 }; /* entries read of an IFD (each insert walks the sorted list) */
 
 static uint32_t get16(const unsigned char *p, bool be)
 {
@@ -136,6 +138,8 @@ bool hdm__ifd_read(hdm__read_at read, void *ctx, bool be, uint64_t off, size_t m
     if (off & 1 || !read(ctx, off, b, 2))
         return false;
     uint32_t count = get16(b, be);
+    if (count > ENTRIES_MAX)
+        count = ENTRIES_MAX; /* EXIF's own IFDs have a few dozen: the rest is left out */
     size_t total = 0;
     for (uint32_t i = 0; i < count; i++) {
         if (!read(ctx, off + 2 + 12 * (uint64_t)i, b, 12))

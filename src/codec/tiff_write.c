@@ -22,7 +22,7 @@
  * it — IFD0's Orientation and text tags set on the directory, the EXIF and GPS directories
  * written as bytes after the last strip (libtiff puts its directory at the end of the file,
  * after them) with IFD0 pointing at them. BigTIFF's directories are of another form: there
- * EXIF is left out, with a notice. */
+ * EXIF is left out, with a notice; so are PNG's colour chunks, which TIFF has no place for. */
 
 enum { STRIP_BYTES = 256 << 10 };
 
@@ -400,6 +400,12 @@ hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
     if (st) {
         enc_close(&k->base);
         return st;
+    }
+    if ((meta->srgb_intent || meta->gamma || meta->has_chrm) && opt->notice) {
+        char note[160 + 4096];
+        snprintf(note, sizeof note, "%s: colour chunks (sRGB, gAMA, cHRM) not written (TIFF "
+                 "holds none)", path ? path : "(memory output)");
+        opt->notice(opt->notice_ctx, note);
     }
     if (meta->exif_size && !exif && opt->notice) {
         char note[160 + 4096];

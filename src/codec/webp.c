@@ -198,7 +198,7 @@ static hdm_status check_end(webp_source *p, hdm_error *err)
 
 /* ---- metadata: the chunks ---- */
 
-enum { CHUNKS_MAX = 1 << 20 }; /* chunks walked at most (an animation's frames among them) */
+enum { CHUNKS_MAX = 65536 }; /* chunks walked at most (an animation's frames among them) */
 
 /* What the walk finds beside the metadata. */
 typedef struct webp_chunks {
