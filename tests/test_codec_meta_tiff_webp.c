@@ -434,6 +434,49 @@ Test(meta, exif_directory_through_tiff)
     free(f);
 }
 
+/* A damaged EXIF directory costs the EXIF, not the image: entries past the end, a count
+ * running off the file, a pointer past it. Through the command, under its watchdog. */
+Test(meta, tiff_damaged_exif_directory_tolerated)
+{
+    unsigned char exif[108];
+    size_t exif_n = make_exif(exif, 1);
+    size_t n;
+    unsigned char *w = make_webp(16, 12, NULL, 0, exif, exif_n, NULL, 0, &n);
+    tu_write_file(tu_path("in.webp"), w, n);
+    free(w);
+    hdm_options o = opts();
+    ok_convert(tu_path("in.webp"), tu_path("good.tif"), &o);
+    TIFF *t = TIFFOpen(tu_path("good.tif"), "r");
+    uint64_t off = 0;
+    cr_assert(TIFFGetField(t, TIFFTAG_EXIFIFD, &off) && off > 8);
+    TIFFClose(t);
+    unsigned char *f = tu_read_file(tu_path("good.tif"), &n);
+    cr_assert(off + 2 + 36 <= n && f[0] == 'I');
+    cli_result *r = malloc(sizeof *r);
+    for (int k = 0; k < 3; k++) {
+        unsigned char *bad = malloc(n);
+        memcpy(bad, f, n);
+        if (k == 0)
+            le16(bad + off, 0xffff); /* entries running off the file */
+        else if (k == 1)
+            le32(bad + off + 2 + 8, 0xfffffff0u); /* ExposureTime's value past the end */
+        else
+            le32(bad + off + 2 + 24 + 8, (uint32_t)n - 4); /* DateTimeOriginal's, half out */
+        tu_write_file(tu_path("bad.tif"), bad, n);
+        free(bad);
+        CLI(r, tu_path(""), "run", "bad.tif", "-o", "bad.webp", "filter:box:1", "--no-rotate");
+        cli_expect_ok(r);
+        hdm_file_info fi = file_info(tu_path("bad.webp"));
+        if (k == 0)
+            cr_assert_eq(fi.exif_size, 0, "an IFD that is not there: no EXIF");
+        else
+            cr_assert(fi.exif_size > 0 && fi.exif_size < exif_n, "case %d: the entry left out, "
+                      "%u bytes", k, fi.exif_size);
+    }
+    free(r);
+    free(f);
+}
+
 Test(meta, strip_and_keep)
 {
     size_t icc_n;
