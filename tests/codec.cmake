@@ -16,6 +16,11 @@ add_dependencies(test_codec_webp hadamard_cli)
 hdm_test(test_codec_tiff test_codec_tiff.c testutil.c cli_run.c cli_assert.c)
 target_link_libraries(test_codec_tiff PRIVATE PkgConfig::TIFF)
 add_dependencies(test_codec_tiff hadamard_cli)
+# Metadata through TIFF and WebP: inputs made with libtiff and libwebpmux, outputs read back by
+# both and, where it is installed (it must be in CI), by exiftool.
+hdm_test(test_codec_meta_tiff_webp test_codec_meta_tiff_webp.c testutil.c cli_run.c cli_assert.c)
+target_link_libraries(test_codec_meta_tiff_webp PRIVATE PkgConfig::TIFF PkgConfig::WEBPMUX)
+add_dependencies(test_codec_meta_tiff_webp hadamard_cli)
 if(HADAMARD_SANITIZE)
   # test_codec_stb compiles stb_image_write to make its JPEG inputs: the same signed shift as
   # src/codec/stb.c (see the top-level CMakeLists.txt), left out for the same reason.

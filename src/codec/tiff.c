@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tiff.c — TIFF input through libtiff, a scanline, strip or row of tiles at a time (output:
  * tiff_write.c) */
+#include "codec/metadata.h"
 #include "codec/tiff.h"
 #include "kernel/kernel.h"
 
@@ -119,6 +120,7 @@ typedef struct tiff_source {
 static void tiff_source_close(hdm__source *s)
 {
     tiff_source *p = (tiff_source *)s;
+    hdm__meta_free(&p->base.meta);
     if (p->tif)
         TIFFClose(p->tif);
     if (p->in.f)
@@ -433,6 +435,147 @@ static hdm_status tiff_header(tiff_source *p, const hdm_options *opt, hdm_error 
     return HDM_OK;
 }
 
+/* ---- metadata ---- */
+
+enum {
+    EXIF_MAX = 4 << 20,  /* bytes of EXIF values carried from the file's own directories */
+    PAGES_MAX = 65536,   /* pages counted for info */
+};
+
+/* The file's bytes at off, for its EXIF and GPS directories; libtiff's position is kept. */
+static bool read_at(void *ctx, uint64_t off, void *buf, size_t n)
+{
+    tiff_in *in = ctx;
+    uint64_t pos = in->pos;
+    in->pos = off;
+    bool ok = off <= in->size && n <= in->size - off &&
+              in_read(in, buf, (tmsize_t)n) == (tmsize_t)n;
+    in->pos = pos;
+    return ok;
+}
+
+/* The text tags of IFD0 that EXIF keeps there too (EXIF 2.32, 4.6.4 A). */
+static const uint16_t text_tags[] = {TIFFTAG_IMAGEDESCRIPTION, TIFFTAG_MAKE, TIFFTAG_MODEL,
+                                     TIFFTAG_DATETIME, TIFFTAG_ARTIST, TIFFTAG_COPYRIGHT};
+
+/* EXIF as a self-contained block: IFD0's Orientation and text tags, and the EXIF and GPS
+ * directories copied as they are. Only when the file has one of those directories or turns
+ * its pixels: an Orientation of 1 alone is no EXIF. A block that cannot be built is left out. */
+static bool exif_block(tiff_source *p, uint64_t max, hdm__meta *m)
+{
+    TIFF *t = p->tif;
+    bool be = TIFFIsBigEndian(t);
+    uint64_t off;
+    hdm__ifd ifd0 = {.be = be}, sub = {.be = be}, gps = {.be = be};
+    bool ok = true;
+    size_t cap = max < EXIF_MAX ? (size_t)max : EXIF_MAX;
+    if (!TIFFIsBigTIFF(t)) { /* BigTIFF's directories are of another form: not carried */
+        if (TIFFGetField(t, TIFFTAG_EXIFIFD, &off) && off &&
+            !hdm__ifd_read(read_at, &p->in, be, off, cap, &sub))
+            hdm__ifd_free(&sub);
+        if (TIFFGetField(t, TIFFTAG_GPSIFD, &off) && off &&
+            !hdm__ifd_read(read_at, &p->in, be, off, cap, &gps))
+            hdm__ifd_free(&gps);
+        hdm__ifd_remove(&sub, HDM_TAG_INTEROP_IFD);
+    }
+    if (!sub.n && !gps.n && (m->orientation == 0 || m->orientation == 1))
+        return true;
+    if (m->orientation)
+        ok = hdm__ifd_set_short(&ifd0, TIFFTAG_ORIENTATION, m->orientation);
+    for (size_t i = 0; ok && i < sizeof text_tags / sizeof *text_tags; i++) {
+        const char *v = NULL;
+        if (TIFFGetField(t, text_tags[i], &v) && v) {
+            size_t n = strlen(v) + 1;
+            ok = n <= UINT32_MAX && hdm__ifd_set(&ifd0, text_tags[i], TIFF_ASCII,
+                                                 (uint32_t)n, v);
+        }
+    }
+    if (ok)
+        ok = hdm__exif_join(&ifd0, &sub, &gps, &m->exif, &m->exif_size);
+    hdm__ifd_free(&ifd0);
+    hdm__ifd_free(&sub);
+    hdm__ifd_free(&gps);
+    return ok;
+}
+
+/* The first page's metadata into m: ICC, XMP, EXIF, resolution, Orientation. False only when
+ * out of memory. */
+static bool read_meta(tiff_source *p, const hdm_options *opt, hdm__meta *m)
+{
+    TIFF *t = p->tif;
+    uint32_t n = 0;
+    void *data = NULL;
+    uint16_t o = 0;
+    if (TIFFGetField(t, TIFFTAG_ORIENTATION, &o) && o >= 1 && o <= 8)
+        m->orientation = o;
+    if (TIFFGetField(t, TIFFTAG_ICCPROFILE, &n, &data) && n && data &&
+        !hdm__meta_set(&m->icc, &m->icc_size, data, n))
+        return false;
+    if (TIFFGetField(t, TIFFTAG_XMLPACKET, &n, &data) && n && data &&
+        !hdm__meta_set(&m->xmp, &m->xmp_size, data, n))
+        return false;
+    float rx = 0, ry = 0;
+    uint16_t unit = RESUNIT_INCH;
+    if (TIFFGetField(t, TIFFTAG_XRESOLUTION, &rx) && rx > 0 && rx == rx) {
+        if (!TIFFGetField(t, TIFFTAG_YRESOLUTION, &ry) || !(ry > 0))
+            ry = rx;
+        TIFFGetFieldDefaulted(t, TIFFTAG_RESOLUTIONUNIT, &unit);
+        m->res_x = rx, m->res_y = ry;
+        m->res_unit = unit == RESUNIT_INCH ? 1 : unit == RESUNIT_CENTIMETER ? 2 : 0;
+    }
+    uint64_t used = m->icc_size + m->xmp_size;
+    return exif_block(p, opt->max_memory > used ? opt->max_memory - used : 0, m);
+}
+
+static const char *compression_name(uint16_t c)
+{
+    switch (c) {
+    case COMPRESSION_NONE: return "none";
+    case COMPRESSION_CCITTRLE: case COMPRESSION_CCITTRLEW: return "ccitt-rle";
+    case COMPRESSION_CCITTFAX3: return "ccitt-g3";
+    case COMPRESSION_CCITTFAX4: return "ccitt-g4";
+    case COMPRESSION_LZW: return "lzw";
+    case COMPRESSION_OJPEG: return "old-jpeg";
+    case COMPRESSION_JPEG: return "jpeg";
+    case COMPRESSION_ADOBE_DEFLATE: case COMPRESSION_DEFLATE: return "deflate";
+    case COMPRESSION_PACKBITS: return "packbits";
+    case COMPRESSION_ZSTD: return "zstd";
+    case COMPRESSION_LZMA: return "lzma";
+    case COMPRESSION_WEBP: return "webp";
+    case COMPRESSION_JBIG: return "jbig";
+    case COMPRESSION_LERC: return "lerc";
+    default: return "other";
+    }
+}
+
+/* What the header says as stored, into d; the pages are counted by walking the chain of
+ * directories (libtiff stops at a loop), at most PAGES_MAX. */
+static void fill_detail(tiff_source *p, const hdm__meta *m, hdm_file_info *d)
+{
+    TIFF *t = p->tif;
+    uint16_t comp = COMPRESSION_NONE;
+    TIFFGetFieldDefaulted(t, TIFFTAG_COMPRESSION, &comp);
+    d->bits = p->bps;
+    bool alpha = p->alpha >= 0;
+    const char *color = p->palette ? "palette"
+                        : p->cmyk ? (alpha ? "cmyk+alpha" : "cmyk")
+                        : p->photometric == PHOTOMETRIC_YCBCR ? "ycbcr"
+                        : p->colours == 3 ? (alpha ? "rgba" : "rgb")
+                        : alpha ? "gray+alpha" : "gray";
+    snprintf(d->color, sizeof d->color, "%s", color);
+    snprintf(d->compression, sizeof d->compression, "%s", compression_name(comp));
+    hdm__tiff_msg keep = p->msg;
+    tdir_t pages = TIFFNumberOfDirectories(t);
+    p->msg = keep;
+    d->pages = pages == 0 ? 1 : pages > PAGES_MAX ? PAGES_MAX : (uint32_t)pages;
+    d->orientation = m->orientation;
+    d->icc_size = (uint32_t)m->icc_size;
+    hdm__icc_description(m->icc, m->icc_size, d->icc_description, sizeof d->icc_description);
+    d->exif_size = (uint32_t)m->exif_size;
+    d->xmp_size = (uint32_t)m->xmp_size;
+    d->res_x = m->res_x, d->res_y = m->res_y, d->res_unit = m->res_unit;
+}
+
 /* a * b into *out, false when it overflows */
 static bool mul64(uint64_t a, uint64_t b, uint64_t *out)
 {
@@ -445,6 +588,9 @@ static hdm_status tiff_open(tiff_source *p, const hdm_options *opt, hdm_error *e
     hdm_status st = tiff_header(p, opt, err);
     if (st)
         return st;
+    if (!read_meta(p, opt, &p->base.meta))
+        return hdm__fail(err, HDM_ERR_NOMEM, p->path, "out of memory");
+    p->msg.text[0] = '\0';
     TIFF *t = p->tif;
     const hdm_info *in = &p->base.info;
     unsigned planes = p->separate ? p->spp : 1;
@@ -561,14 +707,17 @@ static hdm_status codec_info(const hdm__codec *c, FILE *f, const char *path,
                              const hdm_options *opt, hdm_info *out,
                              hdm_file_info *detail, hdm_error *err)
 {
-    (void)detail;
     (void)c;
     tiff_source *p = tiff_source_alloc(f, NULL, 0, path, err);
     if (!p)
         return HDM_ERR_NOMEM;
     hdm_status st = tiff_header(p, opt, err);
-    if (!st)
+    if (!st && !read_meta(p, opt, &p->base.meta))
+        st = hdm__fail(err, HDM_ERR_NOMEM, p->path, "out of memory");
+    if (!st) {
         *out = p->base.info;
+        fill_detail(p, &p->base.meta, detail);
+    }
     tiff_source_close(&p->base);
     return st;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tiff_write.c — TIFF output through libtiff, a strip at a time as the rows come */
+#include "codec/metadata.h"
 #include "codec/tiff.h"
 #include "kernel/kernel.h"
 
@@ -16,7 +17,12 @@
  * before it patches bytes already put (in memory, or in the temporary file with pwrite), a
  * seek past the end leaves zeros. Interleaved samples, unassociated alpha (ExtraSamples 2);
  * deflate, LZW and zstd with the horizontal predictor (the floating-point one for f32). A file
- * that could pass 4 GiB, judged from the uncompressed size, is BigTIFF. */
+ * that could pass 4 GiB, judged from the uncompressed size, is BigTIFF.
+ * Metadata: the ICC profile (ICCProfile), XMP (XMLPacket), resolution, and EXIF as TIFF holds
+ * it — IFD0's Orientation and text tags set on the directory, the EXIF and GPS directories
+ * written as bytes after the last strip (libtiff puts its directory at the end of the file,
+ * after them) with IFD0 pointing at them. BigTIFF's directories are of another form: there
+ * EXIF is left out, with a notice; so are PNG's colour chunks, which TIFF has no place for. */
 
 enum { STRIP_BYTES = 256 << 10 };
 
@@ -35,6 +41,7 @@ typedef struct tiff_enc {
     unsigned char *strip;
     size_t rowbytes;
     uint32_t rows_per_strip, filled, strip_no;
+    hdm__ifd exif, gps;     /* the EXIF and GPS directories, written at finish */
 } tiff_enc;
 
 static void put_zeros(hdm__bytes *b, uint64_t n)
@@ -158,6 +165,27 @@ static hdm_status enc_write(hdm__sink *s, const hdm_image *strip, uint32_t rows,
     return HDM_OK;
 }
 
+/* Appends d at the end of the file, at an even offset, and points IFD0's tag at it. */
+static bool put_ifd(tiff_enc *k, const hdm__ifd *d, uint32_t tag)
+{
+    if (!d->n)
+        return true;
+    if (k->out.size & 1) {
+        k->out.pos = k->out.size;
+        out_write(&k->out, "", 1);
+    }
+    uint64_t at = k->out.size, n = hdm__ifd_bytes(d);
+    unsigned char *buf = at + n <= UINT32_MAX ? calloc(1, (size_t)n) : NULL;
+    if (!buf)
+        return false;
+    hdm__ifd_put(d, TIFFIsBigEndian(k->tif), at, buf);
+    k->out.pos = k->out.size;
+    bool ok = out_write(&k->out, buf, (tmsize_t)n) == (tmsize_t)n &&
+              TIFFSetField(k->tif, tag, at);
+    free(buf);
+    return ok;
+}
+
 static hdm_status enc_finish(hdm__sink *s, hdm_error *err)
 {
     tiff_enc *k = (tiff_enc *)s;
@@ -166,6 +194,8 @@ static hdm_status enc_finish(hdm__sink *s, hdm_error *err)
         if (st)
             return st;
     }
+    if (!put_ifd(k, &k->exif, TIFFTAG_EXIFIFD) || !put_ifd(k, &k->gps, TIFFTAG_GPSIFD))
+        return enc_failed(k, err);
     if (!TIFFWriteDirectory(k->tif) || k->msg.failed || k->out.b->failed)
         return enc_failed(k, err);
     return HDM_OK;
@@ -176,6 +206,8 @@ static void enc_close(hdm__sink *s)
     tiff_enc *k = (tiff_enc *)s;
     if (k->tif)
         TIFFCleanup(k->tif); /* frees without writing: finish wrote the directory */
+    hdm__ifd_free(&k->exif);
+    hdm__ifd_free(&k->gps);
     free(k->strip);
     free(k);
 }
@@ -201,8 +233,51 @@ static void ycbcr_sampling(const hdm_options *opt, uint16_t *h, uint16_t *v)
     *v = s == HDM_JPEG_SUBSAMPLE_420 ? 2 : 1;
 }
 
+/* The text tags of IFD0 that EXIF keeps there too (EXIF 2.32, 4.6.4 A). */
+static const uint16_t text_tags[] = {TIFFTAG_IMAGEDESCRIPTION, TIFFTAG_MAKE, TIFFTAG_MODEL,
+                                     TIFFTAG_DATETIME, TIFFTAG_ARTIST, TIFFTAG_COPYRIGHT};
+
+/* Sets IFD0's text tags from EXIF's IFD0 and keeps its EXIF and GPS directories for finish;
+ * false when libtiff refuses a tag. */
+static bool set_exif(tiff_enc *k, hdm__ifd *ifd0)
+{
+    for (size_t i = 0; i < sizeof text_tags / sizeof *text_tags; i++) {
+        const hdm__ifd_entry *e = hdm__ifd_find(ifd0, text_tags[i]);
+        if (!e || e->type != TIFF_ASCII || !e->size)
+            continue;
+        char *v = malloc(e->size + 1);
+        if (!v)
+            return false;
+        memcpy(v, e->data, e->size);
+        v[e->size] = '\0';
+        bool ok = TIFFSetField(k->tif, text_tags[i], v);
+        free(v);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* The metadata's tags: ICC, XMP, resolution (TIFF 6.0 units: 2 inch, 3 centimetre). */
+static bool set_meta(tiff_enc *k, const hdm__meta *m)
+{
+    TIFF *t = k->tif;
+    bool ok = true;
+    if (m->icc_size && m->icc_size <= UINT32_MAX)
+        ok = TIFFSetField(t, TIFFTAG_ICCPROFILE, (uint32_t)m->icc_size, m->icc);
+    if (ok && m->xmp_size && m->xmp_size <= UINT32_MAX)
+        ok = TIFFSetField(t, TIFFTAG_XMLPACKET, (uint32_t)m->xmp_size, m->xmp);
+    if (ok && m->res_x > 0 && m->res_y > 0)
+        ok = TIFFSetField(t, TIFFTAG_XRESOLUTION, (float)m->res_x) &&
+             TIFFSetField(t, TIFFTAG_YRESOLUTION, (float)m->res_y) &&
+             TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, (uint16_t)(m->res_unit == 1 ? RESUNIT_INCH
+                                                    : m->res_unit == 2 ? RESUNIT_CENTIMETER
+                                                    : RESUNIT_NONE));
+    return ok;
+}
+
 /* Every tag of the image, set before the first strip. */
-static bool set_fields(tiff_enc *k, const hdm_options *opt, uint16_t comp)
+static bool set_fields(tiff_enc *k, const hdm_options *opt, uint16_t comp, uint16_t orientation)
 {
     TIFF *t = k->tif;
     const hdm_info *in = &k->base.info;
@@ -215,7 +290,7 @@ static bool set_fields(tiff_enc *k, const hdm_options *opt, uint16_t comp)
               TIFFSetField(t, TIFFTAG_SAMPLEFORMAT, (uint16_t)(in->depth == HDM_F32
                                                     ? SAMPLEFORMAT_IEEEFP : SAMPLEFORMAT_UINT)) &&
               TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG) &&
-              TIFFSetField(t, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT) &&
+              TIFFSetField(t, TIFFTAG_ORIENTATION, orientation) &&
               TIFFSetField(t, TIFFTAG_COMPRESSION, comp) &&
               TIFFSetField(t, TIFFTAG_PHOTOMETRIC, ycbcr ? PHOTOMETRIC_YCBCR
                                                    : colour ? PHOTOMETRIC_RGB
@@ -245,7 +320,6 @@ hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
                           const hdm__meta *meta, hdm__bytes *b, const char *path,
                           hdm__sink **out, hdm_error *err)
 {
-    (void)meta;
     (void)c;
     uint16_t comp = compression_tag(opt->tiff_compression);
     if (!TIFFIsCODECConfigured(comp))
@@ -310,11 +384,35 @@ hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
     hdm_status st = HDM_OK;
     if (!o)
         st = hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
-    else if (!k->tif || !set_fields(k, opt, comp) || k->msg.failed)
+    /* the pixels' own, else EXIF's tag, else upright */
+    uint32_t orientation = meta->orientation;
+    if (!orientation)
+        orientation = hdm__exif_orientation(meta->exif, meta->exif_size);
+    if (!orientation)
+        orientation = ORIENTATION_TOPLEFT;
+    hdm__ifd ifd0 = {0};
+    bool exif = meta->exif_size && !big &&
+                hdm__exif_split(meta->exif, meta->exif_size, &ifd0, &k->exif, &k->gps);
+    if (!st && (!k->tif || !set_fields(k, opt, comp, (uint16_t)orientation) ||
+                !set_meta(k, meta) || (exif && !set_exif(k, &ifd0)) || k->msg.failed))
         st = enc_failed(k, err);
+    hdm__ifd_free(&ifd0);
     if (st) {
         enc_close(&k->base);
         return st;
+    }
+    if ((meta->srgb_intent || meta->gamma || meta->has_chrm) && opt->notice) {
+        char note[160 + 4096];
+        snprintf(note, sizeof note, "%s: colour chunks (sRGB, gAMA, cHRM) not written (TIFF "
+                 "holds none)", path ? path : "(memory output)");
+        opt->notice(opt->notice_ctx, note);
+    }
+    if (meta->exif_size && !exif && opt->notice) {
+        char note[160 + 4096];
+        snprintf(note, sizeof note, "%s: EXIF not written (%s; TIFF output keeps ICC, XMP, "
+                 "resolution and Orientation)", path ? path : "(memory output)",
+                 big ? "a BigTIFF holds it in another form" : "it holds no TIFF structure");
+        opt->notice(opt->notice_ctx, note);
     }
     *out = &k->base;
     return HDM_OK;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* webp.c — WebP input through libwebp, fed as it is read (output: webp_write.c) */
 #include "codec/codec.h"
+#include "codec/metadata.h"
 #include "codec/webp.h"
 
 #include <errno.h>
@@ -16,7 +17,10 @@
  * image, and strips are cut from it: it is the source's held memory, with the encoded bytes
  * libwebp keeps while it decodes (at most the file). An animation gives its first frame,
  * composed on its canvas by libwebpdemux's animation decoder, which needs the whole file and
- * holds two canvases (the frame, and the one before it for the next frame's disposal). */
+ * holds two canvases (the frame, and the one before it for the next frame's disposal).
+ * Metadata comes from the chunks of an extended file (RFC 9649, 2.7: VP8X, then ICCP before
+ * the image, EXIF and "XMP " after it), walked by their headers before the pixels are decoded:
+ * from a file by seeking to each, so only the metadata's own bytes are read twice. */
 
 enum {
     CHUNK = 64 << 10,   /* bytes read from the file at a time */
@@ -48,6 +52,7 @@ typedef struct webp_source {
 static void webp_source_close(hdm__source *s)
 {
     webp_source *p = (webp_source *)s;
+    hdm__meta_free(&p->base.meta);
     if (p->idec)
         WebPIDelete(p->idec);
     if (p->anim)
@@ -188,6 +193,141 @@ static hdm_status check_end(webp_source *p, hdm_error *err)
         return hdm__fail(err, HDM_ERR_CORRUPT, p->path, "truncated WebP: %llu bytes of the %llu "
                          "its RIFF header says", (unsigned long long)have,
                          (unsigned long long)p->riff_size);
+    return HDM_OK;
+}
+
+/* ---- metadata: the chunks ---- */
+
+enum { CHUNKS_MAX = 65536 }; /* chunks walked at most (an animation's frames among them) */
+
+/* What the walk finds beside the metadata. */
+typedef struct webp_chunks {
+    uint32_t frames;  /* ANMF chunks */
+    int lossless;     /* the (first) image's bitstream: 1 VP8L, 0 VP8, -1 not seen */
+} webp_chunks;
+
+static uint32_t le32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* n bytes at off of the file or the buffer; a file's position is kept. */
+static bool read_at(webp_source *p, uint64_t off, void *buf, size_t n)
+{
+    if (!p->f) {
+        if (off > p->size || n > p->size - off)
+            return false;
+        memcpy(buf, p->data + off, n);
+        return true;
+    }
+    off_t keep = ftello(p->f);
+    bool ok = keep >= 0 && off <= INT64_MAX && fseeko(p->f, (off_t)off, SEEK_SET) == 0 &&
+              fread(buf, 1, n, p->f) == n;
+    return keep >= 0 && fseeko(p->f, keep, SEEK_SET) == 0 && ok;
+}
+
+/* The bytes there are: the file's or the buffer's size. */
+static uint64_t file_size(webp_source *p)
+{
+    if (!p->f || p->have)
+        return p->have;
+    off_t keep = ftello(p->f), end = -1;
+    if (keep >= 0 && fseeko(p->f, 0, SEEK_END) == 0)
+        end = ftello(p->f);
+    if (keep >= 0)
+        fseeko(p->f, keep, SEEK_SET);
+    return end > 0 ? (uint64_t)end : 0;
+}
+
+/* A chunk's four letters for a message, its trailing blank trimmed ("XMP "). */
+static void fourcc_name(const unsigned char *h, char out[5])
+{
+    for (int i = 0; i < 4; i++)
+        out[i] = h[i] >= 0x20 && h[i] < 0x7f ? (char)h[i] : '?';
+    out[4] = '\0';
+    for (int i = 3; i > 0 && out[i] == ' '; i--)
+        out[i] = '\0';
+}
+
+/* The bitstream of a frame (ANMF, RFC 9649 2.7.1.1): its 16-byte header, then ALPH and VP8,
+ * or VP8L. */
+static int frame_bitstream(webp_source *p, uint64_t at, uint64_t end)
+{
+    unsigned char h[8];
+    for (int i = 0; i < 2 && at + 8 <= end && read_at(p, at, h, 8); i++) {
+        if (!memcmp(h, "VP8L", 4))
+            return 1;
+        if (!memcmp(h, "VP8 ", 4))
+            return 0;
+        at += 8 + (uint64_t)le32(h + 4) + (le32(h + 4) & 1);
+    }
+    return -1;
+}
+
+/* Walks the chunks of an extended file (VP8X first; a simple file holds one image chunk and no
+ * metadata), keeping the first ICCP, EXIF and "XMP " in m. A chunk running past the end of the
+ * RIFF data or of the file is refused; their bytes count against max_memory. */
+static hdm_status read_chunks(webp_source *p, const hdm_options *opt, hdm__meta *m,
+                              webp_chunks *c, hdm_error *err)
+{
+    c->frames = 0;
+    c->lossless = -1;
+    uint64_t have = file_size(p), end = p->riff_size;
+    bool short_file = have && have < end;
+    if (short_file)
+        end = have;
+    unsigned char h[8];
+    if (!read_at(p, 12, h, 8))
+        return HDM_OK; /* libwebp read the header: a stream without a size */
+    if (memcmp(h, "VP8X", 4)) {
+        c->lossless = !memcmp(h, "VP8L", 4);
+        return HDM_OK;
+    }
+    uint64_t used = 0;
+    uint64_t off = 12;
+    for (uint32_t k = 0; k < CHUNKS_MAX && off + 8 <= end; k++) {
+        if (!read_at(p, off, h, 8))
+            return hdm__fail(err, HDM_ERR_IO, p->path, "read failed: %s", strerror(errno));
+        uint64_t size = le32(h + 4), body = off + 8;
+        char name[5];
+        fourcc_name(h, name);
+        if (size > end - body)
+            return hdm__fail(err, HDM_ERR_CORRUPT, p->path, short_file
+                             ? "truncated WebP: its %s chunk of %llu bytes ends early"
+                             : "corrupt WebP: its %s chunk of %llu bytes runs past the end of "
+                               "the file", name, (unsigned long long)size);
+        unsigned char **dst = NULL;
+        size_t *dst_size = NULL;
+        if (!memcmp(h, "ICCP", 4) && !m->icc)
+            dst = &m->icc, dst_size = &m->icc_size;
+        else if (!memcmp(h, "EXIF", 4) && !m->exif)
+            dst = &m->exif, dst_size = &m->exif_size;
+        else if (!memcmp(h, "XMP ", 4) && !m->xmp)
+            dst = &m->xmp, dst_size = &m->xmp_size;
+        else if (!memcmp(h, "ANMF", 4) && c->frames++ == 0 && size >= 16)
+            c->lossless = frame_bitstream(p, body + 16, body + size);
+        else if (!memcmp(h, "VP8L", 4) || !memcmp(h, "VP8 ", 4))
+            c->lossless = h[3] == 'L';
+        if (dst && size) {
+            used += size;
+            if (used > opt->max_memory || size > SIZE_MAX)
+                return hdm__fail(err, HDM_ERR_LIMIT, p->path, "its %s chunk of %llu bytes is "
+                                 "above the memory limit of %llu (max_memory)", name,
+                                 (unsigned long long)size, (unsigned long long)opt->max_memory);
+            if (!(*dst = malloc((size_t)size)))
+                return hdm__fail(err, HDM_ERR_NOMEM, p->path, "out of memory");
+            *dst_size = (size_t)size;
+            if (!read_at(p, body, *dst, (size_t)size))
+                return hdm__fail(err, HDM_ERR_IO, p->path, "read failed: %s", strerror(errno));
+        }
+        off = body + size + (size & 1);
+    }
+    /* some writers keep JPEG's APP1 prefix in the EXIF chunk */
+    if (m->exif_size >= 6 && !memcmp(m->exif, "Exif\0\0", 6)) {
+        memmove(m->exif, m->exif + 6, m->exif_size - 6);
+        m->exif_size -= 6;
+    }
+    m->orientation = hdm__exif_orientation(m->exif, m->exif_size);
     return HDM_OK;
 }
 
@@ -342,6 +482,9 @@ static hdm_status webp_source_new(FILE *f, const void *data, size_t size, const 
         st = hdm__fail(err, HDM_ERR_CORRUPT, p->path, "truncated WebP: %llu bytes of the %llu "
                        "its RIFF header says", (unsigned long long)p->have,
                        (unsigned long long)p->riff_size);
+    webp_chunks chunks;
+    if (!st)
+        st = read_chunks(p, opt, &p->base.meta, &chunks, err);
     if (!st)
         st = p->animated ? open_animation(p, err) : open_still(p, err);
     if (st) {
@@ -357,17 +500,34 @@ static hdm_status codec_info(const hdm__codec *c, FILE *f, const char *path,
                              const hdm_options *opt, hdm_info *out,
                              hdm_file_info *detail, hdm_error *err)
 {
-    (void)detail;
     (void)c;
     webp_source *p = webp_source_alloc(f, NULL, 0, path, err);
     if (!p)
         return HDM_ERR_NOMEM;
     WebPBitstreamFeatures ft;
+    webp_chunks chunks;
     hdm_status st = read_header(p, opt, &ft, err);
     if (!st)
         st = check(p, opt, err);
+    hdm__meta *m = &p->base.meta;
     if (!st)
+        st = read_chunks(p, opt, m, &chunks, err);
+    if (!st) {
         *out = p->base.info;
+        detail->bits = 8;
+        snprintf(detail->color, sizeof detail->color, "%s", p->has_alpha ? "rgba" : "rgb");
+        int lossless = ft.format == 2 ? 1 : ft.format == 1 ? 0 : chunks.lossless;
+        if (lossless >= 0)
+            snprintf(detail->compression, sizeof detail->compression, "%s",
+                     lossless ? "lossless" : "lossy");
+        detail->pages = p->animated && chunks.frames ? chunks.frames : 1;
+        detail->orientation = m->orientation;
+        detail->icc_size = (uint32_t)m->icc_size;
+        hdm__icc_description(m->icc, m->icc_size, detail->icc_description,
+                             sizeof detail->icc_description);
+        detail->exif_size = (uint32_t)m->exif_size;
+        detail->xmp_size = (uint32_t)m->xmp_size;
+    }
     webp_source_close(&p->base);
     return st;
 }

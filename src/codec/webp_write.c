@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* webp_write.c — WebP output through libwebp, the image gathered whole and encoded at the end */
+#include "codec/metadata.h"
 #include "codec/webp.h"
 
 #include <stdlib.h>
@@ -12,7 +13,13 @@
  * the sink's held memory, counted against max_memory. Lossy output is at jpeg_quality; lossless
  * (webp_lossless) keeps every sample, the colours under fully transparent pixels too (exact),
  * so a file reads back as it was written. Lossy keeps alpha losslessly too (libwebp's default
- * alpha_quality 100 with lossless alpha compression). */
+ * alpha_quality 100 with lossless alpha compression).
+ * Metadata makes it an extended file (RFC 9649, 2.7): libwebp's bytes pass through a filter
+ * that reads its RIFF header and first chunk (VP8X for lossy alpha, VP8L, or VP8), puts a RIFF
+ * header of the new size, our VP8X (canvas, alpha as libwebp had it, ICC, EXIF, XMP) and the
+ * ICCP chunk before the image chunks, and the EXIF and "XMP " chunks after them at finish. So
+ * nothing of the encoded image is held. Resolution and PNG's colour chunks have no place in
+ * WebP: each is left out with a notice. */
 
 /* What libwebp holds beside the ARGB picture, in bytes a pixel, from the peak resident size of
  * 12 MP encodes (libwebp 1.2.4, a smooth image and noise, the worst): lossy converts to YUV
@@ -28,6 +35,11 @@ typedef struct webp_enc {
     hdm__bytes *bytes;
     const volatile int *cancel;
     uint32_t y; /* the next row of pic to fill */
+    hdm__meta meta;         /* ICC, EXIF and XMP copied: an extended file when one is there */
+    bool extended;
+    unsigned char head[32]; /* libwebp's first bytes, until its first chunk is known */
+    size_t head_len;
+    bool head_done, too_big;
 } webp_enc;
 
 /* Packs strip row y into ARGB words (encode.h: WebPPicture.argb, 0xAARRGGBB), gray expanded. */
@@ -52,10 +64,104 @@ static hdm_status enc_write(hdm__sink *s, const hdm_image *strip, uint32_t rows,
     return HDM_OK;
 }
 
+static void put_le(unsigned char *d, uint32_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        d[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_le32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* A chunk's bytes in the file: header, payload, pad to even. */
+static uint64_t chunk_bytes(size_t n)
+{
+    return n ? 8 + (uint64_t)n + (n & 1) : 0;
+}
+
+static void put_chunk(hdm__bytes *b, const char *fourcc, const unsigned char *data, size_t n)
+{
+    if (!n)
+        return;
+    unsigned char h[8];
+    memcpy(h, fourcc, 4);
+    put_le(h + 4, (uint32_t)n, 4);
+    hdm__bytes_put(b, h, 8);
+    hdm__bytes_put(b, data, n);
+    if (n & 1)
+        hdm__bytes_put(b, "", 1);
+}
+
+/* libwebp's header is complete once its RIFF header and its first chunk's header are there,
+ * with VP8X's payload, or VP8L's first 5 bytes (the alpha bit); 0 until the first chunk is
+ * known. */
+static size_t head_need(const webp_enc *k)
+{
+    if (k->head_len < 20)
+        return 20;
+    const unsigned char *c = k->head + 12;
+    return !memcmp(c, "VP8X", 4) ? 30 : !memcmp(c, "VP8L", 4) ? 25 : 20;
+}
+
+/* Puts our RIFF header, VP8X and ICCP in place of libwebp's RIFF header (and VP8X), then the
+ * rest of what it gave. */
+static bool put_head(webp_enc *k)
+{
+    const unsigned char *h = k->head;
+    if (memcmp(h, "RIFF", 4) || memcmp(h + 8, "WEBP", 4))
+        return false;
+    uint64_t riff = get_le32(h + 4), skip = 12;
+    bool alpha = false;
+    if (!memcmp(h + 12, "VP8X", 4)) {
+        alpha = h[20] & 0x10;
+        skip = 30;
+    } else if (!memcmp(h + 12, "VP8L", 4)) {
+        alpha = get_le32(h + 21) >> 28 & 1; /* RFC 9649, 3.2: alpha_is_used */
+    }
+    if (riff + 8 < skip)
+        return false;
+    const hdm__meta *m = &k->meta;
+    uint64_t body = riff + 8 - skip; /* libwebp's image chunks */
+    uint64_t size = 4 + 18 + chunk_bytes(m->icc_size) + body + chunk_bytes(m->exif_size) +
+                    chunk_bytes(m->xmp_size);
+    if (size > UINT32_MAX - 1) {
+        k->too_big = true;
+        return false;
+    }
+    unsigned char out[30];
+    memcpy(out, "RIFF", 4);
+    put_le(out + 4, (uint32_t)size, 4);
+    memcpy(out + 8, "WEBPVP8X", 8);
+    put_le(out + 16, 10, 4);
+    out[20] = (unsigned char)((m->icc_size ? 0x20 : 0) | (alpha ? 0x10 : 0) |
+                              (m->exif_size ? 0x08 : 0) | (m->xmp_size ? 0x04 : 0));
+    out[21] = out[22] = out[23] = 0;
+    put_le(out + 24, (uint32_t)k->pic.width - 1, 3);
+    put_le(out + 27, (uint32_t)k->pic.height - 1, 3);
+    hdm__bytes_put(k->bytes, out, 30);
+    put_chunk(k->bytes, "ICCP", m->icc, m->icc_size);
+    hdm__bytes_put(k->bytes, k->head + skip, k->head_len - skip);
+    return true;
+}
+
 static int put(const uint8_t *data, size_t size, const WebPPicture *pic)
 {
     webp_enc *k = pic->custom_ptr;
-    hdm__bytes_put(k->bytes, data, size);
+    while (k->extended && !k->head_done && size) {
+        size_t need = head_need(k), take = need - k->head_len;
+        take = take < size ? take : size;
+        memcpy(k->head + k->head_len, data, take);
+        k->head_len += take, data += take, size -= take;
+        if (k->head_len == head_need(k)) {
+            if (!put_head(k))
+                return 0;
+            k->head_done = true;
+        }
+    }
+    if (size)
+        hdm__bytes_put(k->bytes, data, size);
     return !k->bytes->failed;
 }
 
@@ -70,10 +176,21 @@ static int progress(int percent, const WebPPicture *pic)
 static hdm_status enc_finish(hdm__sink *s, hdm_error *err)
 {
     webp_enc *k = (webp_enc *)s;
-    if (WebPEncode(&k->cfg, &k->pic))
+    if (WebPEncode(&k->cfg, &k->pic)) {
+        if (k->extended && !k->head_done)
+            return hdm__fail(err, HDM_ERR_IO, k->base.path, "cannot write WebP: libwebp's "
+                             "output is not a RIFF file");
+        if (k->extended) {
+            put_chunk(k->bytes, "EXIF", k->meta.exif, k->meta.exif_size);
+            put_chunk(k->bytes, "XMP ", k->meta.xmp, k->meta.xmp_size);
+        }
         return k->bytes->failed ? hdm__fail(err, HDM_ERR_IO, k->base.path, "cannot write WebP: %s",
                                             hdm__bytes_error(k->bytes))
                                 : HDM_OK;
+    }
+    if (k->too_big)
+        return hdm__fail(err, HDM_ERR_LIMIT, k->base.path,
+                         "cannot write WebP: with its metadata the file would pass 4 GiB");
     switch (k->pic.error_code) {
     case VP8_ENC_ERROR_OUT_OF_MEMORY:
     case VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY:
@@ -96,14 +213,42 @@ static void enc_close(hdm__sink *s)
 {
     webp_enc *k = (webp_enc *)s;
     WebPPictureFree(&k->pic);
+    hdm__meta_free(&k->meta);
     free(k);
+}
+
+/* The parts WebP holds, copied (the caller's view lasts only for the call); EXIF's Orientation
+ * set to the pixels' own when the source says it. */
+static bool copy_meta(hdm__meta *to, const hdm__meta *m)
+{
+    if (!hdm__meta_set(&to->icc, &to->icc_size, m->icc, m->icc_size) ||
+        !hdm__meta_set(&to->exif, &to->exif_size, m->exif, m->exif_size) ||
+        !hdm__meta_set(&to->xmp, &to->xmp_size, m->xmp, m->xmp_size))
+        return false;
+    if (m->orientation)
+        hdm__exif_set_orientation(to->exif, to->exif_size, m->orientation);
+    return true;
+}
+
+/* One notice for what WebP cannot hold: resolution, PNG's colour chunks. */
+static void left_out(const hdm__meta *m, const hdm_options *opt, const char *path)
+{
+    bool res = m->res_x > 0, colour = m->srgb_intent || m->gamma || m->has_chrm;
+    if (!opt->notice || (!res && !colour))
+        return;
+    char note[160 + 4096];
+    snprintf(note, sizeof note, "%s: %s not written (WebP holds %s)",
+             path ? path : "(memory output)",
+             res && colour ? "resolution and colour chunks (sRGB, gAMA, cHRM)"
+             : res ? "resolution" : "colour chunks (sRGB, gAMA, cHRM)",
+             res && colour ? "neither" : "none");
+    opt->notice(opt->notice_ctx, note);
 }
 
 hdm_status hdm__webp_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
                           const hdm__meta *meta, hdm__bytes *b, const char *path,
                           hdm__sink **out, hdm_error *err)
 {
-    (void)meta;
     (void)c;
     if (info->width > WEBP_MAX_DIMENSION || info->height > WEBP_MAX_DIMENSION)
         return hdm__fail(err, HDM_ERR_LIMIT, path, "%ux%u is too large for WebP (at most "
@@ -133,10 +278,12 @@ hdm_status hdm__webp_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
     k->pic.use_argb = 1;
     k->pic.width = (int)info->width;
     k->pic.height = (int)info->height;
-    if (!WebPPictureAlloc(&k->pic)) {
-        free(k);
+    if (!WebPPictureAlloc(&k->pic) || !copy_meta(&k->meta, meta)) {
+        enc_close(&k->base);
         return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
     }
+    k->extended = k->meta.icc_size || k->meta.exif_size || k->meta.xmp_size;
+    left_out(meta, opt, path);
     k->pic.writer = put;
     k->pic.custom_ptr = k;
     k->pic.progress_hook = progress;
