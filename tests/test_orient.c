@@ -669,3 +669,50 @@ Test(orient, cli_mask_drawn_as_displayed)
     hdm_image_free(photo_stored);
     hdm_image_free(mask_stored);
 }
+
+/* The command says which option raises the limit a turned input is held against: with a
+ * limit just above what the job needs unturned, turning it by 90° is refused, naming the file,
+ * and --no-rotate, or a mirror (which streams), is not. */
+Test(orient, cli_turned_input_above_max_memory)
+{
+    hdm_image *img;
+    cr_assert_eq(hdm_image_new(512, 512, 3, HDM_U8, &img), HDM_OK); /* 786432 bytes */
+    size_t size;
+    unsigned char *jpeg = encode(img, HDM_FORMAT_JPEG, &size);
+    static const uint32_t values[] = {8, 2};
+    for (int i = 0; i < 2; i++) {
+        unsigned char exif[64];
+        size_t n = make_exif(exif, true, values[i]), tagged_size;
+        unsigned char *t = jpeg_with_exif(jpeg, size, exif, n, &tagged_size);
+        tu_write_file(tu_path(i ? "mirrored.jpg" : "turned.jpg"), t, tagged_size);
+        free(t);
+    }
+    cli_result r;
+    /* what the job holds unturned: the limit raised to what each refusal says is needed
+     * until it runs */
+    char limit[32] = "1";
+    for (int tries = 0;; tries++) {
+        cr_assert_lt(tries, 10, "%s", r.err);
+        CLI(&r, tu_dir, "window", "turned.jpg", "-o", "out.png", "--max-memory", limit,
+            "--no-rotate");
+        if (r.status == 0)
+            break;
+        CLI_REFUSED(&r, 1, "turned.jpg", "--max-memory");
+        const char *about = strstr(r.err, "needs about ");
+        cr_assert(about, "%s", r.err);
+        snprintf(limit, sizeof limit, "%llu",
+                 strtoull(about + strlen("needs about "), NULL, 10));
+    }
+    unsigned long long need = strtoull(limit, NULL, 10);
+    snprintf(limit, sizeof limit, "%llu", need + 786432 / 2);
+    CLI(&r, tu_dir, "window", "turned.jpg", "-o", "turned.png", "--max-memory", limit);
+    CLI_REFUSED(&r, 1, "turned.jpg", "--max-memory");
+    cr_assert(!tu_exists(tu_path("turned.png")));
+    CLI(&r, tu_dir, "window", "turned.jpg", "-o", "out.png", "--max-memory", limit,
+        "--no-rotate");
+    cli_expect_ok(&r);
+    CLI(&r, tu_dir, "window", "mirrored.jpg", "-o", "out2.png", "--max-memory", limit);
+    cli_expect_ok(&r);
+    hdm_free(jpeg);
+    hdm_image_free(img);
+}
