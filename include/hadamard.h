@@ -200,8 +200,9 @@ typedef struct hdm_options {
     uint64_t max_pixels;        /* width × height; default 2^28 */
     uint32_t max_width;         /* default 1 << 20 */
     uint32_t max_height;        /* default 1 << 20 */
-    uint64_t max_memory;        /* bytes one job may hold at once: images decoded whole,
-                                 * operands, filter rows, whole-image encoders; default 4 GiB */
+    uint64_t max_memory;        /* bytes one job may hold at once: images decoded whole or
+                                 * turned upright by their Orientation tag, operands, filter
+                                 * rows, whole-image encoders; default 4 GiB */
     /* writing */
     int png_level;              /* zlib level 0..9, or -1 for the measured default */
     hdm_png_filter png_filter;
@@ -296,11 +297,13 @@ HDM_API hdm_status hdm_file_info_read_memory(const void *data, size_t size,
 
 /* Decodes a whole file into a new image (*out, the caller's). Limits in opt are checked before
  * pixel memory is allocated. Palette and low-bit-depth gray are expanded to 8 bits, tRNS to
- * alpha; 16-bit stays 16-bit; HDR loads as f32. */
+ * alpha; 16-bit stays 16-bit; HDR loads as f32. The image is upright: an EXIF Orientation tag
+ * (2..8) is applied, so 5..8 load with width and height swapped, as hdm_info_read says; with
+ * opt->no_rotate the stored pixels are returned. */
 HDM_API hdm_status hdm_load(const char *path, const hdm_options *opt, hdm_image **out,
                             hdm_error *err);
 
-/* Decodes from memory; the format is taken from the first bytes. */
+/* Decodes from memory; the format is taken from the first bytes. Upright as hdm_load. */
 HDM_API hdm_status hdm_load_memory(const void *data, size_t size, const hdm_options *opt,
                                    hdm_image **out, hdm_error *err);
 

@@ -45,3 +45,8 @@ add_dependencies(test_meta hadamard_cli)
 # The codec table: every entry against the others, the files it writes, the seeds, the command.
 hdm_test(test_codec_table test_codec_table.c testutil.c fuzz/seeds.c cli_run.c)
 add_dependencies(test_codec_table hadamard_cli)
+
+# The EXIF Orientation tag applied on load (src/stream/orient.c, src/codec/open.c): the adapter,
+# PNG eXIf and JPEG APP1 files made in the test, damaged EXIF, and operands through the command.
+hdm_test(test_orient test_orient.c testutil.c cli_run.c cli_assert.c)
+add_dependencies(test_orient hadamard_cli)

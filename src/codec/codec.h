@@ -54,7 +54,9 @@ bool hdm__format_writable(hdm_format fmt);
 /* The output extensions, for messages: ".png, .jpg, .jpeg, .bmp, .tga or .hdr". */
 void hdm__output_extensions(char *buf, size_t cap);
 
-/* Opens a file as a source, choosing the decoder from its first bytes; checks limits. */
+/* Opens a file as a source, choosing the decoder from its first bytes; checks limits. The
+ * source is upright (hdm__source_orient over the decoder's, the EXIF tag rewritten as 1) unless
+ * opt->no_rotate: images and operands alike, the same size hdm__info_open says. */
 hdm_status hdm__source_open(const char *path, const hdm_options *opt, hdm__source **out,
                             hdm_error *err);
 /* Reads a file's header only (no pixels decoded), checking it against the limits; out is the
@@ -66,7 +68,8 @@ hdm_status hdm__info_open(const char *path, const hdm_options *opt, hdm_info *ou
 hdm_status hdm__info_open_memory(const void *data, size_t size, const char *name,
                                  const hdm_options *opt, hdm_info *out, hdm_file_info *detail,
                                  hdm_error *err);
-/* Opens an in-memory buffer (borrowed; must outlive the source). name is used in messages. */
+/* Opens an in-memory buffer (borrowed; must outlive the source), upright as hdm__source_open.
+ * name is used in messages. */
 hdm_status hdm__source_open_memory(const void *data, size_t size, const char *name,
                                    const hdm_options *opt, hdm__source **out, hdm_error *err);
 

@@ -320,7 +320,7 @@ static hdm_status jpeg_source_new(FILE *f, const void *data, size_t size, const 
         return HDM_ERR_NOMEM;
     hdm_status st = jpeg_open(p, data, size, opt, err);
     if (st) {
-        jpeg_source_close(&p->base);
+        hdm__source_close(&p->base); /* its metadata too */
         return st;
     }
     *out = &p->base;
@@ -353,7 +353,7 @@ static hdm_status codec_info(const hdm__codec *c, FILE *f, const char *path,
         }
         hdm__meta_describe(&p->base.meta, detail);
     }
-    jpeg_source_close(&p->base);
+    hdm__source_close(&p->base); /* its metadata too */
     return st;
 }
 

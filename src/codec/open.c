@@ -2,6 +2,7 @@
 /* open.c — inputs opened by their content, outputs by their format */
 #define _POSIX_C_SOURCE 200809L /* fmemopen */
 #include "codec/codec.h"
+#include "codec/metadata.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +50,25 @@ static hdm_status open_input(const char *path, FILE **out, hdm_format *fmt, hdm_
     return HDM_OK;
 }
 
+/* What every opened source goes through: the pixels turned upright for the EXIF Orientation
+ * tag, which is then written as 1 (unless opt->no_rotate: stored pixels, stored tag). */
+static hdm_status upright(hdm_status st, const hdm_options *opt, hdm__source **out,
+                          hdm_error *err)
+{
+    if (st)
+        return st;
+    uint32_t o = (*out)->meta.orientation;
+    if (opt->no_rotate || o < 2 || o > 8)
+        return HDM_OK;
+    hdm__source *up = *out;
+    st = hdm__source_orient(up, o, opt, out, err); /* takes up */
+    if (st)
+        return st;
+    hdm__meta *m = &(*out)->meta;
+    hdm__exif_set_orientation(m->exif, m->exif_size, 1);
+    return HDM_OK;
+}
+
 hdm_status hdm__source_open(const char *path, const hdm_options *opt, hdm__source **out,
                             hdm_error *err)
 {
@@ -60,7 +80,7 @@ hdm_status hdm__source_open(const char *path, const hdm_options *opt, hdm__sourc
         return st;
     const hdm__codec *c = hdm__codec_of(fmt);
     if (c->source)
-        return c->source(c, f, path, opt, out, err); /* takes f */
+        return upright(c->source(c, f, path, opt, out, err), opt, out, err); /* takes f */
     /* a decoder of whole files only: read the file, bounded by the memory limit */
     fclose(f);
     void *data;
@@ -70,7 +90,7 @@ hdm_status hdm__source_open(const char *path, const hdm_options *opt, hdm__sourc
         return st;
     st = c->source_memory(c, data, size, path, opt, out, err);
     free(data);
-    return st;
+    return upright(st, opt, out, err);
 }
 
 /* What every header reader leaves to the table: the decoded form in detail, a still's one page,
@@ -138,7 +158,7 @@ hdm_status hdm__source_open_memory(const void *data, size_t size, const char *na
     const hdm__codec *c = hdm__codec_of(hdm__detect(data, size));
     if (!c)
         return hdm__fail(err, HDM_ERR_FORMAT, name, "not an image in a format hadamard reads");
-    return c->source_memory(c, data, size, name, opt, out, err);
+    return upright(c->source_memory(c, data, size, name, opt, out, err), opt, out, err);
 }
 
 /* ---- sinks ---- */

@@ -334,7 +334,7 @@ static hdm_status png_source_new(FILE *f, const void *data, size_t size, const c
     io_init(&p->io);
     hdm_status st = png_open(p, opt, err);
     if (st) {
-        png_source_close(&p->base);
+        hdm__source_close(&p->base); /* its metadata too */
         return st;
     }
     *out = &p->base;
@@ -353,6 +353,7 @@ static hdm_status codec_info(const hdm__codec *c, FILE *f, const char *path,
     }
     p->io.f = f;
     io_init(&p->io);
+    p->base.close = png_source_close;
     p->path = strdup(path);
     hdm_status st = p->path ? png_header(p, opt, err)
                             : hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
@@ -368,7 +369,7 @@ static hdm_status codec_info(const hdm__codec *c, FILE *f, const char *path,
         detail->interlaced = interlace != PNG_INTERLACE_NONE;
         hdm__meta_describe(&p->base.meta, detail);
     }
-    png_source_close(&p->base);
+    hdm__source_close(&p->base); /* its metadata too */
     return st;
 }
 

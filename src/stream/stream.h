@@ -33,6 +33,15 @@ hdm_status hdm__source_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm
 hdm_status hdm__source_from_image(hdm_image *img, bool owned, const char *path,
                                   hdm_format fmt, hdm__source **out, hdm_error *err);
 
+/* A source yielding up's pixels turned upright for EXIF Orientation o (2..8: mirrored, turned
+ * by 180° or 90°, transposed, transversed; EXIF 2.32 tag 274), 5..8 with width and height
+ * swapped. 2 streams row by row; the others read up whole on the first read (counted in held,
+ * and refused with HDM_ERR_LIMIT naming up's file above opt->max_memory before anything is
+ * allocated), stopping between rows when opt->cancel is raised. Takes up's metadata with
+ * orientation 1 (its EXIF blob is left as it was). Takes up (closed on failure too). */
+hdm_status hdm__source_orient(hdm__source *up, uint32_t o, const hdm_options *opt,
+                              hdm__source **out, hdm_error *err);
+
 /* A sink takes an image's rows top to bottom and encodes them into an hdm__out. */
 typedef struct hdm__sink hdm__sink;
 struct hdm__sink {
