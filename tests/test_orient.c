@@ -644,14 +644,28 @@ Test(orient, cli_mask_drawn_as_displayed)
     cr_assert(tu_same(got, want_stored), "--no-rotate keeps the stored pixels");
     hdm_image_free(got);
     hdm_image_free(want_stored);
-    /* the tag: kept with --no-rotate, 1 otherwise — where the output format's writer carries
-     * EXIF at all (0: none written) */
+    /* the tag, carried in the PNG's eXIf: kept with --no-rotate, 1 once the pixels are turned */
     hdm_file_info fi = {.size = sizeof fi};
     cr_assert_eq(hdm_file_info_read(tu_path("out4.png"), &keep, &fi, &e), HDM_OK);
-    cr_assert(fi.orientation == 0 || fi.orientation == 6, "--no-rotate wrote %u",
-              fi.orientation);
+    cr_assert_eq(fi.orientation, 6, "--no-rotate wrote %u", fi.orientation);
     cr_assert_eq(hdm_file_info_read(tu_path("out3.png"), &keep, &fi, &e), HDM_OK);
-    cr_assert(fi.orientation == 0 || fi.orientation == 1, "turned, wrote %u", fi.orientation);
+    cr_assert_eq(fi.orientation, 1, "turned, wrote %u", fi.orientation);
+    /* the kept tag travels into TIFF and lossless WebP, whose readers turn by it too: the
+     * stored product turned is the product of the turned images */
+    const char *carried[] = {"out4.tif", "out4.webp"};
+    for (int i = 0; i < 2; i++) {
+        hdm_pipeline *none;
+        cr_assert_eq(hdm_pipeline_new(&none), HDM_OK);
+        keep.webp_lossless = 1;
+        cr_assert_eq(hdm_pipeline_run_file(none, tu_path("out4.png"), tu_path(carried[i]),
+                                           &keep, &e), HDM_OK, "%s", e.message);
+        hdm_pipeline_free(none);
+        cr_assert_eq(hdm_file_info_read(tu_path(carried[i]), &keep, &fi, &e), HDM_OK);
+        cr_assert_eq(fi.orientation, 6, "%s: wrote %u", carried[i], fi.orientation);
+        cr_assert_eq(hdm_load(tu_path(carried[i]), NULL, &got, &e), HDM_OK, "%s", e.message);
+        cr_assert(tu_same(got, want), "%s read upright", carried[i]);
+        hdm_image_free(got);
+    }
     /* --no-rotate with a mask as displayed: now the wrong size, refused, nothing written */
     CLI(&r, tu_dir, "mask", "photo.png", "upright-mask.png", "-o", "out5.png", "--no-rotate");
     CLI_REFUSED(&r, 1, "upright-mask.png", "9x6 does not match", "(6x9)");
