@@ -34,7 +34,8 @@ foreach(target load roundtrip steps batch resume)
 endforeach()
 
 # One target per codec with a library of its own, replaying the round trip corpus (a selector
-# byte, then a file of any format: the others are skipped) and every crasher.
+# byte, then a file of any format: the others are skipped), corpus/meta (small JPEG, TIFF and
+# WebP files carrying an ICC profile, EXIF with Orientation 6 and XMP) and every crasher.
 foreach(fmt JPEG TIFF WEBP)
   string(TOLOWER ${fmt} target)
   set(name ${target}_fuzzer)
@@ -51,7 +52,7 @@ foreach(fmt JPEG TIFF WEBP)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE hadamard_static)
   add_test(NAME ${name}_replay COMMAND ${name} ${replay_args}
-           ${HDM_FUZZ_DIR}/corpus/roundtrip ${HDM_FUZZ_DIR}/crashers)
+           ${HDM_FUZZ_DIR}/corpus/roundtrip ${HDM_FUZZ_DIR}/corpus/meta ${HDM_FUZZ_DIR}/crashers)
 endforeach()
 
 # The seed corpus generator: `cmake --build BUILD --target fuzz-corpus` rewrites

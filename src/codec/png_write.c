@@ -313,14 +313,6 @@ static void enc_close(hdm__sink *s)
 
 enum { CHUNK_MAX = 0x7fffffff }; /* PNG 5.3: a chunk's length is at most 2^31 - 1 */
 
-static void notice(const hdm_options *opt, const char *path, const char *what)
-{
-    if (!opt->notice)
-        return;
-    char note[160 + 4096];
-    snprintf(note, sizeof note, "%s: %s", path ? path : "(memory output)", what);
-    opt->notice(opt->notice_ctx, note);
-}
 
 /* The iCCP profile name (PNG 11.3.3.3: 1 to 79 Latin-1 characters, no leading, trailing or
  * consecutive spaces): the profile's description where it is printable ASCII, else
@@ -405,14 +397,14 @@ static bool write_meta(hdm__bytes *b, const hdm_info *info, const hdm_options *o
 {
     bool icc = m->icc_size > 0;
     if (icc && !hdm__icc_fits(m->icc, m->icc_size, info->channels)) {
-        notice(opt, path, info->channels <= 2 ? "ICC profile left out (not a gray profile, "
+        hdm__notice(opt, path, info->channels <= 2 ? "ICC profile left out (not a gray profile, "
                                                 "and the image is gray)"
                                               : "ICC profile left out (not an RGB profile, "
                                                 "and the image is RGB)");
         icc = false;
     }
     if (icc && m->icc_size > CHUNK_MAX / 2) { /* its compressed form might not fit a chunk */
-        notice(opt, path, "ICC profile left out (too large for a PNG chunk)");
+        hdm__notice(opt, path, "ICC profile left out (too large for a PNG chunk)");
         icc = false;
     }
     /* PNG 11.3.3.5: "an sRGB chunk and an iCCP chunk should not both appear" (libpng warns and
@@ -437,11 +429,11 @@ static bool write_meta(hdm__bytes *b, const hdm_info *info, const hdm_options *o
     if (m->res_x > 0 && m->res_y > 0)
         write_phys(b, m);
     if (m->exif_size > CHUNK_MAX)
-        notice(opt, path, "EXIF left out (too large for a PNG chunk)");
+        hdm__notice(opt, path, "EXIF left out (too large for a PNG chunk)");
     else if (m->exif_size)
         chunk(b, "eXIf", m->exif, (uint32_t)m->exif_size);
     if (m->xmp_size > CHUNK_MAX - 32)
-        notice(opt, path, "XMP left out (too large for a PNG chunk)");
+        hdm__notice(opt, path, "XMP left out (too large for a PNG chunk)");
     else if (m->xmp_size && !write_xmp(b, m))
         return false;
     return true;

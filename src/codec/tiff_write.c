@@ -329,12 +329,8 @@ hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
     if (comp == COMPRESSION_JPEG && in.depth != HDM_U8) {
         /* JPEG in TIFF holds 8-bit samples (libtiff's JPEG codec as Debian builds it) */
         in.depth = HDM_U8;
-        if (opt->notice) {
-            char note[160 + 4096];
-            snprintf(note, sizeof note, "%s: written as 8-bit samples (TIFF's JPEG compression "
-                     "holds no more)", path ? path : "(memory output)");
-            opt->notice(opt->notice_ctx, note);
-        }
+        hdm__notice(opt, path, "written as 8-bit samples (TIFF's JPEG compression holds no "
+                    "more)");
     }
     size_t rowbytes;
     if (hdm_size_bytes(in.width, 1, in.channels, in.depth, &rowbytes))
@@ -401,19 +397,13 @@ hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
         enc_close(&k->base);
         return st;
     }
-    if ((meta->srgb_intent || meta->gamma || meta->has_chrm) && opt->notice) {
-        char note[160 + 4096];
-        snprintf(note, sizeof note, "%s: colour chunks (sRGB, gAMA, cHRM) not written (TIFF "
-                 "holds none)", path ? path : "(memory output)");
-        opt->notice(opt->notice_ctx, note);
-    }
-    if (meta->exif_size && !exif && opt->notice) {
-        char note[160 + 4096];
-        snprintf(note, sizeof note, "%s: EXIF not written (%s; TIFF output keeps ICC, XMP, "
-                 "resolution and Orientation)", path ? path : "(memory output)",
-                 big ? "a BigTIFF holds it in another form" : "it holds no TIFF structure");
-        opt->notice(opt->notice_ctx, note);
-    }
+    if (meta->srgb_intent || meta->gamma || meta->has_chrm)
+        hdm__notice(opt, path, "sRGB, gAMA and cHRM left out (TIFF holds none of them)");
+    if (meta->exif_size && !exif)
+        hdm__notice(opt, path, big ? "EXIF left out (a BigTIFF holds it in another form; ICC, "
+                                     "XMP, resolution and Orientation kept)"
+                                   : "EXIF left out (it holds no TIFF structure; ICC, XMP, "
+                                     "resolution and Orientation kept)");
     *out = &k->base;
     return HDM_OK;
 }

@@ -230,19 +230,13 @@ static bool copy_meta(hdm__meta *to, const hdm__meta *m)
     return true;
 }
 
-/* One notice for what WebP cannot hold: resolution, PNG's colour chunks. */
+/* A notice for each part WebP cannot hold: resolution, PNG's colour chunks. */
 static void left_out(const hdm__meta *m, const hdm_options *opt, const char *path)
 {
-    bool res = m->res_x > 0, colour = m->srgb_intent || m->gamma || m->has_chrm;
-    if (!opt->notice || (!res && !colour))
-        return;
-    char note[160 + 4096];
-    snprintf(note, sizeof note, "%s: %s not written (WebP holds %s)",
-             path ? path : "(memory output)",
-             res && colour ? "resolution and colour chunks (sRGB, gAMA, cHRM)"
-             : res ? "resolution" : "colour chunks (sRGB, gAMA, cHRM)",
-             res && colour ? "neither" : "none");
-    opt->notice(opt->notice_ctx, note);
+    if (m->res_x > 0)
+        hdm__notice(opt, path, "resolution left out (WebP holds none)");
+    if (m->srgb_intent || m->gamma || m->has_chrm)
+        hdm__notice(opt, path, "sRGB, gAMA and cHRM left out (WebP holds none of them)");
 }
 
 hdm_status hdm__webp_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,

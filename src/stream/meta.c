@@ -39,8 +39,8 @@ hdm__meta hdm__meta_filtered(const hdm__meta *m, unsigned strip)
     hdm__meta v = *m;
     if (strip & HDM_META_ICC)
         v.icc = NULL, v.icc_size = 0;
-    if (strip & HDM_META_EXIF)
-        v.exif = NULL, v.exif_size = 0;
+    if (strip & HDM_META_EXIF) /* the Orientation tag is EXIF's, a TIFF's own one too */
+        v.exif = NULL, v.exif_size = 0, v.orientation = 0;
     if (strip & HDM_META_XMP)
         v.xmp = NULL, v.xmp_size = 0;
     if (strip & HDM_META_COLOR)
