@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* filter.c — 2-D correlation with a kernel, as a source holding a halo of upstream rows */
 #include "kernel/kernel.h"
+#include "ops/fftconv.h"
 #include "ops/filter.h"
 #include "ops/ops.h"
 
@@ -312,6 +313,11 @@ typedef struct filter_source {
     hdm_image *one;        /* one upstream row in its own depth */
     hdm_image *hold;       /* wrap only: every upstream row */
     uint32_t next_in;      /* next upstream row to read */
+    hdm__fftconv *fc;      /* a large kernel: bands of output rows through the FFT */
+    uint32_t band;         /* output rows in a band */
+    float *bout;           /* ch × band × w: the band's sums */
+    int64_t band_y0;       /* the band bout holds, −1 for none */
+    uint32_t band_rows;
 } filter_source;
 
 static float *slot_plane(filter_source *f, uint32_t slot, uint32_t c)
@@ -380,6 +386,57 @@ static hdm_status fetch(filter_source *f, uint32_t i, uint32_t *slot, hdm_error 
     return HDM_OK;
 }
 
+/* Output row r of strip from the sums in f->acc: divided back by alpha, signed as asked,
+ * converted. */
+static void finish_row(filter_source *f, hdm_image *strip, uint32_t r)
+{
+    const hdm__kernel *kt = hdm__kern();
+    const float *alpha = f->acc + (size_t)(f->ch - 1) * f->w;
+    for (uint32_t c = 0; c < f->ch; c++) {
+        float *acc = f->acc + (size_t)c * f->w;
+        bool colour = !(f->premul && c + 1 == f->ch); /* alpha is not a signal */
+        if (f->premul && !f->keep_alpha && c + 1 < f->ch)
+            kt->unpremul_f32(acc, acc, alpha, f->w);
+        if (colour && f->sign == SIGNED_ABS)
+            kt->abs_f32(acc, acc, f->w);
+        else if (colour && f->sign == SIGNED_OFFSET)
+            kt->add_f32(acc, acc, 0.5f, f->w);
+        hdm__convert_row(hdm_row(strip, c, r), strip->depth, acc, HDM_F32, f->w);
+    }
+}
+
+/* The band of output rows from y0 into f->bout, plane by plane: each plane's padded input rows
+ * go through the plan as they are fetched (so a wrap border's rows may share a ring slot). */
+static hdm_status fft_band(filter_source *f, uint32_t y0, hdm_error *err)
+{
+    uint32_t rows = f->h - y0 < f->band ? f->h - y0 : f->band;
+    f->band_y0 = -1;
+    for (uint32_t c = 0; c < f->ch; c++) {
+        float *o = f->bout + (size_t)c * f->band * f->w;
+        uint32_t slot;
+        hdm_status st = HDM_OK;
+        if (f->keep_alpha && c + 1 == f->ch) { /* each row's own alpha, unfiltered */
+            for (uint32_t r = 0; !st && r < rows; r++)
+                if (!(st = fetch(f, y0 + r, &slot, err)))
+                    memcpy(o + (size_t)r * f->w, slot_plane(f, slot, c) + f->cx,
+                           f->w * sizeof *o);
+            if (st)
+                return st;
+            continue;
+        }
+        for (uint32_t t = 0; t < rows + f->kh - 1; t++) {
+            int64_t yy = hdm__border_index((int64_t)y0 + t - f->cy, f->h, f->border);
+            if (yy >= 0 && (st = fetch(f, (uint32_t)yy, &slot, err)))
+                return st;
+            hdm__fftconv_put(f->fc, t, yy < 0 ? NULL : slot_plane(f, slot, c));
+        }
+        hdm__fftconv_run(f->fc, rows, o);
+    }
+    f->band_y0 = y0;
+    f->band_rows = rows;
+    return HDM_OK;
+}
+
 static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
 {
     filter_source *f = (filter_source *)s;
@@ -395,6 +452,19 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
     }
     for (uint32_t r = 0; r < rows; r++) {
         int64_t y = (int64_t)s->next + r;
+        if (f->bout) {
+            if (f->band_y0 < 0 || y < f->band_y0 || y >= f->band_y0 + f->band_rows) {
+                hdm_status st = fft_band(f, (uint32_t)(y - y % f->band), err);
+                if (st)
+                    return st;
+            }
+            for (uint32_t c = 0; c < f->ch; c++)
+                memcpy(f->acc + (size_t)c * f->w,
+                       f->bout + ((size_t)c * f->band + (size_t)(y - f->band_y0)) * f->w,
+                       f->w * sizeof *f->acc);
+            finish_row(f, strip, r);
+            continue;
+        }
         memset(f->acc, 0, (size_t)f->ch * f->w * sizeof *f->acc);
         for (uint32_t j = 0; j < f->kh; j++) {
             int64_t yy = hdm__border_index(y - f->cy + j, f->h, f->border);
@@ -424,18 +494,7 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
                 }
             }
         }
-        const float *alpha = f->acc + (size_t)(f->ch - 1) * f->w;
-        for (uint32_t c = 0; c < f->ch; c++) {
-            float *acc = f->acc + (size_t)c * f->w;
-            bool colour = !(f->premul && c + 1 == f->ch); /* alpha is not a signal */
-            if (f->premul && !f->keep_alpha && c + 1 < f->ch)
-                kt->unpremul_f32(acc, acc, alpha, f->w);
-            if (colour && f->sign == SIGNED_ABS)
-                kt->abs_f32(acc, acc, f->w);
-            else if (colour && f->sign == SIGNED_OFFSET)
-                kt->add_f32(acc, acc, 0.5f, f->w);
-            hdm__convert_row(hdm_row(strip, c, r), strip->depth, acc, HDM_F32, f->w);
-        }
+        finish_row(f, strip, r);
     }
     return HDM_OK;
 }
@@ -453,6 +512,8 @@ static void filter_close(hdm__source *s)
     free(f->acc);
     hdm_image_free(f->one);
     hdm_image_free(f->hold);
+    hdm__fftconv_free(f->fc);
+    free(f->bout);
     free(f);
 }
 
@@ -465,18 +526,46 @@ static float *taps(const double *v, size_t n)
     return t;
 }
 
-/* What a filter source over up holds: the ring, the row scratch, one upstream row, and for a
- * wrap border the whole upstream image; +∞ (UINT64_MAX) if that overflows. */
-static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__border border)
+/* Non-zero taps: what a direct sum costs per output sample. */
+static uint64_t live_taps(const hdm__fkernel *k)
 {
-    uint64_t w = ui->width, ch = ui->channels, pad = w + k->kw - 1;
-    uint64_t cap = k->kh + 1 < ui->height ? k->kh + 1 : ui->height;
-    uint64_t floats = cap * ch * (k->separable ? w : pad) + (k->separable ? ch * pad : 0) +
-                      ch * w;
+    uint64_t n = 0;
+    if (k->separable)
+        return (uint64_t)k->kw * k->kh;
+    for (size_t i = 0; i < (size_t)k->kw * k->kh; i++)
+        n += k->k[i] != 0;
+    return n;
+}
+
+/* What a filter source over up holds: the ring, the row scratch, the taps, one upstream row,
+ * the FFT's plan and band when it uses one, and for a wrap border the whole upstream image;
+ * +∞ (UINT64_MAX) if that overflows. */
+static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__border border,
+                            bool fft)
+{
+    uint64_t w = ui->width, h = ui->height, ch = ui->channels, pad = w + k->kw - 1;
+    uint64_t rows = k->kh + 1, band = fft ? hdm__fftconv_band(k->kh, ui->height) : 0;
+    if (fft)
+        rows = band + k->kh;
+    uint64_t cap = rows < h ? rows : h;
+    bool sep = k->separable && !fft;
+    uint64_t taps = sep ? (uint64_t)k->kw + k->kh : (uint64_t)k->kw * k->kh;
+    if (pad > UINT32_MAX || cap * ch * pad > UINT64_MAX / 16 || taps > UINT64_MAX / 16 ||
+        band * ch * w > UINT64_MAX / 16)
+        return UINT64_MAX;
+    uint64_t floats = cap * ch * (sep ? w : pad) + (sep ? ch * pad : 0) + ch * w + taps +
+                      band * ch * w;
     uint64_t held = floats * sizeof(float) + cap * sizeof(int64_t) + w * ch * ui->depth;
+    if (fft) {
+        uint64_t plan = hdm__fftconv_bytes(ui->width, ui->height, k->kw, k->kh);
+        /* the taps in f64 while the plan is made */
+        uint64_t more = plan > UINT64_MAX / 2 ? UINT64_MAX : plan + taps * sizeof(double);
+        held = more > UINT64_MAX - held ? UINT64_MAX : held + more;
+    }
     if (border == HDM__BORDER_WRAP) {
         size_t whole;
-        if (hdm_size_bytes(ui->width, ui->height, ui->channels, ui->depth, &whole))
+        if (hdm_size_bytes(ui->width, ui->height, ui->channels, ui->depth, &whole) ||
+            held > UINT64_MAX - whole)
             return UINT64_MAX;
         held += whole;
     }
@@ -487,9 +576,27 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
                               bool premultiply, const hdm_options *opt, hdm__source **out,
                               hdm_error *err)
 {
+    return hdm__filter_source_path(up, k, border, premultiply, HDM__FILTER_AUTO, opt, out, err);
+}
+
+hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__border border,
+                                   bool premultiply, hdm__filter_path path,
+                                   const hdm_options *opt, hdm__source **out, hdm_error *err)
+{
     *out = NULL;
+    /* The FFT where it is faster (tests/bench/filter_bench.c measured where), unless only the
+     * direct sum fits the memory limit. Both give the same sums within rounding. */
+    bool fft = path == HDM__FILTER_FFT;
+    uint64_t own = filter_held(&up->info, k, border, fft);
+    if (path == HDM__FILTER_AUTO && !k->separable && live_taps(k) >= HDM__FILTER_FFT_TAPS) {
+        uint64_t by_fft = filter_held(&up->info, k, border, true);
+        uint64_t room = opt->max_memory > up->held ? opt->max_memory - up->held : 0;
+        if (by_fft <= room || own > room) {
+            fft = true;
+            own = by_fft;
+        }
+    }
     /* counted before anything is taken, with everything upstream already holds */
-    uint64_t own = filter_held(&up->info, k, border);
     uint64_t held = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
     hdm_status st = hdm__check_held(held, opt, up->path, err);
     if (st) {
@@ -532,17 +639,31 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
     f->kh = k->kh;
     f->cx = k->cx;
     f->cy = k->cy;
-    f->separable = k->separable;
+    f->separable = k->separable && !fft;
     f->padlen = (size_t)f->w + f->kw - 1;
     f->rowlen = f->separable ? f->w : f->padlen;
-    f->cap = f->kh + 1 < f->h ? f->kh + 1 : f->h;
+    f->band_y0 = -1;
+    uint32_t rows = f->kh + 1;
     bool ok = true;
-    if (f->separable) {
+    if (fft) {
+        f->band = hdm__fftconv_band(f->kh, f->h);
+        rows = f->band + f->kh;
+        double *kd = k->k;
+        if (k->separable && (kd = malloc((size_t)k->kw * k->kh * sizeof *kd)))
+            for (uint32_t j = 0; j < k->kh; j++)
+                for (uint32_t i = 0; i < k->kw; i++)
+                    kd[(size_t)j * k->kw + i] = k->ky[j] * k->kx[i];
+        ok = kd && (f->fc = hdm__fftconv_new(f->w, f->h, kd, f->kw, f->kh)) &&
+             (f->bout = malloc((size_t)f->ch * f->band * f->w * sizeof *f->bout));
+        if (kd != k->k)
+            free(kd);
+    } else if (f->separable) {
         ok = (f->kx = taps(k->kx, k->kw)) && (f->ky = taps(k->ky, k->kh)) &&
              (f->pad = malloc((size_t)f->ch * f->padlen * sizeof *f->pad));
     } else {
         ok = (f->k = taps(k->k, (size_t)k->kw * k->kh)) != NULL;
     }
+    f->cap = rows < f->h ? rows : f->h;
     size_t ring;
     ok = ok && hdm_size_bytes(f->cap, f->ch, 1, HDM_F32, &ring) == HDM_OK &&
          ring <= SIZE_MAX / f->rowlen && (f->ring = malloc(ring * f->rowlen)) &&

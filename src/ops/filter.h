@@ -46,4 +46,15 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
                               bool premultiply, const hdm_options *opt, hdm__source **out,
                               hdm_error *err);
 
+/* How the filter source sums: chosen by kernel size (AUTO), or forced (tests, benches). */
+typedef enum hdm__filter_path { HDM__FILTER_AUTO, HDM__FILTER_DIRECT, HDM__FILTER_FFT } hdm__filter_path;
+/* A non-separable kernel with at least this many non-zero taps goes through the FFT. */
+enum { HDM__FILTER_FFT_TAPS = 15 * 15 };
+/* hdm__filter_source with the path chosen: AUTO sends large non-separable kernels through
+ * 2-D FFTs over bands of rows (fftconv.c) when that fits max_memory; FFT forces it for any
+ * kernel, DIRECT forces the sum tap by tap. */
+hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__border border,
+                                   bool premultiply, hdm__filter_path path,
+                                   const hdm_options *opt, hdm__source **out, hdm_error *err);
+
 #endif
