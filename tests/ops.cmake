@@ -13,4 +13,4 @@ foreach(t test_ops_mul_mask test_ops_blend test_ops_window test_ops_filter test_
   hdm_test_variants(${t})
 endforeach()
 # large kernels through the FFT against f64; image kernels through the command
-hdm_test(test_ops_fftconv test_ops_fftconv.c testutil.c)
+hdm_test(test_ops_fftconv test_ops_fftconv.c testutil.c cli_run.c)

@@ -3,6 +3,7 @@
 #include "pipeline.h"
 #include "ops/filter.h"
 #include "ops_test.h"
+#include "cli_run.h"
 #include "testutil.h"
 
 #include <string.h>
@@ -161,5 +162,149 @@ Test(fftconv, automatic_matches_direct)
         hdm_image_free(d);
     }
     hdm_image_free(in);
+    hdm__fkernel_free(k);
+}
+
+/* ---- images as kernels (@FILE) ---- */
+
+/* A w×h gray disc of radius r about (w/2, h/2), white inside; channels 1 or 3. */
+static hdm_image *disc(uint32_t w, uint32_t h, double r, uint32_t ch)
+{
+    hdm_image *d;
+    cr_assert_eq(hdm_image_new(w, h, ch, HDM_U8, &d), HDM_OK);
+    for (uint32_t c = 0; c < ch; c++)
+        for (uint32_t y = 0; y < h; y++)
+            for (uint32_t x = 0; x < w; x++) {
+                double dx = (double)x - w / 2, dy = (double)y - h / 2;
+                set_raw(d, c, x, y, dx * dx + dy * dy <= r * r ? 255 : 0);
+            }
+    return d;
+}
+
+/* The kernel an image makes: its first plane's samples over their sum. */
+static hdm__fkernel *kernel_of(const hdm_image *img)
+{
+    hdm__fkernel *k = random_kernel(img->width, img->height);
+    double sum = 0;
+    for (uint32_t y = 0; y < img->height; y++)
+        for (uint32_t x = 0; x < img->width; x++)
+            sum += k->k[(size_t)y * img->width + x] = raw(img, 0, x, y);
+    for (size_t i = 0; i < (size_t)img->width * img->height; i++)
+        k->k[i] /= sum;
+    return k;
+}
+
+static void save(const hdm_image *img, const char *path)
+{
+    hdm_error e = {0};
+    cr_assert_eq(hdm_save(img, path, NULL, &e), HDM_OK, "%s", e.message);
+}
+
+static hdm_image *load(const char *path)
+{
+    hdm_image *img;
+    hdm_error e = {0};
+    cr_assert_eq(hdm_load(path, NULL, &img, &e), HDM_OK, "%s", e.message);
+    return img;
+}
+
+/* A disc PNG as the kernel, through the command (filter --kernel and a run step), gray and RGB
+ * (luminance: a white disc is the same kernel), odd and even, and larger than the image. */
+Test(fftconv, image_kernel_cli, .init = tu_setup, .fini = tu_teardown)
+{
+    static const struct { uint32_t kw, kh, ch, iw, ih; int border; } cases[] = {
+        {25, 25, 1, 60, 45, 0}, {25, 25, 3, 60, 45, 1}, {24, 20, 1, 15, 10, 2},
+        {31, 31, 3, 9, 1, 3}};
+    rng_seed(31);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hdm_image *d = disc(cases[i].kw, cases[i].kh, cases[i].kw / 2.0 - 0.5, cases[i].ch);
+        hdm__fkernel *k = kernel_of(d);
+        hdm_image *in = make_image(cases[i].iw, cases[i].ih, 3, HDM_U8, FILL_RANDOM);
+        save(d, tu_path("disc.png"));
+        save(in, tu_path("in.png"));
+        cli_result *r = malloc(sizeof *r);
+        const char *b = bnames[cases[i].border];
+        CLI(r, tu_dir, "filter", "in.png", "-o", "out.png", "--kernel", "@disc.png", "--border",
+            b);
+        cr_assert_eq(r->status, 0, "%s", r->err);
+        hdm_image *out = load(tu_path("out.png"));
+        check(in, out, k, cases[i].border);
+        char step[64];
+        snprintf(step, sizeof step, "filter:@disc.png:border=%s", b);
+        CLI(r, tu_dir, "run", "in.png", "-o", "run.png", step);
+        cr_assert_eq(r->status, 0, "%s", r->err);
+        hdm_image *out2 = load(tu_path("run.png"));
+        cr_assert(tu_same(out, out2), "the run step differs from the command");
+        hdm_image *imgs[] = {d, in, out, out2};
+        for (size_t j = 0; j < 4; j++)
+            hdm_image_free(imgs[j]);
+        hdm__fkernel_free(k);
+        free(r);
+    }
+}
+
+/* An all-black image kernel (its samples sum to 0) and a truncated PNG are refused, naming the
+ * file, with no output. */
+Test(fftconv, image_kernel_refused, .init = tu_setup, .fini = tu_teardown)
+{
+    rng_seed(3);
+    hdm_image *in = make_image(20, 10, 1, HDM_U8, FILL_RANDOM);
+    hdm_image *black = make_image(9, 9, 1, HDM_U8, FILL_ZERO);
+    save(in, tu_path("in.png"));
+    save(black, tu_path("black.png"));
+    hdm_image *d = disc(21, 21, 10, 1);
+    save(d, tu_path("disc.png"));
+    hdm_image_free(d);
+    size_t n;
+    unsigned char *png = tu_read_file(tu_path("disc.png"), &n);
+    tu_write_file(tu_path("corrupt.png"), png, n / 2);
+    free(png);
+    cli_result *r = malloc(sizeof *r);
+    CLI(r, tu_dir, "filter", "in.png", "-o", "out.png", "--kernel", "@black.png");
+    cr_assert_neq(r->status, 0);
+    cr_assert(strstr(r->err, "black.png") && strstr(r->err, "sum to 0"), "%s", r->err);
+    CLI(r, tu_dir, "filter", "in.png", "-o", "out.png", "--kernel", "@corrupt.png");
+    cr_assert_neq(r->status, 0);
+    cr_assert(strstr(r->err, "corrupt.png"), "%s", r->err);
+    cr_assert_eq(strchr(r->err, '\n'), strrchr(r->err, '\n'), "one line: %s", r->err);
+    cr_assert(!tu_exists(tu_path("out.png")));
+    free(r);
+    hdm_image_free(in);
+    hdm_image_free(black);
+}
+
+/* An image kernel is not held to a written matrix's 255 × 255: 301 × 3 works (against f64), and
+ * one whose taps alone are above max_memory (600 × 600 f32 is 1.4 MB) is HDM_ERR_LIMIT before
+ * the filter takes anything. */
+Test(fftconv, image_kernel_size_and_limit, .init = tu_setup, .fini = tu_teardown)
+{
+    rng_seed(9);
+    hdm_image *d = make_image(301, 3, 1, HDM_U8, FILL_RANDOM);
+    hdm__fkernel *k = kernel_of(d);
+    save(d, tu_path("wide.png"));
+    hdm_image *in = make_image(40, 30, 2, HDM_U16, FILL_RANDOM);
+    char step[4200];
+    snprintf(step, sizeof step, "filter:@%s:border=mirror", tu_path("wide.png"));
+    hdm_image *out = tu_run_step(step, in, 0);
+    check(in, out, k, 1);
+    hdm_image_free(out);
+
+    hdm_image *big = make_image(600, 600, 1, HDM_U8, FILL_MID);
+    save(big, tu_path("big.png"));
+    hdm_image_free(big);
+    snprintf(step, sizeof step, "filter:@%s", tu_path("big.png"));
+    hdm_pipeline *p;
+    hdm_error e = {0};
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    cr_assert_eq(hdm_pipeline_add(p, step, &e), HDM_OK, "%s", e.message);
+    hdm_options o;
+    hdm_options_init(&o);
+    o.max_memory = 1 << 20;
+    cr_assert_eq(hdm_pipeline_run_image(p, in, &o, &out, &e), HDM_ERR_LIMIT);
+    cr_assert(strstr(e.message, "max_memory"), "%s", e.message);
+    cr_assert_null(out);
+    hdm_pipeline_free(p);
+    hdm_image_free(in);
+    hdm_image_free(d);
     hdm__fkernel_free(k);
 }

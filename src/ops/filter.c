@@ -792,6 +792,55 @@ static hdm_status filter_take_data(void *args, const char *path, const char *tex
     return kernel_matrix(text, path, &a->k, err);
 }
 
+/* An image as a kernel (@disc.png): its gray plane, or for colour its luminance Y' = 0.2126 R
+ * + 0.7152 G + 0.0722 B (Rec. 709) on the stored values; alpha ignored. Normalised to sum 1,
+ * its centre at (w/2, h/2); any size (the filter counts it against max_memory). */
+static hdm_status kernel_image(const hdm_image *img, const char *path, hdm__fkernel **out,
+                               hdm_error *err)
+{
+    *out = NULL;
+    uint32_t w = img->width, h = img->height;
+    bool colour = img->channels >= 3;
+    hdm__fkernel *k = NULL;
+    float *row = malloc((size_t)w * 3 * sizeof *row);
+    if (!row || !(k = kernel_new(w, h, false))) {
+        free(row);
+        return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+    }
+    double sum = 0;
+    for (uint32_t y = 0; y < h; y++) {
+        for (uint32_t c = 0; c < (colour ? 3u : 1u); c++)
+            hdm__convert_row(row + (size_t)c * w, HDM_F32, hdm_row(img, c, y), img->depth, w);
+        double *d = k->k + (size_t)y * w;
+        for (uint32_t x = 0; x < w; x++) {
+            double v = colour ? 0.2126 * row[x] + 0.7152 * row[w + x] + 0.0722 * row[2 * w + x]
+                              : row[x];
+            sum += d[x] = isfinite(v) ? v : 0; /* an f32 image's NaN or ∞ is no weight */
+        }
+    }
+    free(row);
+    if (!(sum > 0) || !isfinite(sum)) {
+        hdm__fkernel_free(k);
+        return hdm__fail(err, HDM_ERR_ARG, path, "kernel image %s (a %u×%u image kernel's "
+                         "samples are weights normalised to sum 1)",
+                         sum > 0 ? "sums to more than a kernel holds" : "is all black: its "
+                         "samples sum to 0", w, h);
+    }
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        k->k[i] /= sum;
+    *out = k;
+    return HDM_OK;
+}
+
+static hdm_status filter_take_image(void *args, const char *path, const hdm_image *img,
+                                    hdm_error *err)
+{
+    filter_args *a = args;
+    hdm__fkernel_free(a->k);
+    a->k = NULL;
+    return kernel_image(img, path, &a->k, err);
+}
+
 static hdm_status filter_wrap(const void *args, hdm__source *up, const hdm_options *opt,
                               hdm__source **out, hdm_error *err)
 {
@@ -834,4 +883,6 @@ const hdm__opdef hdm__filter_def = {
     .data_noun = "kernel",
     .take_data = filter_take_data,
     .wrap = filter_wrap,
+    .take_image = filter_take_image,
+    .data_image_max = 256 << 20,
 };
