@@ -526,12 +526,10 @@ static float *taps(const double *v, size_t n)
     return t;
 }
 
-/* Non-zero taps: what a direct sum costs per output sample. */
+/* A non-separable kernel's non-zero taps: what its direct sum costs per output sample. */
 static uint64_t live_taps(const hdm__fkernel *k)
 {
     uint64_t n = 0;
-    if (k->separable)
-        return (uint64_t)k->kw * k->kh;
     for (size_t i = 0; i < (size_t)k->kw * k->kh; i++)
         n += k->k[i] != 0;
     return n;
@@ -588,7 +586,9 @@ hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__
      * direct sum fits the memory limit. Both give the same sums within rounding. */
     bool fft = path == HDM__FILTER_FFT;
     uint64_t own = filter_held(&up->info, k, border, fft);
-    if (path == HDM__FILTER_AUTO && !k->separable && live_taps(k) >= HDM__FILTER_FFT_TAPS) {
+    bool large = k->separable ? (uint64_t)k->kw + k->kh >= HDM__FILTER_FFT_SEP_TAPS
+                              : live_taps(k) >= HDM__FILTER_FFT_TAPS;
+    if (path == HDM__FILTER_AUTO && large) {
         uint64_t by_fft = filter_held(&up->info, k, border, true);
         uint64_t room = opt->max_memory > up->held ? opt->max_memory - up->held : 0;
         if (by_fft <= room || own > room) {

@@ -48,11 +48,14 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
 
 /* How the filter source sums: chosen by kernel size (AUTO), or forced (tests, benches). */
 typedef enum hdm__filter_path { HDM__FILTER_AUTO, HDM__FILTER_DIRECT, HDM__FILTER_FFT } hdm__filter_path;
-/* A non-separable kernel with at least this many non-zero taps goes through the FFT. */
-enum { HDM__FILTER_FFT_TAPS = 15 * 15 };
-/* hdm__filter_source with the path chosen: AUTO sends large non-separable kernels through
- * 2-D FFTs over bands of rows (fftconv.c) when that fits max_memory; FFT forces it for any
- * kernel, DIRECT forces the sum tap by tap. */
+/* Where the FFT is faster than the direct sum (tests/bench/filter_bench.c, 2000×2000 u8):
+ * a non-separable kernel with at least 17 × 17 non-zero taps (direct/FFT 1.05 there, 1.8 at
+ * 21 × 21, 7 at 63 × 63), or a separable one whose two passes take at least 401 taps a sample
+ * together (gaussian σ ≥ 33.4: direct/FFT 1.07 at σ = 30, 1.75 at σ = 60 on 6000×4000). */
+enum { HDM__FILTER_FFT_TAPS = 17 * 17, HDM__FILTER_FFT_SEP_TAPS = 401 };
+/* hdm__filter_source with the path chosen: AUTO sends large kernels through 2-D FFTs over
+ * bands of rows (fftconv.c; a separable one as its outer product) when that fits max_memory;
+ * FFT forces it for any kernel, DIRECT forces the sum tap by tap. */
 hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__border border,
                                    bool premultiply, hdm__filter_path path,
                                    const hdm_options *opt, hdm__source **out, hdm_error *err);

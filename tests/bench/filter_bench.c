@@ -2,12 +2,16 @@
 /* filter_bench.c — the filter's direct sum against its FFT bands, by kernel side, to set the crossover */
 
 /* Usage: filter_bench [SIDE...]   (default 7 11 15 21 31 63)
+ *        filter_bench gaussian SIGMA [W H]   (default 6000 4000)
  *
  * For each SIDE it correlates a 2000×2000 u8 plane (seeded random samples, clamp border) with a
  * SIDE×SIDE kernel of random positive taps (none zero, so the direct sum does all SIDE² of
  * them) once through the direct path and once through the FFT, forcing each, and prints the
  * seconds (the best of 3 runs, CLOCK_MONOTONIC, one thread) and direct/FFT. The crossover,
- * HDM__FILTER_FFT_TAPS in src/ops/filter.h, is the first side where the ratio is above 1. */
+ * HDM__FILTER_FFT_TAPS in src/ops/filter.h, is the first side where the ratio is above 1.
+ *
+ * With "gaussian" it times gaussian:SIGMA on a W×H u8 plane: the direct separable passes (the
+ * path box and gaussian take) against the 2-D FFT of their outer product. */
 #include "ops/filter.h"
 #include "pipeline.h"
 
@@ -32,13 +36,13 @@ static uint32_t next(void)
     return (uint32_t)(state >> 33);
 }
 
-static double run(hdm_image *in, const hdm__fkernel *k, hdm__filter_path path)
+static double run(hdm_image *in, const hdm__fkernel *k, hdm__filter_path path, int reps)
 {
     hdm_options o;
     hdm_options_init(&o);
     hdm_error e = {0};
     double best = 1e30;
-    for (int rep = 0; rep < 3; rep++) {
+    for (int rep = 0; rep < reps; rep++) {
         hdm__source *src, *f;
         hdm_image *out = NULL;
         double t0 = now();
@@ -56,18 +60,45 @@ static double run(hdm_image *in, const hdm__fkernel *k, hdm__filter_path path)
     return best;
 }
 
+static hdm_image *plane(uint32_t w, uint32_t h)
+{
+    hdm_image *in;
+    if (hdm_image_new(w, h, 1, HDM_U8, &in))
+        exit(1);
+    for (uint32_t y = 0; y < h; y++) {
+        uint8_t *r = hdm_row(in, 0, y);
+        for (uint32_t x = 0; x < w; x++)
+            r[x] = (uint8_t)next();
+    }
+    return in;
+}
+
+static int gaussian(int argc, char **argv)
+{
+    double sigma = argc > 2 ? atof(argv[2]) : 60;
+    uint32_t w = argc > 4 ? (uint32_t)atoi(argv[3]) : 6000, h = argc > 4 ? (uint32_t)atoi(argv[4]) : 4000;
+    hdm__fkernel *k;
+    hdm_error e = {0};
+    if (!(w && h && w <= 20000 && h <= 20000) || hdm__fkernel_gaussian(sigma, &k, &e)) {
+        fprintf(stderr, "filter_bench: usage: filter_bench gaussian SIGMA [W H] %s\n", e.message);
+        return 2;
+    }
+    hdm_image *in = plane(w, h);
+    double d = run(in, k, HDM__FILTER_DIRECT, 1), f = run(in, k, HDM__FILTER_FFT, 1);
+    printf("gaussian:%g (%u taps a pass) on %ux%u u8, 1 plane, clamp: direct separable %.3f s, "
+           "2-D FFT %.3f s, direct/fft %.2f\n", sigma, k->kw, w, h, d, f, d / f);
+    hdm__fkernel_free(k);
+    hdm_image_free(in);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const int sides[] = {7, 11, 15, 21, 31, 63};
+    if (argc > 1 && strcmp(argv[1], "gaussian") == 0)
+        return gaussian(argc, argv);
     int n = argc > 1 ? argc - 1 : (int)(sizeof sides / sizeof sides[0]);
-    hdm_image *in;
-    if (hdm_image_new(2000, 2000, 1, HDM_U8, &in))
-        return 1;
-    for (uint32_t y = 0; y < 2000; y++) {
-        uint8_t *r = hdm_row(in, 0, y);
-        for (uint32_t x = 0; x < 2000; x++)
-            r[x] = (uint8_t)next();
-    }
+    hdm_image *in = plane(2000, 2000);
     printf("2000x2000 u8, 1 plane, clamp border: seconds (best of 3)\n");
     printf("%6s %10s %10s %12s\n", "side", "direct", "fft", "direct/fft");
     for (int i = 0; i < n; i++) {
@@ -90,7 +121,7 @@ int main(int argc, char **argv)
             sum += k->k[t] = 1 + next() % 100;
         for (size_t t = 0; t < taps; t++)
             k->k[t] /= sum;
-        double d = run(in, k, HDM__FILTER_DIRECT), f = run(in, k, HDM__FILTER_FFT);
+        double d = run(in, k, HDM__FILTER_DIRECT, 3), f = run(in, k, HDM__FILTER_FFT, 3);
         printf("%6d %10.3f %10.3f %12.2f\n", side, d, f, d / f);
         fflush(stdout);
         hdm__fkernel_free(k);
