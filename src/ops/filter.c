@@ -868,7 +868,8 @@ const hdm__opdef hdm__filter_def = {
         .summary = "correlate with a kernel (blur, sharpen, edges; alpha premultiplied)",
         .params = (const hdm_param[]){
             {"kernel", "K", "box:SIZE (odd), gaussian:SIGMA, sharpen, laplacian, sobel-x, "
-             "sobel-y, emboss, a matrix \"a,b,c;d,e,f;g,h,i\" or @FILE",
+             "sobel-y, emboss, a matrix \"a,b,c;d,e,f;g,h,i\" or @FILE (a matrix, or an image: "
+             "its gray or luminance, normalised to sum 1, centred at (w/2, h/2))",
              "box:3 box:5 gaussian:1 gaussian:2 sharpen laplacian sobel-x sobel-y emboss"},
             {"border", "B", "beyond the edges: clamp (default), mirror, wrap or zero",
              "clamp mirror wrap zero"},

@@ -47,7 +47,11 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
                               hdm_error *err);
 
 /* How the filter source sums: chosen by kernel size (AUTO), or forced (tests, benches). */
-typedef enum hdm__filter_path { HDM__FILTER_AUTO, HDM__FILTER_DIRECT, HDM__FILTER_FFT } hdm__filter_path;
+typedef enum hdm__filter_path {
+    HDM__FILTER_AUTO,
+    HDM__FILTER_DIRECT,
+    HDM__FILTER_FFT
+} hdm__filter_path;
 /* Where the FFT is faster than the direct sum (tests/bench/filter_bench.c, 2000×2000 u8):
  * a non-separable kernel with at least 17 × 17 non-zero taps (direct/FFT 1.05 there, 1.8 at
  * 21 × 21, 7 at 63 × 63), or a separable one whose two passes take at least 401 taps a sample

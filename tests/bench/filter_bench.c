@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* filter_bench.c — the filter's direct sum against its FFT bands, by kernel side, to set the crossover */
+/* filter_bench.c — the filter's direct sum against its FFT bands, to set the crossover */
 
 /* Usage: filter_bench [SIDE...]   (default 7 11 15 21 31 63)
  *        filter_bench gaussian SIGMA [W H]   (default 6000 4000)
@@ -76,7 +76,8 @@ static hdm_image *plane(uint32_t w, uint32_t h)
 static int gaussian(int argc, char **argv)
 {
     double sigma = argc > 2 ? atof(argv[2]) : 60;
-    uint32_t w = argc > 4 ? (uint32_t)atoi(argv[3]) : 6000, h = argc > 4 ? (uint32_t)atoi(argv[4]) : 4000;
+    uint32_t w = argc > 4 ? (uint32_t)atoi(argv[3]) : 6000;
+    uint32_t h = argc > 4 ? (uint32_t)atoi(argv[4]) : 4000;
     hdm__fkernel *k;
     hdm_error e = {0};
     if (!(w && h && w <= 20000 && h <= 20000) || hdm__fkernel_gaussian(sigma, &k, &e)) {
