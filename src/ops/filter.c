@@ -582,8 +582,10 @@ hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__
                                    const hdm_options *opt, hdm__source **out, hdm_error *err)
 {
     *out = NULL;
-    /* The FFT where it is faster (tests/bench/filter_bench.c measured where), unless only the
-     * direct sum fits the memory limit. Both give the same sums within rounding. */
+    /* The FFT where it is faster (tests/bench/filter_bench.c measured where), if it takes at
+     * most a quarter of what the memory limit leaves (its band of rows is wider than the direct
+     * sum's ring; the steps after it need room too), or if the direct sum does not fit either.
+     * Both give the same sums within rounding. */
     bool fft = path == HDM__FILTER_FFT;
     uint64_t own = filter_held(&up->info, k, border, fft);
     bool large = k->separable ? (uint64_t)k->kw + k->kh >= HDM__FILTER_FFT_SEP_TAPS
@@ -591,7 +593,7 @@ hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__
     if (path == HDM__FILTER_AUTO && large) {
         uint64_t by_fft = filter_held(&up->info, k, border, true);
         uint64_t room = opt->max_memory > up->held ? opt->max_memory - up->held : 0;
-        if (by_fft <= room || own > room) {
+        if (by_fft <= room / 4 || own > room) {
             fft = true;
             own = by_fft;
         }

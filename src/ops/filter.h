@@ -58,7 +58,8 @@ typedef enum hdm__filter_path {
  * together (gaussian σ ≥ 33.4: direct/FFT 1.07 at σ = 30, 1.75 at σ = 60 on 6000×4000). */
 enum { HDM__FILTER_FFT_TAPS = 17 * 17, HDM__FILTER_FFT_SEP_TAPS = 401 };
 /* hdm__filter_source with the path chosen: AUTO sends large kernels through 2-D FFTs over
- * bands of rows (fftconv.c; a separable one as its outer product) when that fits max_memory;
+ * bands of rows (fftconv.c; a separable one as its outer product) when that takes at most a
+ * quarter of what max_memory leaves (or the direct sum does not fit either);
  * FFT forces it for any kernel, DIRECT forces the sum tap by tap. */
 hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__border border,
                                    bool premultiply, hdm__filter_path path,
