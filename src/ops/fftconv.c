@@ -72,9 +72,10 @@ uint64_t hdm__fftconv_bytes(uint32_t w, uint32_t h, uint32_t kw, uint32_t kh)
     uint64_t nk = n / 2 + 1;
     if (m > (1u << 30) || n > (1u << 30)) /* KissFFT sizes are ints */
         return UINT64_MAX;
-    /* two spectra, the gathered columns, a real row, and the plans (a twiddle per sample) */
+    /* two spectra, the gathered columns, a real row, and the plans (twiddles and scratch:
+     * under 2 per sample of a real plan, 1 of a complex one) */
     return (2 * m * nk + (BLOCK + 1) * m) * sizeof(kiss_fft_cpx) + n * sizeof(float) +
-           (2 * n + 2 * m) * sizeof(kiss_fft_cpx) + 4096;
+           (4 * n + 2 * m) * sizeof(kiss_fft_cpx) + 4096;
 }
 
 void hdm__fftconv_free(hdm__fftconv *c)

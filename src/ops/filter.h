@@ -26,7 +26,8 @@ typedef struct hdm__fkernel {
 /* Parses "box:5", "gaussian:1.5", "sharpen", "laplacian", "sobel-x", "sobel-y", "emboss" or
  * a matrix "a,b,c;d,e,f;g,h,i" (optionally after "custom:"). Bad names and values are
  * HDM_ERR_ARG naming them. "@FILE" is refused here: the pipeline reads the file when the step
- * is added and hands its text to the filter step (ops never read files). */
+ * is added and hands its text, or the image it holds, to the filter step (ops never read
+ * files). */
 hdm_status hdm__fkernel_parse(const char *spec, hdm__fkernel **out, hdm_error *err);
 /* The normalised gaussian of radius ceil(3σ), separable; σ > 0. */
 hdm_status hdm__fkernel_gaussian(double sigma, hdm__fkernel **out, hdm_error *err);
