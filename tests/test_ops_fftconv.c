@@ -302,7 +302,8 @@ Test(fftconv, image_kernel_size_and_limit, .init = tu_setup, .fini = tu_teardown
     hdm_options_init(&o);
     o.max_memory = 1 << 20;
     cr_assert_eq(hdm_pipeline_run_image(p, in, &o, &out, &e), HDM_ERR_LIMIT);
-    cr_assert(strstr(e.message, "max_memory"), "%s", e.message);
+    cr_assert(strstr(e.message, "max_memory") && strstr(e.message, "600×600 kernel of"),
+              "%s", e.message);
     cr_assert_null(out);
     hdm_pipeline_free(p);
     hdm_image_free(in);

@@ -854,6 +854,9 @@ static hdm_status filter_wrap(const void *args, hdm__source *up, const hdm_optio
     hdm_status st = hdm__filter_source(up, a->k, a->border, true, opt, out, err);
     if (!st)
         ((filter_source *)*out)->sign = a->sign;
+    else if (st == HDM_ERR_LIMIT && a->file) /* say whose size it is */
+        hdm__fail_prefix(err, st, "filter with the %u×%u kernel of %s: ", a->k->kw, a->k->kh,
+                         a->file);
     return st;
 }
 
