@@ -244,8 +244,8 @@ Test(fftconv, image_kernel_cli, .init = tu_setup, .fini = tu_teardown)
     }
 }
 
-/* An all-black image kernel (its samples sum to 0) and a truncated PNG are refused, naming the
- * file, with no output. */
+/* An all-black image kernel (its samples sum to 0), a truncated PNG and a kernel above
+ * --max-memory are refused, naming the file, with no output. */
 Test(fftconv, image_kernel_refused, .init = tu_setup, .fini = tu_teardown)
 {
     rng_seed(3);
@@ -268,6 +268,16 @@ Test(fftconv, image_kernel_refused, .init = tu_setup, .fini = tu_teardown)
     cr_assert_neq(r->status, 0);
     cr_assert(strstr(r->err, "corrupt.png"), "%s", r->err);
     cr_assert_eq(strchr(r->err, '\n'), strrchr(r->err, '\n'), "one line: %s", r->err);
+    cr_assert(!tu_exists(tu_path("out.png")));
+    /* a 600×600 kernel's taps alone (1.4 MB of f32) are above a 1 MB limit */
+    hdm_image *big = make_image(600, 600, 1, HDM_U8, FILL_MID);
+    save(big, tu_path("big.png"));
+    hdm_image_free(big);
+    CLI(r, tu_dir, "filter", "in.png", "-o", "out.png", "--kernel", "@big.png", "--max-memory",
+        "1000000");
+    cr_assert_neq(r->status, 0);
+    cr_assert(strstr(r->err, "600×600 kernel of big.png") && strstr(r->err, "--max-memory"),
+              "%s", r->err);
     cr_assert(!tu_exists(tu_path("out.png")));
     free(r);
     hdm_image_free(in);
