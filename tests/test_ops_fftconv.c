@@ -113,13 +113,14 @@ static double check(const hdm_image *in, const hdm_image *out, const hdm__fkerne
     return worst;
 }
 
-/* Odd and even kernels, kernels wider and taller than the image, a 1-row and a 1-column image,
- * every border, u8 and u16, gray, RGB and RGBA: the FFT within 1 LSB of the f64 sum, and the
- * same bits whatever the strips. */
+/* Odd and even kernels, one row or one column of taps, kernels wider and taller than the image,
+ * a 1-row, a 1-column and a 1×1 image, every border, u8 and u16, gray, gray + alpha, RGB and
+ * RGBA: the FFT within 1 LSB of the f64 sum, and the same bits whatever the strips. */
 Test(fftconv, against_f64_every_border)
 {
-    static const uint32_t ks[][2] = {{7, 7}, {8, 6}, {17, 17}, {31, 4}, {40, 41}};
-    static const uint32_t is[][2] = {{37, 29}, {1, 23}, {23, 1}, {150, 90}, {9, 5}};
+    static const uint32_t ks[][2] = {{7, 7}, {8, 6}, {17, 17}, {31, 4}, {40, 41}, {9, 1},
+                                     {1, 9}};
+    static const uint32_t is[][2] = {{37, 29}, {1, 23}, {23, 1}, {150, 90}, {9, 5}, {1, 1}};
     static const uint32_t chans[] = {1, 3, 4, 2};
     double worst[2] = {0, 0};
     rng_seed(77);
