@@ -128,23 +128,59 @@ size_t hdm_pipeline_files(const hdm_pipeline *p, const char **paths, size_t cap)
     return n;
 }
 
-/* Reads a step's data file (a kernel's "@FILE") as text through core's file reader and hands
- * it to the op: the op parses text, never files. */
+/* A data file's bytes that are an image: decoded (with the default limits, as no job's options
+ * are known yet when a step is added) and handed to the op. */
+static hdm_status take_image(const hdm__opdef *def, const char *path, const void *data,
+                             size_t size, void *args, hdm_error *err)
+{
+    hdm_options opt;
+    hdm_status st = hdm__entry_options(NULL, &opt, err);
+    hdm__source *src;
+    hdm_image *img = NULL;
+    if (!st)
+        st = hdm__source_open_memory(data, size, path, &opt, &src, err);
+    if (!st)
+        st = hdm__run_to_image(src, &opt, &img, err);
+    if (!st)
+        st = def->take_image(args, path, img, err);
+    hdm_image_free(img);
+    return st;
+}
+
+/* Reads a step's data file (a kernel's "@FILE") through core's file reader and hands it to the
+ * op: as an image when the op takes one and the codec table knows the bytes, else as text. The
+ * op parses text or samples, never files. */
 static hdm_status read_data(const hdm__opdef *def, const char *path, void *args, hdm_error *err)
 {
     /* The cap is the file's own, not max_memory: say so, or the reader raises the wrong
      * limit. */
+    size_t cap = def->take_image && def->data_image_max > def->data_max ? def->data_image_max
+                                                                        : def->data_max;
     struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > def->data_max)
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > cap)
         return hdm__fail(err, HDM_ERR_LIMIT, path,
                          "%s file of %lld bytes is larger than %zu MiB, the most a %s file may "
-                         "be", def->data_noun, (long long)sb.st_size, def->data_max >> 20,
+                         "be", def->data_noun, (long long)sb.st_size, cap >> 20,
                          def->data_noun);
     void *data;
     size_t size;
-    hdm_status st = hdm__read_file(path, def->data_max, &data, &size, err);
+    hdm_status st = hdm__read_file(path, cap, &data, &size, err);
     if (st)
         return st;
+    if (def->take_image && hdm__detect(data, size) != HDM_FORMAT_UNKNOWN) {
+        st = take_image(def, path, data, size, args, err);
+        free(data);
+        if (st) /* "filter: disc.png: corrupt PNG: …" */
+            hdm__fail_prefix(err, st, "%s: ", def->pub.name);
+        return st;
+    }
+    if (size > def->data_max) {
+        free(data);
+        return hdm__fail(err, HDM_ERR_LIMIT, path,
+                         "%s file of %zu bytes is larger than %zu MiB, the most a %s file may "
+                         "be (unless it is an image)", def->data_noun, size,
+                         def->data_max >> 20, def->data_noun);
+    }
     char *text = realloc(data, size + 1);
     if (!text) {
         free(data);

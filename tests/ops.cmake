@@ -14,3 +14,6 @@ foreach(t test_ops_mul_mask test_ops_blend test_ops_window test_ops_filter test_
           test_ops_fft test_ops_blend_mask)
   hdm_test_variants(${t})
 endforeach()
+# large kernels through the FFT against f64; image kernels (@disc.png) through the command
+hdm_test(test_ops_fftconv test_ops_fftconv.c testutil.c cli_run.c)
+hdm_test_variants(test_ops_fftconv)

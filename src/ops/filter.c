@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* filter.c — 2-D correlation with a kernel, as a source holding a halo of upstream rows */
 #include "kernel/kernel.h"
+#include "ops/fftconv.h"
 #include "ops/filter.h"
 #include "ops/ops.h"
 
@@ -312,6 +313,11 @@ typedef struct filter_source {
     hdm_image *one;        /* one upstream row in its own depth */
     hdm_image *hold;       /* wrap only: every upstream row */
     uint32_t next_in;      /* next upstream row to read */
+    hdm__fftconv *fc;      /* a large kernel: bands of output rows through the FFT */
+    uint32_t band;         /* output rows in a band */
+    float *bout;           /* ch × band × w: the band's sums */
+    int64_t band_y0;       /* the band bout holds, −1 for none */
+    uint32_t band_rows;
 } filter_source;
 
 static float *slot_plane(filter_source *f, uint32_t slot, uint32_t c)
@@ -380,6 +386,57 @@ static hdm_status fetch(filter_source *f, uint32_t i, uint32_t *slot, hdm_error 
     return HDM_OK;
 }
 
+/* Output row r of strip from the sums in f->acc: divided back by alpha, signed as asked,
+ * converted. */
+static void finish_row(filter_source *f, hdm_image *strip, uint32_t r)
+{
+    const hdm__kernel *kt = hdm__kern();
+    const float *alpha = f->acc + (size_t)(f->ch - 1) * f->w;
+    for (uint32_t c = 0; c < f->ch; c++) {
+        float *acc = f->acc + (size_t)c * f->w;
+        bool colour = !(f->premul && c + 1 == f->ch); /* alpha is not a signal */
+        if (f->premul && !f->keep_alpha && c + 1 < f->ch)
+            kt->unpremul_f32(acc, acc, alpha, f->w);
+        if (colour && f->sign == SIGNED_ABS)
+            kt->abs_f32(acc, acc, f->w);
+        else if (colour && f->sign == SIGNED_OFFSET)
+            kt->add_f32(acc, acc, 0.5f, f->w);
+        hdm__convert_row(hdm_row(strip, c, r), strip->depth, acc, HDM_F32, f->w);
+    }
+}
+
+/* The band of output rows from y0 into f->bout, plane by plane: each plane's padded input rows
+ * go through the plan as they are fetched (so a wrap border's rows may share a ring slot). */
+static hdm_status fft_band(filter_source *f, uint32_t y0, hdm_error *err)
+{
+    uint32_t rows = f->h - y0 < f->band ? f->h - y0 : f->band;
+    f->band_y0 = -1;
+    for (uint32_t c = 0; c < f->ch; c++) {
+        float *o = f->bout + (size_t)c * f->band * f->w;
+        uint32_t slot;
+        hdm_status st = HDM_OK;
+        if (f->keep_alpha && c + 1 == f->ch) { /* each row's own alpha, unfiltered */
+            for (uint32_t r = 0; !st && r < rows; r++)
+                if (!(st = fetch(f, y0 + r, &slot, err)))
+                    memcpy(o + (size_t)r * f->w, slot_plane(f, slot, c) + f->cx,
+                           f->w * sizeof *o);
+            if (st)
+                return st;
+            continue;
+        }
+        for (uint32_t t = 0; t < rows + f->kh - 1; t++) {
+            int64_t yy = hdm__border_index((int64_t)y0 + t - f->cy, f->h, f->border);
+            if (yy >= 0 && (st = fetch(f, (uint32_t)yy, &slot, err)))
+                return st;
+            hdm__fftconv_put(f->fc, t, yy < 0 ? NULL : slot_plane(f, slot, c));
+        }
+        hdm__fftconv_run(f->fc, rows, o);
+    }
+    f->band_y0 = y0;
+    f->band_rows = rows;
+    return HDM_OK;
+}
+
 static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
 {
     filter_source *f = (filter_source *)s;
@@ -395,6 +452,19 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
     }
     for (uint32_t r = 0; r < rows; r++) {
         int64_t y = (int64_t)s->next + r;
+        if (f->bout) {
+            if (f->band_y0 < 0 || y < f->band_y0 || y >= f->band_y0 + f->band_rows) {
+                hdm_status st = fft_band(f, (uint32_t)(y - y % f->band), err);
+                if (st)
+                    return st;
+            }
+            for (uint32_t c = 0; c < f->ch; c++)
+                memcpy(f->acc + (size_t)c * f->w,
+                       f->bout + ((size_t)c * f->band + (size_t)(y - f->band_y0)) * f->w,
+                       f->w * sizeof *f->acc);
+            finish_row(f, strip, r);
+            continue;
+        }
         memset(f->acc, 0, (size_t)f->ch * f->w * sizeof *f->acc);
         for (uint32_t j = 0; j < f->kh; j++) {
             int64_t yy = hdm__border_index(y - f->cy + j, f->h, f->border);
@@ -424,18 +494,7 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
                 }
             }
         }
-        const float *alpha = f->acc + (size_t)(f->ch - 1) * f->w;
-        for (uint32_t c = 0; c < f->ch; c++) {
-            float *acc = f->acc + (size_t)c * f->w;
-            bool colour = !(f->premul && c + 1 == f->ch); /* alpha is not a signal */
-            if (f->premul && !f->keep_alpha && c + 1 < f->ch)
-                kt->unpremul_f32(acc, acc, alpha, f->w);
-            if (colour && f->sign == SIGNED_ABS)
-                kt->abs_f32(acc, acc, f->w);
-            else if (colour && f->sign == SIGNED_OFFSET)
-                kt->add_f32(acc, acc, 0.5f, f->w);
-            hdm__convert_row(hdm_row(strip, c, r), strip->depth, acc, HDM_F32, f->w);
-        }
+        finish_row(f, strip, r);
     }
     return HDM_OK;
 }
@@ -453,6 +512,8 @@ static void filter_close(hdm__source *s)
     free(f->acc);
     hdm_image_free(f->one);
     hdm_image_free(f->hold);
+    hdm__fftconv_free(f->fc);
+    free(f->bout);
     free(f);
 }
 
@@ -465,18 +526,44 @@ static float *taps(const double *v, size_t n)
     return t;
 }
 
-/* What a filter source over up holds: the ring, the row scratch, one upstream row, and for a
- * wrap border the whole upstream image; +∞ (UINT64_MAX) if that overflows. */
-static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__border border)
+/* A non-separable kernel's non-zero taps: what its direct sum costs per output sample. */
+static uint64_t live_taps(const hdm__fkernel *k)
 {
-    uint64_t w = ui->width, ch = ui->channels, pad = w + k->kw - 1;
-    uint64_t cap = k->kh + 1 < ui->height ? k->kh + 1 : ui->height;
-    uint64_t floats = cap * ch * (k->separable ? w : pad) + (k->separable ? ch * pad : 0) +
-                      ch * w;
+    uint64_t n = 0;
+    for (size_t i = 0; i < (size_t)k->kw * k->kh; i++)
+        n += k->k[i] != 0;
+    return n;
+}
+
+/* What a filter source over up holds: the ring, the row scratch, the taps, one upstream row,
+ * the FFT's plan and band when it uses one, and for a wrap border the whole upstream image;
+ * +∞ (UINT64_MAX) if that overflows. */
+static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__border border,
+                            bool fft)
+{
+    uint64_t w = ui->width, h = ui->height, ch = ui->channels, pad = w + k->kw - 1;
+    uint64_t rows = k->kh + 1, band = fft ? hdm__fftconv_band(k->kh, ui->height) : 0;
+    if (fft)
+        rows = band + k->kh;
+    uint64_t cap = rows < h ? rows : h;
+    bool sep = k->separable && !fft;
+    uint64_t taps = sep ? (uint64_t)k->kw + k->kh : (uint64_t)k->kw * k->kh;
+    if (pad > UINT32_MAX || cap * ch * pad > UINT64_MAX / 16 || taps > UINT64_MAX / 16 ||
+        band * ch * w > UINT64_MAX / 16)
+        return UINT64_MAX;
+    uint64_t floats = cap * ch * (sep ? w : pad) + (sep ? ch * pad : 0) + ch * w + taps +
+                      band * ch * w;
     uint64_t held = floats * sizeof(float) + cap * sizeof(int64_t) + w * ch * ui->depth;
+    if (fft) {
+        uint64_t plan = hdm__fftconv_bytes(ui->width, ui->height, k->kw, k->kh);
+        /* the taps in f64 while the plan is made */
+        uint64_t more = plan > UINT64_MAX / 2 ? UINT64_MAX : plan + taps * sizeof(double);
+        held = more > UINT64_MAX - held ? UINT64_MAX : held + more;
+    }
     if (border == HDM__BORDER_WRAP) {
         size_t whole;
-        if (hdm_size_bytes(ui->width, ui->height, ui->channels, ui->depth, &whole))
+        if (hdm_size_bytes(ui->width, ui->height, ui->channels, ui->depth, &whole) ||
+            held > UINT64_MAX - whole)
             return UINT64_MAX;
         held += whole;
     }
@@ -487,9 +574,31 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
                               bool premultiply, const hdm_options *opt, hdm__source **out,
                               hdm_error *err)
 {
+    return hdm__filter_source_path(up, k, border, premultiply, HDM__FILTER_AUTO, opt, out, err);
+}
+
+hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__border border,
+                                   bool premultiply, hdm__filter_path path,
+                                   const hdm_options *opt, hdm__source **out, hdm_error *err)
+{
     *out = NULL;
+    /* The FFT where it is faster (tests/bench/filter_bench.c measured where), if it takes at
+     * most a quarter of what the memory limit leaves (its band of rows is wider than the direct
+     * sum's ring; the steps after it need room too), or if the direct sum does not fit either.
+     * Both give the same sums within rounding. */
+    bool fft = path == HDM__FILTER_FFT;
+    uint64_t own = filter_held(&up->info, k, border, fft);
+    bool large = k->separable ? (uint64_t)k->kw + k->kh >= HDM__FILTER_FFT_SEP_TAPS
+                              : live_taps(k) >= HDM__FILTER_FFT_TAPS;
+    if (path == HDM__FILTER_AUTO && large) {
+        uint64_t by_fft = filter_held(&up->info, k, border, true);
+        uint64_t room = opt->max_memory > up->held ? opt->max_memory - up->held : 0;
+        if (by_fft <= room / 4 || own > room) {
+            fft = true;
+            own = by_fft;
+        }
+    }
     /* counted before anything is taken, with everything upstream already holds */
-    uint64_t own = filter_held(&up->info, k, border);
     uint64_t held = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
     hdm_status st = hdm__check_held(held, opt, up->path, err);
     if (st) {
@@ -532,17 +641,31 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
     f->kh = k->kh;
     f->cx = k->cx;
     f->cy = k->cy;
-    f->separable = k->separable;
+    f->separable = k->separable && !fft;
     f->padlen = (size_t)f->w + f->kw - 1;
     f->rowlen = f->separable ? f->w : f->padlen;
-    f->cap = f->kh + 1 < f->h ? f->kh + 1 : f->h;
+    f->band_y0 = -1;
+    uint32_t rows = f->kh + 1;
     bool ok = true;
-    if (f->separable) {
+    if (fft) {
+        f->band = hdm__fftconv_band(f->kh, f->h);
+        rows = f->band + f->kh;
+        double *kd = k->k;
+        if (k->separable && (kd = malloc((size_t)k->kw * k->kh * sizeof *kd)))
+            for (uint32_t j = 0; j < k->kh; j++)
+                for (uint32_t i = 0; i < k->kw; i++)
+                    kd[(size_t)j * k->kw + i] = k->ky[j] * k->kx[i];
+        ok = kd && (f->fc = hdm__fftconv_new(f->w, f->h, kd, f->kw, f->kh)) &&
+             (f->bout = malloc((size_t)f->ch * f->band * f->w * sizeof *f->bout));
+        if (kd != k->k)
+            free(kd);
+    } else if (f->separable) {
         ok = (f->kx = taps(k->kx, k->kw)) && (f->ky = taps(k->ky, k->kh)) &&
              (f->pad = malloc((size_t)f->ch * f->padlen * sizeof *f->pad));
     } else {
         ok = (f->k = taps(k->k, (size_t)k->kw * k->kh)) != NULL;
     }
+    f->cap = rows < f->h ? rows : f->h;
     size_t ring;
     ok = ok && hdm_size_bytes(f->cap, f->ch, 1, HDM_F32, &ring) == HDM_OK &&
          ring <= SIZE_MAX / f->rowlen && (f->ring = malloc(ring * f->rowlen)) &&
@@ -671,6 +794,55 @@ static hdm_status filter_take_data(void *args, const char *path, const char *tex
     return kernel_matrix(text, path, &a->k, err);
 }
 
+/* An image as a kernel (@disc.png): its gray plane, or for colour its luminance Y' = 0.2126 R
+ * + 0.7152 G + 0.0722 B (Rec. 709) on the stored values; alpha ignored. Normalised to sum 1,
+ * its centre at (w/2, h/2); any size (the filter counts it against max_memory). */
+static hdm_status kernel_image(const hdm_image *img, const char *path, hdm__fkernel **out,
+                               hdm_error *err)
+{
+    *out = NULL;
+    uint32_t w = img->width, h = img->height;
+    bool colour = img->channels >= 3;
+    hdm__fkernel *k = NULL;
+    float *row = malloc((size_t)w * 3 * sizeof *row);
+    if (!row || !(k = kernel_new(w, h, false))) {
+        free(row);
+        return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+    }
+    double sum = 0;
+    for (uint32_t y = 0; y < h; y++) {
+        for (uint32_t c = 0; c < (colour ? 3u : 1u); c++)
+            hdm__convert_row(row + (size_t)c * w, HDM_F32, hdm_row(img, c, y), img->depth, w);
+        double *d = k->k + (size_t)y * w;
+        for (uint32_t x = 0; x < w; x++) {
+            double v = colour ? 0.2126 * row[x] + 0.7152 * row[w + x] + 0.0722 * row[2 * w + x]
+                              : row[x];
+            sum += d[x] = isfinite(v) ? v : 0; /* an f32 image's NaN or ∞ is no weight */
+        }
+    }
+    free(row);
+    if (!(sum > 0) || !isfinite(sum)) {
+        hdm__fkernel_free(k);
+        return hdm__fail(err, HDM_ERR_ARG, path, "kernel image %s (a %u×%u image kernel's "
+                         "samples are weights normalised to sum 1)",
+                         sum > 0 ? "sums to more than a kernel holds" : "is all black: its "
+                         "samples sum to 0", w, h);
+    }
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        k->k[i] /= sum;
+    *out = k;
+    return HDM_OK;
+}
+
+static hdm_status filter_take_image(void *args, const char *path, const hdm_image *img,
+                                    hdm_error *err)
+{
+    filter_args *a = args;
+    hdm__fkernel_free(a->k);
+    a->k = NULL;
+    return kernel_image(img, path, &a->k, err);
+}
+
 static hdm_status filter_wrap(const void *args, hdm__source *up, const hdm_options *opt,
                               hdm__source **out, hdm_error *err)
 {
@@ -682,6 +854,9 @@ static hdm_status filter_wrap(const void *args, hdm__source *up, const hdm_optio
     hdm_status st = hdm__filter_source(up, a->k, a->border, true, opt, out, err);
     if (!st)
         ((filter_source *)*out)->sign = a->sign;
+    else if (st == HDM_ERR_LIMIT && a->file) /* say whose size it is */
+        hdm__fail_prefix(err, st, "filter with the %u×%u kernel of %s: ", a->k->kw, a->k->kh,
+                         a->file);
     return st;
 }
 
@@ -698,7 +873,8 @@ const hdm__opdef hdm__filter_def = {
         .summary = "correlate with a kernel (blur, sharpen, edges; alpha premultiplied)",
         .params = (const hdm_param[]){
             {"kernel", "K", "box:SIZE (odd), gaussian:SIGMA, sharpen, laplacian, sobel-x, "
-             "sobel-y, emboss, a matrix \"a,b,c;d,e,f;g,h,i\" or @FILE",
+             "sobel-y, emboss, a matrix \"a,b,c;d,e,f;g,h,i\" or @FILE (a matrix, or an image: "
+             "its gray or luminance, normalised to sum 1, centred at (w/2, h/2))",
              "box:3 box:5 gaussian:1 gaussian:2 sharpen laplacian sobel-x sobel-y emboss"},
             {"border", "B", "beyond the edges: clamp (default), mirror, wrap or zero",
              "clamp mirror wrap zero"},
@@ -713,4 +889,6 @@ const hdm__opdef hdm__filter_def = {
     .data_noun = "kernel",
     .take_data = filter_take_data,
     .wrap = filter_wrap,
+    .take_image = filter_take_image,
+    .data_image_max = 256 << 20,
 };

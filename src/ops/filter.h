@@ -26,7 +26,8 @@ typedef struct hdm__fkernel {
 /* Parses "box:5", "gaussian:1.5", "sharpen", "laplacian", "sobel-x", "sobel-y", "emboss" or
  * a matrix "a,b,c;d,e,f;g,h,i" (optionally after "custom:"). Bad names and values are
  * HDM_ERR_ARG naming them. "@FILE" is refused here: the pipeline reads the file when the step
- * is added and hands its text to the filter step (ops never read files). */
+ * is added and hands its text, or the image it holds, to the filter step (ops never read
+ * files). */
 hdm_status hdm__fkernel_parse(const char *spec, hdm__fkernel **out, hdm_error *err);
 /* The normalised gaussian of radius ceil(3σ), separable; σ > 0. */
 hdm_status hdm__fkernel_gaussian(double sigma, hdm__fkernel **out, hdm_error *err);
@@ -45,5 +46,25 @@ int64_t hdm__border_index(int64_t i, int64_t n, hdm__border b);
 hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__border border,
                               bool premultiply, const hdm_options *opt, hdm__source **out,
                               hdm_error *err);
+
+/* How the filter source sums: chosen by kernel size (AUTO), or forced (tests, benches). */
+typedef enum hdm__filter_path {
+    HDM__FILTER_AUTO,
+    HDM__FILTER_DIRECT,
+    HDM__FILTER_FFT
+} hdm__filter_path;
+/* Where the FFT is faster than the direct sum (tests/bench/filter_bench.c, 2000×2000 u8, CPU
+ * time): a non-separable kernel with at least 20 × 20 = 400 non-zero taps (direct/FFT 0.95 at
+ * 19 × 19, 1.2 to 1.5 at 21 × 21, 7.6 at 63 × 63), or a separable one whose two passes take at
+ * least 401 taps a sample together (gaussian σ ≥ 33.4: direct/FFT 1.02 at σ = 30, 1.33 at 40,
+ * 2.07 at 60 on 6000×4000). */
+enum { HDM__FILTER_FFT_TAPS = 400, HDM__FILTER_FFT_SEP_TAPS = 401 };
+/* hdm__filter_source with the path chosen: AUTO sends large kernels through 2-D FFTs over
+ * bands of rows (fftconv.c; a separable one as its outer product) when that takes at most a
+ * quarter of what max_memory leaves (or the direct sum does not fit either);
+ * FFT forces it for any kernel, DIRECT forces the sum tap by tap. */
+hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__border border,
+                                   bool premultiply, hdm__filter_path path,
+                                   const hdm_options *opt, hdm__source **out, hdm_error *err);
 
 #endif

@@ -161,6 +161,12 @@ typedef struct hdm__opdef {
     /* Or: a source over up (filters hold a halo of rows). Takes up (closed on failure too). */
     hdm_status (*wrap)(const void *args, hdm__source *up, const hdm_options *opt,
                        hdm__source **out, hdm_error *err);
+    /* Optional: a data file whose bytes the codec table knows as an image (at most
+     * data_image_max bytes) is decoded by the pipeline and given here instead of take_data
+     * (filter's image kernels). */
+    hdm_status (*take_image)(void *args, const char *path, const hdm_image *img,
+                             hdm_error *err);
+    size_t data_image_max;
 } hdm__opdef;
 
 /* The op driver: the step def with args over up, reading operand (NULL for a step without one)
