@@ -21,7 +21,7 @@
  * Handled: one interleaved (or single-component) scan of a SOF0 frame, restart intervals.
  * Anything else well formed (progressive, several scans, DNL, 12-bit) is kept as it is. */
 
-enum { LOOK = 9, OUT_CHUNK = 64 << 10 };
+enum { LOOK = 11, OUT_CHUNK = 64 << 10 };
 
 typedef struct table {
     bool defined;
@@ -209,6 +209,22 @@ static void reader_start(reader *r, const unsigned char *p, const unsigned char 
 /* Up to 57 bits or more in acc; past the data (a marker, or the end), zeros counted in pad. */
 static void fill(reader *r)
 {
+    /* eight bytes at once when none is 0xFF (the usual case): whole bytes counted, and the
+     * bits of the next one or-ed in below them are that byte's own, or-ed again when read */
+    if (r->n <= 56 && !r->at_marker && r->end - r->p >= 8) {
+        const unsigned char *q = r->p;
+        uint64_t v = (uint64_t)q[0] << 56 | (uint64_t)q[1] << 48 | (uint64_t)q[2] << 40 |
+                     (uint64_t)q[3] << 32 | (uint64_t)q[4] << 24 | (uint64_t)q[5] << 16 |
+                     (uint64_t)q[6] << 8 | q[7];
+        uint64_t x = ~v; /* a 0xFF byte of v is a zero byte of x */
+        if (!((x - 0x0101010101010101u) & ~x & 0x8080808080808080u)) {
+            int k = (64 - r->n) >> 3;
+            r->acc |= v >> r->n;
+            r->p += k;
+            r->n += 8 * k;
+            return;
+        }
+    }
     while (r->n <= 56) {
         unsigned b = 0;
         if (r->at_marker) {
