@@ -230,8 +230,8 @@ hdm_status hdm__jpeg_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
                               (uint64_t)info->width * info->height * comps / 8;
     if (opt->jpeg_progressive && need > opt->max_memory)
         return hdm__fail(err, HDM_ERR_LIMIT, path,
-                         "encoding needs about %llu bytes (libjpeg holds every coefficient to "
-                         "optimise its Huffman tables), above the memory limit of %llu "
+                         "encoding needs about %llu bytes (libjpeg holds every coefficient of "
+                         "progressive output), above the memory limit of %llu "
                          "(max_memory)", (unsigned long long)need,
                          (unsigned long long)opt->max_memory);
     jpeg_enc *k = calloc(1, sizeof *k);
