@@ -15,7 +15,8 @@
 #include <unistd.h>
 #include <jpeglib.h>
 
-TestSuite(jpeg_huff, .init = tu_setup, .fini = tu_teardown);
+/* One suite-wide timeout (per-test timeouts run in parallel leak in Criterion's runner). */
+TestSuite(jpeg_huff, .init = tu_setup, .fini = tu_teardown, .timeout = 300);
 
 /* Under AddressSanitizer the address space holds its shadow and resident memory its redzones:
  * the bounds on the process's own figures are checked by the plain build only. */
@@ -199,7 +200,7 @@ static void check_same(const spec *s0, const unsigned char *pix)
 }
 
 /* gray, 4:4:4, 4:2:2, 4:2:0; quality 50, 90, 100; tiny to VGA, noise and smooth */
-Test(jpeg_huff, same_file_as_libjpeg_optimised, .timeout = 300)
+Test(jpeg_huff, same_file_as_libjpeg_optimised)
 {
     static const int layouts[4][3] = {{1, 1, 1}, {3, 1, 1}, {3, 2, 1}, {3, 2, 2}};
     static const int qualities[3] = {50, 90, 100};
@@ -388,7 +389,7 @@ static void damage(const unsigned char *f, size_t n, int *bad)
     free(g);
 }
 
-Test(jpeg_huff, damaged_streams_refused, .timeout = 300)
+Test(jpeg_huff, damaged_streams_refused)
 {
     for (int comps = 1; comps <= 3; comps += 2)
         for (int restart = 0; restart <= 2; restart += 2) {
@@ -419,7 +420,7 @@ static hdm_status run_jpeg(const char *in, const char *out, const hdm_options *o
 /* 4000 x 4000 RGB written as baseline JPEG at max_memory 16 MB (libjpeg's optimize_coding would
  * hold 96 MB of coefficients), under a 256 MB address-space limit; the command's peak RSS far
  * below the coefficients; the result libjpeg decodes. */
-Test(jpeg_huff, big_baseline_written_in_little_memory, .timeout = 200)
+Test(jpeg_huff, big_baseline_written_in_little_memory)
 {
     hdm_image *src;
     cr_assert_eq(hdm_image_new(4000, 4000, 3, HDM_U8, &src), HDM_OK);
@@ -478,7 +479,7 @@ Test(jpeg_huff, big_baseline_written_in_little_memory, .timeout = 200)
 
 /* The compressed bytes count against max_memory as they grow: noise at quality 100 (about
  * 4 MB) refused at 2 MB, naming the limit, and no output left. */
-Test(jpeg_huff, compressed_bytes_counted, .timeout = 120)
+Test(jpeg_huff, compressed_bytes_counted)
 {
     hdm_image *src;
     unsigned char *pix = make_pixels(1200, 1000, 3, true);
