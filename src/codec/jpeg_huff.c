@@ -30,7 +30,7 @@ typedef struct table {
     int nvals;
     /* decoding (F.2.2.3): for each length, the largest code and where its values start */
     int32_t maxcode[18], valptr[17];
-    uint8_t look_len[1 << LOOK], look_sym[1 << LOOK]; /* the codes of LOOK bits or fewer */
+    uint16_t look[1 << LOOK]; /* the codes of LOOK bits or fewer: length << 8 | value */
     /* encoding (C.2): each value's code and length */
     uint16_t code[256];
     uint8_t size[256];
@@ -101,7 +101,7 @@ static bool table_derive(table *t)
 {
     int k = 0;
     uint32_t code = 0;
-    memset(t->look_len, 0, sizeof t->look_len);
+    memset(t->look, 0, sizeof t->look);
     for (int l = 1; l <= 16; l++) {
         t->valptr[l] = k;
         t->maxcode[l] = -1;
@@ -112,7 +112,7 @@ static bool table_derive(table *t)
             if (l <= LOOK) {
                 uint32_t first = code << (LOOK - l), count = 1u << (LOOK - l);
                 for (uint32_t x = 0; x < count; x++)
-                    t->look_len[first + x] = (uint8_t)l, t->look_sym[first + x] = v;
+                    t->look[first + x] = (uint16_t)(l << 8 | v);
             }
         }
         if (t->bits[l]) {
@@ -206,25 +206,9 @@ static void reader_start(reader *r, const unsigned char *p, const unsigned char 
     r->at_marker = false;
 }
 
-/* Up to 57 bits or more in acc; past the data (a marker, or the end), zeros counted in pad. */
-static void fill(reader *r)
+/* Byte by byte, stuffing and markers seen: the slow part of fill. */
+static void fill_bytes(reader *r)
 {
-    /* eight bytes at once when none is 0xFF (the usual case): whole bytes counted, and the
-     * bits of the next one or-ed in below them are that byte's own, or-ed again when read */
-    if (r->n <= 56 && !r->at_marker && r->end - r->p >= 8) {
-        const unsigned char *q = r->p;
-        uint64_t v = (uint64_t)q[0] << 56 | (uint64_t)q[1] << 48 | (uint64_t)q[2] << 40 |
-                     (uint64_t)q[3] << 32 | (uint64_t)q[4] << 24 | (uint64_t)q[5] << 16 |
-                     (uint64_t)q[6] << 8 | q[7];
-        uint64_t x = ~v; /* a 0xFF byte of v is a zero byte of x */
-        if (!((x - 0x0101010101010101u) & ~x & 0x8080808080808080u)) {
-            int k = (64 - r->n) >> 3;
-            r->acc |= v >> r->n;
-            r->p += k;
-            r->n += 8 * k;
-            return;
-        }
-    }
     while (r->n <= 56) {
         unsigned b = 0;
         if (r->at_marker) {
@@ -248,15 +232,38 @@ static void fill(reader *r)
     }
 }
 
+/* Up to 57 bits or more in acc; past the data (a marker, or the end), zeros counted in pad.
+ * Eight bytes at once when none is 0xFF (the usual case): whole bytes counted, and the bits
+ * of the next one or-ed in below them are that byte's own, or-ed again when it is read. */
+static inline void fill(reader *r)
+{
+    if (r->n <= 56 && !r->at_marker && r->end - r->p >= 8) {
+        const unsigned char *q = r->p;
+        uint64_t v = (uint64_t)q[0] << 56 | (uint64_t)q[1] << 48 | (uint64_t)q[2] << 40 |
+                     (uint64_t)q[3] << 32 | (uint64_t)q[4] << 24 | (uint64_t)q[5] << 16 |
+                     (uint64_t)q[6] << 8 | q[7];
+        uint64_t x = ~v; /* a 0xFF byte of v is a zero byte of x */
+        if (!((x - 0x0101010101010101u) & ~x & 0x8080808080808080u)) {
+            int k = (64 - r->n) >> 3;
+            r->acc |= v >> r->n;
+            r->p += k;
+            r->n += 8 * k;
+            return;
+        }
+    }
+    fill_bytes(r);
+}
+
 /* The next symbol of t, or -1 for a code t does not have. acc holds 16 bits or more. */
 static inline int decode(reader *r, const table *t)
 {
     unsigned look = (unsigned)(r->acc >> (64 - LOOK));
-    int l = t->look_len[look];
+    unsigned e = t->look[look];
+    int l = (int)(e >> 8);
     if (l) {
         r->acc <<= l;
         r->n -= l;
-        return t->look_sym[look];
+        return (int)(e & 0xFF);
     }
     uint32_t bits16 = (uint32_t)(r->acc >> 48);
     for (l = LOOK + 1; l <= 16; l++) {
@@ -326,8 +333,15 @@ static void put_raw(writer *w, const unsigned char *p, size_t n)
 
 /* ---- the scan ---- */
 
-/* One pass over the scan: counting symbols (w NULL) or writing them with the new tables. */
-static hdm_status scan_pass(job *j, writer *w)
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+/* One pass over the scan: counting symbols (w NULL) or writing them with the new tables;
+ * inlined in each of the two below, so each is compiled for its own pass. */
+static ALWAYS_INLINE hdm_status scan_pass(job *j, writer *w)
 {
     reader r;
     reader_start(&r, j->in + j->data_at, j->in + j->n);
@@ -403,6 +417,16 @@ static hdm_status scan_pass(job *j, writer *w)
     if (w)
         align(w);
     return HDM_OK;
+}
+
+static hdm_status scan_count(job *j)
+{
+    return scan_pass(j, NULL);
+}
+
+static hdm_status scan_write(job *j, writer *w)
+{
+    return scan_pass(j, w);
 }
 
 /* ---- the segments ---- */
@@ -642,7 +666,7 @@ hdm_status hdm__jpeg_optimize(const unsigned char *in, size_t n, hdm__bytes *out
     bool keep = false;
     hdm_status st = read_headers(j, &keep);
     if (!st && !keep)
-        st = scan_pass(j, NULL);
+        st = scan_count(j);
     /* only one scan, then EOI: a later scan would be read with the tables replaced */
     if (!st && !keep && (n - j->tail_at < 2 || in[j->tail_at + 1] != 0xD9)) {
         if (n - j->tail_at >= 2 && in[j->tail_at + 1] >= 0xC0 && in[j->tail_at + 1] != 0xFF &&
@@ -683,7 +707,7 @@ hdm_status hdm__jpeg_optimize(const unsigned char *in, size_t n, hdm__bytes *out
         p = j->dht[d].at + j->dht[d].len;
     }
     put_raw(w, in + p, j->data_at - p);
-    st = scan_pass(j, w);
+    st = scan_write(j, w);
     if (!st)
         put_raw(w, in + j->tail_at, n - j->tail_at);
     free(j);
