@@ -12,7 +12,7 @@
  * coefficient until the end (jcmaster.c: it needs a second pass), 2 bytes each, so a baseline
  * file is coded with the standard tables into memory instead, and jpeg_huff.c re-codes that
  * scan with optimal tables as it goes out: the compressed bytes are the sink's held memory
- * (estimated at a bit a sample, about twice what a q90 photo takes; refused if they pass
+ * (estimated at a bit a sample, what a detailed q90 photo takes; refused if they pass
  * max_memory as they grow). Progressive output needs every coefficient for its scans anyway:
  * libjpeg optimises it itself, and its coefficients are held. libjpeg's own limit is set from
  * max_memory too. */
