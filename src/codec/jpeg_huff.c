@@ -384,24 +384,29 @@ static ALWAYS_INLINE hdm_status scan_pass(job *j, writer *w)
                 int rs = decode(&r, at);
                 if (rs < 0)
                     return corrupt(j, "bad Huffman code");
-                int run = rs >> 4, sz = rs & 15;
-                if (sz == 0) {
-                    if (run != 0 && run != 15)
-                        return corrupt(j, "bad AC symbol");
-                } else {
-                    k += run;
+                int sz = rs & 15;
+                if (sz) {
+                    k += rs >> 4;
                     if (k > 63)
                         return corrupt(j, "AC coefficients past the block's end");
+                    extra = take(&r, sz);
+                    if (w)
+                        put(w, ((uint32_t)j->nac[ta].code[rs] << sz) | extra,
+                            j->nac[ta].size[rs] + sz);
+                    else
+                        j->ac_freq[ta][rs]++;
+                    k++;
+                } else {
+                    if (rs != 0x00 && rs != 0xF0) /* only EOB and ZRL have no bits */
+                        return corrupt(j, "bad AC symbol");
+                    if (w)
+                        put(w, j->nac[ta].code[rs], j->nac[ta].size[rs]);
+                    else
+                        j->ac_freq[ta][rs]++;
+                    if (rs == 0)
+                        break; /* EOB */
+                    k += 16;
                 }
-                extra = sz ? take(&r, sz) : 0;
-                if (w)
-                    put(w, ((uint32_t)j->nac[ta].code[rs] << sz) | extra,
-                        j->nac[ta].size[rs] + sz);
-                else
-                    j->ac_freq[ta][rs]++;
-                if (rs == 0)
-                    break; /* EOB */
-                k += sz ? 1 : 16;
             }
         }
         if (r.n < r.pad)
