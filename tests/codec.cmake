@@ -8,6 +8,9 @@ hdm_test(test_codec_png_large test_codec_png_large.c testutil.c)
 hdm_test(test_codec_stb test_codec_stb.c testutil.c)
 hdm_test(test_codec_jpeg test_codec_jpeg.c testutil.c cli_run.c cli_assert.c)
 add_dependencies(test_codec_jpeg hadamard_cli)
+# test_codec_jpeg_huff: the Huffman re-coder against libjpeg's optimize_coding, damaged streams.
+hdm_test(test_codec_jpeg_huff test_codec_jpeg_huff.c testutil.c)
+add_dependencies(test_codec_jpeg_huff hadamard_cli)
 # test_codec_webp makes its inputs with libwebp's API, animations with libwebpmux's encoder.
 pkg_check_modules(WEBPMUX REQUIRED IMPORTED_TARGET libwebpmux)
 hdm_test(test_codec_webp test_codec_webp.c testutil.c cli_run.c cli_assert.c)

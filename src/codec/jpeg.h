@@ -37,6 +37,14 @@ hdm_status hdm__jpeg_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
                           const hdm__meta *meta, hdm__bytes *b, const char *path,
                           hdm__sink **out, hdm_error *err);
 
+/* Re-codes a baseline JPEG (in, n bytes: SOF0, one scan) with Huffman tables optimised for its
+ * scan (ITU-T T.81 Annex K.2), into out: the same coefficients, the same segments, only the
+ * tables and the entropy-coded data change (jpeg_huff.c). A file it does not re-code
+ * (progressive, several scans, ...) is put out as it is; a damaged one is refused with
+ * HDM_ERR_CORRUPT naming path. */
+hdm_status hdm__jpeg_optimize(const unsigned char *in, size_t n, hdm__bytes *out,
+                              const char *path, hdm_error *err);
+
 /* libjpeg's own memory limit (libjpeg.txt, "Memory usage"), from max_memory. */
 long hdm__jpeg_memory_cap(const hdm_options *opt);
 

@@ -9,11 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Rows are handed to libjpeg as they arrive and its bytes go straight to the output. Huffman
- * tables are always optimised for the image (smaller files at no cost in quality), which makes
- * libjpeg keep every quantised coefficient until the end (jcmaster.c: optimize_coding needs a
- * second pass), 2 bytes each: that buffer is the sink's held memory, and libjpeg's own limit
- * is set from max_memory too. */
+/* Rows are handed to libjpeg as they arrive. Huffman tables are always optimised for the image
+ * (smaller files at no cost in quality). libjpeg's optimize_coding would keep every quantised
+ * coefficient until the end (jcmaster.c: it needs a second pass), 2 bytes each, so a baseline
+ * file is coded with the standard tables into memory instead, and jpeg_huff.c re-codes that
+ * scan with optimal tables as it goes out: the compressed bytes are the sink's held memory
+ * (estimated at a bit a sample, what a detailed q90 photo takes; refused if they pass
+ * max_memory as they grow). Progressive output needs every coefficient for its scans anyway:
+ * libjpeg optimises it itself, and its coefficients are held. libjpeg's own limit is set from
+ * max_memory too. */
 
 enum { OUT_BUF = 64 << 10 };
 
@@ -23,6 +27,8 @@ typedef struct jpeg_enc {
     hdm__jpeg_fail fail;
     struct jpeg_destination_mgr dest;
     hdm__bytes *bytes;
+    hdm__bytes mem;         /* baseline: libjpeg's file with standard tables, to re-code */
+    bool baseline, over_limit;
     uint64_t max_memory;
     unsigned char *row;     /* one scanline for libjpeg: gray or RGB */
     unsigned char bg[3];    /* the background, and its gray (for gray+alpha) */
@@ -37,10 +43,25 @@ static void dest_init(j_compress_ptr c)
     k->dest.free_in_buffer = OUT_BUF;
 }
 
+/* A failure is kept in the bytes, said after; the memory limit stops libjpeg at once (the
+ * jump point is set around every call into it). */
+static void dest_put(jpeg_enc *k, size_t n)
+{
+    if (!k->baseline) {
+        hdm__bytes_put(k->bytes, k->out, n);
+        return;
+    }
+    if (k->mem.len + n > k->max_memory) {
+        k->over_limit = true;
+        longjmp(k->fail.jump, 1);
+    }
+    hdm__bytes_put(&k->mem, k->out, n);
+}
+
 static boolean dest_empty(j_compress_ptr c)
 {
     jpeg_enc *k = c->client_data;
-    hdm__bytes_put(k->bytes, k->out, OUT_BUF); /* a failure is kept in bytes, said at finish */
+    dest_put(k, OUT_BUF);
     k->dest.next_output_byte = k->out;
     k->dest.free_in_buffer = OUT_BUF;
     return TRUE;
@@ -49,11 +70,16 @@ static boolean dest_empty(j_compress_ptr c)
 static void dest_term(j_compress_ptr c)
 {
     jpeg_enc *k = c->client_data;
-    hdm__bytes_put(k->bytes, k->out, OUT_BUF - k->dest.free_in_buffer);
+    dest_put(k, OUT_BUF - k->dest.free_in_buffer);
 }
 
 static hdm_status enc_failed(jpeg_enc *k, hdm_error *err)
 {
+    if (k->over_limit)
+        return hdm__fail(err, HDM_ERR_LIMIT, k->base.path,
+                         "the compressed JPEG (held to optimise its Huffman tables) passes the "
+                         "memory limit of %llu bytes (max_memory)",
+                         (unsigned long long)k->max_memory);
     if (k->fail.code == JERR_OUT_OF_MEMORY || k->fail.code == JERR_NO_BACKING_STORE)
         return hdm__jpeg_failed(&k->fail, k->base.path, "cannot write JPEG", k->max_memory, err);
     return hdm__fail(err, HDM_ERR_IO, k->base.path, "cannot write JPEG: %s", k->fail.msg);
@@ -61,6 +87,8 @@ static hdm_status enc_failed(jpeg_enc *k, hdm_error *err)
 
 static hdm_status bytes_failed(jpeg_enc *k, hdm_error *err)
 {
+    if (k->mem.failed)
+        return hdm__fail(err, HDM_ERR_NOMEM, k->base.path, "out of memory");
     return hdm__fail(err, HDM_ERR_IO, k->base.path, "cannot write JPEG: %s",
                      hdm__bytes_error(k->bytes));
 }
@@ -93,7 +121,7 @@ static hdm_status enc_write(hdm__sink *s, const hdm_image *strip, uint32_t rows,
     if (setjmp(k->fail.jump))
         return enc_failed(k, err);
     for (uint32_t y = 0; y < rows; y++) {
-        if (k->bytes->failed)
+        if (k->bytes->failed || k->mem.failed)
             return bytes_failed(k, err);
         if (strip->channels == 2 || strip->channels == 4)
             flatten_row(k, strip, y);
@@ -110,8 +138,15 @@ static hdm_status enc_finish(hdm__sink *s, hdm_error *err)
     jpeg_enc *k = (jpeg_enc *)s;
     if (setjmp(k->fail.jump))
         return enc_failed(k, err);
-    jpeg_finish_compress(&k->c); /* the optimised tables, then every scan, then EOI */
-    return k->bytes->failed ? bytes_failed(k, err) : HDM_OK;
+    jpeg_finish_compress(&k->c); /* progressive: the optimised tables, every scan, EOI */
+    if (k->baseline && !k->mem.failed) {
+        hdm_status st = hdm__jpeg_optimize(k->mem.mem, k->mem.len, k->bytes, k->base.path, err);
+        free(k->mem.mem);
+        k->mem.mem = NULL;
+        if (st)
+            return st;
+    }
+    return k->bytes->failed || k->mem.failed ? bytes_failed(k, err) : HDM_OK;
 }
 
 static void enc_close(hdm__sink *s)
@@ -119,6 +154,7 @@ static void enc_close(hdm__sink *s)
     jpeg_enc *k = (jpeg_enc *)s;
     jpeg_destroy_compress(&k->c); /* safe on a struct never created: k is zeroed */
     free(k->row);
+    free(k->mem.mem);
     free(k);
 }
 
@@ -246,7 +282,7 @@ static hdm_status start(jpeg_enc *k, const hdm_options *opt, const hdm__meta *me
     k->c.in_color_space = comps == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_set_defaults(&k->c);
     jpeg_set_quality(&k->c, opt->jpeg_quality, TRUE);
-    k->c.optimize_coding = TRUE;
+    k->c.optimize_coding = !k->baseline; /* baseline: re-coded at finish */
     k->c.dct_method = JDCT_ISLOW;
     k->c.comp_info[0].h_samp_factor = hs;
     k->c.comp_info[0].v_samp_factor = vs;
@@ -271,11 +307,15 @@ hdm_status hdm__jpeg_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
     int hs = 1, vs = 1;
     if (comps == 3)
         sampling(opt, &hs, &vs);
-    uint64_t need = encode_bytes(info->width, info->height, comps, hs, vs);
-    if (need > opt->max_memory)
+    /* baseline: a few MCU rows, and the compressed file at a bit a sample */
+    uint64_t need = opt->jpeg_progressive
+                        ? encode_bytes(info->width, info->height, comps, hs, vs)
+                        : (uint64_t)info->width * comps * DCTSIZE * vs * 3 +
+                              (uint64_t)info->width * info->height * comps / 8;
+    if (opt->jpeg_progressive && need > opt->max_memory)
         return hdm__fail(err, HDM_ERR_LIMIT, path,
-                         "encoding needs about %llu bytes (libjpeg holds every coefficient to "
-                         "optimise its Huffman tables), above the memory limit of %llu "
+                         "encoding needs about %llu bytes (libjpeg holds every coefficient of "
+                         "progressive output), above the memory limit of %llu "
                          "(max_memory)", (unsigned long long)need,
                          (unsigned long long)opt->max_memory);
     jpeg_enc *k = calloc(1, sizeof *k);
@@ -290,6 +330,7 @@ hdm_status hdm__jpeg_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
     k->base.close = enc_close;
     k->base.held = need + OUT_BUF + (uint64_t)info->width * comps;
     k->bytes = b;
+    k->baseline = !opt->jpeg_progressive;
     k->max_memory = opt->max_memory;
     uint32_t bg = opt->background;
     k->bg[0] = (unsigned char)(bg >> 16), k->bg[1] = (unsigned char)(bg >> 8);
