@@ -84,10 +84,6 @@ hdm_status hdm__sink_open(hdm_format fmt, const hdm_info *in, const hdm_options 
                           const hdm__meta *meta, hdm__bytes *b, const char *path,
                           hdm__sink **out, hdm_error *err);
 
-/* Says "PATH: what" through opt->notice when the caller gave one ("(memory output)" for a NULL
- * path): a part of the output left out or changed, for the caller to say. */
-void hdm__notice(const hdm_options *opt, const char *path, const char *what);
-
 /* PNG's encoder (png_write.c), for its entry in png.c. */
 hdm_status hdm__png_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,
                          const hdm__meta *meta, hdm__bytes *b, const char *path,

@@ -180,14 +180,6 @@ static uint64_t encode_bytes(uint32_t w, uint32_t h, unsigned comps, int hs, int
     return blocks * DCTSIZE2 * sizeof(JCOEF) + rows;
 }
 
-static void notice(const hdm_options *opt, const char *path, const char *what)
-{
-    if (!opt->notice)
-        return;
-    char note[160 + 4096];
-    snprintf(note, sizeof note, "%s: %s", path ? path : "(memory output)", what);
-    opt->notice(opt->notice_ctx, note);
-}
 
 /* A marker's data is at most 65533 bytes (its 16-bit length counts itself); an ICC profile is
  * split over at most 255 APP2 markers of 65519 bytes after their 14-byte "ICC_PROFILE\0",
@@ -214,7 +206,8 @@ static void set_density(jpeg_enc *k, const hdm_options *opt, const hdm__meta *m)
     }
     x = round(x), y = round(y);
     if (x > 65535 || y > 65535) {
-        notice(opt, k->base.path, "resolution left out (JFIF holds at most 65535 per unit)");
+        hdm__notice(opt, k->base.path,
+                    "resolution left out (JFIF holds at most 65535 per unit)");
         return;
     }
     if (x < 1 || y < 1)
@@ -242,23 +235,23 @@ static void write_meta(jpeg_enc *k, const hdm_options *opt, const hdm__meta *m)
 {
     const char *path = k->base.path;
     if (m->exif_size > MARKER_MAX - sizeof EXIF_ID)
-        notice(opt, path, "EXIF left out (over the 64 KB a JPEG marker holds)");
+        hdm__notice(opt, path, "EXIF left out (over the 64 KB a JPEG marker holds)");
     else if (m->exif_size)
         write_app(k, JPEG_APP0 + 1, EXIF_ID, sizeof EXIF_ID, m->exif, m->exif_size);
     if (m->xmp_size > MARKER_MAX - sizeof XMP_ID)
-        notice(opt, path, "XMP left out (over the 64 KB a JPEG marker holds)");
+        hdm__notice(opt, path, "XMP left out (over the 64 KB a JPEG marker holds)");
     else if (m->xmp_size)
         write_app(k, JPEG_APP0 + 1, XMP_ID, sizeof XMP_ID, m->xmp, m->xmp_size);
     if (m->icc_size && !hdm__icc_fits(m->icc, m->icc_size, k->base.info.channels))
-        notice(opt, path, k->base.info.channels <= 2
-                              ? "ICC profile left out (not a gray profile, and the image is gray)"
-                              : "ICC profile left out (not an RGB profile, and the image is RGB)");
+        hdm__notice(opt, path, k->base.info.channels <= 2
+                        ? "ICC profile left out (not a gray profile, and the image is gray)"
+                        : "ICC profile left out (not an RGB profile, and the image is RGB)");
     else if (m->icc_size > ICC_MAX)
-        notice(opt, path, "ICC profile left out (over the 16 MB JPEG's 255 markers hold)");
+        hdm__notice(opt, path, "ICC profile left out (over the 16 MB JPEG's 255 markers hold)");
     else if (m->icc_size)
         jpeg_write_icc_profile(&k->c, m->icc, (unsigned)m->icc_size);
     if (m->srgb_intent || m->gamma || m->has_chrm)
-        notice(opt, path, "sRGB, gAMA and cHRM left out (JPEG holds none of them)");
+        hdm__notice(opt, path, "sRGB, gAMA and cHRM left out (JPEG holds none of them)");
 }
 
 /* Sets libjpeg up for the image and writes the headers (SOI, JFIF, the metadata markers, the
@@ -344,11 +337,11 @@ hdm_status hdm__jpeg_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
         enc_close(&k->base);
         return st;
     }
-    if ((info->channels == 2 || info->channels == 4) && opt->notice) {
-        char note[160 + 4096];
-        snprintf(note, sizeof note, "%s: alpha flattened over #%06x (JPEG holds no alpha)",
-                 path ? path : "(memory output)", (unsigned)bg);
-        opt->notice(opt->notice_ctx, note);
+    if (info->channels == 2 || info->channels == 4) {
+        char what[64];
+        snprintf(what, sizeof what, "alpha flattened over #%06x (JPEG holds no alpha)",
+                 (unsigned)bg);
+        hdm__notice(opt, path, what);
     }
     *out = &k->base;
     return HDM_OK;

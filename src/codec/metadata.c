@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* metadata.c — the two fields read out of metadata: the EXIF Orientation tag (TIFF 6.0 IFD
- * layout, EXIF 2.32 tag 0x0112) and an ICC profile's description (ICC.1 'desc' tag) */
+/* metadata.c — what the codecs share about metadata: the EXIF Orientation tag (TIFF 6.0 IFD
+ * layout, EXIF 2.32 tag 0x0112), an ICC profile's description (ICC.1 'desc' tag) and whether it
+ * fits an image, the fields info reports, and the notices for what a sink leaves out */
 #include "codec/metadata.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- EXIF: IFD0 of its TIFF structure ---- */
@@ -123,4 +125,13 @@ bool hdm__icc_fits(const unsigned char *icc, size_t n, uint32_t channels)
     if (!icc || n < 128)
         return false;
     return !memcmp(icc + 16, channels <= 2 ? "GRAY" : "RGB ", 4);
+}
+
+void hdm__notice(const hdm_options *opt, const char *path, const char *what)
+{
+    if (!opt->notice)
+        return;
+    char note[160 + 4096];
+    snprintf(note, sizeof note, "%s: %s", path ? path : "(memory output)", what);
+    opt->notice(opt->notice_ctx, note);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* metadata.h — fields read out of metadata blobs: EXIF Orientation, an ICC profile's name */
+/* metadata.h — what the codecs share about metadata: fields read out of it, sinks' notices */
 #ifndef HDM_CODEC_METADATA_H
 #define HDM_CODEC_METADATA_H
 
@@ -24,5 +24,9 @@ bool hdm__icc_fits(const unsigned char *icc, size_t n, uint32_t channels);
 /* Fills the metadata fields of d (sizes, the profile's description, Orientation, colour chunks,
  * density) from m. */
 void hdm__meta_describe(const hdm__meta *m, hdm_file_info *d);
+
+/* Says "PATH: what" through opt->notice when the caller gave one ("(memory output)" for a NULL
+ * path): a part of the output left out or changed, for the caller to say. */
+void hdm__notice(const hdm_options *opt, const char *path, const char *what);
 
 #endif

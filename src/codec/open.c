@@ -200,15 +200,6 @@ hdm_status hdm__sink_open(hdm_format fmt, const hdm_info *in, const hdm_options 
     return c->sink(c, &info, opt, &keep, b, path, out, err);
 }
 
-void hdm__notice(const hdm_options *opt, const char *path, const char *what)
-{
-    if (!opt->notice)
-        return;
-    char note[160 + 4096];
-    snprintf(note, sizeof note, "%s: %s", path ? path : "(memory output)", what);
-    opt->notice(opt->notice_ctx, note);
-}
-
 bool hdm__format_writable(hdm_format fmt)
 {
     const hdm__codec *c = hdm__codec_of(fmt);
