@@ -41,6 +41,10 @@ const cli_opt cli_options[] = {
      UINT32_MAX},
     {"max-memory", 0, OPT_UINT, "BYTES", "refuse a job that would hold more than BYTES at "
      "once: decoded images, filter rows, encoders (default 4294967296)", 1, UINT64_MAX},
+    {"threads", 0, OPT_UINT, "N", "threads one job may use: decoders read ahead, rows are "
+     "shared out, PNG deflates in parallel; output is the same for every N (default: the cores "
+     "available, as the CPU affinity mask and cgroup quota allow; batch: those shared between "
+     "the --jobs)", 1, 1024},
     {"out-dir", 0, OPT_STRING, "DIR", "batch: write outputs under DIR (created if missing)", 0, 0},
     {"name", 0, OPT_STRING, "TEMPLATE", "batch: output name from {stem}, {ext}, {dir} (the "
      "input's directory below its root) and {root} (the root's name, or a named file's "
@@ -191,6 +195,7 @@ void cli_fill_options(const cli_args *a, hdm_options *o)
     if (cli_has(a, "keep"))
         o->strip_meta = parse_keep(cli_str(a, "keep"), &ok);
     o->no_rotate = cli_has(a, "no-rotate");
+    if (cli_has(a, "threads")) o->threads = (uint32_t)cli_num(a, "threads");
 }
 
 /* The output format: --format when given (it must agree with a file output's extension, which
@@ -209,14 +214,14 @@ hdm_format cli_output_format(const cli_args *a)
 #define LIMIT_OPTS "max-pixels", "max-width", "max-height", "max-memory"
 
 static const char *const info_opts[] = {"json", "no-rotate", LIMIT_OPTS, "help", NULL};
-static const char *const write_opts[] = {WRITE_OPTS, "format", LIMIT_OPTS, "help", NULL};
+static const char *const write_opts[] = {WRITE_OPTS, "format", LIMIT_OPTS, "threads", "help",
+                                         NULL};
 static const char *const batch_opts[] = {"out-dir", "name", "format", "jobs", "recursive",
                                          "resume", "shard", "report", "null", "quiet", "quality",
                                          "png-level", "png-filter", "jpeg-progressive",
                                          "jpeg-subsample", "tiff-compression", "background",
                                          "webp-lossless", "strip", "keep", "no-rotate",
-                                         LIMIT_OPTS, "help",
-                                         NULL};
+                                         LIMIT_OPTS, "threads", "help", NULL};
 
 /* The fixed commands; one more per operation is made from the library's table at start. */
 cli_cmd cli_commands[32] = {
