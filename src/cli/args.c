@@ -41,10 +41,9 @@ const cli_opt cli_options[] = {
      UINT32_MAX},
     {"max-memory", 0, OPT_UINT, "BYTES", "refuse a job that would hold more than BYTES at "
      "once: decoded images, filter rows, encoders (default 4294967296)", 1, UINT64_MAX},
-    {"threads", 0, OPT_UINT, "N", "threads one job may use: decoders read ahead, rows are "
-     "shared out, PNG deflates in parallel; output is the same for every N (default: the cores "
-     "available, as the CPU affinity mask and cgroup quota allow; batch: those shared between "
-     "the --jobs)", 1, 1024},
+    {"threads", 0, OPT_UINT, "N", "threads to use, the output the same for any N (default: "
+     "the cores the affinity mask and cgroup quota allow; batch shares them between --jobs)",
+     1, 1024},
     {"out-dir", 0, OPT_STRING, "DIR", "batch: write outputs under DIR (created if missing)", 0, 0},
     {"name", 0, OPT_STRING, "TEMPLATE", "batch: output name from {stem}, {ext}, {dir} (the "
      "input's directory below its root) and {root} (the root's name, or a named file's "

@@ -312,6 +312,19 @@ typedef struct filter_source {
     hdm_image *one;        /* one upstream row in its own depth */
     hdm_image *hold;       /* wrap only: every upstream row */
     uint32_t next_in;      /* next upstream row to read */
+    /* With threads (a wrap border excepted): a group of output rows at a time, their new
+     * upstream rows read in one call and prepared in parallel, then the rows summed in
+     * parallel, each thread with a pad and an acc of its own; the ring holds group rows more.
+     * Each row is prepared and summed by the same code as unthreaded, so the same bits. */
+    uint32_t nthreads, group;
+    hdm__pool *pool;
+    bool pool_tried;
+    float *pads, *accs;    /* nthreads × ch × padlen, nthreads × ch × w */
+    hdm_image *batch;      /* the group's new upstream rows (cap rows) */
+    hdm_image *sstrip;     /* one group's share-out: */
+    uint32_t sfirst, scount, sparts, sr0;
+    hdm_status *sst;
+    hdm_error *serr;
 } filter_source;
 
 static float *slot_plane(filter_source *f, uint32_t slot, uint32_t c)
@@ -319,19 +332,21 @@ static float *slot_plane(filter_source *f, uint32_t slot, uint32_t c)
     return f->ring + ((size_t)slot * f->ch + c) * f->rowlen;
 }
 
-/* Prepares upstream row i (its samples in src, a 1-row image or a row view) into slot. */
-static void prepare(filter_source *f, const hdm_image *src, uint32_t srow, uint32_t slot)
+/* Prepares upstream row i (its samples in src, a 1-row image or a row view) into slot, pad
+ * being a separable kernel's ch × padlen scratch. */
+static void prepare(filter_source *f, float *pad, const hdm_image *src, uint32_t srow,
+                    uint32_t slot)
 {
     const hdm__kernel *kt = hdm__kern();
     uint32_t left = f->cx, right = f->kw - 1 - f->cx;
     for (uint32_t c = 0; c < f->ch; c++) {
-        float *p = (f->separable ? f->pad + (size_t)c * f->padlen : slot_plane(f, slot, c));
+        float *p = (f->separable ? pad + (size_t)c * f->padlen : slot_plane(f, slot, c));
         hdm__convert_row(p + left, HDM_F32, hdm_row(src, c, srow), src->depth, f->w);
     }
     for (uint32_t c = 0; c < f->ch; c++) {
-        float *p = (f->separable ? f->pad + (size_t)c * f->padlen : slot_plane(f, slot, c));
+        float *p = (f->separable ? pad + (size_t)c * f->padlen : slot_plane(f, slot, c));
         if (f->premul && c + 1 < f->ch) {
-            const float *a = (f->separable ? f->pad + (size_t)(f->ch - 1) * f->padlen
+            const float *a = (f->separable ? pad + (size_t)(f->ch - 1) * f->padlen
                                            : slot_plane(f, slot, f->ch - 1));
             kt->mul_f32(p + left, p + left, a + left, f->w);
         }
@@ -363,7 +378,7 @@ static hdm_status fetch(filter_source *f, uint32_t i, uint32_t *slot, hdm_error 
     if (f->ring_row[*slot] == (int64_t)i)
         return HDM_OK;
     if (f->hold) {
-        prepare(f, f->hold, i, *slot);
+        prepare(f, f->pad, f->hold, i, *slot);
         f->ring_row[*slot] = i;
         return HDM_OK;
     }
@@ -374,8 +389,138 @@ static hdm_status fetch(filter_source *f, uint32_t i, uint32_t *slot, hdm_error 
         if (st)
             return st;
         uint32_t s = f->next_in % f->cap;
-        prepare(f, f->one, 0, s);
+        prepare(f, f->pad, f->one, 0, s);
         f->ring_row[s] = f->next_in++;
+    }
+    return HDM_OK;
+}
+
+/* Output row y into row r of strip, summed in acc (ch × w). read: rows not in the ring are
+ * read from upstream; else (a share-out, every row already read) a missing one is an error. */
+static hdm_status out_row(filter_source *f, float *facc, int64_t y, hdm_image *strip,
+                          uint32_t r, bool read, hdm_error *err)
+{
+    const hdm__kernel *kt = hdm__kern();
+    memset(facc, 0, (size_t)f->ch * f->w * sizeof *facc);
+    for (uint32_t j = 0; j < f->kh; j++) {
+        int64_t yy = hdm__border_index(y - f->cy + j, f->h, f->border);
+        if (yy < 0)
+            continue; /* a zero border adds nothing */
+        uint32_t slot = (uint32_t)yy % f->cap;
+        hdm_status st = read ? fetch(f, (uint32_t)yy, &slot, err)
+                        : f->ring_row[slot] == yy
+                            ? HDM_OK
+                            : hdm__fail(err, HDM_ERR_ARG, f->base.path,
+                                        "filter: row %u left the ring", (uint32_t)yy);
+        if (st)
+            return st;
+        for (uint32_t c = 0; c < f->ch; c++) {
+            float *acc = facc + (size_t)c * f->w;
+            const float *src = slot_plane(f, slot, c);
+            if (f->keep_alpha && c + 1 == f->ch) {
+                if (j == f->cy) /* row y itself: its alpha, unfiltered */
+                    memcpy(acc, src + (f->separable ? 0 : f->cx), f->w * sizeof *acc);
+                continue;
+            }
+            if (f->separable) {
+                if (f->ky[j] != 0.0f)
+                    kt->axpy_f32(acc, src, f->ky[j], f->w);
+                continue;
+            }
+            for (uint32_t i = 0; i < f->kw; i++) {
+                float t = f->k[(size_t)j * f->kw + i];
+                if (t != 0.0f)
+                    kt->axpy_f32(acc, src + i, t, f->w);
+            }
+        }
+    }
+    const float *alpha = facc + (size_t)(f->ch - 1) * f->w;
+    for (uint32_t c = 0; c < f->ch; c++) {
+        float *acc = facc + (size_t)c * f->w;
+        bool colour = !(f->premul && c + 1 == f->ch); /* alpha is not a signal */
+        if (f->premul && !f->keep_alpha && c + 1 < f->ch)
+            kt->unpremul_f32(acc, acc, alpha, f->w);
+        if (colour && f->sign == SIGNED_ABS)
+            kt->abs_f32(acc, acc, f->w);
+        else if (colour && f->sign == SIGNED_OFFSET)
+            kt->add_f32(acc, acc, 0.5f, f->w);
+        hdm__convert_row(hdm_row(strip, c, r), strip->depth, acc, HDM_F32, f->w);
+    }
+    return HDM_OK;
+}
+
+/* Part i of a group's new upstream rows (batch rows, image rows sfirst…) prepared into their
+ * slots. */
+static void prepare_part(void *ctx, uint32_t i)
+{
+    filter_source *f = ctx;
+    uint32_t a = (uint32_t)((uint64_t)f->scount * i / f->sparts);
+    uint32_t b = (uint32_t)((uint64_t)f->scount * (i + 1) / f->sparts);
+    float *pad = f->pads ? f->pads + (size_t)i * f->ch * f->padlen : NULL;
+    for (uint32_t k = a; k < b; k++)
+        prepare(f, pad, f->batch, k, (f->sfirst + k) % f->cap);
+}
+
+/* Part i of a group's output rows (image rows sfirst…, strip rows sr0…) summed. */
+static void sum_part(void *ctx, uint32_t i)
+{
+    filter_source *f = ctx;
+    uint32_t a = (uint32_t)((uint64_t)f->scount * i / f->sparts);
+    uint32_t b = (uint32_t)((uint64_t)f->scount * (i + 1) / f->sparts);
+    float *acc = f->accs + (size_t)i * f->ch * f->w;
+    f->sst[i] = HDM_OK;
+    for (uint32_t k = a; k < b && !f->sst[i]; k++)
+        f->sst[i] = out_row(f, acc, (int64_t)f->sfirst + k, f->sstrip, f->sr0 + k, false,
+                            &f->serr[i]);
+}
+
+/* Parts for n rows of w × ch samples: one per thread, each at least PART_SAMPLES. */
+static uint32_t parts_for(const filter_source *f, uint32_t n)
+{
+    uint64_t p = (uint64_t)n * f->w * f->ch / (1 << 14);
+    p = p > f->nthreads ? f->nthreads : p < 1 ? 1 : p;
+    return p > n ? (n ? n : 1) : (uint32_t)p;
+}
+
+/* rows output rows into strip, a group at a time, shared out on the pool. */
+static hdm_status shared_read(filter_source *f, hdm_image *strip, uint32_t rows, hdm_error *err)
+{
+    for (uint32_t r0 = 0; r0 < rows;) {
+        uint32_t g = rows - r0 < f->group ? rows - r0 : f->group;
+        int64_t y0 = (int64_t)f->base.next + r0, last = -1;
+        for (uint32_t k = 0; k < g; k++) /* the last input row any of them reads */
+            for (uint32_t j = 0; j < f->kh; j++) {
+                int64_t yy = hdm__border_index(y0 + k - f->cy + j, f->h, f->border);
+                last = yy > last ? yy : last;
+            }
+        if (last >= (int64_t)f->next_in) {
+            uint32_t n = (uint32_t)(last + 1 - f->next_in);
+            if (n > f->cap) /* the ring holds a group's rows: never, but never past batch */
+                return hdm__fail(err, HDM_ERR_ARG, f->base.path, "filter: %u rows at once", n);
+            hdm_status st = hdm__source_read(f->up, f->batch, n, err);
+            if (st)
+                return st;
+            f->sfirst = f->next_in;
+            f->scount = n;
+            f->sparts = parts_for(f, n);
+            hdm__pool_run(f->pool, f->sparts, prepare_part, f);
+            for (uint32_t k = 0; k < n; k++)
+                f->ring_row[(f->next_in + k) % f->cap] = f->next_in + k;
+            f->next_in += n;
+        }
+        f->sstrip = strip;
+        f->sfirst = (uint32_t)y0;
+        f->scount = g;
+        f->sr0 = r0;
+        f->sparts = parts_for(f, g);
+        hdm__pool_run(f->pool, f->sparts, sum_part, f);
+        for (uint32_t i = 0; i < f->sparts; i++)
+            if (f->sst[i]) {
+                if (err)
+                    *err = f->serr[i];
+                return f->sst[i];
+            }
+        r0 += g;
     }
     return HDM_OK;
 }
@@ -383,7 +528,6 @@ static hdm_status fetch(filter_source *f, uint32_t i, uint32_t *slot, hdm_error 
 static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
 {
     filter_source *f = (filter_source *)s;
-    const hdm__kernel *kt = hdm__kern();
     if (f->border == HDM__BORDER_WRAP && !f->hold) {
         hdm_status st = hdm_image_new(f->w, f->h, f->ch, f->up->info.depth, &f->hold);
         if (st)
@@ -393,49 +537,20 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
         if (st)
             return st;
     }
+    if (f->group && !f->pool_tried) {
+        f->pool_tried = true;
+        if (hdm__pool_new(f->nthreads, &f->pool) || !f->pool ||
+            hdm__pool_threads(f->pool) < f->nthreads) {
+            hdm__pool_free(f->pool); /* short of threads: unshared, as it was made for */
+            f->pool = NULL;
+        }
+    }
+    if (f->pool)
+        return shared_read(f, strip, rows, err);
     for (uint32_t r = 0; r < rows; r++) {
-        int64_t y = (int64_t)s->next + r;
-        memset(f->acc, 0, (size_t)f->ch * f->w * sizeof *f->acc);
-        for (uint32_t j = 0; j < f->kh; j++) {
-            int64_t yy = hdm__border_index(y - f->cy + j, f->h, f->border);
-            if (yy < 0)
-                continue; /* a zero border adds nothing */
-            uint32_t slot;
-            hdm_status st = fetch(f, (uint32_t)yy, &slot, err);
-            if (st)
-                return st;
-            for (uint32_t c = 0; c < f->ch; c++) {
-                float *acc = f->acc + (size_t)c * f->w;
-                const float *src = slot_plane(f, slot, c);
-                if (f->keep_alpha && c + 1 == f->ch) {
-                    if (j == f->cy) /* row y itself: its alpha, unfiltered */
-                        memcpy(acc, src + (f->separable ? 0 : f->cx), f->w * sizeof *acc);
-                    continue;
-                }
-                if (f->separable) {
-                    if (f->ky[j] != 0.0f)
-                        kt->axpy_f32(acc, src, f->ky[j], f->w);
-                    continue;
-                }
-                for (uint32_t i = 0; i < f->kw; i++) {
-                    float t = f->k[(size_t)j * f->kw + i];
-                    if (t != 0.0f)
-                        kt->axpy_f32(acc, src + i, t, f->w);
-                }
-            }
-        }
-        const float *alpha = f->acc + (size_t)(f->ch - 1) * f->w;
-        for (uint32_t c = 0; c < f->ch; c++) {
-            float *acc = f->acc + (size_t)c * f->w;
-            bool colour = !(f->premul && c + 1 == f->ch); /* alpha is not a signal */
-            if (f->premul && !f->keep_alpha && c + 1 < f->ch)
-                kt->unpremul_f32(acc, acc, alpha, f->w);
-            if (colour && f->sign == SIGNED_ABS)
-                kt->abs_f32(acc, acc, f->w);
-            else if (colour && f->sign == SIGNED_OFFSET)
-                kt->add_f32(acc, acc, 0.5f, f->w);
-            hdm__convert_row(hdm_row(strip, c, r), strip->depth, acc, HDM_F32, f->w);
-        }
+        hdm_status st = out_row(f, f->acc, (int64_t)s->next + r, strip, r, true, err);
+        if (st)
+            return st;
     }
     return HDM_OK;
 }
@@ -453,6 +568,12 @@ static void filter_close(hdm__source *s)
     free(f->acc);
     hdm_image_free(f->one);
     hdm_image_free(f->hold);
+    hdm__pool_free(f->pool);
+    free(f->pads);
+    free(f->accs);
+    hdm_image_free(f->batch);
+    free(f->sst);
+    free(f->serr);
     free(f);
 }
 
@@ -465,15 +586,28 @@ static float *taps(const double *v, size_t n)
     return t;
 }
 
-/* What a filter source over up holds: the ring, the row scratch, one upstream row, and for a
- * wrap border the whole upstream image; +∞ (UINT64_MAX) if that overflows. */
-static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__border border)
+/* Rows a group of output rows has with threads threads (0: no groups, unthreaded). */
+static uint32_t filter_group(uint32_t threads, hdm__border border)
 {
+    if (threads <= 1 || border == HDM__BORDER_WRAP)
+        return 0;
+    return threads > 8 ? 64 : 8 * threads;
+}
+
+/* What a filter source over up holds: the ring, the row scratch, one upstream row, and for a
+ * wrap border the whole upstream image; with threads, the ring's group rows more, each
+ * thread's scratch and the group's upstream rows; +∞ (UINT64_MAX) if that overflows. */
+static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__border border,
+                            uint32_t threads)
+{
+    uint64_t group = filter_group(threads, border), t = group ? threads : 1;
     uint64_t w = ui->width, ch = ui->channels, pad = w + k->kw - 1;
-    uint64_t cap = k->kh + 1 < ui->height ? k->kh + 1 : ui->height;
-    uint64_t floats = cap * ch * (k->separable ? w : pad) + (k->separable ? ch * pad : 0) +
-                      ch * w;
+    uint64_t cap = k->kh + 1 + group < ui->height ? k->kh + 1 + group : ui->height;
+    uint64_t floats = cap * ch * (k->separable ? w : pad) + t * (k->separable ? ch * pad : 0) +
+                      t * ch * w;
     uint64_t held = floats * sizeof(float) + cap * sizeof(int64_t) + w * ch * ui->depth;
+    if (group)
+        held += cap * w * ch * ui->depth;
     if (border == HDM__BORDER_WRAP) {
         size_t whole;
         if (hdm_size_bytes(ui->width, ui->height, ui->channels, ui->depth, &whole))
@@ -489,7 +623,8 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
 {
     *out = NULL;
     /* counted before anything is taken, with everything upstream already holds */
-    uint64_t own = filter_held(&up->info, k, border);
+    uint32_t threads = opt->threads > 1 && up->info.height > 1 ? opt->threads : 1;
+    uint64_t own = filter_held(&up->info, k, border, threads);
     uint64_t held = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
     hdm_status st = hdm__check_held(held, opt, up->path, err);
     if (st) {
@@ -535,7 +670,9 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
     f->separable = k->separable;
     f->padlen = (size_t)f->w + f->kw - 1;
     f->rowlen = f->separable ? f->w : f->padlen;
-    f->cap = f->kh + 1 < f->h ? f->kh + 1 : f->h;
+    f->group = filter_group(threads, border);
+    f->nthreads = f->group ? threads : 1;
+    f->cap = f->kh + 1 + f->group < f->h ? f->kh + 1 + f->group : f->h;
     bool ok = true;
     if (f->separable) {
         ok = (f->kx = taps(k->kx, k->kw)) && (f->ky = taps(k->ky, k->kh)) &&
@@ -549,6 +686,13 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
          (f->ring_row = malloc(f->cap * sizeof *f->ring_row)) &&
          (f->acc = malloc((size_t)f->ch * f->w * sizeof *f->acc)) &&
          hdm_image_new(f->w, 1, f->ch, ui->depth, &f->one) == HDM_OK;
+    if (ok && f->group) {
+        size_t t = f->nthreads;
+        ok = (f->accs = malloc(t * f->ch * f->w * sizeof *f->accs)) &&
+             (!f->separable || (f->pads = malloc(t * f->ch * f->padlen * sizeof *f->pads))) &&
+             (f->sst = calloc(t, sizeof *f->sst)) && (f->serr = calloc(t, sizeof *f->serr)) &&
+             hdm_image_new(f->w, f->cap, f->ch, ui->depth, &f->batch) == HDM_OK;
+    }
     if (!ok) {
         filter_close(&f->base);
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");

@@ -128,16 +128,24 @@ hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__so
 {
     *out = NULL;
     const hdm_info *in = &up->info;
-    /* ~1 MiB of the source's own rows a chunk: a decoder's call costs little beside it, and two
-     * of them stay small beside what a job holds */
+    /* ~256 KiB of the source's own rows a chunk: a decoder's call and the hand-over cost
+     * little beside it, and two of them stay small beside what a job holds */
     size_t row = 0;
     hdm_size_bytes(in->width, 1, in->channels, in->depth, &row);
-    size_t n = ((size_t)1 << 20) / (row ? row : 1);
+    size_t n = ((size_t)256 << 10) / (row ? row : 1);
     uint32_t rows = n < 1 ? 1 : n > 256 ? 256 : (uint32_t)n;
     if (rows > in->height)
         rows = in->height;
     size_t bytes = 0;
     hdm_status st = hdm_size_bytes(in->width, rows, in->channels, in->depth, &bytes);
+    /* Reading ahead is only faster, never needed: it takes no more than a 16th of what the
+     * limit leaves, so a job that fits unthreaded still fits (but for a limit within a few
+     * chunks of what it needs). */
+    uint64_t left = opt->max_memory > up->held ? opt->max_memory - up->held : 0;
+    if (!st && 2 * (uint64_t)bytes > left / 16) {
+        *out = up;
+        return HDM_OK;
+    }
     prefetch *p = st ? NULL : calloc(1, sizeof *p);
     if (p && (hdm_image_new(in->width, rows, in->channels, in->depth, &p->buf[0].img) ||
               hdm_image_new(in->width, rows, in->channels, in->depth, &p->buf[1].img))) {

@@ -38,9 +38,11 @@ hdm_status hdm__source_from_image(hdm_image *img, bool owned, const char *path,
 bool hdm__source_is_whole(const hdm__source *s);
 
 /* A source giving up's rows, read on a thread of its own a chunk ahead of the reader (two
- * chunks of ~1 MiB, counted in held), so a decoder runs beside whatever consumes its rows. A
+ * chunks of ~256 KiB, counted in held), so a decoder runs beside whatever consumes its rows. A
  * failure of up is given to the reader where it would have met it; opt->cancel stops the
- * thread between chunks; closing joins the thread. Takes up (closed on failure too). */
+ * thread between chunks; closing joins the thread. When the chunks would take more than a 16th
+ * of what opt->max_memory leaves beside up->held, *out is up itself. Takes up (closed on
+ * failure too). */
 hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__source **out,
                                 hdm_error *err);
 
