@@ -50,7 +50,7 @@ const cli_opt cli_options[] = {
      "directory's); default {stem}.{ext}; {{ and }} write a brace, any other {...} is an "
      "error", 0, 0},
     {"format", 0, OPT_STRING, "EXT", format_help, 0, 0},
-    {"jobs", 'j', OPT_UINT, "N", "batch: files processed at once (default: the number of cores)",
+    {"jobs", 'j', OPT_UINT, "N", "batch: files processed at once (default: the cores available)",
      1, 256},
     {"recursive", 'r', OPT_FLAG, NULL, "batch: descend into directories given as inputs", 0, 0},
     {"resume", 0, OPT_FLAG, NULL, "batch: record each finished output (in DIR/.hadamard-resume-K-of-N) "
