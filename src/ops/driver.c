@@ -19,7 +19,7 @@ typedef struct op_source {
      * like op, each with its own row buffers: ops[0] is op) on the pool, started at the first
      * strip worth sharing. Row y is computed by the same code from the same rows, whichever
      * band holds it, so the output does not depend on how many there are. */
-    uint32_t nops;
+    uint32_t nops, nmade; /* bands a strip may have; ops made (more if threads fell short) */
     hdm__op **ops;
     hdm__pool *pool;
     bool pool_tried;
@@ -137,6 +137,16 @@ static hdm_status op_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_e
     return HDM_OK;
 }
 
+/* The bands' ops (but ops[0], which is op) and their results. */
+static void free_bands(op_source *o)
+{
+    for (uint32_t i = 1; i < o->nmade; i++)
+        o->ops[i]->free(o->ops[i]);
+    free(o->ops);
+    free(o->st);
+    free(o->errs);
+}
+
 static void op_close(hdm__source *s)
 {
     op_source *o = (op_source *)s;
@@ -145,11 +155,7 @@ static void op_close(hdm__source *s)
     hdm__source_close(o->mask);
     hdm_image_free(o->msk);
     hdm__pool_free(o->pool);
-    for (uint32_t i = 1; i < o->nops; i++)
-        o->ops[i]->free(o->ops[i]);
-    free(o->ops);
-    free(o->st);
-    free(o->errs);
+    free_bands(o);
     if (o->op)
         o->op->free(o->op);
     hdm_image_free(o->in);
@@ -182,18 +188,19 @@ static hdm_status make_bands(op_source *o, const hdm__opdef *def, const void *ar
         n = most < 1 ? 1 : (uint32_t)most;
     if (n > shape->in.height)
         n = shape->in.height;
-    o->nops = 1;
+    o->nops = o->nmade = 1;
     if (n <= 1)
         return HDM_OK;
     if (!(o->ops = calloc(n, sizeof *o->ops)) || !(o->st = calloc(n, sizeof *o->st)) ||
         !(o->errs = calloc(n, sizeof *o->errs)))
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     o->ops[0] = o->op;
-    for (; o->nops < n; o->nops++) {
-        hdm_status st = def->make(args, shape, &o->ops[o->nops], err);
+    for (; o->nmade < n; o->nmade++) {
+        hdm_status st = def->make(args, shape, &o->ops[o->nmade], err);
         if (st)
             return st;
     }
+    o->nops = n;
     return HDM_OK;
 }
 
@@ -252,11 +259,7 @@ hdm_status hdm__step_open_masked(const hdm__opdef *def, const void *args, hdm__s
     }
     if (st) {
         if (o && o->op) {
-            for (uint32_t i = 1; i < o->nops; i++)
-                o->ops[i]->free(o->ops[i]);
-            free(o->ops);
-            free(o->st);
-            free(o->errs);
+            free_bands(o);
             o->op->free(o->op);
         }
         free(o);

@@ -586,12 +586,16 @@ static float *taps(const double *v, size_t n)
     return t;
 }
 
-/* Rows a group of output rows has with threads threads (0: no groups, unthreaded). */
-static uint32_t filter_group(uint32_t threads, hdm__border border)
+/* Rows a group of output rows has with threads threads (0: no groups, unthreaded): as many
+ * as a strip asks for (stream.c's 256 KiB of f32 rows a thread, up to 8), so the ring grows by
+ * about what the strips already hold. */
+static uint32_t filter_group(const hdm_info *ui, uint32_t threads, hdm__border border)
 {
     if (threads <= 1 || border == HDM__BORDER_WRAP)
         return 0;
-    return threads > 8 ? 64 : 8 * threads;
+    uint64_t rows = ((uint64_t)256 << 10) / ((uint64_t)ui->width * HDM_MAX_CHANNELS * 4);
+    rows = (rows < 1 ? 1 : rows > 64 ? 64 : rows) * (threads > 8 ? 8 : threads);
+    return rows < threads ? threads : rows > 256 ? 256 : (uint32_t)rows;
 }
 
 /* What a filter source over up holds: the ring, the row scratch, one upstream row, and for a
@@ -600,7 +604,7 @@ static uint32_t filter_group(uint32_t threads, hdm__border border)
 static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__border border,
                             uint32_t threads)
 {
-    uint64_t group = filter_group(threads, border), t = group ? threads : 1;
+    uint64_t group = filter_group(ui, threads, border), t = group ? threads : 1;
     uint64_t w = ui->width, ch = ui->channels, pad = w + k->kw - 1;
     uint64_t cap = k->kh + 1 + group < ui->height ? k->kh + 1 + group : ui->height;
     uint64_t floats = cap * ch * (k->separable ? w : pad) + t * (k->separable ? ch * pad : 0) +
@@ -625,6 +629,16 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
     /* counted before anything is taken, with everything upstream already holds */
     uint32_t threads = opt->threads > 1 && up->info.height > 1 ? opt->threads : 1;
     uint64_t own = filter_held(&up->info, k, border, threads);
+    /* Sharing rows out is only faster, never needed: it takes no more than a 64th of what the
+     * limit leaves, so a job that fits unthreaded still fits (but for a limit within a few rows
+     * of what it needs). */
+    uint64_t alone = filter_held(&up->info, k, border, 1);
+    uint64_t base = alone > UINT64_MAX - up->held ? UINT64_MAX : alone + up->held;
+    if (threads > 1 &&
+        own - alone > (opt->max_memory > base ? opt->max_memory - base : 0) / 64) {
+        threads = 1;
+        own = alone;
+    }
     uint64_t held = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
     hdm_status st = hdm__check_held(held, opt, up->path, err);
     if (st) {
@@ -670,7 +684,7 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
     f->separable = k->separable;
     f->padlen = (size_t)f->w + f->kw - 1;
     f->rowlen = f->separable ? f->w : f->padlen;
-    f->group = filter_group(threads, border);
+    f->group = filter_group(ui, threads, border);
     f->nthreads = f->group ? threads : 1;
     f->cap = f->kh + 1 + f->group < f->h ? f->kh + 1 + f->group : f->h;
     bool ok = true;

@@ -138,11 +138,11 @@ hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__so
         rows = in->height;
     size_t bytes = 0;
     hdm_status st = hdm_size_bytes(in->width, rows, in->channels, in->depth, &bytes);
-    /* Reading ahead is only faster, never needed: it takes no more than a 16th of what the
+    /* Reading ahead is only faster, never needed: it takes no more than a 64th of what the
      * limit leaves, so a job that fits unthreaded still fits (but for a limit within a few
      * chunks of what it needs). */
     uint64_t left = opt->max_memory > up->held ? opt->max_memory - up->held : 0;
-    if (!st && 2 * (uint64_t)bytes > left / 16) {
+    if (!st && 2 * (uint64_t)bytes > left / 64) {
         *out = up;
         return HDM_OK;
     }
