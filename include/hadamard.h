@@ -243,9 +243,20 @@ typedef struct hdm_options {
     /* non-zero: the EXIF Orientation tag is not applied on load (stored pixels and tag kept);
      * default 0: images and operands are turned upright and the tag written as 1 */
     int no_rotate;
+    /* Threads one call may use (added in 0.2, after no_rotate): decoders of the image and of
+     * each operand read ahead on threads of their own, a strip's rows are shared out between
+     * workers, and the PNG encoder deflates on several. 1 runs everything on the calling
+     * thread; 0 (the default) uses hdm_cores_available(); above 1024 is HDM_ERR_ARG. Output is
+     * bit-identical for every value. */
+    uint32_t threads;
 } hdm_options;
 
 HDM_API void hdm_options_init(hdm_options *opt);
+
+/* The cores this process may run on: its CPU affinity mask, lowered to its cgroup's CPU quota
+ * (cgroup v2 cpu.max, or v1 cfs_quota_us / cfs_period_us; rounded up) when one is set, as
+ * containers and batch schedulers set it; at least 1. What hdm_options.threads 0 means. */
+HDM_API unsigned hdm_cores_available(void);
 
 /* ---- files --------------------------------------------------------------------------------- */
 

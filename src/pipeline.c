@@ -282,6 +282,19 @@ hdm_status hdm_pipeline_add(hdm_pipeline *p, const char *text, hdm_error *err)
     return st;
 }
 
+/* With threads to spare, a file's decoder reads ahead on a thread of its own, so the image
+ * and every operand decode side by side and beside the steps. An image already decoded whole
+ * is left as it is. Takes *s (closed on failure, *s then NULL). */
+static hdm_status read_ahead(hdm__source **s, const hdm_options *opt, hdm_error *err)
+{
+    if (!*s || opt->threads <= 1 || hdm__source_is_whole(*s))
+        return HDM_OK;
+    hdm_status st = hdm__prefetch_source(*s, opt, s, err);
+    if (st)
+        *s = NULL;
+    return st;
+}
+
 /* Wraps src in one source per step, so pulling from the result runs every step; each step's
  * operand (and mask) is opened here, through the codec table, and handed to the op driver.
  * Takes src. */
@@ -294,8 +307,12 @@ static hdm_status open_chain(const hdm_pipeline *p, hdm__source *src, const hdm_
         step_files(s, f);
         hdm__source *operand = NULL, *mask = NULL, *next;
         hdm_status st = f[0] ? hdm__source_open(f[0], opt, &operand, err) : HDM_OK;
+        if (!st)
+            st = read_ahead(&operand, opt, err);
         if (!st && f[2])
             st = hdm__source_open(f[2], opt, &mask, err);
+        if (!st)
+            st = read_ahead(&mask, opt, err);
         if (st) {
             hdm__source_close(operand);
             hdm__source_close(src);
@@ -354,7 +371,9 @@ static hdm_status open_input(const hdm_pipeline *p, const char *path, const void
     /* the input's metadata goes to the output: it rides on the last source of the chain */
     hdm__meta meta = {0};
     hdm__meta_move(&meta, &(*src)->meta);
-    st = open_chain(p, *src, opt, src, err); /* takes *src */
+    st = read_ahead(src, opt, err); /* takes *src */
+    if (!st)
+        st = open_chain(p, *src, opt, src, err); /* takes *src */
     if (!st)
         hdm__meta_move(&(*src)->meta, &meta);
     hdm__meta_free(&meta);

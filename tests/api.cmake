@@ -4,3 +4,4 @@
 hdm_test(test_api test_api.c testutil.c)
 hdm_test(test_api_cancel test_api_cancel.c testutil.c)
 hdm_test(test_api_view test_api_view.c testutil.c)
+hdm_test(test_api_threads test_api_threads.c testutil.c)

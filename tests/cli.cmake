@@ -33,3 +33,5 @@ if(NOT HADAMARD_SANITIZE)
   add_test(NAME install_test COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/install_test.sh
     ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 endif()
+hdm_test(test_cli_threads test_cli_threads.c cli_run.c cli_assert.c testutil.c)
+add_dependencies(test_cli_threads hadamard_cli)

@@ -41,13 +41,16 @@ const cli_opt cli_options[] = {
      UINT32_MAX},
     {"max-memory", 0, OPT_UINT, "BYTES", "refuse a job that would hold more than BYTES at "
      "once: decoded images, filter rows, encoders (default 4294967296)", 1, UINT64_MAX},
+    {"threads", 0, OPT_UINT, "N", "threads to use, the output the same for any N (default: "
+     "the cores the affinity mask and cgroup quota allow; batch shares them between --jobs)",
+     1, 1024},
     {"out-dir", 0, OPT_STRING, "DIR", "batch: write outputs under DIR (created if missing)", 0, 0},
     {"name", 0, OPT_STRING, "TEMPLATE", "batch: output name from {stem}, {ext}, {dir} (the "
      "input's directory below its root) and {root} (the root's name, or a named file's "
      "directory's); default {stem}.{ext}; {{ and }} write a brace, any other {...} is an "
      "error", 0, 0},
     {"format", 0, OPT_STRING, "EXT", format_help, 0, 0},
-    {"jobs", 'j', OPT_UINT, "N", "batch: files processed at once (default: the number of cores)",
+    {"jobs", 'j', OPT_UINT, "N", "batch: files processed at once (default: the cores available)",
      1, 256},
     {"recursive", 'r', OPT_FLAG, NULL, "batch: descend into directories given as inputs", 0, 0},
     {"resume", 0, OPT_FLAG, NULL, "batch: record each finished output (in DIR/.hadamard-resume-K-of-N) "
@@ -191,6 +194,7 @@ void cli_fill_options(const cli_args *a, hdm_options *o)
     if (cli_has(a, "keep"))
         o->strip_meta = parse_keep(cli_str(a, "keep"), &ok);
     o->no_rotate = cli_has(a, "no-rotate");
+    if (cli_has(a, "threads")) o->threads = (uint32_t)cli_num(a, "threads");
 }
 
 /* The output format: --format when given (it must agree with a file output's extension, which
@@ -209,14 +213,14 @@ hdm_format cli_output_format(const cli_args *a)
 #define LIMIT_OPTS "max-pixels", "max-width", "max-height", "max-memory"
 
 static const char *const info_opts[] = {"json", "no-rotate", LIMIT_OPTS, "help", NULL};
-static const char *const write_opts[] = {WRITE_OPTS, "format", LIMIT_OPTS, "help", NULL};
+static const char *const write_opts[] = {WRITE_OPTS, "format", LIMIT_OPTS, "threads", "help",
+                                         NULL};
 static const char *const batch_opts[] = {"out-dir", "name", "format", "jobs", "recursive",
                                          "resume", "shard", "report", "null", "quiet", "quality",
                                          "png-level", "png-filter", "jpeg-progressive",
                                          "jpeg-subsample", "tiff-compression", "background",
                                          "webp-lossless", "strip", "keep", "no-rotate",
-                                         LIMIT_OPTS, "help",
-                                         NULL};
+                                         LIMIT_OPTS, "threads", "help", NULL};
 
 /* The fixed commands; one more per operation is made from the library's table at start. */
 cli_cmd cli_commands[32] = {

@@ -21,7 +21,7 @@ typedef struct cli_opt {
     uint64_t min, max;  /* OPT_UINT range */
 } cli_opt;
 
-enum { CLI_N_OPTIONS = 28 };             /* entries of cli_options (checked where it is filled) */
+enum { CLI_N_OPTIONS = 29 };             /* entries of cli_options (checked where it is filled) */
 extern const cli_opt cli_options[];
 
 /* What a parsed command line holds. */

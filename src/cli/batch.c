@@ -1378,6 +1378,7 @@ static int report_write(const char *path, const batch_plan *l)
 
 typedef struct batch_run {
     const batch_config *cfg;
+    hdm_options opt; /* cfg's, with each job's share of the threads */
     resume_log *log; /* with --resume: the records of finished outputs */
     batch_plan *items;
     atomic_size_t next;
@@ -1495,7 +1496,7 @@ static void *worker(void *arg)
                              "(give --format)", it->input, ext);
             }
             if (!s)
-                s = hdm_pipeline_run_file(cfg->pipeline, it->input, it->output, cfg->opt, &e);
+                s = hdm_pipeline_run_file(cfg->pipeline, it->input, it->output, &b->opt, &e);
             if (s == HDM_ERR_INTERRUPTED)
                 it->status = BATCH_PENDING; /* not done: a rerun with --resume takes it */
             else if (s)
@@ -1560,6 +1561,16 @@ int batch_main(const batch_config *cfg)
     unsigned jobs = cfg->jobs ? cfg->jobs : 1;
     if (jobs > l.n && l.n)
         jobs = (unsigned)l.n;
+    /* The threads (--threads, else the cores available) are shared between the jobs running
+     * at once: each gets T/J, at least 1. Files in parallel scale best, so by default (J = the
+     * cores) each job has one thread; a batch of fewer files than cores gives each file the
+     * rest, and --jobs 1 gives the one job them all. */
+    if (cfg->opt)
+        b.opt = *cfg->opt;
+    else
+        hdm_options_init(&b.opt);
+    unsigned total = b.opt.threads ? b.opt.threads : hdm_cores_available();
+    b.opt.threads = total / jobs > 1 ? total / jobs : 1;
     pthread_t th[256];
     unsigned started = 0;
     for (; started < jobs && started < 256; started++)

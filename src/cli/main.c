@@ -602,7 +602,7 @@ static char *batch_recipe(const cli_args *a)
 {
     static const char *const inert[] = {"out-dir", "jobs", "recursive", "resume", "shard",
                                         "report", "null", "quiet", "help", "max-pixels",
-                                        "max-width", "max-height", "max-memory"};
+                                        "max-width", "max-height", "max-memory", "threads"};
     char *s = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&s, &n);
@@ -654,8 +654,9 @@ static int run_batch(const cli_cmd *cmd, const cli_args *a)
         cli_say("batch: --shard needs K/N with 0 <= K < N, not '%s'", cli_str(a, "shard"));
         return EXIT_USAGE;
     }
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg.jobs = cli_has(a, "jobs") ? (unsigned)cli_num(a, "jobs") : cores > 0 ? (unsigned)cores : 1;
+    /* the cores this process may use (affinity mask, cgroup quota), not all the machine has */
+    unsigned cores = hdm_cores_available();
+    cfg.jobs = cli_has(a, "jobs") ? (unsigned)cli_num(a, "jobs") : cores > 256 ? 256 : cores;
     cfg.recursive = cli_has(a, "recursive");
     cfg.resume = cli_has(a, "resume");
     cfg.quiet = cli_has(a, "quiet");

@@ -491,8 +491,10 @@ hdm_status hdm__png_sink(const hdm__codec *c, const hdm_info *info, const hdm_op
     /* ~1 MiB of rows a block: big enough to amortise the hand-over, small enough for L2 */
     size_t br = ((size_t)1 << 20) / k->rowbytes;
     k->block_rows = br < 1 ? 1 : br > info->height ? info->height : (uint32_t)br;
-    /* Workers: one per core, when there is more than one block to share. */
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    /* Workers: one per thread the job may use (opt->threads, resolved to the cores available
+     * when the caller left it 0), when there is more than one block to share. The blocks are
+     * the same whatever their number, so the bytes are too. */
+    uint32_t cores = opt->threads ? opt->threads : hdm__cores_available();
     unsigned want = cores > MAX_WORKERS ? MAX_WORKERS : cores > 1 ? (unsigned)cores : 0;
     if (info->height <= k->block_rows)
         want = 0;

@@ -28,8 +28,41 @@ void hdm__fail_prefix(hdm_error *err, hdm_status st, const char *fmt, ...)
 /* The options in force: the caller's (copied field by field up to their size) over defaults. */
 void hdm__options_get(const hdm_options *caller, hdm_options *out);
 /* The same, then checked: HDM_ERR_ARG for a field out of its range (png_level,
- * png_filter, jpeg_quality). Every public entry point taking options goes through it. */
+ * png_filter, jpeg_quality, threads). threads 0 is resolved here to hdm__cores_available(), so
+ * the options a job runs with always say how many threads it has (1: the calling thread
+ * alone). Every public entry point taking options goes through it. */
 hdm_status hdm__options_load(const hdm_options *caller, hdm_options *out, hdm_error *err);
+
+/* ---- cores ---- */
+
+/* The most threads a job may be given (hdm_options.threads): beyond it is a mistake, not a
+ * machine. */
+#define HDM__MAX_THREADS 1024
+
+/* The cores this process may run on: its affinity mask (sched_getaffinity), lowered to its
+ * cgroup's CPU quota when one is set (cgroup v2 cpu.max, else v1 cpu.cfs_quota_us over
+ * cfs_period_us, each rounded up to a whole core); at least 1, at most HDM__MAX_THREADS. */
+uint32_t hdm__cores_available(void);
+/* The cores a cgroup v2 cpu.max line ("200000 100000", "max 100000") allows, rounded up; 0 for
+ * no limit or text that is not such a line. */
+uint32_t hdm__cgroup2_quota(const char *text);
+/* The same for cgroup v1's cpu.cfs_quota_us and cpu.cfs_period_us ("-1": no limit). */
+uint32_t hdm__cgroup1_quota(const char *quota_text, const char *period_text);
+
+/* Worker threads kept for a job's run, sharing out the parts of each task given them. */
+typedef struct hdm__pool hdm__pool;
+/* A pool of threads − 1 workers (the caller of hdm__pool_run is the last thread); *out is NULL
+ * for threads <= 1 (every task then runs on its caller). HDM_ERR_NOMEM. */
+hdm_status hdm__pool_new(uint32_t threads, hdm__pool **out);
+/* Stops and joins the workers; NULL is a no-op. */
+void hdm__pool_free(hdm__pool *p);
+/* Threads that run a task's parts: the workers that started, plus the caller. */
+uint32_t hdm__pool_threads(const hdm__pool *p);
+/* Calls fn(ctx, i) once for every i in [0, parts), on the workers and the calling thread, and
+ * returns when all are done. Several threads may run tasks on one pool at once. fn must not
+ * fail in a way the parts cannot each record. */
+void hdm__pool_run(hdm__pool *p, uint32_t parts, void (*fn)(void *ctx, uint32_t part),
+                   void *ctx);
 
 /* ---- images ---- */
 

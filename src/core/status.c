@@ -173,6 +173,12 @@ hdm_status hdm__options_load(const hdm_options *caller, hdm_options *out, hdm_er
         return hdm__fail(err, HDM_ERR_ARG, NULL,
                          "hdm_options: background must be 0xRRGGBB (at most 0xffffff), not 0x%x",
                          (unsigned)out->background);
+    if (out->threads > HDM__MAX_THREADS)
+        return hdm__fail(err, HDM_ERR_ARG, NULL,
+                         "hdm_options: threads must be 0 (the cores available) or 1..%d, not %u",
+                         HDM__MAX_THREADS, (unsigned)out->threads);
+    if (out->threads == 0)
+        out->threads = hdm__cores_available();
     if ((unsigned)out->out_format >= HDM__FORMAT_COUNT)
         return hdm__fail(err, HDM_ERR_ARG, NULL,
                          "hdm_options: out_format %d is not a format hadamard writes",

@@ -318,6 +318,19 @@ typedef struct filter_source {
     float *bout;           /* ch × band × w: the band's sums */
     int64_t band_y0;       /* the band bout holds, −1 for none */
     uint32_t band_rows;
+    /* With threads (a wrap border excepted): a group of output rows at a time, their new
+     * upstream rows read in one call and prepared in parallel, then the rows summed in
+     * parallel, each thread with a pad and an acc of its own; the ring holds group rows more.
+     * Each row is prepared and summed by the same code as unthreaded, so the same bits. */
+    uint32_t nthreads, group;
+    hdm__pool *pool;
+    bool pool_tried;
+    float *pads, *accs;    /* nthreads × ch × padlen, nthreads × ch × w */
+    hdm_image *batch;      /* the group's new upstream rows (cap rows) */
+    hdm_image *sstrip;     /* one group's share-out: */
+    uint32_t sfirst, scount, sparts, sr0;
+    hdm_status *sst;
+    hdm_error *serr;
 } filter_source;
 
 static float *slot_plane(filter_source *f, uint32_t slot, uint32_t c)
@@ -325,19 +338,21 @@ static float *slot_plane(filter_source *f, uint32_t slot, uint32_t c)
     return f->ring + ((size_t)slot * f->ch + c) * f->rowlen;
 }
 
-/* Prepares upstream row i (its samples in src, a 1-row image or a row view) into slot. */
-static void prepare(filter_source *f, const hdm_image *src, uint32_t srow, uint32_t slot)
+/* Prepares upstream row i (its samples in src, a 1-row image or a row view) into slot, pad
+ * being a separable kernel's ch × padlen scratch. */
+static void prepare(filter_source *f, float *pad, const hdm_image *src, uint32_t srow,
+                    uint32_t slot)
 {
     const hdm__kernel *kt = hdm__kern();
     uint32_t left = f->cx, right = f->kw - 1 - f->cx;
     for (uint32_t c = 0; c < f->ch; c++) {
-        float *p = (f->separable ? f->pad + (size_t)c * f->padlen : slot_plane(f, slot, c));
+        float *p = (f->separable ? pad + (size_t)c * f->padlen : slot_plane(f, slot, c));
         hdm__convert_row(p + left, HDM_F32, hdm_row(src, c, srow), src->depth, f->w);
     }
     for (uint32_t c = 0; c < f->ch; c++) {
-        float *p = (f->separable ? f->pad + (size_t)c * f->padlen : slot_plane(f, slot, c));
+        float *p = (f->separable ? pad + (size_t)c * f->padlen : slot_plane(f, slot, c));
         if (f->premul && c + 1 < f->ch) {
-            const float *a = (f->separable ? f->pad + (size_t)(f->ch - 1) * f->padlen
+            const float *a = (f->separable ? pad + (size_t)(f->ch - 1) * f->padlen
                                            : slot_plane(f, slot, f->ch - 1));
             kt->mul_f32(p + left, p + left, a + left, f->w);
         }
@@ -369,7 +384,7 @@ static hdm_status fetch(filter_source *f, uint32_t i, uint32_t *slot, hdm_error 
     if (f->ring_row[*slot] == (int64_t)i)
         return HDM_OK;
     if (f->hold) {
-        prepare(f, f->hold, i, *slot);
+        prepare(f, f->pad, f->hold, i, *slot);
         f->ring_row[*slot] = i;
         return HDM_OK;
     }
@@ -380,20 +395,20 @@ static hdm_status fetch(filter_source *f, uint32_t i, uint32_t *slot, hdm_error 
         if (st)
             return st;
         uint32_t s = f->next_in % f->cap;
-        prepare(f, f->one, 0, s);
+        prepare(f, f->pad, f->one, 0, s);
         f->ring_row[s] = f->next_in++;
     }
     return HDM_OK;
 }
 
-/* Output row r of strip from the sums in f->acc: divided back by alpha, signed as asked,
+/* Output row r of strip from the sums in facc (ch × w): divided back by alpha, signed as asked,
  * converted. */
-static void finish_row(filter_source *f, hdm_image *strip, uint32_t r)
+static void finish_row(filter_source *f, float *facc, hdm_image *strip, uint32_t r)
 {
     const hdm__kernel *kt = hdm__kern();
-    const float *alpha = f->acc + (size_t)(f->ch - 1) * f->w;
+    const float *alpha = facc + (size_t)(f->ch - 1) * f->w;
     for (uint32_t c = 0; c < f->ch; c++) {
-        float *acc = f->acc + (size_t)c * f->w;
+        float *acc = facc + (size_t)c * f->w;
         bool colour = !(f->premul && c + 1 == f->ch); /* alpha is not a signal */
         if (f->premul && !f->keep_alpha && c + 1 < f->ch)
             kt->unpremul_f32(acc, acc, alpha, f->w);
@@ -403,6 +418,49 @@ static void finish_row(filter_source *f, hdm_image *strip, uint32_t r)
             kt->add_f32(acc, acc, 0.5f, f->w);
         hdm__convert_row(hdm_row(strip, c, r), strip->depth, acc, HDM_F32, f->w);
     }
+}
+
+/* Output row y into row r of strip, summed in acc (ch × w). read: rows not in the ring are
+ * read from upstream; else (a share-out, every row already read) a missing one is an error. */
+static hdm_status out_row(filter_source *f, float *facc, int64_t y, hdm_image *strip,
+                          uint32_t r, bool read, hdm_error *err)
+{
+    const hdm__kernel *kt = hdm__kern();
+    memset(facc, 0, (size_t)f->ch * f->w * sizeof *facc);
+    for (uint32_t j = 0; j < f->kh; j++) {
+        int64_t yy = hdm__border_index(y - f->cy + j, f->h, f->border);
+        if (yy < 0)
+            continue; /* a zero border adds nothing */
+        uint32_t slot = (uint32_t)yy % f->cap;
+        hdm_status st = read ? fetch(f, (uint32_t)yy, &slot, err)
+                        : f->ring_row[slot] == yy
+                            ? HDM_OK
+                            : hdm__fail(err, HDM_ERR_ARG, f->base.path,
+                                        "filter: row %u left the ring", (uint32_t)yy);
+        if (st)
+            return st;
+        for (uint32_t c = 0; c < f->ch; c++) {
+            float *acc = facc + (size_t)c * f->w;
+            const float *src = slot_plane(f, slot, c);
+            if (f->keep_alpha && c + 1 == f->ch) {
+                if (j == f->cy) /* row y itself: its alpha, unfiltered */
+                    memcpy(acc, src + (f->separable ? 0 : f->cx), f->w * sizeof *acc);
+                continue;
+            }
+            if (f->separable) {
+                if (f->ky[j] != 0.0f)
+                    kt->axpy_f32(acc, src, f->ky[j], f->w);
+                continue;
+            }
+            for (uint32_t i = 0; i < f->kw; i++) {
+                float t = f->k[(size_t)j * f->kw + i];
+                if (t != 0.0f)
+                    kt->axpy_f32(acc, src + i, t, f->w);
+            }
+        }
+    }
+    finish_row(f, facc, strip, r);
+    return HDM_OK;
 }
 
 /* The band of output rows from y0 into f->bout, plane by plane: each plane's padded input rows
@@ -437,10 +495,85 @@ static hdm_status fft_band(filter_source *f, uint32_t y0, hdm_error *err)
     return HDM_OK;
 }
 
+/* Part i of a group's new upstream rows (batch rows, image rows sfirst…) prepared into their
+ * slots. */
+static void prepare_part(void *ctx, uint32_t i)
+{
+    filter_source *f = ctx;
+    uint32_t a = (uint32_t)((uint64_t)f->scount * i / f->sparts);
+    uint32_t b = (uint32_t)((uint64_t)f->scount * (i + 1) / f->sparts);
+    float *pad = f->pads ? f->pads + (size_t)i * f->ch * f->padlen : NULL;
+    for (uint32_t k = a; k < b; k++)
+        prepare(f, pad, f->batch, k, (f->sfirst + k) % f->cap);
+}
+
+/* Part i of a group's output rows (image rows sfirst…, strip rows sr0…) summed. */
+static void sum_part(void *ctx, uint32_t i)
+{
+    filter_source *f = ctx;
+    uint32_t a = (uint32_t)((uint64_t)f->scount * i / f->sparts);
+    uint32_t b = (uint32_t)((uint64_t)f->scount * (i + 1) / f->sparts);
+    float *acc = f->accs + (size_t)i * f->ch * f->w;
+    f->sst[i] = HDM_OK;
+    for (uint32_t k = a; k < b && !f->sst[i]; k++)
+        f->sst[i] = out_row(f, acc, (int64_t)f->sfirst + k, f->sstrip, f->sr0 + k, false,
+                            &f->serr[i]);
+}
+
+/* Parts for n rows of w × ch samples: one per thread, each at least PART_SAMPLES. */
+static uint32_t parts_for(const filter_source *f, uint32_t n)
+{
+    uint64_t p = (uint64_t)n * f->w * f->ch / (1 << 14);
+    p = p > f->nthreads ? f->nthreads : p < 1 ? 1 : p;
+    return p > n ? (n ? n : 1) : (uint32_t)p;
+}
+
+/* rows output rows into strip, a group at a time, shared out on the pool. */
+static hdm_status shared_read(filter_source *f, hdm_image *strip, uint32_t rows, hdm_error *err)
+{
+    for (uint32_t r0 = 0; r0 < rows;) {
+        uint32_t g = rows - r0 < f->group ? rows - r0 : f->group;
+        int64_t y0 = (int64_t)f->base.next + r0, last = -1;
+        for (uint32_t k = 0; k < g; k++) /* the last input row any of them reads */
+            for (uint32_t j = 0; j < f->kh; j++) {
+                int64_t yy = hdm__border_index(y0 + k - f->cy + j, f->h, f->border);
+                last = yy > last ? yy : last;
+            }
+        if (last >= (int64_t)f->next_in) {
+            uint32_t n = (uint32_t)(last + 1 - f->next_in);
+            if (n > f->cap) /* the ring holds a group's rows: never, but never past batch */
+                return hdm__fail(err, HDM_ERR_ARG, f->base.path, "filter: %u rows at once", n);
+            hdm_status st = hdm__source_read(f->up, f->batch, n, err);
+            if (st)
+                return st;
+            f->sfirst = f->next_in;
+            f->scount = n;
+            f->sparts = parts_for(f, n);
+            hdm__pool_run(f->pool, f->sparts, prepare_part, f);
+            for (uint32_t k = 0; k < n; k++)
+                f->ring_row[(f->next_in + k) % f->cap] = f->next_in + k;
+            f->next_in += n;
+        }
+        f->sstrip = strip;
+        f->sfirst = (uint32_t)y0;
+        f->scount = g;
+        f->sr0 = r0;
+        f->sparts = parts_for(f, g);
+        hdm__pool_run(f->pool, f->sparts, sum_part, f);
+        for (uint32_t i = 0; i < f->sparts; i++)
+            if (f->sst[i]) {
+                if (err)
+                    *err = f->serr[i];
+                return f->sst[i];
+            }
+        r0 += g;
+    }
+    return HDM_OK;
+}
+
 static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
 {
     filter_source *f = (filter_source *)s;
-    const hdm__kernel *kt = hdm__kern();
     if (f->border == HDM__BORDER_WRAP && !f->hold) {
         hdm_status st = hdm_image_new(f->w, f->h, f->ch, f->up->info.depth, &f->hold);
         if (st)
@@ -450,6 +583,16 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
         if (st)
             return st;
     }
+    if (f->group && !f->pool_tried) {
+        f->pool_tried = true;
+        if (hdm__pool_new(f->nthreads, &f->pool) || !f->pool ||
+            hdm__pool_threads(f->pool) < f->nthreads) {
+            hdm__pool_free(f->pool); /* short of threads: unshared, as it was made for */
+            f->pool = NULL;
+        }
+    }
+    if (f->pool)
+        return shared_read(f, strip, rows, err);
     for (uint32_t r = 0; r < rows; r++) {
         int64_t y = (int64_t)s->next + r;
         if (f->bout) {
@@ -462,39 +605,12 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
                 memcpy(f->acc + (size_t)c * f->w,
                        f->bout + ((size_t)c * f->band + (size_t)(y - f->band_y0)) * f->w,
                        f->w * sizeof *f->acc);
-            finish_row(f, strip, r);
+            finish_row(f, f->acc, strip, r);
             continue;
         }
-        memset(f->acc, 0, (size_t)f->ch * f->w * sizeof *f->acc);
-        for (uint32_t j = 0; j < f->kh; j++) {
-            int64_t yy = hdm__border_index(y - f->cy + j, f->h, f->border);
-            if (yy < 0)
-                continue; /* a zero border adds nothing */
-            uint32_t slot;
-            hdm_status st = fetch(f, (uint32_t)yy, &slot, err);
-            if (st)
-                return st;
-            for (uint32_t c = 0; c < f->ch; c++) {
-                float *acc = f->acc + (size_t)c * f->w;
-                const float *src = slot_plane(f, slot, c);
-                if (f->keep_alpha && c + 1 == f->ch) {
-                    if (j == f->cy) /* row y itself: its alpha, unfiltered */
-                        memcpy(acc, src + (f->separable ? 0 : f->cx), f->w * sizeof *acc);
-                    continue;
-                }
-                if (f->separable) {
-                    if (f->ky[j] != 0.0f)
-                        kt->axpy_f32(acc, src, f->ky[j], f->w);
-                    continue;
-                }
-                for (uint32_t i = 0; i < f->kw; i++) {
-                    float t = f->k[(size_t)j * f->kw + i];
-                    if (t != 0.0f)
-                        kt->axpy_f32(acc, src + i, t, f->w);
-                }
-            }
-        }
-        finish_row(f, strip, r);
+        hdm_status st = out_row(f, f->acc, y, strip, r, true, err);
+        if (st)
+            return st;
     }
     return HDM_OK;
 }
@@ -514,6 +630,12 @@ static void filter_close(hdm__source *s)
     hdm_image_free(f->hold);
     hdm__fftconv_free(f->fc);
     free(f->bout);
+    hdm__pool_free(f->pool);
+    free(f->pads);
+    free(f->accs);
+    hdm_image_free(f->batch);
+    free(f->sst);
+    free(f->serr);
     free(f);
 }
 
@@ -535,25 +657,41 @@ static uint64_t live_taps(const hdm__fkernel *k)
     return n;
 }
 
-/* What a filter source over up holds: the ring, the row scratch, the taps, one upstream row,
- * the FFT's plan and band when it uses one, and for a wrap border the whole upstream image;
- * +∞ (UINT64_MAX) if that overflows. */
-static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__border border,
-                            bool fft)
+/* Rows a group of output rows has with threads threads (0: no groups, unthreaded): as many
+ * as a strip asks for (stream.c's 256 KiB of f32 rows a thread, up to 8), so the ring grows by
+ * about what the strips already hold. */
+static uint32_t filter_group(const hdm_info *ui, uint32_t threads, hdm__border border)
 {
+    if (threads <= 1 || border == HDM__BORDER_WRAP)
+        return 0;
+    uint64_t rows = ((uint64_t)256 << 10) / ((uint64_t)ui->width * HDM_MAX_CHANNELS * 4);
+    rows = (rows < 1 ? 1 : rows > 64 ? 64 : rows) * (threads > 8 ? 8 : threads);
+    return rows < threads ? threads : rows > 256 ? 256 : (uint32_t)rows;
+}
+
+/* What a filter source over up holds: the ring, the row scratch, the taps, one upstream row,
+ * the FFT's plan and band when it uses one; with threads (the direct sum only), the ring's
+ * group rows more, each thread's scratch and the group's upstream rows; for a wrap border the
+ * whole upstream image; +∞ (UINT64_MAX) if that overflows. */
+static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__border border,
+                            bool fft, uint32_t threads)
+{
+    uint64_t group = fft ? 0 : filter_group(ui, threads, border), t = group ? threads : 1;
     uint64_t w = ui->width, h = ui->height, ch = ui->channels, pad = w + k->kw - 1;
-    uint64_t rows = k->kh + 1, band = fft ? hdm__fftconv_band(k->kh, ui->height) : 0;
+    uint64_t rows = k->kh + 1 + group, band = fft ? hdm__fftconv_band(k->kh, ui->height) : 0;
     if (fft)
         rows = band + k->kh;
     uint64_t cap = rows < h ? rows : h;
     bool sep = k->separable && !fft;
     uint64_t taps = sep ? (uint64_t)k->kw + k->kh : (uint64_t)k->kw * k->kh;
-    if (pad > UINT32_MAX || cap * ch * pad > UINT64_MAX / 16 || taps > UINT64_MAX / 16 ||
+    if (pad > UINT32_MAX || cap * ch * pad > UINT64_MAX / 16 / t || taps > UINT64_MAX / 16 ||
         band * ch * w > UINT64_MAX / 16)
         return UINT64_MAX;
-    uint64_t floats = cap * ch * (sep ? w : pad) + (sep ? ch * pad : 0) + ch * w + taps +
+    uint64_t floats = cap * ch * (sep ? w : pad) + t * (sep ? ch * pad : 0) + t * ch * w + taps +
                       band * ch * w;
     uint64_t held = floats * sizeof(float) + cap * sizeof(int64_t) + w * ch * ui->depth;
+    if (group)
+        held += cap * w * ch * ui->depth;
     if (fft) {
         uint64_t plan = hdm__fftconv_bytes(ui->width, ui->height, k->kw, k->kh);
         /* the taps in f64 while the plan is made */
@@ -587,16 +725,28 @@ hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__
      * sum's ring; the steps after it need room too), or if the direct sum does not fit either.
      * Both give the same sums within rounding. */
     bool fft = path == HDM__FILTER_FFT;
-    uint64_t own = filter_held(&up->info, k, border, fft);
+    uint64_t own = filter_held(&up->info, k, border, fft, 1);
     bool large = k->separable ? (uint64_t)k->kw + k->kh >= HDM__FILTER_FFT_SEP_TAPS
                               : live_taps(k) >= HDM__FILTER_FFT_TAPS;
     if (path == HDM__FILTER_AUTO && large) {
-        uint64_t by_fft = filter_held(&up->info, k, border, true);
+        uint64_t by_fft = filter_held(&up->info, k, border, true, 1);
         uint64_t room = opt->max_memory > up->held ? opt->max_memory - up->held : 0;
         if (by_fft <= room / 4 || own > room) {
             fft = true;
             own = by_fft;
         }
+    }
+    /* Sharing the direct sum's rows out between threads is only faster, never needed: it takes
+     * no more than a 64th of what the limit leaves, so a job that fits unthreaded still fits
+     * (but for a limit within a few rows of what it needs). The FFT's bands run on one. */
+    uint32_t threads = opt->threads > 1 && up->info.height > 1 && !fft ? opt->threads : 1;
+    if (threads > 1) {
+        uint64_t shared = filter_held(&up->info, k, border, false, threads);
+        uint64_t base = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
+        if (shared - own > (opt->max_memory > base ? opt->max_memory - base : 0) / 64)
+            threads = 1;
+        else
+            own = shared;
     }
     /* counted before anything is taken, with everything upstream already holds */
     uint64_t held = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
@@ -645,7 +795,9 @@ hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__
     f->padlen = (size_t)f->w + f->kw - 1;
     f->rowlen = f->separable ? f->w : f->padlen;
     f->band_y0 = -1;
-    uint32_t rows = f->kh + 1;
+    f->group = fft ? 0 : filter_group(ui, threads, border);
+    f->nthreads = f->group ? threads : 1;
+    uint32_t rows = f->kh + 1 + f->group;
     bool ok = true;
     if (fft) {
         f->band = hdm__fftconv_band(f->kh, f->h);
@@ -672,6 +824,13 @@ hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__
          (f->ring_row = malloc(f->cap * sizeof *f->ring_row)) &&
          (f->acc = malloc((size_t)f->ch * f->w * sizeof *f->acc)) &&
          hdm_image_new(f->w, 1, f->ch, ui->depth, &f->one) == HDM_OK;
+    if (ok && f->group) {
+        size_t t = f->nthreads;
+        ok = (f->accs = malloc(t * f->ch * f->w * sizeof *f->accs)) &&
+             (!f->separable || (f->pads = malloc(t * f->ch * f->padlen * sizeof *f->pads))) &&
+             (f->sst = calloc(t, sizeof *f->sst)) && (f->serr = calloc(t, sizeof *f->serr)) &&
+             hdm_image_new(f->w, f->cap, f->ch, ui->depth, &f->batch) == HDM_OK;
+    }
     if (!ok) {
         filter_close(&f->base);
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");

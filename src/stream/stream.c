@@ -91,6 +91,8 @@ hdm_status hdm__source_from_image(hdm_image *img, bool owned, const char *path, 
     return HDM_OK;
 }
 
+bool hdm__source_is_whole(const hdm__source *s) { return s->read == whole_read; }
+
 void hdm__bytes_put(hdm__bytes *b, const void *data, size_t n)
 {
     if (b->failed || n == 0)
@@ -133,14 +135,18 @@ void hdm__sink_close(hdm__sink *k)
 }
 
 /* Rows per strip: enough to amortise per-call overhead, few enough that a strip of every plane
- * stays in L2 (the whole pipeline then holds a few strips, never the image). */
+ * stays in L2 (the whole pipeline then holds a few strips, never the image). With threads, a
+ * strip's rows are shared out between them, so it is that many times taller (up to 8): each
+ * core's share then stays in its own L2. */
 static uint32_t strip_rows(const hdm_info *info, const hdm_options *opt)
 {
     if (opt->strip_rows)
         return opt->strip_rows;
     size_t row = (size_t)info->width * HDM_MAX_CHANNELS * sizeof(float);
     size_t rows = ((size_t)256 << 10) / (row ? row : 1);
-    return rows < 1 ? 1 : rows > 64 ? 64 : (uint32_t)rows;
+    rows = rows < 1 ? 1 : rows > 64 ? 64 : rows;
+    uint32_t t = opt->threads < 1 ? 1 : opt->threads > 8 ? 8 : opt->threads;
+    return (uint32_t)rows * t;
 }
 
 /* ---- pulling a source into a sink ---- */

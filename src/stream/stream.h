@@ -42,6 +42,19 @@ hdm_status hdm__source_from_image(hdm_image *img, bool owned, const char *path,
 hdm_status hdm__source_orient(hdm__source *up, uint32_t o, const hdm_options *opt,
                               hdm__source **out, hdm_error *err);
 
+/* Whether s is a source over an image held whole (hdm__source_from_image): reading it ahead
+ * would only copy what is already decoded. */
+bool hdm__source_is_whole(const hdm__source *s);
+
+/* A source giving up's rows, read on a thread of its own a chunk ahead of the reader (two
+ * chunks of ~256 KiB, counted in held), so a decoder runs beside whatever consumes its rows. A
+ * failure of up is given to the reader where it would have met it; opt->cancel stops the
+ * thread between chunks; closing joins the thread. When the chunks would take more than a 64th
+ * of what opt->max_memory leaves beside up->held, *out is up itself. Takes up (closed on
+ * failure too). */
+hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__source **out,
+                                hdm_error *err);
+
 /* A sink takes an image's rows top to bottom and encodes them into an hdm__out. */
 typedef struct hdm__sink hdm__sink;
 struct hdm__sink {

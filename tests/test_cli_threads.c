@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/* test_cli_threads.c — --threads through the command: the same bytes for every count, batch's
+ * share of them, a bad operand read on its own thread, counts refused */
+#include "cli_assert.h"
+#include "cli_run.h"
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char *dir;
+static cli_result r;
+
+static void setup(void)
+{
+    dir = scratch_new();
+    cr_assert(dir, "mkdtemp: %s", strerror(errno));
+}
+
+static void teardown(void) { scratch_free(dir); }
+
+/* Every run is under cli_run's watchdog: a hang fails. */
+TestSuite(cli_threads, .init = setup, .fini = teardown, .timeout = 600);
+
+static void save_random(const char *name, uint32_t w, uint32_t h, uint32_t c, hdm_depth d,
+                        uint64_t seed)
+{
+    tu_rng g;
+    tu_seed(&g, seed);
+    hdm_image *img = tu_image_random(w, h, c, d, &g);
+    hdm_error err;
+    cr_assert_eq(hdm_save(img, at(dir, name), NULL, &err), HDM_OK, "%s", err.message);
+    hdm_image_free(img);
+}
+
+/* 320 × 1500: several read-ahead chunks, strips shared out in several bands. */
+static void inputs(void)
+{
+    save_random("in.png", 320, 1500, 3, HDM_U8, 1);
+    save_random("top.png", 320, 1500, 3, HDM_U8, 2);
+    save_random("m.png", 320, 1500, 1, HDM_U8, 3);
+}
+
+static const char *const counts[] = {"1", "2", "3", "7"};
+
+/* args with "--threads N" after them, for each N, the output (named out) the same bytes. */
+static void same_bytes(const char *out, const char *const *args, int nargs)
+{
+    unsigned char *first = NULL;
+    size_t first_n = 0;
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        const char *argv[32];
+        int n = 0;
+        for (; n < nargs; n++)
+            argv[n] = args[n];
+        argv[n++] = "--threads";
+        argv[n++] = counts[i];
+        argv[n] = NULL;
+        cli_run(&r, dir, argv);
+        cli_expect_ok(&r);
+        size_t len;
+        unsigned char *b = slurp(at(dir, out), &len);
+        cr_assert(b, "%s: no %s", args[0], out);
+        if (!first) {
+            first = b;
+            first_n = len;
+            continue;
+        }
+        cr_assert(len == first_n && memcmp(b, first, len) == 0,
+                  "%s: --threads %s wrote other bytes than --threads 1", args[0], counts[i]);
+        free(b);
+    }
+    free(first);
+}
+#define SAME(out, ...)                                                                          \
+    same_bytes((out), (const char *const[]){__VA_ARGS__},                                      \
+               sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
+Test(cli_threads, mask) { inputs(); SAME("out.png", "mask", "in.png", "m.png", "-o", "out.png"); }
+
+Test(cli_threads, blend_two_pngs)
+{
+    inputs();
+    SAME("out.png", "blend", "in.png", "top.png", "-o", "out.png", "--mode", "multiply");
+}
+
+Test(cli_threads, gaussian)
+{
+    inputs();
+    SAME("out.png", "filter", "in.png", "-o", "out.png", "--kernel", "gaussian:2");
+}
+
+Test(cli_threads, run_chain)
+{
+    inputs();
+    SAME("out.png", "run", "in.png", "-o", "out.png", "mul:m.png", "filter:box:3",
+         "blend:screen:top.png:0.5", "window:hann", "mask:m.png:invert");
+}
+
+Test(cli_threads, jpeg_output)
+{
+    inputs();
+    SAME("out.jpg", "mask", "in.png", "m.png", "-o", "out.jpg");
+}
+
+/* Batch shares the threads between its jobs; each output is the one a single run makes. */
+Test(cli_threads, batch_outputs_as_single_runs)
+{
+    inputs();
+    CLI(&r, dir, "mask", "in.png", "m.png", "-o", "one.png", "--threads", "1");
+    cli_expect_ok(&r);
+    CLI(&r, dir, "mask", "top.png", "m.png", "-o", "two.png", "--threads", "1");
+    cli_expect_ok(&r);
+    size_t n1, n2;
+    unsigned char *one = slurp(at(dir, "one.png"), &n1), *two = slurp(at(dir, "two.png"), &n2);
+    const char *const shapes[][2] = {{"1", "1"}, {"2", "7"}, {"1", "3"}, {"2", "1"}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        CLI(&r, dir, "batch", "mask:m.png", "--out-dir", "o", "-q", "--jobs", shapes[i][0],
+            "--threads", shapes[i][1], "--", "in.png", "top.png");
+        cli_expect_ok(&r);
+        size_t a, b;
+        unsigned char *x = slurp(at(dir, "o/in.png"), &a), *y = slurp(at(dir, "o/top.png"), &b);
+        cr_assert(x && a == n1 && memcmp(x, one, a) == 0, "--jobs %s --threads %s: in.png",
+                  shapes[i][0], shapes[i][1]);
+        cr_assert(y && b == n2 && memcmp(y, two, b) == 0, "--jobs %s --threads %s: top.png",
+                  shapes[i][0], shapes[i][1]);
+        free(x);
+        free(y);
+        remove(at(dir, "o/in.png"));
+        remove(at(dir, "o/top.png"));
+    }
+    free(one);
+    free(two);
+}
+
+/* A truncated operand, decoded on its own thread: one line naming it, no output, no hang. */
+Test(cli_threads, truncated_operand)
+{
+    inputs();
+    size_t n;
+    unsigned char *b = slurp(at(dir, "top.png"), &n);
+    FILE *f = fopen(at(dir, "cut.png"), "wb");
+    cr_assert(f);
+    fwrite(b, 1, n / 2, f);
+    fclose(f);
+    free(b);
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        CLI(&r, dir, "blend", "in.png", "cut.png", "-o", "out.png", "--threads", counts[i]);
+        CLI_REFUSED(&r, 1, "cut.png");
+        cli_expect_no_leftovers(dir, "out.png", NULL);
+        CLI(&r, dir, "run", "cut.png", "-o", "out.png", "mul:m.png", "--threads", counts[i]);
+        CLI_REFUSED(&r, 1, "cut.png");
+        cli_expect_no_leftovers(dir, "out.png", NULL);
+    }
+}
+
+/* 0 is no count on the command line (leave the option out for the cores available); more than
+ * 1024 is a slip. */
+Test(cli_threads, counts_refused)
+{
+    inputs();
+    const char *const bad[] = {"0", "1025", "-1", "two", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CLI(&r, dir, "mask", "in.png", "m.png", "-o", "out.png", "--threads", bad[i]);
+        CLI_REFUSED(&r, 2, "--threads");
+        cr_assert(!exists(dir, "out.png"));
+        CLI(&r, dir, "batch", "mask:m.png", "--out-dir", "o", "--threads", bad[i], "--",
+            "in.png");
+        CLI_REFUSED(&r, 2, "--threads");
+    }
+    CLI(&r, dir, "mask", "in.png", "m.png", "-o", "out.png", "--threads", "1024");
+    cli_expect_ok(&r);
+}
