@@ -829,23 +829,31 @@ static void collision_hint(const char *tmpl, const batch_item *a, const batch_it
 /* The files a step's fields may name: each field after the step's name (with '\:' and '\\'
  * unescaped as the step parser does), and for "@FILE" or "key=@FILE" the FILE. Appends
  * malloc'd strings to *v; returns -1 when out of memory. */
+bool batch_step_field(const char **at, char *buf, size_t cap)
+{
+    const char *c = *at;
+    if (!c)
+        return false;
+    size_t k = 0;
+    for (c++; *c && *c != ':'; c++) {
+        if (*c == '\\' && (c[1] == ':' || c[1] == '\\'))
+            c++;
+        if (k + 1 < cap)
+            buf[k++] = *c;
+    }
+    if (cap)
+        buf[k] = '\0';
+    *at = *c ? c : NULL;
+    return true;
+}
+
 static int step_paths(const char *step, char ***v, size_t *n, size_t *cap)
 {
     size_t len = strlen(step);
     char *field = malloc(len + 1);
     if (!field)
         return -1;
-    const char *c = strchr(step, ':');
-    while (c) {
-        size_t k = 0;
-        for (c++; *c && *c != ':'; c++) {
-            if (*c == '\\' && (c[1] == ':' || c[1] == '\\'))
-                c++;
-            field[k++] = *c;
-        }
-        field[k] = '\0';
-        if (!*c)
-            c = NULL;
+    for (const char *c = strchr(step, ':'); batch_step_field(&c, field, len + 1);) {
         /* a field, an @FILE, a NAME=@FILE, or a NAME=FILE (blend's mask=M) */
         const char *at_ = strstr(field, "=@"), *eq = strchr(field, '=');
         const char *cand[4] = {field, field[0] == '@' ? field + 1 : NULL, at_ ? at_ + 2 : NULL,

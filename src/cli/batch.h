@@ -77,4 +77,10 @@ void batch_json_hex(FILE *f, const char *s);
 /* One report line (an object and '\n') for an item. */
 void batch_report_line(FILE *f, const batch_item *it);
 
+/* The next field of a step written as for run (fields split at each ':' not written "\:",
+ * with '\:' and '\\' unescaped as the step parser does) into buf, cap bytes, cut to fit. Start
+ * with *at at the ':' after the operation's name (strchr(step, ':')); each call moves it to the
+ * next ':', NULL after the last field. False when there is no field left. */
+bool batch_step_field(const char **at, char *buf, size_t cap);
+
 #endif

@@ -448,25 +448,13 @@ static bool value_is(const char *field, const char *want)
     return strcmp(eq ? eq + 1 : field, want) == 0;
 }
 
-/* The first field of step (written as for run, its operation name skipped, split at each ':'
- * not written "\:") whose value is want, copied into buf; NULL if none. */
+/* The first field of step (written as for run) whose value is want, copied into buf; NULL if
+ * none. */
 static const char *step_field(const char *step, const char *want, char *buf, size_t cap)
 {
-    const char *c = strchr(step, ':');
-    while (c) {
-        size_t k = 0;
-        for (c++; *c && *c != ':'; c++) {
-            if (*c == '\\' && (c[1] == ':' || c[1] == '\\'))
-                c++;
-            if (k + 1 < cap)
-                buf[k++] = *c;
-        }
-        buf[k] = '\0';
+    for (const char *at = strchr(step, ':'); batch_step_field(&at, buf, cap);)
         if (value_is(buf, want))
             return buf;
-        if (!*c)
-            c = NULL;
-    }
     return NULL;
 }
 

@@ -285,6 +285,18 @@ static inline uint32_t take(reader *r, int s)
     return v;
 }
 
+/* Every whole byte of acc into buf, a 0xFF followed by a stuffed 0x00 (T.81 F.1.2.3). */
+static void drain(writer *w)
+{
+    while (w->n >= 8) {
+        w->n -= 8;
+        unsigned char b = (unsigned char)(w->acc >> w->n);
+        w->buf[w->len++] = b;
+        if (b == 0xFF)
+            w->buf[w->len++] = 0x00;
+    }
+}
+
 /* ---- bits out ---- */
 
 static void flush_bytes(writer *w)
@@ -298,13 +310,7 @@ static inline void put(writer *w, uint32_t v, int len)
     w->acc = (w->acc << len) | v;
     w->n += len;
     if (w->n >= 32) {
-        while (w->n >= 8) {
-            w->n -= 8;
-            unsigned char b = (unsigned char)(w->acc >> w->n);
-            w->buf[w->len++] = b;
-            if (b == 0xFF)
-                w->buf[w->len++] = 0x00;
-        }
+        drain(w);
         if (w->len >= OUT_CHUNK)
             flush_bytes(w);
     }
@@ -315,13 +321,7 @@ static void align(writer *w)
 {
     if (w->n & 7)
         put(w, (1u << (8 - (w->n & 7))) - 1, 8 - (w->n & 7));
-    while (w->n >= 8) {
-        w->n -= 8;
-        unsigned char b = (unsigned char)(w->acc >> w->n);
-        w->buf[w->len++] = b;
-        if (b == 0xFF)
-            w->buf[w->len++] = 0x00;
-    }
+    drain(w);
     w->acc = 0;
 }
 

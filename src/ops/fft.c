@@ -8,6 +8,7 @@
  * (KissFFT: real rows, then complex columns, each pass split between the cores), multiplied by
  * H(r), transformed back, cropped
  * and written over the held plane. Only one plane's half spectrum is held at a time. */
+#include "ops/fftconv.h"
 #include "ops/ops.h"
 
 #include <kiss_fft.h>
@@ -58,25 +59,7 @@ static double response(const fft_args *a, double r2)
     }
 }
 
-/* ---- padding ---- */
-
-/* The smallest n' ≥ n whose prime factors are 2, 3 and 5 only (and even if asked). */
-static uint32_t fast_size(uint64_t n, bool even)
-{
-    for (uint64_t m = n;; m++) {
-        if (even && m % 2)
-            continue;
-        uint64_t t = m;
-        while (t % 2 == 0)
-            t /= 2;
-        while (t % 3 == 0)
-            t /= 3;
-        while (t % 5 == 0)
-            t /= 5;
-        if (t == 1)
-            return (uint32_t)m;
-    }
-}
+/* ---- padding (to hdm__fft_fast_size) ---- */
 
 /* How far each side is mirrored at least: max(8, ⌈n/16⌉). */
 static uint32_t margin(uint32_t n)
@@ -362,8 +345,8 @@ static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options 
     const fft_args *a = args;
     const hdm_info *ui = &up->info;
     uint32_t w = ui->width, h = ui->height;
-    uint32_t nx = fast_size((uint64_t)w + 2 * margin(w), true);
-    uint32_t ny = fast_size((uint64_t)h + 2 * margin(h), false);
+    uint32_t nx = (uint32_t)hdm__fft_fast_size((uint64_t)w + 2 * margin(w), true);
+    uint32_t ny = (uint32_t)hdm__fft_fast_size((uint64_t)h + 2 * margin(h), false);
     uint64_t kx = nx / 2 + 1;
     /* counted before anything is taken: the held image, one half spectrum, the tables, the
      * plans, each lane's rows, columns and plans (and the spectrum image) */

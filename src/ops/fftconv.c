@@ -27,8 +27,7 @@ struct hdm__fftconv {
     float *row;          /* n reals */
 };
 
-/* The smallest size ≥ n whose prime factors are 2, 3 and 5 only (and even if asked). */
-static uint64_t fast_size(uint64_t n, bool even)
+uint64_t hdm__fft_fast_size(uint64_t n, bool even)
 {
     for (uint64_t s = n;; s++) {
         if (even && s % 2)
@@ -50,9 +49,9 @@ static uint64_t fast_size(uint64_t n, bool even)
 static uint64_t tile_rows(uint32_t kh, uint32_t h, uint32_t *band)
 {
     uint64_t halo = (uint64_t)kh - 1, want = halo + (halo > 64 ? halo : 64);
-    uint64_t m = fast_size(want, false);
+    uint64_t m = hdm__fft_fast_size(want, false);
     if (m - halo >= h) /* the whole image in one band */
-        m = fast_size(halo + h, false);
+        m = hdm__fft_fast_size(halo + h, false);
     uint64_t b = m - halo;
     *band = (uint32_t)(b < h ? b : h);
     return m;
@@ -68,7 +67,7 @@ uint32_t hdm__fftconv_band(uint32_t kh, uint32_t h)
 uint64_t hdm__fftconv_bytes(uint32_t w, uint32_t h, uint32_t kw, uint32_t kh)
 {
     uint32_t b;
-    uint64_t m = tile_rows(kh, h, &b), n = fast_size((uint64_t)w + kw - 1, true);
+    uint64_t m = tile_rows(kh, h, &b), n = hdm__fft_fast_size((uint64_t)w + kw - 1, true);
     uint64_t nk = n / 2 + 1;
     if (m > (1u << 30) || n > (1u << 30)) /* KissFFT sizes are ints */
         return UINT64_MAX;
@@ -142,7 +141,7 @@ hdm__fftconv *hdm__fftconv_new(uint32_t w, uint32_t h, const double *k, uint32_t
     c->kw = kw;
     c->kh = kh;
     c->m = (uint32_t)tile_rows(kh, h, &c->band);
-    c->n = (uint32_t)fast_size((uint64_t)w + kw - 1, true);
+    c->n = (uint32_t)hdm__fft_fast_size((uint64_t)w + kw - 1, true);
     c->nk = c->n / 2 + 1;
     size_t cells = (size_t)c->m * c->nk;
     if (!(c->rf = kiss_fftr_alloc((int)c->n, 0, NULL, NULL)) ||

@@ -25,4 +25,8 @@ void hdm__fftconv_put(hdm__fftconv *c, uint32_t t, const float *row);
  * Σ_ij k(i,j)·row_{y+j}[x + i]. Rows t ≥ rows + kh − 1 need not have been put. */
 void hdm__fftconv_run(hdm__fftconv *c, uint32_t rows, float *out);
 
+/* The smallest size ≥ n whose prime factors are 2, 3 and 5 only (and even if asked): the sizes
+ * KissFFT transforms fastest. */
+uint64_t hdm__fft_fast_size(uint64_t n, bool even);
+
 #endif
