@@ -19,21 +19,6 @@
 
 TestSuite(jpeg, .init = tu_setup, .fini = tu_teardown);
 
-/* Under AddressSanitizer the address space holds its shadow (terabytes reserved) and resident
- * memory its redzones and quarantine: the tests that bound those by the process's own figures
- * keep their other checks there (the library's accounting, the statuses) and leave out only
- * these bounds, which the plain build checks. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 /* ---- libjpeg, used directly as the reference ---- */
 
 typedef struct ref_err {

@@ -18,19 +18,6 @@
 /* One suite-wide timeout (per-test timeouts run in parallel leak in Criterion's runner). */
 TestSuite(jpeg_huff, .init = tu_setup, .fini = tu_teardown, .timeout = 300);
 
-/* Under AddressSanitizer the address space holds its shadow and resident memory its redzones:
- * the bounds on the process's own figures are checked by the plain build only. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 /* ---- libjpeg, used directly as the reference ---- */
 
 typedef struct ref_err {

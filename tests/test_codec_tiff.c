@@ -20,17 +20,6 @@
 
 TestSuite(tiff, .init = tu_setup, .fini = tu_teardown);
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 /* ---- libtiff, used directly as the reference ---- */
 
 static int quiet(TIFF *t, void *ctx, const char *module, const char *fmt, va_list ap)

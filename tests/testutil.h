@@ -10,6 +10,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* UNDER_ASAN is 1 in a build under AddressSanitizer, whose shadow takes address space and whose
+ * redzones and quarantine take resident memory: tests that bound the process's own figures
+ * (RLIMIT_AS, peak RSS) keep their other checks there and leave out only those bounds, which the
+ * plain build checks. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
 /* ---- seeded randomness (splitmix64: small, and the same sequence everywhere) ---- */
 
 typedef struct tu_rng {
