@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_ops_fftconv.c — large kernels through the FFT against an f64 sum; image kernels (@FILE) */
+#include "border_ref.h"
 #include "pipeline.h"
 #include "ops/fftconv.h"
 #include "ops/filter.h"
@@ -9,24 +10,6 @@
 
 #include <string.h>
 #include <unistd.h>
-
-static const char *const bnames[] = {"clamp", "mirror", "wrap", "zero"};
-
-/* The index i of a size-n image reads, or -1 for zero, from the definitions again. */
-static long ref_index(long i, long n, int b)
-{
-    if (b == 0)
-        return i < 0 ? 0 : i >= n ? n - 1 : i;
-    if (b == 2)
-        return ((i % n) + n) % n;
-    if (b == 3)
-        return i < 0 || i >= n ? -1 : i;
-    if (n == 1)
-        return 0;
-    while (i < 0 || i >= n)
-        i = i < 0 ? -i : 2 * (n - 1) - i;
-    return i;
-}
 
 /* The f64 correlation at (x, y) of plane c, premultiplied by the last plane when alpha. */
 static double ref_at(const hdm_image *in, const double *k, int kw, int kh, int b, bool alpha,
@@ -106,7 +89,7 @@ static double check(const hdm_image *in, const hdm_image *out, const hdm__fkerne
                 double r = ref_at(in, k->k, (int)k->kw, (int)k->kh, b, alpha, c, x, y);
                 cr_assert(lsb_off(out, c, x, y, r, &worst) <= 1,
                           "%ux%u kernel, border %s, %ux%ux%u %d-bit at (%u,%u,%u): got %u "
-                          "want %g (%.9g)", k->kw, k->kh, bnames[b], in->width, in->height,
+                          "want %g (%.9g)", k->kw, k->kh, ref_borders[b], in->width, in->height,
                           in->channels, in->depth * 8, x, y, c, raw(out, c, x, y),
                           quantise(r, out->depth), r);
             }
@@ -232,7 +215,7 @@ Test(fftconv, image_kernel_cli, .init = tu_setup, .fini = tu_teardown)
         save(d, tu_path("disc.png"));
         save(in, tu_path("in.png"));
         cli_result *r = malloc(sizeof *r);
-        const char *b = bnames[cases[i].border];
+        const char *b = ref_borders[cases[i].border];
         CLI(r, tu_dir, "filter", "in.png", "-o", "out.png", "--kernel", "@disc.png", "--border",
             b);
         cr_assert_eq(r->status, 0, "%s", r->err);

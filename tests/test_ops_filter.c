@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_ops_filter.c — every kernel and border against an f64 correlation; strips; mask feather */
+#include "border_ref.h"
 #include "ops_test.h"
 #include "testutil.h"
 
@@ -82,25 +83,6 @@ static void kernel_at(int i, refk *r)
     }
 }
 
-static const char *const borders[] = {"clamp", "mirror", "wrap", "zero"};
-
-/* The sample index i of a size-n image reads, or -1 for zero (written again from the
- * definitions: replicate, reflect-101, periodic, zero). */
-static long ref_index(long i, long n, int b)
-{
-    if (b == 0)
-        return i < 0 ? 0 : i >= n ? n - 1 : i;
-    if (b == 2)
-        return ((i % n) + n) % n;
-    if (b == 3)
-        return i < 0 || i >= n ? -1 : i;
-    if (n == 1)
-        return 0;
-    while (i < 0 || i >= n)
-        i = i < 0 ? -i : 2 * (n - 1) - i;
-    return i;
-}
-
 static double ref_filter_at(const hdm_image *in, const refk *k, int b, bool premul, uint32_t c,
                             uint32_t x, uint32_t y, double *alpha_out)
 {
@@ -146,7 +128,7 @@ static double check_filter(const hdm_image *in, const hdm_image *out, const refk
                     r = ref_filter_at(in, k, b, alpha, c, x, y, &al);
                 cr_assert(lsb_off(out, c, x, y, r, &worst) <= 1,
                           "%s border %s %ux%ux%u %d-bit at (%u,%u,%u): got %u want %g (%.9g)",
-                          k->spec, borders[b], in->width, in->height, in->channels,
+                          k->spec, ref_borders[b], in->width, in->height, in->channels,
                           in->depth * 8, x, y, c, raw(out, c, x, y), quantise(r, out->depth), r);
             }
     return worst;
@@ -177,7 +159,7 @@ static void kernel_test(int ki)
                     }
                     for (int b = 0; b < 4; b++) {
                         char step[128];
-                        snprintf(step, sizeof step, "filter:%s:border=%s", k->spec, borders[b]);
+                        snprintf(step, sizeof step, "filter:%s:border=%s", k->spec, ref_borders[b]);
                         hdm_image *out = tu_run_step(step, in, 0);
                         worst[di] = fmax(worst[di], check_filter(in, out, k, b));
                         /* strips of 1, 2, 7 rows and automatic: the same bits (halo handling) */
@@ -221,7 +203,7 @@ Test(filter, tall_image_strips)
     hdm_image *in = make_image(7, 200, 4, HDM_U8, FILL_RANDOM);
     for (int b = 0; b < 4; b++) {
         char step[64];
-        snprintf(step, sizeof step, "filter:gaussian:4:border=%s", borders[b]);
+        snprintf(step, sizeof step, "filter:gaussian:4:border=%s", ref_borders[b]);
         hdm_image *ref = tu_run_step(step, in, 200);
         for (uint32_t rows = 1; rows < 40; rows += 3) {
             hdm_image *out = tu_run_step(step, in, rows);
@@ -295,7 +277,7 @@ Test(filter, large_kernels_every_border)
                 t[i] /= sum;
             for (int b = 0; b < 4; b++) {
                 char step[96];
-                snprintf(step, sizeof step, "filter:gaussian:%g:border=%s", sigma, borders[b]);
+                snprintf(step, sizeof step, "filter:gaussian:%g:border=%s", sigma, ref_borders[b]);
                 hdm_image *out = tu_run_step(step, in, 0);
                 double worst = 0;
                 double *rows = malloc((size_t)in->width * in->height * sizeof *rows);
