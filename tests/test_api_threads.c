@@ -51,7 +51,7 @@ static hdm_pipeline *pipeline(const char *const *steps)
     cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
     hdm_error err;
     for (; *steps; steps++) {
-        char step[512];
+        char step[4400];
         /* a step's file names are made absolute here: "%s" is tu_dir */
         snprintf(step, sizeof step, *steps, tu_dir, tu_dir);
         cr_assert_eq(hdm_pipeline_add(p, step, &err), HDM_OK, "%s: %s", step, err.message);
@@ -479,11 +479,20 @@ Test(threads, prefetch_rows_then_the_failure)
  * images taller and shorter than a group, the same samples for every thread count. */
 Test(threads, filters_same_images)
 {
-    static const char *const steps[] = {
+    /* a 21 × 21 matrix summing to about 0.93: 441 taps, through the FFT */
+    static char big[4096];
+    size_t at = 0;
+    for (int j = 0; j < 21; j++)
+        for (int i = 0; i < 21; i++)
+            at += (size_t)snprintf(big + at, sizeof big - at, "%.4f%s", ((i * 7 + j * 3) % 5 + 1) * 0.0007,
+                                   i < 20 ? "," : j < 20 ? ";" : ":border=mirror");
+    char step_big[4200];
+    snprintf(step_big, sizeof step_big, "filter:%s", big);
+    const char *const steps[] = {
         "filter:gaussian:1.5", "filter:box:7:border=mirror", "filter:sharpen:border=zero",
         "filter:sobel-x:signed=abs", "filter:1,2;3,4:border=mirror",
         "filter:0,1,0,2;1,-4,1,0;0,1,0,3:signed=offset", "filter:gaussian:3:border=wrap",
-        "mask:%s/m.png:feather=2",
+        "mask:%s/m.png:feather=2", step_big,
     };
     static const uint32_t shapes[][4] = {
         {300, 200, 4, HDM_U8}, {1000, 37, 3, HDM_U16}, {41, 300, 2, HDM_F32}, {2000, 3, 1, HDM_U8},

@@ -331,8 +331,31 @@ Test(fftconv, raw_error_below_quarter_lsb)
         float *out = malloc((size_t)band * w * sizeof *out);
         for (size_t i = 0; i < (size_t)rows_in * pad; i++)
             in[i] = (float)((rng() % 65536) / 65535.0);
-        hdm__fftconv *c = hdm__fftconv_new(w, h, k, kw, kh);
+        hdm__fftconv *c = hdm__fftconv_new(w, h, k, kw, kh, 1);
         cr_assert_not_null(c);
+        for (uint32_t t = 0; t < rows_in; t++)
+            hdm__fftconv_put(c, t, in + (size_t)t * pad);
+        hdm__fftconv_run(c, band, out);
+        /* the same band on three threads, and a shorter one after it on the same plan (rows
+         * not put count as zeros): the same bits */
+        hdm__fftconv *c3 = hdm__fftconv_new(w, h, k, kw, kh, 3);
+        float *out3 = malloc((size_t)band * w * sizeof *out3);
+        cr_assert(c3 && out3);
+        for (int pass = 0; pass < 2; pass++) {
+            uint32_t rows = pass ? band / 3 : band;
+            for (uint32_t t = 0; t < rows + kh - 1; t++)
+                hdm__fftconv_put(c3, t, in + (size_t)t * pad);
+            hdm__fftconv_run(c3, rows, out3);
+            if (pass)
+                for (uint32_t t = 0; t < rows + kh - 1; t++)
+                    hdm__fftconv_put(c, t, in + (size_t)t * pad);
+            if (pass)
+                hdm__fftconv_run(c, rows, out);
+            cr_assert(!memcmp(out, out3, (size_t)rows * w * sizeof *out),
+                      "3 threads differ from 1 (%u rows)", rows);
+        }
+        hdm__fftconv_free(c3);
+        free(out3);
         for (uint32_t t = 0; t < rows_in; t++)
             hdm__fftconv_put(c, t, in + (size_t)t * pad);
         hdm__fftconv_run(c, band, out);

@@ -12,11 +12,14 @@ typedef struct hdm__fftconv hdm__fftconv;
 
 /* Output rows in one band for a kernel kh rows tall over an image h rows tall. */
 uint32_t hdm__fftconv_band(uint32_t kh, uint32_t h);
-/* Bytes a plan holds (its spectra, tile and scratch); UINT64_MAX if that overflows. */
-uint64_t hdm__fftconv_bytes(uint32_t w, uint32_t h, uint32_t kw, uint32_t kh);
-/* A plan for kernel k (kh rows of kw taps, row-major, in f64); NULL when out of memory. */
+/* Bytes a plan on threads threads holds (its spectra, tile, and each thread's scratch and
+ * plans; not the threads' stacks); UINT64_MAX if that overflows. */
+uint64_t hdm__fftconv_bytes(uint32_t w, uint32_t h, uint32_t kw, uint32_t kh, uint32_t threads);
+/* A plan for kernel k (kh rows of kw taps, row-major, in f64) whose runs share their rows and
+ * columns out between up to threads threads (fewer when the system starts fewer; the sums are
+ * the same bits for any number); NULL when out of memory. */
 hdm__fftconv *hdm__fftconv_new(uint32_t w, uint32_t h, const double *k, uint32_t kw,
-                               uint32_t kh);
+                               uint32_t kh, uint32_t threads);
 void hdm__fftconv_free(hdm__fftconv *c);
 /* Puts padded row t (0 ≤ t < band + kh − 1) of the band being built: w + kw − 1 samples, or
  * NULL for a row of zeros. Every row the band's outputs read must be put. */

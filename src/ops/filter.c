@@ -670,9 +670,9 @@ static uint32_t filter_group(const hdm_info *ui, uint32_t threads, hdm__border b
 }
 
 /* What a filter source over up holds: the ring, the row scratch, the taps, one upstream row,
- * the FFT's plan and band when it uses one; with threads (the direct sum only), the ring's
- * group rows more, each thread's scratch and the group's upstream rows; for a wrap border the
- * whole upstream image; +∞ (UINT64_MAX) if that overflows. */
+ * the FFT's plan and band when it uses one (with each thread's scratch); with threads for the
+ * direct sum, the ring's group rows more, each thread's scratch and the group's upstream rows;
+ * for a wrap border the whole upstream image; +∞ (UINT64_MAX) if that overflows. */
 static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__border border,
                             bool fft, uint32_t threads)
 {
@@ -693,7 +693,7 @@ static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__bord
     if (group)
         held += cap * w * ch * ui->depth;
     if (fft) {
-        uint64_t plan = hdm__fftconv_bytes(ui->width, ui->height, k->kw, k->kh);
+        uint64_t plan = hdm__fftconv_bytes(ui->width, ui->height, k->kw, k->kh, threads);
         /* the taps in f64 while the plan is made */
         uint64_t more = plan > UINT64_MAX / 2 ? UINT64_MAX : plan + taps * sizeof(double);
         held = more > UINT64_MAX - held ? UINT64_MAX : held + more;
@@ -736,12 +736,13 @@ hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__
             own = by_fft;
         }
     }
-    /* Sharing the direct sum's rows out between threads is only faster, never needed: it takes
-     * no more than a 64th of what the limit leaves, so a job that fits unthreaded still fits
-     * (but for a limit within a few rows of what it needs). The FFT's bands run on one. */
-    uint32_t threads = opt->threads > 1 && up->info.height > 1 && !fft ? opt->threads : 1;
+    /* Sharing the direct sum's rows, or the FFT's rows and columns, out between threads is
+     * only faster, never needed: it takes no more than a 64th of what the limit leaves, so a
+     * job that fits unthreaded still fits (but for a limit within a few rows of what it
+     * needs). */
+    uint32_t threads = opt->threads > 1 && up->info.height > 1 ? opt->threads : 1;
     if (threads > 1) {
-        uint64_t shared = filter_held(&up->info, k, border, false, threads);
+        uint64_t shared = filter_held(&up->info, k, border, fft, threads);
         uint64_t base = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
         if (shared - own > (opt->max_memory > base ? opt->max_memory - base : 0) / 64)
             threads = 1;
@@ -807,7 +808,7 @@ hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__
             for (uint32_t j = 0; j < k->kh; j++)
                 for (uint32_t i = 0; i < k->kw; i++)
                     kd[(size_t)j * k->kw + i] = k->ky[j] * k->kx[i];
-        ok = kd && (f->fc = hdm__fftconv_new(f->w, f->h, kd, f->kw, f->kh)) &&
+        ok = kd && (f->fc = hdm__fftconv_new(f->w, f->h, kd, f->kw, f->kh, threads)) &&
              (f->bout = malloc((size_t)f->ch * f->band * f->w * sizeof *f->bout));
         if (kd != k->k)
             free(kd);
