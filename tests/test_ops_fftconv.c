@@ -260,11 +260,15 @@ Test(fftconv, image_kernel_refused, .init = tu_setup, .fini = tu_teardown)
     cr_assert(strstr(r->err, "corrupt.png"), "%s", r->err);
     cr_assert_eq(strchr(r->err, '\n'), strrchr(r->err, '\n'), "one line: %s", r->err);
     cr_assert(!tu_exists(tu_path("out.png")));
-    /* a 600×600 kernel's taps alone (1.4 MB of f32) are above a 1 MB limit */
+    /* a 600×600 kernel's taps alone (1.4 MB of f32) are above a 1 MB limit, over an image it
+     * does not reach past (past it, its taps would fold into fewer) */
     hdm_image *big = make_image(600, 600, 1, HDM_U8, FILL_MID);
     save(big, tu_path("big.png"));
     hdm_image_free(big);
-    CLI(r, tu_dir, "filter", "in.png", "-o", "out.png", "--kernel", "@big.png", "--max-memory",
+    hdm_image *wide = make_image(640, 620, 1, HDM_U8, FILL_RANDOM);
+    save(wide, tu_path("wide.png"));
+    hdm_image_free(wide);
+    CLI(r, tu_dir, "filter", "wide.png", "-o", "out.png", "--kernel", "@big.png", "--max-memory",
         "1000000");
     cr_assert_neq(r->status, 0);
     cr_assert(strstr(r->err, "600×600 kernel of big.png") && strstr(r->err, "--max-memory"),
@@ -275,9 +279,10 @@ Test(fftconv, image_kernel_refused, .init = tu_setup, .fini = tu_teardown)
     hdm_image_free(black);
 }
 
-/* An image kernel is not held to a written matrix's 255 × 255: 301 × 3 works (against f64), and
- * one whose taps alone are above max_memory (600 × 600 f32 is 1.4 MB) is HDM_ERR_LIMIT before
- * the filter takes anything. */
+/* An image kernel is not held to a written matrix's 255 × 255: 301 × 3 works (against f64, its
+ * taps folded over a 40-pixel row), and one whose taps alone are above max_memory (600 × 600
+ * f32 is 1.4 MB) over an image it does not reach past is HDM_ERR_LIMIT before the filter takes
+ * anything. */
 Test(fftconv, image_kernel_size_and_limit, .init = tu_setup, .fini = tu_teardown)
 {
     rng_seed(9);
@@ -302,7 +307,9 @@ Test(fftconv, image_kernel_size_and_limit, .init = tu_setup, .fini = tu_teardown
     hdm_options o;
     hdm_options_init(&o);
     o.max_memory = 1 << 20;
-    cr_assert_eq(hdm_pipeline_run_image(p, in, &o, &out, &e), HDM_ERR_LIMIT);
+    hdm_image *wide = make_image(640, 620, 1, HDM_U8, FILL_RANDOM); /* not reached past */
+    cr_assert_eq(hdm_pipeline_run_image(p, wide, &o, &out, &e), HDM_ERR_LIMIT);
+    hdm_image_free(wide);
     cr_assert(strstr(e.message, "max_memory") && strstr(e.message, "600×600 kernel of"),
               "%s", e.message);
     cr_assert_null(out);

@@ -315,6 +315,64 @@ Test(filter, large_kernels_every_border)
         }
 }
 
+/* Kernels reaching far past the image (their taps folded by the border rule before the sum):
+ * a random 37 × 29 matrix and one tap at a far corner, over images from 1 × 1 up, every border,
+ * gray and RGBA, 8 and 16 bits, against the f64 sum over the unfolded taps. And a wrap box of
+ * 1,500,015 (100,001 times the 5 × 3 image's 15) gives every pixel the image's mean. */
+Test(filter, kernels_past_the_image)
+{
+    rng_seed(777);
+    static const uint32_t sizes_past[][2] = {{1, 1}, {2, 3}, {5, 4}, {9, 7}, {16, 1}, {1, 12}};
+    refk *k = malloc(sizeof *k);
+    char *spec = malloc(37 * 29 * 20 + 64);
+    for (int kind = 0; kind < 2; kind++) {
+        double t[37 * 29], sum = 0;
+        for (int i = 0; i < 37 * 29; i++)
+            sum += t[i] = kind ? 0 : 0.05 + (rng() % 1000) / 1000.0;
+        if (kind)
+            t[2 * 37 + 35] = sum = 1; /* row 2, column 35: 12 rows up, 17 columns right */
+        size_t at = 0;
+        for (int i = 0; i < 37 * 29; i++)
+            at += (size_t)sprintf(spec + at, "%.9g%s", t[i] /= sum,
+                                  i % 37 < 36 ? "," : i < 37 * 29 - 1 ? ";" : "");
+        memset(k, 0, sizeof *k);
+        k->spec = spec;
+        ref_matrix(k, 37, 29, t);
+        for (size_t z = 0; z < sizeof sizes_past / sizeof sizes_past[0]; z++)
+            for (int di = 0; di < 2; di++)
+                for (uint32_t ch = 1; ch <= 4; ch += 3) {
+                    hdm_image *in = make_image(sizes_past[z][0], sizes_past[z][1], ch,
+                                               di ? HDM_U16 : HDM_U8, FILL_RANDOM);
+                    for (int b = 0; b < 4; b++) {
+                        char *step = malloc(strlen(spec) + 64);
+                        sprintf(step, "filter:%s:border=%s", spec, ref_borders[b]);
+                        hdm_image *out = tu_run_step(step, in, 0);
+                        check_filter(in, out, k, b);
+                        hdm_image_free(out);
+                        free(step);
+                    }
+                    hdm_image_free(in);
+                }
+    }
+    free(spec);
+    free(k);
+
+    hdm_image *in = make_image(5, 3, 3, HDM_U16, FILL_RANDOM);
+    hdm_image *out = tu_run_step("filter:box:1500015:border=wrap", in, 0);
+    for (uint32_t c = 0; c < 3; c++) {
+        double mean = 0, worst = 0;
+        for (uint32_t y = 0; y < 3; y++)
+            for (uint32_t x = 0; x < 5; x++)
+                mean += val(in, c, x, y) / 15;
+        for (uint32_t y = 0; y < 3; y++)
+            for (uint32_t x = 0; x < 5; x++)
+                cr_assert(lsb_off(out, c, x, y, mean, &worst) <= 1, "(%u,%u,%u): %u, mean %g",
+                          x, y, c, raw(out, c, x, y), mean * 65535);
+    }
+    hdm_image_free(out);
+    hdm_image_free(in);
+}
+
 /* signed=abs gives a sum's magnitude, signed=offset adds mid-grey; colour only, alpha as it is */
 Test(filter, signed_modes)
 {

@@ -279,6 +279,122 @@ int64_t hdm__border_index(int64_t i, int64_t n, hdm__border b)
     }
 }
 
+/* ---- a kernel reaching past the image, folded ----
+ *
+ * Output x reads the sample at border index x + d for a tap at offset d = i − cx. Taps whose
+ * reads are the same for every x of an image n wide can be added into one: with clamp, every
+ * d < −(n − 1) reads column 0 wherever x is, as d = −(n − 1) does (and d > n − 1, column n − 1,
+ * as d = n − 1); with zero, |d| ≥ n reads nothing; with wrap and mirror the index repeats every
+ * n and 2(n − 1) columns, so d folds modulo that period. The taps are added in f64 before they become f32,
+ * so the sum is the direct one's within rounding; the cost and memory no longer grow with a
+ * kernel past twice the image (a box of 2^20 over a 1000-pixel row). */
+
+/* New offsets of one axis: taps n around c over an image side s; *lo and *span give the folded
+ * range d ∈ [lo, lo + span); map(d) is where offset d goes (−1: dropped). */
+typedef struct fold_axis {
+    int64_t lo, span, period; /* period > 0: modulo it, into [0, period) */
+    int64_t keep_lo, keep_hi; /* clamp and zero: the offsets kept as they are */
+    bool clamp;
+} fold_axis;
+
+static bool fold_plan(uint32_t n, uint32_t c, uint32_t s, hdm__border b, fold_axis *f)
+{
+    int64_t dmin = -(int64_t)c, dmax = (int64_t)n - 1 - c, side = s;
+    memset(f, 0, sizeof *f);
+    if (b == HDM__BORDER_WRAP || b == HDM__BORDER_MIRROR) {
+        int64_t period = b == HDM__BORDER_WRAP ? side : side == 1 ? 1 : 2 * (side - 1);
+        if (dmax - dmin + 1 <= period)
+            return false;
+        f->period = period;
+        f->lo = 0;
+        f->span = period;
+        return true;
+    }
+    int64_t edge = side - 1; /* the last offset kept */
+    if (dmin >= -edge && dmax <= edge)
+        return false;
+    f->clamp = b == HDM__BORDER_CLAMP;
+    f->keep_lo = dmin > -edge ? dmin : -edge;
+    f->keep_hi = dmax < edge ? dmax : edge;
+    if (f->keep_lo > f->keep_hi) /* every tap reads outside a zero border: one tap of 0 */
+        f->keep_lo = f->keep_hi = 0;
+    f->lo = f->keep_lo;
+    f->span = f->keep_hi - f->keep_lo + 1;
+    return true;
+}
+
+/* Where tap offset d lands in the folded axis (an index from 0), or −1 for none. */
+static int64_t fold_map(const fold_axis *f, int64_t d)
+{
+    if (f->period) {
+        d %= f->period;
+        return d < 0 ? d + f->period : d;
+    }
+    if (d < f->keep_lo)
+        d = f->clamp ? f->keep_lo : INT64_MIN;
+    else if (d > f->keep_hi)
+        d = f->clamp ? f->keep_hi : INT64_MIN;
+    return d == INT64_MIN ? -1 : d - f->lo;
+}
+
+/* One axis's taps folded into *out (f->span of them, anchor at −f->lo). */
+static double *fold_taps(const double *t, uint32_t n, uint32_t c, const fold_axis *f)
+{
+    double *o = calloc((size_t)f->span, sizeof *o);
+    if (o)
+        for (uint32_t i = 0; i < n; i++) {
+            int64_t j = fold_map(f, (int64_t)i - c);
+            if (j >= 0)
+                o[j] += t[i];
+        }
+    return o;
+}
+
+/* k folded for an image w × h with border b into *out, or *out NULL when no tap can be
+ * folded; HDM_ERR_NOMEM. */
+static hdm_status kernel_fold(const hdm__fkernel *k, uint32_t w, uint32_t h, hdm__border b,
+                              hdm__fkernel **out)
+{
+    *out = NULL;
+    fold_axis fx, fy;
+    bool x = fold_plan(k->kw, k->cx, w, b, &fx), y = fold_plan(k->kh, k->cy, h, b, &fy);
+    if (!x && !y)
+        return HDM_OK;
+    if (!x)
+        fx = (fold_axis){.lo = -(int64_t)k->cx, .span = k->kw, .keep_lo = -(int64_t)k->cx,
+                         .keep_hi = (int64_t)k->kw - 1 - k->cx};
+    if (!y)
+        fy = (fold_axis){.lo = -(int64_t)k->cy, .span = k->kh, .keep_lo = -(int64_t)k->cy,
+                         .keep_hi = (int64_t)k->kh - 1 - k->cy};
+    hdm__fkernel *f = calloc(1, sizeof *f);
+    if (!f)
+        return HDM_ERR_NOMEM;
+    f->kw = (uint32_t)fx.span;
+    f->kh = (uint32_t)fy.span;
+    f->cx = (uint32_t)-fx.lo;
+    f->cy = (uint32_t)-fy.lo;
+    f->separable = k->separable;
+    if (k->separable) {
+        f->kx = fold_taps(k->kx, k->kw, k->cx, &fx);
+        f->ky = fold_taps(k->ky, k->kh, k->cy, &fy);
+    } else if ((f->k = calloc((size_t)f->kw * f->kh, sizeof *f->k))) {
+        for (uint32_t j = 0; j < k->kh; j++) {
+            int64_t jj = fold_map(&fy, (int64_t)j - k->cy);
+            for (uint32_t i = 0; jj >= 0 && i < k->kw; i++) {
+                int64_t ii = fold_map(&fx, (int64_t)i - k->cx);
+                if (ii >= 0)
+                    f->k[(size_t)jj * f->kw + ii] += k->k[(size_t)j * k->kw + i];
+            }
+        }
+    }
+    if (k->separable ? !f->kx || !f->ky : !f->k) {
+        hdm__fkernel_free(f);
+        return HDM_ERR_NOMEM;
+    }
+    *out = f;
+    return HDM_OK;
+}
+
 /* ---- the filter source ----
  *
  * Upstream rows are read one at a time and "prepared" into a ring: converted to f32,
@@ -715,9 +831,56 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
     return hdm__filter_source_path(up, k, border, premultiply, HDM__FILTER_AUTO, opt, out, err);
 }
 
+static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, bool zero_sum,
+                                     hdm__border border, bool premultiply,
+                                     hdm__filter_path path, const hdm_options *opt,
+                                     hdm__source **out, hdm_error *err);
+
+/* Taps that add up to 0 (laplacian, sobel): alpha's sum would be 0 everywhere. Asked of the
+ * kernel as given, not as folded: folding into a zero border drops taps. */
+static bool kernel_zero_sum(const hdm__fkernel *k)
+{
+    double sum = 0, mag = 0;
+    if (k->separable) {
+        double sx = 0, sy = 0, mx = 0, my = 0;
+        for (uint32_t i = 0; i < k->kw; i++)
+            sx += k->kx[i], mx += fabs(k->kx[i]);
+        for (uint32_t j = 0; j < k->kh; j++)
+            sy += k->ky[j], my += fabs(k->ky[j]);
+        sum = sx * sy;
+        mag = mx * my;
+    } else {
+        for (size_t i = 0; i < (size_t)k->kw * k->kh; i++)
+            sum += k->k[i], mag += fabs(k->k[i]);
+    }
+    return fabs(sum) <= 1e-9 * mag;
+}
+
+/* The kernel folded first where it reaches past the image (see kernel_fold), then made. */
 hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__border border,
                                    bool premultiply, hdm__filter_path path,
                                    const hdm_options *opt, hdm__source **out, hdm_error *err)
+{
+    *out = NULL;
+    hdm__fkernel *folded;
+    if (kernel_fold(k, up->info.width, up->info.height, border, &folded)) {
+        hdm__source_close(up);
+        return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+    }
+    bool zero_sum = kernel_zero_sum(k);
+    if (folded) {
+        hdm_status st = filter_source_made(up, folded, zero_sum, border, premultiply, path, opt,
+                                           out, err);
+        hdm__fkernel_free(folded);
+        return st;
+    }
+    return filter_source_made(up, k, zero_sum, border, premultiply, path, opt, out, err);
+}
+
+static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, bool zero_sum,
+                                     hdm__border border, bool premultiply,
+                                     hdm__filter_path path, const hdm_options *opt,
+                                     hdm__source **out, hdm_error *err)
 {
     *out = NULL;
     /* The FFT where it is faster (tests/bench/filter_bench.c measured where), if it takes at
@@ -770,21 +933,7 @@ hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__
     f->base.close = filter_close;
     f->border = border;
     f->premul = premultiply && (ui->channels == 2 || ui->channels == 4);
-    /* taps that add up to 0 (laplacian, sobel): alpha's sum would be 0 everywhere */
-    double sum = 0, mag = 0;
-    if (k->separable) {
-        double sx = 0, sy = 0, mx = 0, my = 0;
-        for (uint32_t i = 0; i < k->kw; i++)
-            sx += k->kx[i], mx += fabs(k->kx[i]);
-        for (uint32_t j = 0; j < k->kh; j++)
-            sy += k->ky[j], my += fabs(k->ky[j]);
-        sum = sx * sy;
-        mag = mx * my;
-    } else {
-        for (size_t i = 0; i < (size_t)k->kw * k->kh; i++)
-            sum += k->k[i], mag += fabs(k->k[i]);
-    }
-    f->keep_alpha = f->premul && fabs(sum) <= 1e-9 * mag;
+    f->keep_alpha = f->premul && zero_sum;
     f->w = ui->width;
     f->h = ui->height;
     f->ch = ui->channels;
@@ -916,15 +1065,19 @@ static hdm_status filter_parse(const char *const *f, size_t n, void **args, hdm_
     if (!kernel || !*kernel)
         return hdm__fail(err, HDM_ERR_ARG, NULL, "filter: needs a kernel (%s)",
                          hdm__filter_def.pub.syntax);
-    char spec[4096];
-    if (snprintf(spec, sizeof spec, "%s%s%s", kernel, karg ? ":" : "", karg ? karg : "") >=
-        (int)sizeof spec)
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "filter: kernel text too long");
+    /* a written matrix of 255 × 255 taps is long: the text is as long as it is */
+    size_t len = strlen(kernel) + (karg ? 1 + strlen(karg) : 0) + 1;
+    char *spec = malloc(len);
     filter_args *a = calloc(1, sizeof *a);
-    if (!a)
+    if (!spec || !a) {
+        free(spec);
+        free(a);
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+    }
+    snprintf(spec, len, "%s%s%s", kernel, karg ? ":" : "", karg ? karg : "");
     /* "@FILE": the pipeline reads the file and hands its text to filter_take_data */
     if (strcmp(spec, "@") == 0) {
+        free(spec);
         free(a);
         return hdm__fail(err, HDM_ERR_ARG, NULL, "filter: '@' names no kernel file (@FILE)");
     }
@@ -932,15 +1085,18 @@ static hdm_status filter_parse(const char *const *f, size_t n, void **args, hdm_
     if (st) {
         if (err && st == HDM_ERR_ARG && strncmp(err->message, "filter: ", 8) != 0)
             hdm__fail_prefix(err, st, "filter: ");
+        free(spec);
         free(a);
         return st;
     }
     a->border = (hdm__border)border;
     a->sign = (signed_mode)sign;
     if (spec[0] == '@' && !(a->file = hdm__strdup(spec + 1))) {
+        free(spec);
         filter_args_free(a);
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     }
+    free(spec);
     *args = a;
     return HDM_OK;
 }
