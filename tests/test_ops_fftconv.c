@@ -384,3 +384,39 @@ Test(fftconv, raw_error_below_quarter_lsb)
         free(out);
     }
 }
+
+/* A large kernel's rows take long, so the filter asks the caller's flag for each row (and each
+ * plane of an FFT band) itself: raised after the first rows, the next read stops at once with
+ * HDM_ERR_INTERRUPTED, by either path, threaded or not. */
+Test(fftconv, cancel_between_rows)
+{
+    rng_seed(17);
+    hdm_image *in = make_image(64, 200, 3, HDM_U8, FILL_RANDOM);
+    hdm__fkernel *k = random_kernel(25, 25);
+    static const hdm__filter_path paths[] = {HDM__FILTER_DIRECT, HDM__FILTER_FFT};
+    for (int p = 0; p < 2; p++)
+        for (uint32_t threads = 1; threads <= 2; threads++) {
+            volatile int flag = 0;
+            hdm_options o;
+            hdm_options_init(&o);
+            o.cancel = &flag;
+            o.threads = threads;
+            hdm_error e = {0};
+            hdm__source *src, *f;
+            cr_assert_eq(hdm__source_from_image(in, false, "(image)", HDM_FORMAT_UNKNOWN, &src,
+                                                &e), HDM_OK);
+            cr_assert_eq(hdm__filter_source_path(src, k, HDM__BORDER_CLAMP, false, paths[p], &o,
+                                                 &f, &e), HDM_OK, "%s", e.message);
+            hdm_image *strip;
+            cr_assert_eq(hdm_image_new(64, 8, 3, HDM_U8, &strip), HDM_OK);
+            cr_assert_eq(hdm__source_read(f, strip, 8, &e), HDM_OK, "%s", e.message);
+            flag = 1;
+            cr_assert_eq(hdm__source_read(f, strip, 8, &e), HDM_ERR_INTERRUPTED,
+                         "path %d, %u threads", p, threads);
+            cr_assert(strstr(e.message, "interrupted"), "%s", e.message);
+            hdm_image_free(strip);
+            hdm__source_close(f);
+        }
+    hdm__fkernel_free(k);
+    hdm_image_free(in);
+}

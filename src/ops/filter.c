@@ -438,6 +438,8 @@ typedef struct filter_source {
      * upstream rows read in one call and prepared in parallel, then the rows summed in
      * parallel, each thread with a pad and an acc of its own; the ring holds group rows more.
      * Each row is prepared and summed by the same code as unthreaded, so the same bits. */
+    const volatile int *cancel; /* the caller's flag, read on the caller's thread: a large
+                                 * kernel's rows take long, so it is asked for each */
     uint32_t nthreads, group;
     hdm__pool *pool;
     bool pool_tried;
@@ -586,6 +588,8 @@ static hdm_status fft_band(filter_source *f, uint32_t y0, hdm_error *err)
     uint32_t rows = f->h - y0 < f->band ? f->h - y0 : f->band;
     f->band_y0 = -1;
     for (uint32_t c = 0; c < f->ch; c++) {
+        if (f->cancel && *f->cancel) /* a plane's band takes long */
+            return hdm__fail(err, HDM_ERR_INTERRUPTED, f->base.path, "interrupted");
         float *o = f->bout + (size_t)c * f->band * f->w;
         uint32_t slot;
         hdm_status st = HDM_OK;
@@ -648,6 +652,8 @@ static uint32_t parts_for(const filter_source *f, uint32_t n)
 static hdm_status shared_read(filter_source *f, hdm_image *strip, uint32_t rows, hdm_error *err)
 {
     for (uint32_t r0 = 0; r0 < rows;) {
+        if (f->cancel && *f->cancel)
+            return hdm__fail(err, HDM_ERR_INTERRUPTED, f->base.path, "interrupted");
         uint32_t g = rows - r0 < f->group ? rows - r0 : f->group;
         int64_t y0 = (int64_t)f->base.next + r0, last = -1;
         for (uint32_t k = 0; k < g; k++) /* the last input row any of them reads */
@@ -710,6 +716,8 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
     if (f->pool)
         return shared_read(f, strip, rows, err);
     for (uint32_t r = 0; r < rows; r++) {
+        if (f->cancel && *f->cancel)
+            return hdm__fail(err, HDM_ERR_INTERRUPTED, s->path, "interrupted");
         int64_t y = (int64_t)s->next + r;
         if (f->bout) {
             if (f->band_y0 < 0 || y < f->band_y0 || y >= f->band_y0 + f->band_rows) {
@@ -932,6 +940,7 @@ static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, boo
     f->base.read = filter_read;
     f->base.close = filter_close;
     f->border = border;
+    f->cancel = opt->cancel;
     f->premul = premultiply && (ui->channels == 2 || ui->channels == 4);
     f->keep_alpha = f->premul && zero_sum;
     f->w = ui->width;
