@@ -107,6 +107,19 @@ Test(cli_threads, jpeg_output)
     SAME("out.jpg", "mask", "in.png", "m.png", "-o", "out.jpg");
 }
 
+/* A job that fits with one thread fits with any: what only threads take (the PNG encoder's
+ * worker blocks, shared filter rows, read-ahead) steps aside under a tight limit. Here a 25 × 25
+ * image kernel over 2000 × 1500 under 14 MB, which one thread needs about 11 MB of. */
+Test(cli_threads, tight_limit_fits_threaded)
+{
+    save_random("big.png", 2000, 1500, 1, HDM_U8, 4);
+    save_random("k.png", 25, 25, 1, HDM_U8, 5);
+    SAME("out.png", "filter", "big.png", "-o", "out.png", "--kernel", "@k.png", "--max-memory",
+         "14000000");
+    save_random("m.png", 2000, 1500, 1, HDM_U8, 6);
+    SAME("out.png", "mask", "big.png", "m.png", "-o", "out.png", "--max-memory", "9000000");
+}
+
 /* Batch shares the threads between its jobs; each output is the one a single run makes. */
 Test(cli_threads, batch_outputs_as_single_runs)
 {

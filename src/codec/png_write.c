@@ -498,6 +498,12 @@ hdm_status hdm__png_sink(const hdm__codec *c, const hdm_info *info, const hdm_op
     unsigned want = cores > MAX_WORKERS ? MAX_WORKERS : cores > 1 ? (unsigned)cores : 0;
     if (info->height <= k->block_rows)
         want = 0;
+    /* Workers are only faster, never needed: their blocks (raw, filtered and deflated rows,
+     * about 3 MiB each) are taken only when they come to at most a 16th of the memory limit,
+     * so a job that fits with one thread fits with any number. */
+    size_t blk = (k->block_rows + 1) * k->rowbytes + 2 * (k->rowbytes + 1) * k->block_rows;
+    if (want && (uint64_t)(want + 1) * (blk + 5 * k->rowbytes) > opt->max_memory / 16)
+        want = 0;
     k->nring = want ? want + 2 : 1;
     bool ok = (k->ring = calloc(k->nring, sizeof *k->ring)) != NULL &&
               (k->idat = malloc(IDAT_MAX)) != NULL && worker_init(k, &k->work[MAX_WORKERS]);
