@@ -28,9 +28,10 @@ static void be32(unsigned char *p, uint32_t v)
     p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
 }
 
-/* A small ICC v2 profile: the 128-byte header and one tag, a textDescriptionType 'desc'
- * (ICC.1:2001-04, 6.5.17) naming it. Not a usable profile, but a well-formed one. */
-static unsigned char *make_icc(const char *desc, size_t *n)
+/* A small ICC v2 profile of data colour space space ("RGB ", "GRAY", "CMYK"): the 128-byte
+ * header and one tag, a textDescriptionType 'desc' (ICC.1:2001-04, 6.5.17) naming it. Not a
+ * usable profile, but a well-formed one. */
+static unsigned char *make_icc_of(const char *desc, const char *space, size_t *n)
 {
     size_t len = strlen(desc) + 1, tag = 12 + len + 4 + 4 + 2 + 1 + 67;
     size_t size = 144 + ((tag + 3) & ~(size_t)3);
@@ -38,7 +39,9 @@ static unsigned char *make_icc(const char *desc, size_t *n)
     be32(p, (uint32_t)size);
     memcpy(p + 4, "none", 4);
     be32(p + 8, 0x02100000);
-    memcpy(p + 12, "mntrRGB XYZ ", 12);
+    memcpy(p + 12, "mntr", 4);
+    memcpy(p + 16, space, 4);
+    memcpy(p + 20, "XYZ ", 4);
     memcpy(p + 36, "acsp", 4);
     be32(p + 68, 0x0000f6d6), be32(p + 72, 0x00010000), be32(p + 76, 0x0000d32d); /* D50 */
     be32(p + 128, 1);
@@ -50,6 +53,11 @@ static unsigned char *make_icc(const char *desc, size_t *n)
     memcpy(p + 156, desc, len);
     *n = size;
     return p;
+}
+
+static unsigned char *make_icc(const char *desc, size_t *n)
+{
+    return make_icc_of(desc, "RGB ", n);
 }
 
 static const char xmp[] =
@@ -110,16 +118,18 @@ typedef struct meta_in {
     uint16_t orientation; /* 0: none */
 } meta_in;
 
-/* A w x h RGB TIFF written by libtiff with the given metadata, samples from x and y. */
-static void write_tiff(const char *path, uint32_t w, uint32_t h, const meta_in *m)
+/* A w x h TIFF of spp 8-bit samples a pixel (photometric photo) written by libtiff with the
+ * given metadata, samples from x and y. */
+static void write_tiff_of(const char *path, uint32_t w, uint32_t h, uint16_t spp, uint16_t photo,
+                          const meta_in *m)
 {
     TIFF *t = TIFFOpen(path, "w");
     cr_assert_not_null(t);
     TIFFSetField(t, TIFFTAG_IMAGEWIDTH, w);
     TIFFSetField(t, TIFFTAG_IMAGELENGTH, h);
-    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 3);
+    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, spp);
     TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 8);
-    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, photo);
     TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
     TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_LZW);
     if (m && m->icc)
@@ -133,14 +143,20 @@ static void write_tiff(const char *path, uint32_t w, uint32_t h, const meta_in *
     }
     if (m && m->orientation)
         TIFFSetField(t, TIFFTAG_ORIENTATION, m->orientation);
-    unsigned char *row = malloc((size_t)w * 3);
+    unsigned char *row = malloc((size_t)w * spp);
     for (uint32_t y = 0; y < h; y++) {
-        for (uint32_t x = 0; x < w * 3; x++)
+        for (uint32_t x = 0; x < w * spp; x++)
             row[x] = (unsigned char)(x * 5 + y * 11);
         cr_assert(TIFFWriteScanline(t, row, y, 0) == 1);
     }
     free(row);
     TIFFClose(t);
+}
+
+/* A w x h RGB TIFF written by libtiff with the given metadata, samples from x and y. */
+static void write_tiff(const char *path, uint32_t w, uint32_t h, const meta_in *m)
+{
+    write_tiff_of(path, w, h, 3, PHOTOMETRIC_RGB, m);
 }
 
 /* Runs a pipeline with no steps from in to out with o; the status. */
@@ -748,6 +764,130 @@ Test(meta, tiff_says_what_it_leaves_out)
     cr_assert(strstr(notes, "junk.tif: EXIF left out (it holds no TIFF structure") &&
               strstr(notes, "Orientation kept"), "%s", notes);
     cr_assert_eq(strchr(notes, '\n'), notes + strlen(notes) - 1, "one line: %s", notes);
+}
+
+/* The ICC profile of out (a .tif or a .webp), copied (NULL when it has none). */
+static unsigned char *profile_of(const char *out, size_t *size)
+{
+    size_t n;
+    unsigned char *f = tu_read_file(out, &n), *copy = NULL;
+    cr_assert(f, "%s", out);
+    *size = 0;
+    if (!memcmp(f, "RIFF", 4)) {
+        chunk c = find_chunk(f, n, "ICCP");
+        chunk vp8x = find_chunk(f, n, "VP8X");
+        if (c.data) {
+            cr_assert(vp8x.data[0] & 0x20, "%s: the ICC flag set with its chunk", out);
+            copy = malloc(c.size);
+            memcpy(copy, c.data, c.size);
+            *size = c.size;
+        } else if (vp8x.data) {
+            cr_assert(!(vp8x.data[0] & 0x20), "%s: the ICC flag set without its chunk", out);
+        }
+    } else {
+        TIFF *t = TIFFOpen(out, "r");
+        cr_assert_not_null(t, "%s", out);
+        uint32_t len = 0;
+        void *data = NULL;
+        if (TIFFGetField(t, TIFFTAG_ICCPROFILE, &len, &data) && len) {
+            copy = malloc(len);
+            memcpy(copy, data, len);
+            *size = len;
+        }
+        TIFFClose(t);
+    }
+    free(f);
+    return copy;
+}
+
+/* A profile describes pixels only in its own colour space (ICC.1, 7.2.6): a TIFF keeps one of
+ * the image's (gray or RGB), a WebP one of RGB (its pixels, gray written as RGB); another is
+ * left out, said once naming the file. Inputs: gray and RGB TIFFs with gray, RGB and CMYK
+ * profiles, and CMYK pixels (read as RGB) with their CMYK profile. */
+Test(meta, profile_of_another_colour_space_left_out)
+{
+    static const char gray_tiff[] = "ICC profile left out (not a gray profile, and the image is "
+                                    "gray)";
+    static const char rgb_out[] = "ICC profile left out (not an RGB profile, and the image is "
+                                  "RGB)";
+    static const char gray_webp[] = "ICC profile left out (not an RGB profile, and WebP writes "
+                                    "gray as RGB)";
+    struct {
+        uint16_t spp, photo;
+        const char *space;
+        const char *tif, *webp; /* the notice, or NULL: kept */
+    } cases[] = {
+        {1, PHOTOMETRIC_MINISBLACK, "GRAY", NULL, gray_webp},
+        {1, PHOTOMETRIC_MINISBLACK, "RGB ", gray_tiff, NULL},
+        {3, PHOTOMETRIC_RGB, "RGB ", NULL, NULL},
+        {3, PHOTOMETRIC_RGB, "GRAY", rgb_out, rgb_out},
+        {3, PHOTOMETRIC_RGB, "CMYK", rgb_out, rgb_out},
+        {4, PHOTOMETRIC_SEPARATED, "CMYK", rgb_out, rgb_out},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t icc_n;
+        unsigned char *icc = make_icc_of("Space test", cases[i].space, &icc_n);
+        meta_in m = {icc, icc_n, xmp, 0, 0};
+        write_tiff_of(tu_path("in.tif"), 12, 8, cases[i].spp, cases[i].photo, &m);
+        const char *outs[] = {"out.tif", "out.webp"};
+        const char *want[] = {cases[i].tif, cases[i].webp};
+        for (int k = 0; k < 2; k++) {
+            hdm_options o = opts();
+            ok_convert(tu_path("in.tif"), tu_path(outs[k]), &o);
+            size_t n;
+            unsigned char *got = profile_of(tu_path(outs[k]), &n);
+            if (!want[k]) {
+                cr_assert(got && n == icc_n && !memcmp(got, icc, n), "case %zu %s: the profile "
+                          "kept byte for byte", i, outs[k]);
+                cr_assert_str_eq(notes, "", "case %zu %s: %s", i, outs[k], notes);
+            } else {
+                cr_assert_null(got, "case %zu %s: a %s profile written", i, outs[k],
+                               cases[i].space);
+                char line[256];
+                snprintf(line, sizeof line, "%s: %s\n", tu_path(outs[k]), want[k]);
+                cr_assert_str_eq(notes, line, "case %zu %s", i, outs[k]);
+            }
+            free(got);
+            hdm_file_info fi = file_info(tu_path(outs[k]));
+            cr_assert_eq(fi.xmp_size, strlen(xmp), "case %zu %s: the rest kept", i, outs[k]);
+        }
+        free(icc);
+    }
+}
+
+/* Through the command: a gray TIFF's gray profile no longer fits once an RGB top is blended
+ * over it; one line on stderr names the output, and the output has no profile. */
+Test(meta, profile_of_another_colour_space_through_the_command)
+{
+    size_t icc_n;
+    unsigned char *icc = make_icc_of("Gray base", "GRAY", &icc_n);
+    meta_in m = {icc, icc_n, NULL, 0, 0};
+    write_tiff_of(tu_path("gray.tif"), 16, 16, 1, PHOTOMETRIC_MINISBLACK, &m);
+    write_tiff(tu_path("top.tif"), 16, 16, NULL);
+    cli_result *r = malloc(sizeof *r);
+    const char *outs[] = {"b.tif", "b.webp"};
+    for (int k = 0; k < 2; k++) {
+        CLI(r, tu_path(""), "blend", "gray.tif", "top.tif", "-o", outs[k]);
+        cli_expect_ok(r);
+        char line[128];
+        snprintf(line, sizeof line, "%s: ICC profile left out (not an RGB profile, and the "
+                 "image is RGB)\n", outs[k]);
+        cr_assert(strstr(r->err, line), "%s", r->err);
+        cr_assert_eq(strchr(r->err, '\n'), r->err + strlen(r->err) - 1, "one line: %s", r->err);
+        size_t n;
+        unsigned char *got = profile_of(tu_path(outs[k]), &n);
+        cr_assert_null(got, "%s", outs[k]);
+    }
+    /* the gray image alone keeps its profile as a TIFF, byte for byte, and nothing is said */
+    CLI(r, tu_path(""), "run", "gray.tif", "-o", "g.tif", "filter:box:1");
+    cli_expect_ok(r);
+    cr_assert_str_eq(r->err, "");
+    size_t n;
+    unsigned char *got = profile_of(tu_path("g.tif"), &n);
+    cr_assert(got && n == icc_n && !memcmp(got, icc, n));
+    free(got);
+    free(r);
+    free(icc);
 }
 
 /* What a format has no place for is said once: resolution and PNG's colour chunks in WebP, the

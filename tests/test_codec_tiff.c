@@ -639,6 +639,136 @@ Test(tiff, truncated_and_corrupt_refused)
     hdm_image_free(src);
 }
 
+/* s written with its directory first (as directory_first), strips or tiles, interleaved or in
+ * planes, each strip or tile written whole. */
+static unsigned char *front_of(const spec *s, size_t *n)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s", tu_path("front.tif"));
+    TIFF *t = ref_open(p, "w");
+    bool separate = s->planar == PLANARCONFIG_SEPARATE;
+    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, s->w);
+    TIFFSetField(t, TIFFTAG_IMAGELENGTH, s->h);
+    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, s->spp);
+    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, s->bps);
+    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, s->photometric);
+    TIFFSetField(t, TIFFTAG_PLANARCONFIG, s->planar);
+    TIFFSetField(t, TIFFTAG_COMPRESSION, s->compression);
+    if (s->tw) {
+        TIFFSetField(t, TIFFTAG_TILEWIDTH, s->tw);
+        TIFFSetField(t, TIFFTAG_TILELENGTH, s->th);
+    } else {
+        TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, s->rps);
+    }
+    cr_assert(TIFFDeferStrileArrayWriting(t));
+    cr_assert(TIFFWriteCheck(t, s->tw != 0, "front_of"));
+    cr_assert(TIFFWriteDirectory(t));
+    cr_assert(TIFFSetDirectory(t, 0));
+    int planes = separate ? s->spp : 1;
+    if (s->tw) {
+        size_t trb = (size_t)TIFFTileRowSize(t), tsize = (size_t)TIFFTileSize(t);
+        unsigned char *tile = malloc(tsize);
+        for (int pl = 0; pl < planes; pl++)
+            for (uint32_t ty = 0; ty < s->h; ty += s->th)
+                for (uint32_t tx = 0; tx < s->w; tx += s->tw) {
+                    for (uint32_t r = 0; r < s->th; r++)
+                        fill_row(s, tile + r * trb, trb, ty + r, tx, s->tw, separate ? pl : -1);
+                    uint32_t k = TIFFComputeTile(t, tx, ty, 0, (uint16_t)pl);
+                    cr_assert_geq(TIFFWriteEncodedTile(t, k, tile, (tmsize_t)tsize), 0);
+                }
+        free(tile);
+    } else {
+        size_t line = (size_t)TIFFScanlineSize(t);
+        unsigned char *strip = malloc(line * s->rps);
+        for (int pl = 0; pl < planes; pl++)
+            for (uint32_t y0 = 0; y0 < s->h; y0 += s->rps) {
+                uint32_t rows = s->h - y0 < s->rps ? s->h - y0 : s->rps;
+                for (uint32_t r = 0; r < rows; r++)
+                    fill_row(s, strip + r * line, line, y0 + r, 0, s->w, separate ? pl : -1);
+                uint32_t k = TIFFComputeStrip(t, y0, (uint16_t)pl);
+                cr_assert_geq(TIFFWriteEncodedStrip(t, k, strip, (tmsize_t)(rows * line)), 0);
+            }
+        free(strip);
+    }
+    cr_assert(TIFFForceStrileArrayWriting(t));
+    TIFFClose(t);
+    return tu_read_file(p, n);
+}
+
+/* A message about a damaged file names a real place: no counter libtiff had not set yet
+ * (4294967295, an unsigned -1) or a negative byte count taken as unsigned, and a strip, tile
+ * or row that is in the image. */
+static void expect_real_place(const char *msg, const char *name, uint32_t strips, uint32_t tiles,
+                              uint32_t rows, const char *what)
+{
+    cr_assert(strstr(msg, name), "%s: the file not named: %s", what, msg);
+    cr_assert(!strstr(msg, "4294967295") && !strstr(msg, "1844674407370955"), "%s: %s", what,
+              msg);
+    const char *units[] = {"strip ", "tile ", "row ", "rows "};
+    uint32_t limits[] = {strips, tiles, rows, rows};
+    bool placed = false;
+    for (int u = 0; u < 4; u++)
+        for (const char *at = strstr(msg, units[u]); at; at = strstr(at + 1, units[u])) {
+            unsigned long v;
+            if (sscanf(at + strlen(units[u]), "%lu", &v) != 1)
+                continue;
+            placed = true;
+            cr_assert_lt(v, limits[u], "%s: %s%lu of %u: %s", what, units[u], v, limits[u], msg);
+        }
+    cr_assert(placed, "%s: no place named: %s", what, msg);
+}
+
+/* Strips and tiles, interleaved and in planes, cut at their data: the message names the strip,
+ * tile or row from our own count, from a file, from memory and through the command, never
+ * libtiff's unset row counter. */
+Test(tiff, damage_named_by_a_real_place)
+{
+    struct {
+        const char *form;
+        uint16_t planar;
+        uint32_t tw, rps;
+    } forms[] = {
+        {"strips", PLANARCONFIG_CONTIG, 0, 4},
+        {"strips in planes", PLANARCONFIG_SEPARATE, 0, 4},
+        {"tiles", PLANARCONFIG_CONTIG, 16, 0},
+        {"tiles in planes", PLANARCONFIG_SEPARATE, 16, 0},
+    };
+    const uint16_t comps[] = {COMPRESSION_NONE, COMPRESSION_ADOBE_DEFLATE};
+    cli_result *r = malloc(sizeof *r);
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++)
+        for (int c = 0; c < 2; c++) {
+            spec s = {.w = 40, .h = 36, .spp = 3, .bps = 8, .photometric = PHOTOMETRIC_RGB,
+                      .planar = forms[i].planar, .compression = comps[c], .tw = forms[i].tw,
+                      .th = forms[i].tw, .rps = forms[i].rps, .extra = -1};
+            size_t n;
+            unsigned char *f = front_of(&s, &n);
+            uint32_t planes = s.planar == PLANARCONFIG_SEPARATE ? 3 : 1;
+            uint32_t strips = s.rps ? (s.h + s.rps - 1) / s.rps * planes : 0;
+            uint32_t tiles = s.tw ? (s.w + 15) / 16 * ((s.h + 15) / 16) * planes : 0;
+            size_t cuts[] = {n - n / 8, n - n / 3, n - 1};
+            for (size_t k = 0; k < sizeof cuts / sizeof *cuts; k++) {
+                char what[96];
+                snprintf(what, sizeof what, "%s, compression %u, cut at %zu of %zu",
+                         forms[i].form, comps[c], cuts[k], n);
+                tu_write_file(tu_path("cut.tif"), f, cuts[k]);
+                hdm_image *img;
+                hdm_error e = {0};
+                cr_assert_eq(hdm_load(tu_path("cut.tif"), NULL, &img, &e), HDM_ERR_CORRUPT,
+                             "%s: %s", what, e.message);
+                expect_real_place(e.message, "cut.tif", strips, tiles, s.h, what);
+                cr_assert_eq(hdm_load_memory(f, cuts[k], NULL, &img, &e), HDM_ERR_CORRUPT,
+                             "%s", what);
+                expect_real_place(e.message, "(memory)", strips, tiles, s.h, what);
+                CLI(r, tu_dir, "run", "cut.tif", "-o", "out.png", "filter:box:1");
+                CLI_REFUSED(r, 1, "cut.tif", "corrupt TIFF");
+                expect_real_place(r->err, "cut.tif", strips, tiles, s.h, what);
+                cr_assert(!tu_exists(tu_path("out.png")), "%s", what);
+            }
+            free(f);
+        }
+    free(r);
+}
+
 /* The command says one line, ours: libtiff prints nothing of its own. */
 Test(tiff, command_says_one_line_for_a_damaged_file)
 {

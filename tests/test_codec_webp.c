@@ -462,6 +462,105 @@ Test(webp, corrupt_refused)
     hdm_image_free(src);
 }
 
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The RIFF size is the file's from offset 8 (RFC 9649, 2.4). A file whose size field lies -
+ * larger than the file (cut short), smaller than its chunks (the image's, or the EXIF after it
+ * left outside), or with bytes appended - is refused by info as by the decoder: the same
+ * one-line message naming the file, from a file, from memory and from standard input. */
+Test(webp, riff_size_must_be_the_files)
+{
+    hdm_image *src = smooth(40, 30, 3, HDM_U8);
+    hdm_options o = lossless();
+    size_t n0;
+    unsigned char *plain = save(src, &o, &n0);
+    hdm_image_free(src);
+    WebPMux *mux = WebPMuxNew();
+    cr_assert_eq(WebPMuxSetImage(mux, &(WebPData){plain, n0}, 1), WEBP_MUX_OK);
+    static const unsigned char exif[] = "MM\0*\0\0\0\x08\0\0\0\0\0\0";
+    cr_assert_eq(WebPMuxSetChunk(mux, "EXIF", &(WebPData){exif, sizeof exif - 1}, 1),
+                 WEBP_MUX_OK);
+    WebPData out;
+    WebPDataInit(&out);
+    cr_assert_eq(WebPMuxAssemble(mux, &out), WEBP_MUX_OK);
+    WebPMuxDelete(mux);
+    size_t n = out.size;
+    unsigned char *good = malloc(n + 64);
+    memcpy(good, out.bytes, n);
+    WebPDataClear(&out);
+    free(plain);
+    unsigned char *exif_at = memmem(good, n, "EXIF", 4);
+    cr_assert(exif_at);
+    uint32_t before_exif = (uint32_t)(exif_at - good);
+    struct {
+        const char *what;
+        uint32_t riff; /* the size field written */
+        size_t len;    /* the file's bytes */
+        const char *says;
+    } cases[] = {
+        {"a size 2 past the end", (uint32_t)n - 8 + 2, n, "truncated WebP"},
+        {"a size 1000 past the end", (uint32_t)n - 8 + 1000, n, "truncated WebP"},
+        {"the file cut, the size kept", (uint32_t)n - 8, n - 10, "truncated WebP"},
+        {"a size that leaves the EXIF chunk out", before_exif - 8, n, "more than"},
+        {"a size within the image chunk", 40, n, "corrupt WebP"},
+        {"garbage appended", (uint32_t)n - 8, n + 64, "more than"},
+        {"one zero byte appended", (uint32_t)n - 8, n + 1, "more than"},
+    };
+    cli_result *info = malloc(sizeof *info), *run = malloc(sizeof *run);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        unsigned char *f = malloc(cases[i].len);
+        memset(f, 0, cases[i].len);
+        memcpy(f, good, cases[i].len < n ? cases[i].len : n);
+        if (cases[i].len > n + 1)
+            memset(f + n, 'g', cases[i].len - n);
+        put_le32(f + 4, cases[i].riff);
+        tu_write_file(tu_path("lie.webp"), f, cases[i].len);
+        const char *what = cases[i].what;
+        hdm_file_info fi = {.size = sizeof fi};
+        hdm_error e = {0};
+        cr_assert_eq(hdm_file_info_read(tu_path("lie.webp"), NULL, &fi, &e), HDM_ERR_CORRUPT,
+                     "%s: %s", what, e.message);
+        cr_assert(strstr(e.message, "lie.webp") && strstr(e.message, cases[i].says), "%s: %s",
+                  what, e.message);
+        char info_msg[sizeof e.message];
+        snprintf(info_msg, sizeof info_msg, "%s", e.message);
+        hdm_image *img;
+        cr_assert_eq(hdm_load(tu_path("lie.webp"), NULL, &img, &e), HDM_ERR_CORRUPT, "%s", what);
+        cr_assert_str_eq(e.message, info_msg, "%s: the decoder and info say the same", what);
+        cr_assert_eq(hdm_file_info_read_memory(f, cases[i].len, NULL, &fi, &e), HDM_ERR_CORRUPT,
+                     "%s (memory): %s", what, e.message);
+        cr_assert_eq(hdm_load_memory(f, cases[i].len, NULL, &img, &e), HDM_ERR_CORRUPT,
+                     "%s (memory)", what);
+        CLI(info, tu_dir, "info", "lie.webp");
+        CLI_REFUSED(info, 1, "lie.webp", cases[i].says);
+        CLI(run, tu_dir, "run", "lie.webp", "-o", "x.png", "filter:box:1");
+        CLI_REFUSED(run, 1, "lie.webp", cases[i].says);
+        cr_assert_str_eq(info->err, run->err, "%s", what);
+        cr_assert(!tu_exists(tu_path("x.png")), "%s", what);
+        cli_opts in = {.in = f, .in_len = cases[i].len};
+        CLI_WITH(info, tu_dir, &in, "info", "-");
+        CLI_REFUSED(info, 1, "standard input", cases[i].says);
+        CLI_WITH(run, tu_dir, &in, "run", "-", "-o", "x.png", "filter:box:1");
+        CLI_REFUSED(run, 1, "standard input", cases[i].says);
+        cr_assert_str_eq(info->err, run->err, "%s (standard input)", what);
+        free(f);
+    }
+    /* the file as it was is read by both */
+    tu_write_file(tu_path("ok.webp"), good, n);
+    CLI(info, tu_dir, "info", "ok.webp");
+    cli_expect_ok(info);
+    cr_assert(strstr(info->out, "EXIF: 14 bytes"), "%s", info->out);
+    CLI(run, tu_dir, "run", "ok.webp", "-o", "x.png", "filter:box:1");
+    cli_expect_ok(run);
+    free(info);
+    free(run);
+    free(good);
+}
+
 /* ---- limits ---- */
 
 /* A header alone: RIFF, and a VP8X chunk claiming a w x h canvas (RFC 9649, 2.7), optionally

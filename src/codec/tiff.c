@@ -132,10 +132,79 @@ static void tiff_source_close(hdm__source *s)
     free(p);
 }
 
-static hdm_status decode_failed(tiff_source *p, hdm_error *err)
+/* Whether s starts with a position as libtiff's messages give one (" at scanline 7",
+ * ", col 0", " on strip 3"); its length, or 0. */
+static size_t position_at(const char *s)
 {
-    return hdm__fail(err, HDM_ERR_CORRUPT, p->path, "corrupt TIFF: %s",
-                     p->msg.text[0] ? p->msg.text : "cannot decode the pixels");
+    static const char *const lead[] = {" at ", " on ", " for ", ", "};
+    static const char *const unit[] = {"scanline ", "row ", "col ", "strip ", "tile "};
+    for (size_t i = 0; i < sizeof lead / sizeof *lead; i++) {
+        size_t a = strlen(lead[i]);
+        if (strncmp(s, lead[i], a))
+            continue;
+        for (size_t k = 0; k < sizeof unit / sizeof *unit; k++) {
+            size_t b = strlen(unit[k]), n = a + b;
+            if (strncmp(s + a, unit[k], b) || s[n] < '0' || s[n] > '9')
+                continue;
+            while (s[n] >= '0' && s[n] <= '9')
+                n++;
+            return n;
+        }
+    }
+    return 0;
+}
+
+/* libtiff's message for a failed decode, without the positions it gives: a strip's or tile's
+ * bytes are read before libtiff sets its row and column counters (tif_read.c), so there they
+ * say 4294967295 (unset) or the row of the strip read before. The position is said from ours
+ * instead. A short read says how much of the data is there; libtiff's count for data that
+ * start past the end of bytes in memory is negative, taken as unsigned. */
+static void libtiff_cause(const char *text, char *out, size_t cap)
+{
+    char plain[sizeof ((hdm__tiff_msg *)0)->text];
+    size_t n = 0;
+    for (const char *s = text; *s && n + 1 < sizeof plain;) {
+        size_t skip = position_at(s);
+        if (skip)
+            s += skip;
+        else
+            plain[n++] = *s++;
+    }
+    plain[n] = '\0';
+    unsigned long long got, want;
+    int end = 0;
+    if (sscanf(plain, "Read error; got %llu bytes, expected %llu%n", &got, &want, &end) == 2 &&
+        !plain[end])
+        snprintf(out, cap, got < want ? "its data end early (%llu of %llu bytes in the file)"
+                                      : "its data lie past the end of the file", got, want);
+    else
+        snprintf(out, cap, "%s", plain[0] ? plain : "cannot decode the pixels");
+}
+
+/* A decode that failed at row y of the file: the row, the strip or the tile (and its plane)
+ * it is in, and libtiff's cause. */
+static hdm_status decode_failed(tiff_source *p, uint32_t y, uint32_t x, uint16_t plane,
+                                hdm_error *err)
+{
+    char cause[300], where[128];
+    libtiff_cause(p->msg.text, cause, sizeof cause);
+    uint32_t h = p->base.info.height, w = p->base.info.width;
+    char of_plane[32] = "";
+    if (p->separate)
+        snprintf(of_plane, sizeof of_plane, ", plane %u", (unsigned)plane);
+    if (p->mode == BY_SCANLINE) {
+        snprintf(where, sizeof where, "row %u (strip %u)", y, TIFFComputeStrip(p->tif, y, 0));
+    } else if (p->mode == BY_STRIP) {
+        uint32_t last = y + p->unit_rows - 1 < h ? y + p->unit_rows - 1 : h - 1;
+        snprintf(where, sizeof where, "strip %u (rows %u to %u%s)",
+                 TIFFComputeStrip(p->tif, y, plane), y, last, of_plane);
+    } else {
+        uint32_t last = y + p->th - 1 < h ? y + p->th - 1 : h - 1;
+        uint32_t right = x + p->tw - 1 < w ? x + p->tw - 1 : w - 1;
+        snprintf(where, sizeof where, "tile %u (rows %u to %u, columns %u to %u%s)",
+                 TIFFComputeTile(p->tif, x, y, 0, plane), y, last, x, right, of_plane);
+    }
+    return hdm__fail(err, HDM_ERR_CORRUPT, p->path, "corrupt TIFF: %s: %s", where, cause);
 }
 
 /* Sample i of a row of bps-bit samples, as libtiff gives them (host order; below 8 bits packed
@@ -261,7 +330,7 @@ static hdm_status fill_band(tiff_source *p, uint32_t y, hdm_error *err)
             tmsize_t want = (tmsize_t)(p->band_rows * p->plane_row);
             uint32_t strip = TIFFComputeStrip(p->tif, p->band_y, (uint16_t)s);
             if (TIFFReadEncodedStrip(p->tif, strip, dst, want) != want || p->msg.failed)
-                return decode_failed(p, err);
+                return decode_failed(p, p->band_y, 0, (uint16_t)s, err);
             continue;
         }
         size_t trb = (size_t)TIFFTileRowSize64(p->tif);
@@ -269,7 +338,7 @@ static hdm_status fill_band(tiff_source *p, uint32_t y, hdm_error *err)
             uint32_t tile = TIFFComputeTile(p->tif, x, p->band_y, 0, (uint16_t)s);
             if (TIFFReadEncodedTile(p->tif, tile, p->tile, (tmsize_t)p->tile_bytes) !=
                     (tmsize_t)p->tile_bytes || p->msg.failed)
-                return decode_failed(p, err);
+                return decode_failed(p, p->band_y, x, (uint16_t)s, err);
             for (uint32_t r = 0; r < p->band_rows; r++)
                 memcpy(dst + (size_t)r * p->plane_row + (size_t)col * trb, p->tile + r * trb,
                        trb);
@@ -286,7 +355,7 @@ static hdm_status read_rows(hdm__source *s, hdm_image *strip, uint32_t rows, hdm
         uint32_t y = s->next + r;
         if (p->mode == BY_SCANLINE) {
             if (TIFFReadScanline(p->tif, p->band, y, 0) < 0 || p->msg.failed)
-                return decode_failed(p, err);
+                return decode_failed(p, y, 0, 0, err);
             planes[0] = p->band;
         } else {
             if (y >= p->band_y + p->band_rows || y < p->band_y) {

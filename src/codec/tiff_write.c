@@ -18,7 +18,8 @@
  * seek past the end leaves zeros. Interleaved samples, unassociated alpha (ExtraSamples 2);
  * deflate, LZW and zstd with the horizontal predictor (the floating-point one for f32). A file
  * that could pass 4 GiB, judged from the uncompressed size, is BigTIFF.
- * Metadata: the ICC profile (ICCProfile), XMP (XMLPacket), resolution, and EXIF as TIFF holds
+ * Metadata: the ICC profile (ICCProfile; one of another colour space than the image's is left
+ * out, with a notice), XMP (XMLPacket), resolution, and EXIF as TIFF holds
  * it — IFD0's Orientation and text tags set on the directory, the EXIF and GPS directories
  * written as bytes after the last strip (libtiff puts its directory at the end of the file,
  * after them) with IFD0 pointing at them. BigTIFF's directories are of another form: there
@@ -258,12 +259,12 @@ static bool set_exif(tiff_enc *k, hdm__ifd *ifd0)
     return true;
 }
 
-/* The metadata's tags: ICC, XMP, resolution (TIFF 6.0 units: 2 inch, 3 centimetre). */
-static bool set_meta(tiff_enc *k, const hdm__meta *m)
+/* The metadata's tags: ICC (when icc), XMP, resolution (TIFF 6.0 units: 2 inch, 3 centimetre). */
+static bool set_meta(tiff_enc *k, const hdm__meta *m, bool icc)
 {
     TIFF *t = k->tif;
     bool ok = true;
-    if (m->icc_size && m->icc_size <= UINT32_MAX)
+    if (icc && m->icc_size <= UINT32_MAX)
         ok = TIFFSetField(t, TIFFTAG_ICCPROFILE, (uint32_t)m->icc_size, m->icc);
     if (ok && m->xmp_size && m->xmp_size <= UINT32_MAX)
         ok = TIFFSetField(t, TIFFTAG_XMLPACKET, (uint32_t)m->xmp_size, m->xmp);
@@ -386,17 +387,24 @@ hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
         orientation = hdm__exif_orientation(meta->exif, meta->exif_size);
     if (!orientation)
         orientation = ORIENTATION_TOPLEFT;
+    /* a profile describes the pixels only in their own colour space: gray, or RGB (which
+     * JPEG's YCbCr decodes to) */
+    bool icc = meta->icc_size && hdm__icc_fits(meta->icc, meta->icc_size, in.channels);
     hdm__ifd ifd0 = {0};
     bool exif = meta->exif_size && !big &&
                 hdm__exif_split(meta->exif, meta->exif_size, &ifd0, &k->exif, &k->gps);
     if (!st && (!k->tif || !set_fields(k, opt, comp, (uint16_t)orientation) ||
-                !set_meta(k, meta) || (exif && !set_exif(k, &ifd0)) || k->msg.failed))
+                !set_meta(k, meta, icc) || (exif && !set_exif(k, &ifd0)) || k->msg.failed))
         st = enc_failed(k, err);
     hdm__ifd_free(&ifd0);
     if (st) {
         enc_close(&k->base);
         return st;
     }
+    if (meta->icc_size && !icc)
+        hdm__notice(opt, path, in.channels <= 2
+                        ? "ICC profile left out (not a gray profile, and the image is gray)"
+                        : "ICC profile left out (not an RGB profile, and the image is RGB)");
     if (meta->srgb_intent || meta->gamma || meta->has_chrm)
         hdm__notice(opt, path, "sRGB, gAMA and cHRM left out (TIFF holds none of them)");
     if (meta->exif_size && !exif)

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <webp/decode.h>
 #include <webp/demux.h>
 
@@ -107,6 +106,20 @@ static hdm_status vp8x_limits(webp_source *p, const unsigned char *h, size_t n,
     return hdm__check_size(&info, opt, p->path, err);
 }
 
+/* The bytes there are: the buffer's size, or the file's (a regular file, or one in memory,
+ * which seeks); 0 when not known (a pipe). */
+static uint64_t file_size(webp_source *p)
+{
+    if (!p->f || p->have)
+        return p->f ? p->have : p->size;
+    off_t keep = ftello(p->f), end = -1;
+    if (keep >= 0 && fseeko(p->f, 0, SEEK_END) == 0)
+        end = ftello(p->f);
+    if (keep >= 0)
+        fseeko(p->f, keep, SEEK_SET);
+    return end > 0 ? (uint64_t)end : 0;
+}
+
 /* Reads the header, from a file piece by piece until libwebp has what it needs (a RIFF header
  * and the VP8X chunk or the first frame's), and fills base.info from it. */
 static hdm_status read_header(webp_source *p, const hdm_options *opt, WebPBitstreamFeatures *ft,
@@ -143,11 +156,7 @@ static hdm_status read_header(webp_source *p, const hdm_options *opt, WebPBitstr
     }
     p->riff_size = 8 + ((uint64_t)h[4] | (uint64_t)h[5] << 8 | (uint64_t)h[6] << 16 |
                         (uint64_t)h[7] << 24);
-    struct stat fs;
-    if (!p->f)
-        p->have = p->size;
-    else if (fstat(fileno(p->f), &fs) == 0 && S_ISREG(fs.st_mode))
-        p->have = (uint64_t)fs.st_size;
+    p->have = file_size(p);
     p->animated = ft->has_animation;
     p->has_alpha = ft->has_alpha;
     p->base.info = (hdm_info){(uint32_t)ft->width, (uint32_t)ft->height, ft->has_alpha ? 4 : 3,
@@ -175,25 +184,42 @@ static hdm_status check(webp_source *p, const hdm_options *opt, hdm_error *err)
     return HDM_OK;
 }
 
-/* A file shorter than its RIFF header says is refused, as a PNG without its IEND is, even when
- * what is missing comes after the pixels (padding, metadata): the rest of a file is read for
- * it once the image is out. */
+/* The RIFF size is the file's from offset 8 (RFC 9649, 2.4; the file "SHOULD NOT contain
+ * anything after it"): a file shorter than it says is truncated, and one longer holds bytes no
+ * chunk accounts for (a size that lies, or data appended), which is damage too. Both are
+ * refused, by info as by the decoder, when the file's size is known. */
+static hdm_status riff_mismatch(webp_source *p, uint64_t have, hdm_error *err)
+{
+    if (have < p->riff_size)
+        return hdm__fail(err, HDM_ERR_CORRUPT, p->path, "truncated WebP: %llu bytes of the %llu "
+                         "its RIFF header says", (unsigned long long)have,
+                         (unsigned long long)p->riff_size);
+    return hdm__fail(err, HDM_ERR_CORRUPT, p->path, "corrupt WebP: %llu bytes, more than the %llu "
+                     "its RIFF header says", (unsigned long long)have,
+                     (unsigned long long)p->riff_size);
+}
+
+static hdm_status check_size(webp_source *p, hdm_error *err)
+{
+    return p->have && p->have != p->riff_size ? riff_mismatch(p, p->have, err) : HDM_OK;
+}
+
+/* Once the image is out, the rest of a file is read: what is missing, even after the pixels
+ * (padding, metadata), is refused as a PNG without its IEND is, and so is a byte past the RIFF
+ * data (a file of known size was checked before decoding; a stream is checked here). */
 static hdm_status check_end(webp_source *p, hdm_error *err)
 {
     uint64_t have = p->f ? p->fed : p->size;
-    while (p->f && have < p->riff_size) {
-        size_t n = fread(p->chunk, 1, CHUNK, p->f);
+    while (p->f && have <= p->riff_size) {
+        size_t want = have < p->riff_size ? CHUNK : 1; /* at the end, one more byte tells */
+        size_t n = fread(p->chunk, 1, want, p->f);
         if (n == 0 && ferror(p->f))
             return read_failed(p, err);
         if (n == 0)
             break;
         have += n;
     }
-    if (have < p->riff_size)
-        return hdm__fail(err, HDM_ERR_CORRUPT, p->path, "truncated WebP: %llu bytes of the %llu "
-                         "its RIFF header says", (unsigned long long)have,
-                         (unsigned long long)p->riff_size);
-    return HDM_OK;
+    return have != p->riff_size ? riff_mismatch(p, have, err) : HDM_OK;
 }
 
 /* ---- metadata: the chunks ---- */
@@ -224,19 +250,6 @@ static bool read_at(webp_source *p, uint64_t off, void *buf, size_t n)
     bool ok = keep >= 0 && off <= INT64_MAX && fseeko(p->f, (off_t)off, SEEK_SET) == 0 &&
               fread(buf, 1, n, p->f) == n;
     return keep >= 0 && fseeko(p->f, keep, SEEK_SET) == 0 && ok;
-}
-
-/* The bytes there are: the file's or the buffer's size. */
-static uint64_t file_size(webp_source *p)
-{
-    if (!p->f || p->have)
-        return p->have;
-    off_t keep = ftello(p->f), end = -1;
-    if (keep >= 0 && fseeko(p->f, 0, SEEK_END) == 0)
-        end = ftello(p->f);
-    if (keep >= 0)
-        fseeko(p->f, keep, SEEK_SET);
-    return end > 0 ? (uint64_t)end : 0;
 }
 
 /* A chunk's four letters for a message, its trailing blank trimmed ("XMP "). */
@@ -343,6 +356,7 @@ static hdm_status open_animation(webp_source *p, hdm_error *err)
         if (n < (size_t)p->riff_size - have && ferror(p->f))
             return read_failed(p, err);
         p->data = p->file, p->size = have + n;
+        p->fed = p->head_len + n; /* read from the file: the header may hold more */
     }
     WebPAnimDecoderOptions o;
     if (!WebPAnimDecoderOptionsInit(&o))
@@ -366,8 +380,11 @@ static hdm_status open_animation(webp_source *p, hdm_error *err)
         return hdm__fail(err, HDM_ERR_CORRUPT, p->path, p->size < p->riff_size
                          ? "truncated WebP: the first frame ends early"
                          : "corrupt WebP: the first frame does not decode");
-    if (p->size < p->riff_size)
-        return check_end(p, err);
+    if (p->f) {
+        hdm_status st = check_end(p, err);
+        if (st)
+            return st;
+    }
     p->pix = frame;
     p->stride = (size_t)ai.canvas_width * 4;
     p->ready = ai.canvas_height;
@@ -478,10 +495,8 @@ static hdm_status webp_source_new(FILE *f, const void *data, size_t size, const 
     hdm_status st = read_header(p, opt, &ft, err);
     if (!st)
         st = check(p, opt, err);
-    if (!st && p->have && p->have < p->riff_size) /* known short: refused before decoding */
-        st = hdm__fail(err, HDM_ERR_CORRUPT, p->path, "truncated WebP: %llu bytes of the %llu "
-                       "its RIFF header says", (unsigned long long)p->have,
-                       (unsigned long long)p->riff_size);
+    if (!st) /* a known size that is not the RIFF header's: refused before decoding */
+        st = check_size(p, err);
     webp_chunks chunks;
     if (!st)
         st = read_chunks(p, opt, &p->base.meta, &chunks, err);
@@ -509,6 +524,8 @@ static hdm_status codec_info(const hdm__codec *c, FILE *f, const char *path,
     hdm_status st = read_header(p, opt, &ft, err);
     if (!st)
         st = check(p, opt, err);
+    if (!st)
+        st = check_size(p, err);
     hdm__meta *m = &p->base.meta;
     if (!st)
         st = read_chunks(p, opt, m, &chunks, err);

@@ -19,7 +19,8 @@
  * header of the new size, our VP8X (canvas, alpha as libwebp had it, ICC, EXIF, XMP) and the
  * ICCP chunk before the image chunks, and the EXIF and "XMP " chunks after them at finish. So
  * nothing of the encoded image is held. Resolution and PNG's colour chunks have no place in
- * WebP: each is left out with a notice. */
+ * WebP, nor a profile of another colour space than RGB (WebP's pixels are RGB, gray written
+ * as RGB too): each is left out with a notice. */
 
 /* What libwebp holds beside the ARGB picture, in bytes a pixel, from the peak resident size of
  * 12 MP encodes (libwebp 1.2.4, a smooth image and noise, the worst): lossy converts to YUV
@@ -217,11 +218,17 @@ static void enc_close(hdm__sink *s)
     free(k);
 }
 
+/* Whether m's profile describes WebP's pixels: they are RGB, gray written as RGB too. */
+static bool icc_fits(const hdm__meta *m)
+{
+    return hdm__icc_fits(m->icc, m->icc_size, 3);
+}
+
 /* The parts WebP holds, copied (the caller's view lasts only for the call); EXIF's Orientation
  * set to the pixels' own when the source says it. */
 static bool copy_meta(hdm__meta *to, const hdm__meta *m)
 {
-    if (!hdm__meta_set(&to->icc, &to->icc_size, m->icc, m->icc_size) ||
+    if ((icc_fits(m) && !hdm__meta_set(&to->icc, &to->icc_size, m->icc, m->icc_size)) ||
         !hdm__meta_set(&to->exif, &to->exif_size, m->exif, m->exif_size) ||
         !hdm__meta_set(&to->xmp, &to->xmp_size, m->xmp, m->xmp_size))
         return false;
@@ -230,9 +237,15 @@ static bool copy_meta(hdm__meta *to, const hdm__meta *m)
     return true;
 }
 
-/* A notice for each part WebP cannot hold: resolution, PNG's colour chunks. */
-static void left_out(const hdm__meta *m, const hdm_options *opt, const char *path)
+/* A notice for each part WebP cannot hold: a profile of another colour space than RGB,
+ * resolution, PNG's colour chunks. */
+static void left_out(const hdm__meta *m, const hdm_info *info, const hdm_options *opt,
+                     const char *path)
 {
+    if (m->icc_size && !icc_fits(m))
+        hdm__notice(opt, path, info->channels <= 2
+                        ? "ICC profile left out (not an RGB profile, and WebP writes gray as RGB)"
+                        : "ICC profile left out (not an RGB profile, and the image is RGB)");
     if (m->res_x > 0)
         hdm__notice(opt, path, "resolution left out (WebP holds none)");
     if (m->srgb_intent || m->gamma || m->has_chrm)
@@ -277,7 +290,7 @@ hdm_status hdm__webp_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
         return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
     }
     k->extended = k->meta.icc_size || k->meta.exif_size || k->meta.xmp_size;
-    left_out(meta, opt, path);
+    left_out(meta, info, opt, path);
     k->pic.writer = put;
     k->pic.custom_ptr = k;
     k->pic.progress_hook = progress;
