@@ -595,6 +595,42 @@ Test(meta, density_round_trip)
     held_free(&h);
 }
 
+/* The offset of a PNG file's first chunk of this type, or -1. */
+static long chunk_in(const char *path, const char type[4])
+{
+    size_t n;
+    unsigned char *d = tu_read_file(path, &n);
+    cr_assert(d, "cannot read %s", path);
+    long at = tu_png_chunk(d, n, type);
+    free(d);
+    return at;
+}
+
+/* An sRGB chunk alone comes out alone: libpng reports the gAMA and cHRM sRGB implies, and
+ * those are not the file's chunks. */
+Test(meta, srgb_alone_stays_alone)
+{
+    write_png(at(dir, "srgb.png"), &(spec){.srgb = 1 + 0}, 8, 8);
+    cr_assert(chunk_in(at(dir, "srgb.png"), "sRGB") > 0);
+    cr_assert_eq(chunk_in(at(dir, "srgb.png"), "gAMA"), -1, "libpng wrote gAMA itself");
+    CONVERT("srgb.png", "out.png");
+    expect_ok();
+    cr_assert(chunk_in(at(dir, "out.png"), "sRGB") > 0);
+    cr_assert_eq(chunk_in(at(dir, "out.png"), "gAMA"), -1, "a gAMA was made up");
+    cr_assert_eq(chunk_in(at(dir, "out.png"), "cHRM"), -1, "a cHRM was made up");
+    held h;
+    png_read_held(at(dir, "out.png"), &h);
+    cr_assert_eq(h.srgb, 1);
+    held_free(&h);
+    /* nor does a gAMA alone gain sRGB or cHRM */
+    write_png(at(dir, "gama.png"), &(spec){.gamma = 45455}, 8, 8);
+    CONVERT("gama.png", "out2.png");
+    expect_ok();
+    cr_assert(chunk_in(at(dir, "out2.png"), "gAMA") > 0);
+    cr_assert_eq(chunk_in(at(dir, "out2.png"), "sRGB"), -1);
+    cr_assert_eq(chunk_in(at(dir, "out2.png"), "cHRM"), -1);
+}
+
 /* A 200 KB profile goes over four APP2 markers and joins back equal, through JPEG and PNG. */
 Test(meta, large_profile_split_over_markers)
 {

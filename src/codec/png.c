@@ -25,7 +25,14 @@ typedef struct png_io {
     uint64_t next_chunk;        /* offset of the next chunk's length field */
     unsigned char head[8];      /* the length and type being gathered */
     unsigned have;
+    unsigned seen;              /* SEEN_* bits: the colour chunks the file has before IDAT */
+    bool image;                 /* the first IDAT has passed */
 } png_io;
+
+/* libpng reports gAMA and cHRM for an sRGB chunk alone, and sRGB for an iCCP holding an sRGB
+ * profile (libpng manual, "The colorspace"): what the file itself has is noted here, so that
+ * only its own chunks are carried. */
+enum { SEEN_SRGB = 1, SEEN_GAMA = 2, SEEN_CHRM = 4 };
 
 static void on_error(png_structp png, png_const_charp msg)
 {
@@ -79,6 +86,11 @@ static void check_chunks(png_structp png, png_io *io, const unsigned char *data,
             png_longjmp(png, 1);
         }
         io->next_chunk += 12 + (uint64_t)len;
+        if (!strcmp(type, "IDAT"))
+            io->image = true;
+        else if (!io->image)
+            io->seen |= !strcmp(type, "sRGB") ? SEEN_SRGB : !strcmp(type, "gAMA") ? SEEN_GAMA
+                      : !strcmp(type, "cHRM") ? SEEN_CHRM : 0;
     }
 }
 
@@ -207,13 +219,14 @@ static hdm_status read_meta(png_source *p, hdm_error *err)
     if (!ok)
         return hdm__fail(err, HDM_ERR_NOMEM, p->path, "out of memory");
     int intent;
-    if (png_get_sRGB(p->png, p->info, &intent))
+    if ((p->io.seen & SEEN_SRGB) && png_get_sRGB(p->png, p->info, &intent))
         m->srgb_intent = 1 + intent;
     png_fixed_point g;
-    if (png_get_gAMA_fixed(p->png, p->info, &g) && g > 0)
+    if ((p->io.seen & SEEN_GAMA) && png_get_gAMA_fixed(p->png, p->info, &g) && g > 0)
         m->gamma = (uint32_t)g;
     png_fixed_point c[8];
-    if (png_get_cHRM_fixed(p->png, p->info, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6],
+    if ((p->io.seen & SEEN_CHRM) &&
+        png_get_cHRM_fixed(p->png, p->info, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6],
                            &c[7])) {
         m->has_chrm = true;
         for (int i = 0; i < 8; i++)
