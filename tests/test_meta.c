@@ -287,6 +287,8 @@ typedef struct spec {
     /* PNG */
     int bit_depth, color_type; /* 0: 8-bit RGB */
     bool interlace;
+    const blob *late_exif, *late_xmp; /* after IDAT */
+    bool late_xmp_packed;             /* a compressed iTXt */
     /* JPEG */
     int jfif_unit, jx, jy;
     bool progressive, s420, gray;
@@ -334,6 +336,18 @@ static void write_png(const char *path, const spec *s, uint32_t w, uint32_t h)
     if (s->phys_x)
         png_set_pHYs(png, info, s->phys_x, s->phys_y, s->phys_unit);
     png_write_info(png, info);
+    /* set after png_write_info, png_write_end writes them after IDAT */
+    if (s->late_exif)
+        png_set_eXIf_1(png, info, (png_uint_32)s->late_exif->n, s->late_exif->p);
+    if (s->late_xmp) {
+        png_text t = {0};
+        t.compression = s->late_xmp_packed ? PNG_ITXT_COMPRESSION_zTXt
+                                           : PNG_ITXT_COMPRESSION_NONE;
+        t.key = "XML:com.adobe.xmp";
+        t.text = (char *)s->late_xmp->p;
+        t.itxt_length = s->late_xmp->n;
+        png_set_text(png, info, &t, 1);
+    }
     int passes = png_set_interlace_handling(png);
     size_t rb = png_get_rowbytes(png, info);
     png_bytep row = malloc(rb);
@@ -629,6 +643,66 @@ Test(meta, srgb_alone_stays_alone)
     cr_assert(chunk_in(at(dir, "out2.png"), "gAMA") > 0);
     cr_assert_eq(chunk_in(at(dir, "out2.png"), "sRGB"), -1);
     cr_assert_eq(chunk_in(at(dir, "out2.png"), "cHRM"), -1);
+}
+
+/* eXIf and the XMP iTXt may come after IDAT: info reports them, and they are carried, the
+ * Orientation applied as for an early eXIf (or kept with --no-rotate). */
+Test(meta, exif_and_xmp_after_the_image_data)
+{
+    blob exif = make_exif(6, 0), xmp = make_xmp("late title", 0);
+    write_png(at(dir, "late.png"), &(spec){.late_exif = &exif, .late_xmp = &xmp}, 16, 8);
+    long idat = chunk_in(at(dir, "late.png"), "IDAT");
+    cr_assert(idat > 0 && chunk_in(at(dir, "late.png"), "eXIf") > idat);
+    cr_assert(chunk_in(at(dir, "late.png"), "iTXt") > idat);
+    CLI(&r, dir, "info", "late.png");
+    expect_ok();
+    cr_assert(strstr(r.out, "late.png: 8x16, 3 channels (RGB)"), "%s", r.out);
+    cr_assert(strstr(r.out, "  Orientation: 6 (turned upright on load; stored 16x8)\n"), "%s",
+              r.out);
+    char line[64];
+    snprintf(line, sizeof line, "  EXIF: %zu bytes\n", exif.n);
+    cr_assert(strstr(r.out, line), "%s", r.out);
+    snprintf(line, sizeof line, "  XMP: %zu bytes\n", xmp.n);
+    cr_assert(strstr(r.out, line), "%s", r.out);
+
+    CONVERT("late.png", "up.png");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+    hdm_file_info d = {.size = sizeof d};
+    hdm_error e = {0};
+    hdm_info info;
+    cr_assert_eq(hdm_file_info_read(at(dir, "up.png"), NULL, &d, &e), HDM_OK, "%s", e.message);
+    info = d.image;
+    cr_assert(info.width == 8 && info.height == 16, "turned upright: %ux%u", info.width,
+              info.height);
+    held h;
+    png_read_held(at(dir, "up.png"), &h);
+    blob one = make_exif(1, 0);
+    cr_assert(blob_eq(&one, h.exif.p, h.exif.n), "EXIF with Orientation 1 (%zu bytes)", h.exif.n);
+    cr_assert(blob_eq(&xmp, h.xmp.p, h.xmp.n));
+    held_free(&h);
+
+    CONVERT("late.png", "kept.jpg", "--no-rotate");
+    expect_ok();
+    jpeg_read_held(at(dir, "kept.jpg"), &h);
+    cr_assert(blob_eq(&exif, h.exif.p, h.exif.n));
+    cr_assert(blob_eq(&xmp, h.xmp.p, h.xmp.n));
+    held_free(&h);
+
+    /* a compressed iTXt too, and through memory input */
+    write_png(at(dir, "packed.png"), &(spec){.late_xmp = &xmp, .late_xmp_packed = true}, 16, 8);
+    size_t n;
+    void *data = tu_read_file(at(dir, "packed.png"), &n);
+    cr_assert(data);
+    cr_assert_eq(hdm_file_info_read_memory(data, n, NULL, &d, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(d.xmp_size, xmp.n);
+    free(data);
+    CONVERT("packed.png", "packed_out.png");
+    expect_ok();
+    png_read_held(at(dir, "packed_out.png"), &h);
+    cr_assert(blob_eq(&xmp, h.xmp.p, h.xmp.n));
+    held_free(&h);
+    blob_free(&one), blob_free(&exif), blob_free(&xmp);
 }
 
 /* A 200 KB profile goes over four APP2 markers and joins back equal, through JPEG and PNG. */
