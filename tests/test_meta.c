@@ -861,6 +861,47 @@ Test(meta, strip_meta_in_options)
     common_free(&c);
 }
 
+/* A profile whose structure is broken (a tag outside it, a declared size not its length) is
+ * left out of every output with one notice: libpng would refuse the iCCP on reading. */
+Test(meta, broken_profile_left_out)
+{
+    blob icc = make_icc(1000, "Broken profile", "RGB ");
+    be32(icc.p + 148, (uint32_t)icc.n - 8); /* the 'cprt' tag runs past the end */
+    blob bad_size = make_icc(1000, "Wrong size", "RGB ");
+    be32(bad_size.p, (uint32_t)bad_size.n + 400);
+    const struct { const blob *icc; const char *why; } cases[] = {
+        {&icc, "a tag lies outside the profile"},
+        {&bad_size, "its declared size is not its length"}};
+    static const char *const outs[] = {"out.png", "out.jpg", "out.tif", "out.webp"};
+    for (size_t i = 0; i < 2; i++) {
+        write_jpeg(at(dir, "in.jpg"), &(spec){.icc = cases[i].icc}, 16, 16, NULL);
+        CLI(&r, dir, "info", "in.jpg");
+        expect_ok();
+        cr_assert(strstr(r.out, "ICC profile"), "the input holds it: %s", r.out);
+        for (size_t o = 0; o < 4; o++) {
+            CONVERT("in.jpg", outs[o]);
+            expect_ok();
+            char note[160];
+            snprintf(note, sizeof note, "%s: ICC profile left out (broken: %s)\n", outs[o],
+                     cases[i].why);
+            cr_assert_eq(count(r.err, note), 1, "%s", r.err);
+            cr_assert_eq(lines(r.err), 1, "%s", r.err);
+            CLI(&r, dir, "info", outs[o]);
+            expect_ok();
+            cr_assert_null(strstr(r.out, "ICC"), "%s", r.out);
+        }
+        cr_assert_eq(chunk_in(at(dir, "out.png"), "iCCP"), -1);
+        held h;
+        png_read_held(at(dir, "out.png"), &h);
+        cr_assert_null(h.icc.p);
+        held_free(&h);
+        jpeg_read_held(at(dir, "out.jpg"), &h);
+        cr_assert_eq(h.app2, 0);
+        held_free(&h);
+    }
+    blob_free(&icc), blob_free(&bad_size);
+}
+
 /* ---- info ---- */
 
 Test(meta, info_palette_and_interlaced_png)

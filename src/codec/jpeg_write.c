@@ -242,13 +242,15 @@ static void write_meta(jpeg_enc *k, const hdm_options *opt, const hdm__meta *m)
         hdm__notice(opt, path, "XMP left out (over the 64 KB a JPEG marker holds)");
     else if (m->xmp_size)
         write_app(k, JPEG_APP0 + 1, XMP_ID, sizeof XMP_ID, m->xmp, m->xmp_size);
-    if (m->icc_size && !hdm__icc_fits(m->icc, m->icc_size, k->base.info.channels))
+    if (!hdm__icc_sound(opt, path, m))
+        ; /* none, or a broken one: said */
+    else if (!hdm__icc_fits(m->icc, m->icc_size, k->base.info.channels))
         hdm__notice(opt, path, k->base.info.channels <= 2
                         ? "ICC profile left out (not a gray profile, and the image is gray)"
                         : "ICC profile left out (not an RGB profile, and the image is RGB)");
     else if (m->icc_size > ICC_MAX)
         hdm__notice(opt, path, "ICC profile left out (over the 16 MB JPEG's 255 markers hold)");
-    else if (m->icc_size)
+    else
         jpeg_write_icc_profile(&k->c, m->icc, (unsigned)m->icc_size);
     if (m->srgb_intent || m->gamma || m->has_chrm)
         hdm__notice(opt, path, "sRGB, gAMA and cHRM left out (JPEG holds none of them)");

@@ -395,7 +395,7 @@ static void write_phys(hdm__bytes *b, const hdm__meta *m)
 static bool write_meta(hdm__bytes *b, const hdm_info *info, const hdm_options *opt,
                        const hdm__meta *m, const char *path)
 {
-    bool icc = m->icc_size > 0;
+    bool icc = hdm__icc_sound(opt, path, m);
     if (icc && !hdm__icc_fits(m->icc, m->icc_size, info->channels)) {
         hdm__notice(opt, path, info->channels <= 2 ? "ICC profile left out (not a gray profile, "
                                                 "and the image is gray)"

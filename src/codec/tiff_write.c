@@ -258,12 +258,13 @@ static bool set_exif(tiff_enc *k, hdm__ifd *ifd0)
     return true;
 }
 
-/* The metadata's tags: ICC, XMP, resolution (TIFF 6.0 units: 2 inch, 3 centimetre). */
-static bool set_meta(tiff_enc *k, const hdm__meta *m)
+/* The metadata's tags: ICC (when icc: it is sound), XMP, resolution (TIFF 6.0 units: 2 inch,
+ * 3 centimetre). */
+static bool set_meta(tiff_enc *k, const hdm__meta *m, bool icc)
 {
     TIFF *t = k->tif;
     bool ok = true;
-    if (m->icc_size && m->icc_size <= UINT32_MAX)
+    if (icc && m->icc_size <= UINT32_MAX)
         ok = TIFFSetField(t, TIFFTAG_ICCPROFILE, (uint32_t)m->icc_size, m->icc);
     if (ok && m->xmp_size && m->xmp_size <= UINT32_MAX)
         ok = TIFFSetField(t, TIFFTAG_XMLPACKET, (uint32_t)m->xmp_size, m->xmp);
@@ -389,8 +390,9 @@ hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
     hdm__ifd ifd0 = {0};
     bool exif = meta->exif_size && !big &&
                 hdm__exif_split(meta->exif, meta->exif_size, &ifd0, &k->exif, &k->gps);
+    bool icc = !st && hdm__icc_sound(opt, path, meta);
     if (!st && (!k->tif || !set_fields(k, opt, comp, (uint16_t)orientation) ||
-                !set_meta(k, meta) || (exif && !set_exif(k, &ifd0)) || k->msg.failed))
+                !set_meta(k, meta, icc) || (exif && !set_exif(k, &ifd0)) || k->msg.failed))
         st = enc_failed(k, err);
     hdm__ifd_free(&ifd0);
     if (st) {

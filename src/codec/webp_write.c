@@ -217,11 +217,11 @@ static void enc_close(hdm__sink *s)
     free(k);
 }
 
-/* The parts WebP holds, copied (the caller's view lasts only for the call); EXIF's Orientation
- * set to the pixels' own when the source says it. */
-static bool copy_meta(hdm__meta *to, const hdm__meta *m)
+/* The parts WebP holds, copied (the caller's view lasts only for the call), the ICC profile
+ * when icc (it is sound); EXIF's Orientation set to the pixels' own when the source says it. */
+static bool copy_meta(hdm__meta *to, const hdm__meta *m, bool icc)
 {
-    if (!hdm__meta_set(&to->icc, &to->icc_size, m->icc, m->icc_size) ||
+    if ((icc && !hdm__meta_set(&to->icc, &to->icc_size, m->icc, m->icc_size)) ||
         !hdm__meta_set(&to->exif, &to->exif_size, m->exif, m->exif_size) ||
         !hdm__meta_set(&to->xmp, &to->xmp_size, m->xmp, m->xmp_size))
         return false;
@@ -272,7 +272,7 @@ hdm_status hdm__webp_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
     k->pic.use_argb = 1;
     k->pic.width = (int)info->width;
     k->pic.height = (int)info->height;
-    if (!WebPPictureAlloc(&k->pic) || !copy_meta(&k->meta, meta)) {
+    if (!WebPPictureAlloc(&k->pic) || !copy_meta(&k->meta, meta, hdm__icc_sound(opt, path, meta))) {
         enc_close(&k->base);
         return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
     }
