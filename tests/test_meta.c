@@ -705,6 +705,114 @@ Test(meta, exif_and_xmp_after_the_image_data)
     blob_free(&one), blob_free(&exif), blob_free(&xmp);
 }
 
+/* What hdm_file_info_read finds of a file's density. */
+static void density_of(const char *file, double *x, double *y, uint32_t *unit)
+{
+    hdm_file_info d = {.size = sizeof d};
+    hdm_error e = {0};
+    cr_assert_eq(hdm_file_info_read(at(dir, file), NULL, &d, &e), HDM_OK, "%s", e.message);
+    *x = d.res_x, *y = d.res_y, *unit = d.res_unit;
+}
+
+/* Densities at the edges of what each output holds: carried exactly where it holds them, left
+ * out with a notice where it does not, never clamped or scaled into another value. */
+Test(meta, density_extremes)
+{
+    held h;
+    double x, y;
+    uint32_t unit;
+    /* 2^31 - 1 per metre: PNG holds it; JFIF (16 bits) and libtiff's float do not */
+    write_png(at(dir, "max.png"), &(spec){.phys_x = 0x7fffffff, .phys_y = 0x7fffffff,
+                                          .phys_unit = PNG_RESOLUTION_METER}, 8, 8);
+    CONVERT("max.png", "max_out.png");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+    png_read_held(at(dir, "max_out.png"), &h);
+    cr_assert(h.px == 0x7fffffff && h.py == 0x7fffffff && h.unit == PNG_RESOLUTION_METER,
+              "%u x %u, unit %d", h.px, h.py, h.unit);
+    CONVERT("max.png", "max.jpg");
+    expect_ok();
+    cr_assert_str_eq(r.err, "hadamard: max.jpg: resolution left out (JFIF holds 1 to 65535 per "
+                            "unit)\n");
+    jpeg_read_held(at(dir, "max.jpg"), &h);
+    cr_assert(h.jfif_unit == 0 && h.jx == 1 && h.jy == 1, "JFIF's default: %d %dx%d",
+              h.jfif_unit, h.jx, h.jy);
+    CONVERT("max.png", "max.tif");
+    expect_ok();
+    cr_assert_str_eq(r.err, "hadamard: max.tif: resolution left out (libtiff holds it as a "
+                            "float, too coarse for this value)\n");
+    density_of("max.tif", &x, &y, &unit);
+    cr_assert(x == 0 && y == 0, "%g x %g", x, y);
+
+    /* an aspect ratio of 2^32 - 1 to 1 (beyond PNG's 2^31 - 1): no output holds it */
+    write_png(at(dir, "wide.png"), &(spec){.phys_x = 0xffffffff, .phys_y = 1,
+                                           .phys_unit = PNG_RESOLUTION_UNKNOWN}, 8, 8);
+    CLI(&r, dir, "info", "wide.png");
+    expect_ok();
+    cr_assert(strstr(r.out, "  resolution: aspect "), "%s", r.out);
+    CONVERT("wide.png", "wide_out.png");
+    expect_ok();
+    cr_assert_str_eq(r.err, "hadamard: wide_out.png: resolution left out (PNG holds 1 to "
+                            "2147483647 per metre or per unit)\n");
+    png_read_held(at(dir, "wide_out.png"), &h);
+    cr_assert(h.px == 0 && h.py == 0, "no pHYs: %u x %u", h.px, h.py);
+    CONVERT("wide.png", "wide.jpg");
+    expect_ok();
+    cr_assert(strstr(r.err, "wide.jpg: resolution left out (JFIF holds 1 to 65535 per unit)"),
+              "%s", r.err);
+    jpeg_read_held(at(dir, "wide.jpg"), &h);
+    cr_assert(h.jx == 1 && h.jy == 1, "%dx%d", h.jx, h.jy);
+    CONVERT("wide.png", "wide.tif");
+    expect_ok();
+    cr_assert(strstr(r.err, "wide.tif: resolution left out"), "%s", r.err);
+    density_of("wide.tif", &x, &y, &unit);
+    cr_assert(x == 0, "%g x %g", x, y);
+
+    /* a ratio over 65535 goes to JFIF in its lowest terms, exactly, or not at all */
+    write_png(at(dir, "ratio.png"), &(spec){.phys_x = 200000, .phys_y = 100000,
+                                            .phys_unit = PNG_RESOLUTION_UNKNOWN}, 8, 8);
+    CONVERT("ratio.png", "ratio.jpg");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+    jpeg_read_held(at(dir, "ratio.jpg"), &h);
+    cr_assert(h.jfif_unit == 0 && h.jx == 2 && h.jy == 1, "%d %dx%d", h.jfif_unit, h.jx, h.jy);
+    CONVERT("ratio.png", "ratio.tif");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+    density_of("ratio.tif", &x, &y, &unit);
+    cr_assert(x == 200000 && y == 100000 && unit == 0, "%g x %g, unit %u", x, y, unit);
+    write_png(at(dir, "prime.png"), &(spec){.phys_x = 131071, .phys_y = 65536,
+                                            .phys_unit = PNG_RESOLUTION_UNKNOWN}, 8, 8);
+    CONVERT("prime.png", "prime.jpg");
+    expect_ok();
+    cr_assert(strstr(r.err, "prime.jpg: resolution left out"), "not scaled: %s", r.err);
+    jpeg_read_held(at(dir, "prime.jpg"), &h);
+    cr_assert(h.jx == 1 && h.jy == 1, "%dx%d", h.jx, h.jy);
+
+    /* 1 per metre: PNG holds it; JFIF's whole numbers per inch or centimetre do not */
+    write_png(at(dir, "min.png"), &(spec){.phys_x = 1, .phys_y = 1,
+                                          .phys_unit = PNG_RESOLUTION_METER}, 8, 8);
+    CONVERT("min.png", "min_out.png");
+    expect_ok();
+    png_read_held(at(dir, "min_out.png"), &h);
+    cr_assert(h.px == 1 && h.py == 1 && h.unit == PNG_RESOLUTION_METER, "%u x %u", h.px, h.py);
+    CONVERT("min.png", "min.jpg");
+    expect_ok();
+    cr_assert(strstr(r.err, "min.jpg: resolution left out (JFIF holds 1 to 65535 per unit)"),
+              "%s", r.err);
+    /* 65535 per inch, JFIF's largest, through PNG (per metre) and back */
+    write_jpeg(at(dir, "big.jpg"), &(spec){.jfif_unit = 1, .jx = 65535, .jy = 65535}, 8, 8,
+               NULL);
+    CONVERT("big.jpg", "big.png");
+    expect_ok();
+    CONVERT("big.png", "big_out.jpg");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+    jpeg_read_held(at(dir, "big_out.jpg"), &h);
+    cr_assert(h.jfif_unit == 1 && h.jx == 65535 && h.jy == 65535, "%d %dx%d", h.jfif_unit, h.jx,
+              h.jy);
+}
+
 /* A 200 KB profile goes over four APP2 markers and joins back equal, through JPEG and PNG. */
 Test(meta, large_profile_split_over_markers)
 {

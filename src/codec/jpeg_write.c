@@ -188,10 +188,11 @@ enum { MARKER_MAX = 65533, ICC_PART = MARKER_MAX - 14, ICC_MAX = 255 * ICC_PART 
 static const char EXIF_ID[6] = "Exif\0", XMP_ID[] = "http://ns.adobe.com/xap/1.0/";
 
 /* JFIF's density from the metadata, in k->c before jpeg_start_compress writes APP0. JFIF holds
- * whole numbers up to 65535 per inch or per centimetre, or an aspect ratio: a density per
+ * whole numbers from 1 to 65535 per inch or per centimetre, or an aspect ratio: a density per
  * centimetre that is not whole (as PNG's per metre gives: 11811 per metre is 118.11) is written
- * per inch, rounded (300), which is how it reads back to the same per-metre value; a ratio too
- * large is scaled down to fit. A density above 65535 is left out. */
+ * per inch, rounded (300), which is how it reads back to the same per-metre value; a ratio of
+ * whole numbers is reduced to its lowest terms, which is the same ratio. What still does not
+ * fit is left out, said: a density or ratio made to fit would be another one. */
 static void set_density(jpeg_enc *k, const hdm_options *opt, const hdm__meta *m)
 {
     if (!(m->res_x > 0 && m->res_y > 0))
@@ -200,18 +201,19 @@ static void set_density(jpeg_enc *k, const hdm_options *opt, const hdm__meta *m)
     unsigned unit = m->res_unit <= 2 ? m->res_unit : 0;
     if (unit == 2 && (x != floor(x) || y != floor(y)))
         unit = 1, x *= 2.54, y *= 2.54;
-    if (unit == 0 && (x > 65535 || y > 65535)) {
-        double s = 65535 / (x > y ? x : y);
-        x *= s, y *= s;
+    if (unit == 0 && x == floor(x) && y == floor(y) && x <= UINT32_MAX && y <= UINT32_MAX) {
+        uint32_t a = (uint32_t)x, b = (uint32_t)y;
+        while (b) {
+            uint32_t t = a % b;
+            a = b, b = t;
+        }
+        x /= a, y /= a;
     }
     x = round(x), y = round(y);
-    if (x > 65535 || y > 65535) {
-        hdm__notice(opt, k->base.path,
-                    "resolution left out (JFIF holds at most 65535 per unit)");
+    if (!(x >= 1 && y >= 1 && x <= 65535 && y <= 65535)) {
+        hdm__notice(opt, k->base.path, "resolution left out (JFIF holds 1 to 65535 per unit)");
         return;
     }
-    if (x < 1 || y < 1)
-        return;
     k->c.density_unit = (UINT8)unit;
     k->c.X_density = (UINT16)x;
     k->c.Y_density = (UINT16)y;
