@@ -1159,6 +1159,24 @@ Test(meta, exiftool_reads_our_outputs)
     blob_free(&icc), blob_free(&exif), blob_free(&xmp);
 }
 
+/* exiftool finds the EXIF and XMP a PNG had after its image data in our output. */
+Test(meta, exiftool_reads_late_metadata_carried)
+{
+    if (system("exiftool -ver >/dev/null 2>&1") != 0)
+        CLI_CANNOT(false, "exiftool is not installed (Debian: libimage-exiftool-perl)");
+    blob exif = make_exif(6, 0), xmp = make_xmp("late title", 0);
+    write_png(at(dir, "late.png"), &(spec){.late_exif = &exif, .late_xmp = &xmp}, 16, 8);
+    CONVERT("late.png", "up.png");
+    expect_ok();
+    const char *got = exiftool(at(dir, "up.png"));
+    cr_assert_str_eq(got, "1\nlate title\n", "%s", got);
+    CONVERT("late.png", "kept.png", "--no-rotate");
+    expect_ok();
+    got = exiftool(at(dir, "kept.png"));
+    cr_assert_str_eq(got, "6\nlate title\n", "%s", got);
+    blob_free(&exif), blob_free(&xmp);
+}
+
 /* ---- the stored form of the stb formats ---- */
 
 static void le32_put(unsigned char *p, uint32_t v)
