@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* metadata.c — what the codecs share about metadata: the EXIF Orientation tag (TIFF 6.0 IFD
  * layout, EXIF 2.32 tag 0x0112), an ICC profile's description (ICC.1 'desc' tag), whether its
- * structure is sound and whether it fits an image, the fields info reports, and the notices for what a sink leaves out */
+ * structure is sound and whether it fits an image, the fields info reports, and the notices
+ * for what a sink leaves out */
 #include "codec/metadata.h"
 
 #include <stdio.h>

@@ -283,7 +283,8 @@ static bool read_late_meta(png_source *p)
         if (!memcmp(type, "IDAT", 4))
             image = true;
         else if (image && len <= ANCILLARY_MAX &&
-                 ((!memcmp(type, "eXIf", 4) && !m->exif) || (!memcmp(type, "iTXt", 4) && !m->xmp))) {
+                 ((!memcmp(type, "eXIf", 4) && !m->exif) ||
+                  (!memcmp(type, "iTXt", 4) && !m->xmp))) {
             unsigned char *d = malloc((size_t)len + 8);
             if (!d) {
                 ok = false;
