@@ -287,6 +287,8 @@ typedef struct spec {
     /* PNG */
     int bit_depth, color_type; /* 0: 8-bit RGB */
     bool interlace;
+    const blob *late_exif, *late_xmp; /* after IDAT */
+    bool late_xmp_packed;             /* a compressed iTXt */
     /* JPEG */
     int jfif_unit, jx, jy;
     bool progressive, s420, gray;
@@ -334,6 +336,18 @@ static void write_png(const char *path, const spec *s, uint32_t w, uint32_t h)
     if (s->phys_x)
         png_set_pHYs(png, info, s->phys_x, s->phys_y, s->phys_unit);
     png_write_info(png, info);
+    /* set after png_write_info, png_write_end writes them after IDAT */
+    if (s->late_exif)
+        png_set_eXIf_1(png, info, (png_uint_32)s->late_exif->n, s->late_exif->p);
+    if (s->late_xmp) {
+        png_text t = {0};
+        t.compression = s->late_xmp_packed ? PNG_ITXT_COMPRESSION_zTXt
+                                           : PNG_ITXT_COMPRESSION_NONE;
+        t.key = "XML:com.adobe.xmp";
+        t.text = (char *)s->late_xmp->p;
+        t.itxt_length = s->late_xmp->n;
+        png_set_text(png, info, &t, 1);
+    }
     int passes = png_set_interlace_handling(png);
     size_t rb = png_get_rowbytes(png, info);
     png_bytep row = malloc(rb);
@@ -595,6 +609,210 @@ Test(meta, density_round_trip)
     held_free(&h);
 }
 
+/* The offset of a PNG file's first chunk of this type, or -1. */
+static long chunk_in(const char *path, const char type[4])
+{
+    size_t n;
+    unsigned char *d = tu_read_file(path, &n);
+    cr_assert(d, "cannot read %s", path);
+    long at = tu_png_chunk(d, n, type);
+    free(d);
+    return at;
+}
+
+/* An sRGB chunk alone comes out alone: libpng reports the gAMA and cHRM sRGB implies, and
+ * those are not the file's chunks. */
+Test(meta, srgb_alone_stays_alone)
+{
+    write_png(at(dir, "srgb.png"), &(spec){.srgb = 1 + 0}, 8, 8);
+    cr_assert(chunk_in(at(dir, "srgb.png"), "sRGB") > 0);
+    cr_assert_eq(chunk_in(at(dir, "srgb.png"), "gAMA"), -1, "libpng wrote gAMA itself");
+    CONVERT("srgb.png", "out.png");
+    expect_ok();
+    cr_assert(chunk_in(at(dir, "out.png"), "sRGB") > 0);
+    cr_assert_eq(chunk_in(at(dir, "out.png"), "gAMA"), -1, "a gAMA was made up");
+    cr_assert_eq(chunk_in(at(dir, "out.png"), "cHRM"), -1, "a cHRM was made up");
+    held h;
+    png_read_held(at(dir, "out.png"), &h);
+    cr_assert_eq(h.srgb, 1);
+    held_free(&h);
+    /* nor does a gAMA alone gain sRGB or cHRM */
+    write_png(at(dir, "gama.png"), &(spec){.gamma = 45455}, 8, 8);
+    CONVERT("gama.png", "out2.png");
+    expect_ok();
+    cr_assert(chunk_in(at(dir, "out2.png"), "gAMA") > 0);
+    cr_assert_eq(chunk_in(at(dir, "out2.png"), "sRGB"), -1);
+    cr_assert_eq(chunk_in(at(dir, "out2.png"), "cHRM"), -1);
+}
+
+/* eXIf and the XMP iTXt may come after IDAT: info reports them, and they are carried, the
+ * Orientation applied as for an early eXIf (or kept with --no-rotate). */
+Test(meta, exif_and_xmp_after_the_image_data)
+{
+    blob exif = make_exif(6, 0), xmp = make_xmp("late title", 0);
+    write_png(at(dir, "late.png"), &(spec){.late_exif = &exif, .late_xmp = &xmp}, 16, 8);
+    long idat = chunk_in(at(dir, "late.png"), "IDAT");
+    cr_assert(idat > 0 && chunk_in(at(dir, "late.png"), "eXIf") > idat);
+    cr_assert(chunk_in(at(dir, "late.png"), "iTXt") > idat);
+    CLI(&r, dir, "info", "late.png");
+    expect_ok();
+    cr_assert(strstr(r.out, "late.png: 8x16, 3 channels (RGB)"), "%s", r.out);
+    cr_assert(strstr(r.out, "  Orientation: 6 (turned upright on load; stored 16x8)\n"), "%s",
+              r.out);
+    char line[64];
+    snprintf(line, sizeof line, "  EXIF: %zu bytes\n", exif.n);
+    cr_assert(strstr(r.out, line), "%s", r.out);
+    snprintf(line, sizeof line, "  XMP: %zu bytes\n", xmp.n);
+    cr_assert(strstr(r.out, line), "%s", r.out);
+
+    CONVERT("late.png", "up.png");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+    hdm_file_info d = {.size = sizeof d};
+    hdm_error e = {0};
+    hdm_info info;
+    cr_assert_eq(hdm_file_info_read(at(dir, "up.png"), NULL, &d, &e), HDM_OK, "%s", e.message);
+    info = d.image;
+    cr_assert(info.width == 8 && info.height == 16, "turned upright: %ux%u", info.width,
+              info.height);
+    held h;
+    png_read_held(at(dir, "up.png"), &h);
+    blob one = make_exif(1, 0);
+    cr_assert(blob_eq(&one, h.exif.p, h.exif.n), "EXIF with Orientation 1 (%zu bytes)", h.exif.n);
+    cr_assert(blob_eq(&xmp, h.xmp.p, h.xmp.n));
+    held_free(&h);
+
+    CONVERT("late.png", "kept.jpg", "--no-rotate");
+    expect_ok();
+    jpeg_read_held(at(dir, "kept.jpg"), &h);
+    cr_assert(blob_eq(&exif, h.exif.p, h.exif.n));
+    cr_assert(blob_eq(&xmp, h.xmp.p, h.xmp.n));
+    held_free(&h);
+
+    /* a compressed iTXt too, and through memory input */
+    write_png(at(dir, "packed.png"), &(spec){.late_xmp = &xmp, .late_xmp_packed = true}, 16, 8);
+    size_t n;
+    void *data = tu_read_file(at(dir, "packed.png"), &n);
+    cr_assert(data);
+    cr_assert_eq(hdm_file_info_read_memory(data, n, NULL, &d, &e), HDM_OK, "%s", e.message);
+    cr_assert_eq(d.xmp_size, xmp.n);
+    free(data);
+    CONVERT("packed.png", "packed_out.png");
+    expect_ok();
+    png_read_held(at(dir, "packed_out.png"), &h);
+    cr_assert(blob_eq(&xmp, h.xmp.p, h.xmp.n));
+    held_free(&h);
+    blob_free(&one), blob_free(&exif), blob_free(&xmp);
+}
+
+/* What hdm_file_info_read finds of a file's density. */
+static void density_of(const char *file, double *x, double *y, uint32_t *unit)
+{
+    hdm_file_info d = {.size = sizeof d};
+    hdm_error e = {0};
+    cr_assert_eq(hdm_file_info_read(at(dir, file), NULL, &d, &e), HDM_OK, "%s", e.message);
+    *x = d.res_x, *y = d.res_y, *unit = d.res_unit;
+}
+
+/* Densities at the edges of what each output holds: carried exactly where it holds them, left
+ * out with a notice where it does not, never clamped or scaled into another value. */
+Test(meta, density_extremes)
+{
+    held h;
+    double x, y;
+    uint32_t unit;
+    /* 2^31 - 1 per metre: PNG holds it; JFIF (16 bits) and libtiff's float do not */
+    write_png(at(dir, "max.png"), &(spec){.phys_x = 0x7fffffff, .phys_y = 0x7fffffff,
+                                          .phys_unit = PNG_RESOLUTION_METER}, 8, 8);
+    CONVERT("max.png", "max_out.png");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+    png_read_held(at(dir, "max_out.png"), &h);
+    cr_assert(h.px == 0x7fffffff && h.py == 0x7fffffff && h.unit == PNG_RESOLUTION_METER,
+              "%u x %u, unit %d", h.px, h.py, h.unit);
+    CONVERT("max.png", "max.jpg");
+    expect_ok();
+    cr_assert_str_eq(r.err, "hadamard: max.jpg: resolution left out (JFIF holds 1 to 65535 per "
+                            "unit)\n");
+    jpeg_read_held(at(dir, "max.jpg"), &h);
+    cr_assert(h.jfif_unit == 0 && h.jx == 1 && h.jy == 1, "JFIF's default: %d %dx%d",
+              h.jfif_unit, h.jx, h.jy);
+    CONVERT("max.png", "max.tif");
+    expect_ok();
+    cr_assert_str_eq(r.err, "hadamard: max.tif: resolution left out (libtiff holds it as a "
+                            "float, too coarse for this value)\n");
+    density_of("max.tif", &x, &y, &unit);
+    cr_assert(x == 0 && y == 0, "%g x %g", x, y);
+
+    /* an aspect ratio of 2^32 - 1 to 1 (beyond PNG's 2^31 - 1): no output holds it */
+    write_png(at(dir, "wide.png"), &(spec){.phys_x = 0xffffffff, .phys_y = 1,
+                                           .phys_unit = PNG_RESOLUTION_UNKNOWN}, 8, 8);
+    CLI(&r, dir, "info", "wide.png");
+    expect_ok();
+    cr_assert(strstr(r.out, "  resolution: aspect "), "%s", r.out);
+    CONVERT("wide.png", "wide_out.png");
+    expect_ok();
+    cr_assert_str_eq(r.err, "hadamard: wide_out.png: resolution left out (PNG holds 1 to "
+                            "2147483647 per metre or per unit)\n");
+    png_read_held(at(dir, "wide_out.png"), &h);
+    cr_assert(h.px == 0 && h.py == 0, "no pHYs: %u x %u", h.px, h.py);
+    CONVERT("wide.png", "wide.jpg");
+    expect_ok();
+    cr_assert(strstr(r.err, "wide.jpg: resolution left out (JFIF holds 1 to 65535 per unit)"),
+              "%s", r.err);
+    jpeg_read_held(at(dir, "wide.jpg"), &h);
+    cr_assert(h.jx == 1 && h.jy == 1, "%dx%d", h.jx, h.jy);
+    CONVERT("wide.png", "wide.tif");
+    expect_ok();
+    cr_assert(strstr(r.err, "wide.tif: resolution left out"), "%s", r.err);
+    density_of("wide.tif", &x, &y, &unit);
+    cr_assert(x == 0, "%g x %g", x, y);
+
+    /* a ratio over 65535 goes to JFIF in its lowest terms, exactly, or not at all */
+    write_png(at(dir, "ratio.png"), &(spec){.phys_x = 200000, .phys_y = 100000,
+                                            .phys_unit = PNG_RESOLUTION_UNKNOWN}, 8, 8);
+    CONVERT("ratio.png", "ratio.jpg");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+    jpeg_read_held(at(dir, "ratio.jpg"), &h);
+    cr_assert(h.jfif_unit == 0 && h.jx == 2 && h.jy == 1, "%d %dx%d", h.jfif_unit, h.jx, h.jy);
+    CONVERT("ratio.png", "ratio.tif");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+    density_of("ratio.tif", &x, &y, &unit);
+    cr_assert(x == 200000 && y == 100000 && unit == 0, "%g x %g, unit %u", x, y, unit);
+    write_png(at(dir, "prime.png"), &(spec){.phys_x = 131071, .phys_y = 65536,
+                                            .phys_unit = PNG_RESOLUTION_UNKNOWN}, 8, 8);
+    CONVERT("prime.png", "prime.jpg");
+    expect_ok();
+    cr_assert(strstr(r.err, "prime.jpg: resolution left out"), "not scaled: %s", r.err);
+    jpeg_read_held(at(dir, "prime.jpg"), &h);
+    cr_assert(h.jx == 1 && h.jy == 1, "%dx%d", h.jx, h.jy);
+
+    /* 1 per metre: PNG holds it; JFIF's whole numbers per inch or centimetre do not */
+    write_png(at(dir, "min.png"), &(spec){.phys_x = 1, .phys_y = 1,
+                                          .phys_unit = PNG_RESOLUTION_METER}, 8, 8);
+    CONVERT("min.png", "min_out.png");
+    expect_ok();
+    png_read_held(at(dir, "min_out.png"), &h);
+    cr_assert(h.px == 1 && h.py == 1 && h.unit == PNG_RESOLUTION_METER, "%u x %u", h.px, h.py);
+    CONVERT("min.png", "min.jpg");
+    expect_ok();
+    cr_assert(strstr(r.err, "min.jpg: resolution left out (JFIF holds 1 to 65535 per unit)"),
+              "%s", r.err);
+    /* 65535 per inch, JFIF's largest, through PNG (per metre) and back */
+    write_jpeg(at(dir, "big.jpg"), &(spec){.jfif_unit = 1, .jx = 65535, .jy = 65535}, 8, 8,
+               NULL);
+    CONVERT("big.jpg", "big.png");
+    expect_ok();
+    CONVERT("big.png", "big_out.jpg");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+    jpeg_read_held(at(dir, "big_out.jpg"), &h);
+    cr_assert(h.jfif_unit == 1 && h.jx == 65535 && h.jy == 65535, "%d %dx%d", h.jfif_unit, h.jx,
+              h.jy);
+}
+
 /* A 200 KB profile goes over four APP2 markers and joins back equal, through JPEG and PNG. */
 Test(meta, large_profile_split_over_markers)
 {
@@ -751,6 +969,47 @@ Test(meta, strip_meta_in_options)
     common_free(&c);
 }
 
+/* A profile whose structure is broken (a tag outside it, a declared size not its length) is
+ * left out of every output with one notice: libpng would refuse the iCCP on reading. */
+Test(meta, broken_profile_left_out)
+{
+    blob icc = make_icc(1000, "Broken profile", "RGB ");
+    be32(icc.p + 148, (uint32_t)icc.n - 8); /* the 'cprt' tag runs past the end */
+    blob bad_size = make_icc(1000, "Wrong size", "RGB ");
+    be32(bad_size.p, (uint32_t)bad_size.n + 400);
+    const struct { const blob *icc; const char *why; } cases[] = {
+        {&icc, "a tag lies outside the profile"},
+        {&bad_size, "its declared size is not its length"}};
+    static const char *const outs[] = {"out.png", "out.jpg", "out.tif", "out.webp"};
+    for (size_t i = 0; i < 2; i++) {
+        write_jpeg(at(dir, "in.jpg"), &(spec){.icc = cases[i].icc}, 16, 16, NULL);
+        CLI(&r, dir, "info", "in.jpg");
+        expect_ok();
+        cr_assert(strstr(r.out, "ICC profile"), "the input holds it: %s", r.out);
+        for (size_t o = 0; o < 4; o++) {
+            CONVERT("in.jpg", outs[o]);
+            expect_ok();
+            char note[160];
+            snprintf(note, sizeof note, "%s: ICC profile left out (broken: %s)\n", outs[o],
+                     cases[i].why);
+            cr_assert_eq(count(r.err, note), 1, "%s", r.err);
+            cr_assert_eq(lines(r.err), 1, "%s", r.err);
+            CLI(&r, dir, "info", outs[o]);
+            expect_ok();
+            cr_assert_null(strstr(r.out, "ICC"), "%s", r.out);
+        }
+        cr_assert_eq(chunk_in(at(dir, "out.png"), "iCCP"), -1);
+        held h;
+        png_read_held(at(dir, "out.png"), &h);
+        cr_assert_null(h.icc.p);
+        held_free(&h);
+        jpeg_read_held(at(dir, "out.jpg"), &h);
+        cr_assert_eq(h.app2, 0);
+        held_free(&h);
+    }
+    blob_free(&icc), blob_free(&bad_size);
+}
+
 /* ---- info ---- */
 
 Test(meta, info_palette_and_interlaced_png)
@@ -898,6 +1157,24 @@ Test(meta, exiftool_reads_our_outputs)
         cr_assert_str_eq(got, "Test RGB profile\n6\nhadamard test\n", "%s: %s", outs[i][1], got);
     }
     blob_free(&icc), blob_free(&exif), blob_free(&xmp);
+}
+
+/* exiftool finds the EXIF and XMP a PNG had after its image data in our output. */
+Test(meta, exiftool_reads_late_metadata_carried)
+{
+    if (system("exiftool -ver >/dev/null 2>&1") != 0)
+        CLI_CANNOT(false, "exiftool is not installed (Debian: libimage-exiftool-perl)");
+    blob exif = make_exif(6, 0), xmp = make_xmp("late title", 0);
+    write_png(at(dir, "late.png"), &(spec){.late_exif = &exif, .late_xmp = &xmp}, 16, 8);
+    CONVERT("late.png", "up.png");
+    expect_ok();
+    const char *got = exiftool(at(dir, "up.png"));
+    cr_assert_str_eq(got, "1\nlate title\n", "%s", got);
+    CONVERT("late.png", "kept.png", "--no-rotate");
+    expect_ok();
+    got = exiftool(at(dir, "kept.png"));
+    cr_assert_str_eq(got, "6\nlate title\n", "%s", got);
+    blob_free(&exif), blob_free(&xmp);
 }
 
 /* ---- the stored form of the stb formats ---- */

@@ -188,10 +188,11 @@ enum { MARKER_MAX = 65533, ICC_PART = MARKER_MAX - 14, ICC_MAX = 255 * ICC_PART 
 static const char EXIF_ID[6] = "Exif\0", XMP_ID[] = "http://ns.adobe.com/xap/1.0/";
 
 /* JFIF's density from the metadata, in k->c before jpeg_start_compress writes APP0. JFIF holds
- * whole numbers up to 65535 per inch or per centimetre, or an aspect ratio: a density per
+ * whole numbers from 1 to 65535 per inch or per centimetre, or an aspect ratio: a density per
  * centimetre that is not whole (as PNG's per metre gives: 11811 per metre is 118.11) is written
- * per inch, rounded (300), which is how it reads back to the same per-metre value; a ratio too
- * large is scaled down to fit. A density above 65535 is left out. */
+ * per inch, rounded (300), which is how it reads back to the same per-metre value; a ratio of
+ * whole numbers is reduced to its lowest terms, which is the same ratio. What still does not
+ * fit is left out, said: a density or ratio made to fit would be another one. */
 static void set_density(jpeg_enc *k, const hdm_options *opt, const hdm__meta *m)
 {
     if (!(m->res_x > 0 && m->res_y > 0))
@@ -200,18 +201,19 @@ static void set_density(jpeg_enc *k, const hdm_options *opt, const hdm__meta *m)
     unsigned unit = m->res_unit <= 2 ? m->res_unit : 0;
     if (unit == 2 && (x != floor(x) || y != floor(y)))
         unit = 1, x *= 2.54, y *= 2.54;
-    if (unit == 0 && (x > 65535 || y > 65535)) {
-        double s = 65535 / (x > y ? x : y);
-        x *= s, y *= s;
+    if (unit == 0 && x == floor(x) && y == floor(y) && x <= UINT32_MAX && y <= UINT32_MAX) {
+        uint32_t a = (uint32_t)x, b = (uint32_t)y;
+        while (b) {
+            uint32_t t = a % b;
+            a = b, b = t;
+        }
+        x /= a, y /= a;
     }
     x = round(x), y = round(y);
-    if (x > 65535 || y > 65535) {
-        hdm__notice(opt, k->base.path,
-                    "resolution left out (JFIF holds at most 65535 per unit)");
+    if (!(x >= 1 && y >= 1 && x <= 65535 && y <= 65535)) {
+        hdm__notice(opt, k->base.path, "resolution left out (JFIF holds 1 to 65535 per unit)");
         return;
     }
-    if (x < 1 || y < 1)
-        return;
     k->c.density_unit = (UINT8)unit;
     k->c.X_density = (UINT16)x;
     k->c.Y_density = (UINT16)y;
@@ -242,13 +244,15 @@ static void write_meta(jpeg_enc *k, const hdm_options *opt, const hdm__meta *m)
         hdm__notice(opt, path, "XMP left out (over the 64 KB a JPEG marker holds)");
     else if (m->xmp_size)
         write_app(k, JPEG_APP0 + 1, XMP_ID, sizeof XMP_ID, m->xmp, m->xmp_size);
-    if (m->icc_size && !hdm__icc_fits(m->icc, m->icc_size, k->base.info.channels))
+    if (!hdm__icc_sound(opt, path, m))
+        ; /* none, or a broken one: said */
+    else if (!hdm__icc_fits(m->icc, m->icc_size, k->base.info.channels))
         hdm__notice(opt, path, k->base.info.channels <= 2
                         ? "ICC profile left out (not a gray profile, and the image is gray)"
                         : "ICC profile left out (not an RGB profile, and the image is RGB)");
     else if (m->icc_size > ICC_MAX)
         hdm__notice(opt, path, "ICC profile left out (over the 16 MB JPEG's 255 markers hold)");
-    else if (m->icc_size)
+    else
         jpeg_write_icc_profile(&k->c, m->icc, (unsigned)m->icc_size);
     if (m->srgb_intent || m->gamma || m->has_chrm)
         hdm__notice(opt, path, "sRGB, gAMA and cHRM left out (JPEG holds none of them)");

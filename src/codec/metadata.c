@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* metadata.c — what the codecs share about metadata: the EXIF Orientation tag (TIFF 6.0 IFD
- * layout, EXIF 2.32 tag 0x0112), an ICC profile's description (ICC.1 'desc' tag) and whether it
- * fits an image, the fields info reports, and the notices for what a sink leaves out */
+ * layout, EXIF 2.32 tag 0x0112), an ICC profile's description (ICC.1 'desc' tag), whether its
+ * structure is sound and whether it fits an image, the fields info reports, and the notices
+ * for what a sink leaves out */
 #include "codec/metadata.h"
 
 #include <stdio.h>
@@ -125,6 +126,47 @@ bool hdm__icc_fits(const unsigned char *icc, size_t n, uint32_t channels)
     if (!icc || n < 128)
         return false;
     return !memcmp(icc + 16, channels <= 2 ? "GRAY" : "RGB ", 4);
+}
+
+const char *hdm__icc_broken(const unsigned char *icc, size_t n)
+{
+    if (!icc || n < 132)
+        return "shorter than a profile's header and tag count";
+    if (get32(icc, true) != n)
+        return "its declared size is not its length";
+    if (icc[8] >= 4 && n % 4)
+        return "a version 4 profile's size is not a multiple of 4";
+    if (memcmp(icc + 36, "acsp", 4))
+        return "no 'acsp' signature";
+    if (memcmp(icc + 20, "XYZ ", 4) && memcmp(icc + 20, "Lab ", 4))
+        return "its connection space is neither XYZ nor Lab";
+    if (!memcmp(icc + 12, "abst", 4) || !memcmp(icc + 12, "link", 4))
+        return "an abstract or device link profile describes no image";
+    if (get32(icc + 64, true) >= 0xffff)
+        return "an invalid rendering intent";
+    uint32_t tags = get32(icc + 128, true);
+    if (tags > (n - 132) / 12)
+        return "its tag table runs past its end";
+    for (uint32_t i = 0; i < tags; i++) {
+        const unsigned char *e = icc + 132 + (size_t)i * 12;
+        uint32_t off = get32(e + 4, true), size = get32(e + 8, true);
+        if (off > n || size > n - off)
+            return "a tag lies outside the profile";
+    }
+    return NULL;
+}
+
+bool hdm__icc_sound(const hdm_options *opt, const char *path, const hdm__meta *m)
+{
+    if (!m->icc_size)
+        return false;
+    const char *why = hdm__icc_broken(m->icc, m->icc_size);
+    if (why) {
+        char what[160];
+        snprintf(what, sizeof what, "ICC profile left out (broken: %s)", why);
+        hdm__notice(opt, path, what);
+    }
+    return !why;
 }
 
 void hdm__notice(const hdm_options *opt, const char *path, const char *what)

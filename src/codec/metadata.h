@@ -21,6 +21,16 @@ void hdm__icc_description(const unsigned char *icc, size_t n, char *buf, size_t 
  * pixels it does not describe would mislead every reader that applies it. */
 bool hdm__icc_fits(const unsigned char *icc, size_t n, uint32_t channels);
 
+/* Why an ICC profile's structure is broken, or NULL when it is sound: its header (ICC.1 7.2: the
+ * declared size, the 'acsp' signature, the connection space, the class, the rendering intent)
+ * and its tag table (ICC.1 7.3: every tag inside the profile). These are what libpng refuses
+ * on reading an iCCP (png_icc_check_header, png_icc_check_tag_table), so a writer that checks
+ * never stores a profile its own reader drops, or leaves a reader to trust a tag's offset. */
+const char *hdm__icc_broken(const unsigned char *icc, size_t n);
+/* True when m has an ICC profile and it is sound; a broken one is said through hdm__notice
+ * ("PATH: ICC profile left out (broken: why)"), for the sink to leave out. */
+bool hdm__icc_sound(const hdm_options *opt, const char *path, const hdm__meta *m);
+
 /* Fills the metadata fields of d (sizes, the profile's description, Orientation, colour chunks,
  * density) from m. */
 void hdm__meta_describe(const hdm__meta *m, hdm_file_info *d);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* png.c — PNG input through libpng, row by row (output: png_write.c) */
+#define _POSIX_C_SOURCE 200809L /* fseeko, ftello */
 #include "codec/codec.h"
 #include "codec/metadata.h"
 #include "kernel/kernel.h"
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 /* libpng reports errors by longjmp (libpng manual, "Setup": png_jmpbuf). Every function here
  * that calls into libpng sets its own jump point and keeps nothing in locals that it changes
@@ -25,7 +27,14 @@ typedef struct png_io {
     uint64_t next_chunk;        /* offset of the next chunk's length field */
     unsigned char head[8];      /* the length and type being gathered */
     unsigned have;
+    unsigned seen;              /* SEEN_* bits: the colour chunks the file has before IDAT */
+    bool image;                 /* the first IDAT has passed */
 } png_io;
+
+/* libpng reports gAMA and cHRM for an sRGB chunk alone, and sRGB for an iCCP holding an sRGB
+ * profile (libpng manual, "The colorspace"): what the file itself has is noted here, so that
+ * only its own chunks are carried. */
+enum { SEEN_SRGB = 1, SEEN_GAMA = 2, SEEN_CHRM = 4 };
 
 static void on_error(png_structp png, png_const_charp msg)
 {
@@ -79,6 +88,11 @@ static void check_chunks(png_structp png, png_io *io, const unsigned char *data,
             png_longjmp(png, 1);
         }
         io->next_chunk += 12 + (uint64_t)len;
+        if (!strcmp(type, "IDAT"))
+            io->image = true;
+        else if (!io->image)
+            io->seen |= !strcmp(type, "sRGB") ? SEEN_SRGB : !strcmp(type, "gAMA") ? SEEN_GAMA
+                      : !strcmp(type, "cHRM") ? SEEN_CHRM : 0;
     }
 }
 
@@ -97,12 +111,16 @@ static void on_read(png_structp png, png_bytep data, size_t n)
     check_chunks(png, io, data, n);
 }
 
-/* Starts the chunk check at the first chunk, after the 8-byte signature. */
+/* Starts the chunk check at the first chunk, after the 8-byte signature. A stream that is no
+ * regular file (the header reader's view of memory) gives its length by a seek to its end. */
 static void io_init(png_io *io)
 {
     struct stat st;
+    off_t at, end;
     io->size = !io->f ? io->len
              : fstat(fileno(io->f), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size
+             : (at = ftello(io->f)) >= 0 && fseeko(io->f, 0, SEEK_END) == 0 &&
+               (end = ftello(io->f)) >= 0 && fseeko(io->f, at, SEEK_SET) == 0 ? (uint64_t)end
              : UINT64_MAX;
     io->next_chunk = 8;
 }
@@ -182,7 +200,111 @@ static hdm_status read_interlaced(png_source *p, int passes, hdm_error *err)
     return HDM_OK;
 }
 
-/* The metadata read with the header (chunks before the first IDAT) into p->base.meta. */
+/* ---- metadata after the image data ---- */
+
+enum { ANCILLARY_MAX = 8u << 20 }; /* the cap libpng gets for an ancillary chunk's memory */
+
+static uint32_t be32_at(const unsigned char *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* n bytes at offset at of the input, wherever libpng's reading stands; false when they are not
+ * all there. */
+static bool read_at(png_io *io, uint64_t at, void *buf, size_t n)
+{
+    if (at > io->size || n > io->size - at)
+        return false;
+    if (!io->f) {
+        memcpy(buf, io->mem + at, n);
+        return true;
+    }
+    return fseeko(io->f, (off_t)at, SEEK_SET) == 0 && fread(buf, 1, n, io->f) == n;
+}
+
+/* The XMP packet of an iTXt chunk's data (PNG 11.3.4.5: keyword, NUL, compression flag and
+ * method, language tag, NUL, translated keyword, NUL, text), inflated when it is compressed,
+ * within the ancillary cap; false only when out of memory. */
+static bool itxt_xmp(hdm__meta *m, const unsigned char *d, size_t n)
+{
+    static const char key[] = "XML:com.adobe.xmp";
+    if (n < sizeof key + 2 || memcmp(d, key, sizeof key))
+        return true;
+    bool packed = d[sizeof key] != 0;
+    const unsigned char *t = d + sizeof key + 2, *end = d + n;
+    int nul = 0;
+    while (nul < 2 && t < end)
+        nul += *t++ == 0;
+    if (nul < 2)
+        return true; /* the language tag or translated keyword is not ended */
+    if (!packed)
+        return hdm__meta_set(&m->xmp, &m->xmp_size, t, (size_t)(end - t));
+    unsigned char *out = malloc(ANCILLARY_MAX);
+    if (!out)
+        return false;
+    z_stream z = {0};
+    bool ok = true;
+    if (inflateInit(&z) == Z_OK) {
+        z.next_in = (unsigned char *)t;
+        z.avail_in = (uInt)(end - t);
+        z.next_out = out;
+        z.avail_out = ANCILLARY_MAX;
+        if (inflate(&z, Z_FINISH) == Z_STREAM_END) /* else damaged or over the cap: left */
+            ok = hdm__meta_set(&m->xmp, &m->xmp_size, out, z.total_out);
+        inflateEnd(&z);
+    }
+    free(out);
+    return ok;
+}
+
+/* PNG lets eXIf and the iTXt of XMP come after the image data (PNG 5.6), where libpng reads them
+ * only at png_read_end, once the rows have gone to the output and its header with them. The
+ * input is a regular file or memory, so the chunk headers are walked here before decoding (each
+ * chunk's length is a seek past its data, IDAT's too), and such a late EXIF or XMP is read in
+ * with its CRC checked: carried as an early one is, its Orientation applied the same way. One
+ * that comes before the image data wins; a damaged chunk is left to libpng, which refuses it at
+ * the end. False only when out of memory. */
+static bool read_late_meta(png_source *p)
+{
+    png_io *io = &p->io;
+    hdm__meta *m = &p->base.meta;
+    off_t back = io->f ? ftello(io->f) : 0;
+    if (io->size == UINT64_MAX || back < 0)
+        return true;
+    bool image = false, ok = true;
+    for (uint64_t at = 8; ok;) {
+        unsigned char head[8];
+        if (!read_at(io, at, head, 8))
+            break;
+        uint32_t len = be32_at(head);
+        const unsigned char *type = head + 4;
+        if (len > 0x7fffffffu || !memcmp(type, "IEND", 4))
+            break;
+        if (!memcmp(type, "IDAT", 4))
+            image = true;
+        else if (image && len <= ANCILLARY_MAX &&
+                 ((!memcmp(type, "eXIf", 4) && !m->exif) ||
+                  (!memcmp(type, "iTXt", 4) && !m->xmp))) {
+            unsigned char *d = malloc((size_t)len + 8);
+            if (!d) {
+                ok = false;
+                break;
+            }
+            if (read_at(io, at + 4, d, (size_t)len + 8) &&
+                crc32(crc32(0, NULL, 0), d, len + 4) == be32_at(d + 4 + len))
+                ok = type[0] == 'e' ? hdm__meta_set(&m->exif, &m->exif_size, d + 4, len)
+                                    : itxt_xmp(m, d + 4, len);
+            free(d);
+        }
+        at += 12 + (uint64_t)len;
+    }
+    if (io->f && fseeko(io->f, back, SEEK_SET) != 0)
+        clearerr(io->f); /* libpng's next read then fails, and says so */
+    return ok;
+}
+
+/* The metadata read with the header (chunks before the first IDAT), and a late EXIF or XMP,
+ * into p->base.meta. */
 static hdm_status read_meta(png_source *p, hdm_error *err)
 {
     hdm__meta *m = &p->base.meta;
@@ -204,16 +326,17 @@ static hdm_status read_meta(png_source *p, hdm_error *err)
         if (text[i].compression >= PNG_ITXT_COMPRESSION_NONE &&
             strcmp(text[i].key, "XML:com.adobe.xmp") == 0 && !m->xmp)
             ok = hdm__meta_set(&m->xmp, &m->xmp_size, text[i].text, text[i].itxt_length);
-    if (!ok)
+    if (!ok || !read_late_meta(p))
         return hdm__fail(err, HDM_ERR_NOMEM, p->path, "out of memory");
     int intent;
-    if (png_get_sRGB(p->png, p->info, &intent))
+    if ((p->io.seen & SEEN_SRGB) && png_get_sRGB(p->png, p->info, &intent))
         m->srgb_intent = 1 + intent;
     png_fixed_point g;
-    if (png_get_gAMA_fixed(p->png, p->info, &g) && g > 0)
+    if ((p->io.seen & SEEN_GAMA) && png_get_gAMA_fixed(p->png, p->info, &g) && g > 0)
         m->gamma = (uint32_t)g;
     png_fixed_point c[8];
-    if (png_get_cHRM_fixed(p->png, p->info, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6],
+    if ((p->io.seen & SEEN_CHRM) &&
+        png_get_cHRM_fixed(p->png, p->info, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6],
                            &c[7])) {
         m->has_chrm = true;
         for (int i = 0; i < 8; i++)
@@ -245,7 +368,7 @@ static hdm_status png_header(png_source *p, const hdm_options *opt, hdm_error *e
      * straight from IHDR, before png_read_update_info allocates row buffers, so the refusal
      * can name the limit and how to raise it. Ancillary chunks get a fixed memory cap. */
     png_set_user_limits(p->png, 0x7fffffffL, 0x7fffffffL);
-    png_set_chunk_malloc_max(p->png, 8u << 20);
+    png_set_chunk_malloc_max(p->png, ANCILLARY_MAX);
     /* A bad CRC in an ancillary chunk is an error too, not a silent discard: a damaged tRNS
      * would otherwise drop the alpha channel and decode "successfully" (libpng manual,
      * png_set_crc_action). */

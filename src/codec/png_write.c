@@ -376,14 +376,20 @@ static bool write_xmp(hdm__bytes *b, const hdm__meta *m)
     return true;
 }
 
-/* pHYs (PNG 11.3.5.3): pixels per metre (unit 1) or an aspect ratio only (unit 0). PNG has no
- * inch: per inch becomes per metre (÷ 0.0254) and per centimetre × 100, both rounded. */
-static void write_phys(hdm__bytes *b, const hdm__meta *m)
+/* pHYs (PNG 11.3.5.3): pixels per metre (unit 1) or an aspect ratio only (unit 0), whole
+ * numbers up to 2^31 - 1 (PNG 7.1). PNG has no inch: per inch becomes per metre (÷ 0.0254) and
+ * per centimetre × 100, both rounded. A density out of that range is left out, said: made to fit
+ * it would be another one. */
+static void write_phys(hdm__bytes *b, const hdm_options *opt, const hdm__meta *m,
+                       const char *path)
 {
     double k = m->res_unit == 1 ? 1 / 0.0254 : m->res_unit == 2 ? 100 : 1;
     double x = round(m->res_x * k), y = round(m->res_y * k);
-    if (!(x >= 1 && y >= 1 && x <= CHUNK_MAX && y <= CHUNK_MAX))
-        return; /* nothing a reader could use */
+    if (!(x >= 1 && y >= 1 && x <= CHUNK_MAX && y <= CHUNK_MAX)) {
+        hdm__notice(opt, path, "resolution left out (PNG holds 1 to 2147483647 per metre or "
+                               "per unit)");
+        return;
+    }
     unsigned char d[9];
     put_be32(d, (uint32_t)x);
     put_be32(d + 4, (uint32_t)y);
@@ -395,7 +401,7 @@ static void write_phys(hdm__bytes *b, const hdm__meta *m)
 static bool write_meta(hdm__bytes *b, const hdm_info *info, const hdm_options *opt,
                        const hdm__meta *m, const char *path)
 {
-    bool icc = m->icc_size > 0;
+    bool icc = hdm__icc_sound(opt, path, m);
     if (icc && !hdm__icc_fits(m->icc, m->icc_size, info->channels)) {
         hdm__notice(opt, path, info->channels <= 2 ? "ICC profile left out (not a gray profile, "
                                                 "and the image is gray)"
@@ -427,7 +433,7 @@ static bool write_meta(hdm__bytes *b, const hdm_info *info, const hdm_options *o
     if (icc && !write_iccp(b, m))
         return false;
     if (m->res_x > 0 && m->res_y > 0)
-        write_phys(b, m);
+        write_phys(b, opt, m, path);
     if (m->exif_size > CHUNK_MAX)
         hdm__notice(opt, path, "EXIF left out (too large for a PNG chunk)");
     else if (m->exif_size)

@@ -5,6 +5,7 @@
 #include "kernel/kernel.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -259,8 +260,19 @@ static bool set_exif(tiff_enc *k, hdm__ifd *ifd0)
     return true;
 }
 
-/* The metadata's tags: ICC (when icc), XMP, resolution (TIFF 6.0 units: 2 inch, 3 centimetre). */
-static bool set_meta(tiff_enc *k, const hdm__meta *m, bool icc)
+/* True when libtiff can hold a resolution v: it keeps one as a float (and writes the RATIONAL
+ * from that), so a value is carried when the float is within 1/200 of it, which is what brings
+ * back the finest one a source gives (PNG's per metre, as a per centimetre of two decimals);
+ * past 2^17 a float is coarser than that, and past 2^32 no RATIONAL holds it. */
+static bool resolution_fits(double v)
+{
+    double f = (float)v;
+    return f > 0 && f < 4294967295.0 && fabs(f - v) < 0.005;
+}
+
+/* The metadata's tags: ICC (when icc: it is sound and fits the pixels), XMP, resolution (when res; TIFF 6.0 units:
+ * 2 inch, 3 centimetre). */
+static bool set_meta(tiff_enc *k, const hdm__meta *m, bool icc, bool res)
 {
     TIFF *t = k->tif;
     bool ok = true;
@@ -268,7 +280,7 @@ static bool set_meta(tiff_enc *k, const hdm__meta *m, bool icc)
         ok = TIFFSetField(t, TIFFTAG_ICCPROFILE, (uint32_t)m->icc_size, m->icc);
     if (ok && m->xmp_size && m->xmp_size <= UINT32_MAX)
         ok = TIFFSetField(t, TIFFTAG_XMLPACKET, (uint32_t)m->xmp_size, m->xmp);
-    if (ok && m->res_x > 0 && m->res_y > 0)
+    if (ok && res)
         ok = TIFFSetField(t, TIFFTAG_XRESOLUTION, (float)m->res_x) &&
              TIFFSetField(t, TIFFTAG_YRESOLUTION, (float)m->res_y) &&
              TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, (uint16_t)(m->res_unit == 1 ? RESUNIT_INCH
@@ -389,19 +401,26 @@ hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
         orientation = ORIENTATION_TOPLEFT;
     /* a profile describes the pixels only in their own colour space: gray, or RGB (which
      * JPEG's YCbCr decodes to) */
-    bool icc = meta->icc_size && hdm__icc_fits(meta->icc, meta->icc_size, in.channels);
+    bool sound = !st && hdm__icc_sound(opt, path, meta);
+    bool icc = sound && hdm__icc_fits(meta->icc, meta->icc_size, in.channels);
     hdm__ifd ifd0 = {0};
     bool exif = meta->exif_size && !big &&
                 hdm__exif_split(meta->exif, meta->exif_size, &ifd0, &k->exif, &k->gps);
+    bool res = meta->res_x > 0 && meta->res_y > 0;
+    if (!st && res && !(resolution_fits(meta->res_x) && resolution_fits(meta->res_y))) {
+        hdm__notice(opt, path, "resolution left out (libtiff holds it as a float, too coarse "
+                               "for this value)");
+        res = false;
+    }
     if (!st && (!k->tif || !set_fields(k, opt, comp, (uint16_t)orientation) ||
-                !set_meta(k, meta, icc) || (exif && !set_exif(k, &ifd0)) || k->msg.failed))
+                !set_meta(k, meta, icc, res) || (exif && !set_exif(k, &ifd0)) || k->msg.failed))
         st = enc_failed(k, err);
     hdm__ifd_free(&ifd0);
     if (st) {
         enc_close(&k->base);
         return st;
     }
-    if (meta->icc_size && !icc)
+    if (sound && !icc)
         hdm__notice(opt, path, in.channels <= 2
                         ? "ICC profile left out (not a gray profile, and the image is gray)"
                         : "ICC profile left out (not an RGB profile, and the image is RGB)");

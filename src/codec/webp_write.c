@@ -224,11 +224,12 @@ static bool icc_fits(const hdm__meta *m)
     return hdm__icc_fits(m->icc, m->icc_size, 3);
 }
 
-/* The parts WebP holds, copied (the caller's view lasts only for the call); EXIF's Orientation
- * set to the pixels' own when the source says it. */
-static bool copy_meta(hdm__meta *to, const hdm__meta *m)
+/* The parts WebP holds, copied (the caller's view lasts only for the call), the ICC profile
+ * when icc (it is sound and fits); EXIF's Orientation set to the pixels' own when the source
+ * says it. */
+static bool copy_meta(hdm__meta *to, const hdm__meta *m, bool icc)
 {
-    if ((icc_fits(m) && !hdm__meta_set(&to->icc, &to->icc_size, m->icc, m->icc_size)) ||
+    if ((icc && !hdm__meta_set(&to->icc, &to->icc_size, m->icc, m->icc_size)) ||
         !hdm__meta_set(&to->exif, &to->exif_size, m->exif, m->exif_size) ||
         !hdm__meta_set(&to->xmp, &to->xmp_size, m->xmp, m->xmp_size))
         return false;
@@ -237,12 +238,12 @@ static bool copy_meta(hdm__meta *to, const hdm__meta *m)
     return true;
 }
 
-/* A notice for each part WebP cannot hold: a profile of another colour space than RGB,
- * resolution, PNG's colour chunks. */
-static void left_out(const hdm__meta *m, const hdm_info *info, const hdm_options *opt,
-                     const char *path)
+/* A notice for each part WebP cannot hold: a (sound) profile of another colour space than
+ * RGB, resolution, PNG's colour chunks. */
+static void left_out(const hdm__meta *m, bool sound, const hdm_info *info,
+                     const hdm_options *opt, const char *path)
 {
-    if (m->icc_size && !icc_fits(m))
+    if (sound && !icc_fits(m))
         hdm__notice(opt, path, info->channels <= 2
                         ? "ICC profile left out (not an RGB profile, and WebP writes gray as RGB)"
                         : "ICC profile left out (not an RGB profile, and the image is RGB)");
@@ -285,12 +286,13 @@ hdm_status hdm__webp_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
     k->pic.use_argb = 1;
     k->pic.width = (int)info->width;
     k->pic.height = (int)info->height;
-    if (!WebPPictureAlloc(&k->pic) || !copy_meta(&k->meta, meta)) {
+    bool sound = hdm__icc_sound(opt, path, meta);
+    if (!WebPPictureAlloc(&k->pic) || !copy_meta(&k->meta, meta, sound && icc_fits(meta))) {
         enc_close(&k->base);
         return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
     }
     k->extended = k->meta.icc_size || k->meta.exif_size || k->meta.xmp_size;
-    left_out(meta, info, opt, path);
+    left_out(meta, sound, info, opt, path);
     k->pic.writer = put;
     k->pic.custom_ptr = k;
     k->pic.progress_hook = progress;
