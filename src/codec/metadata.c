@@ -20,10 +20,11 @@ static uint32_t get32(const unsigned char *p, bool be)
               : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
 }
 
-/* The value field of IFD0's Orientation entry (a SHORT, count 1), or NULL. */
-static unsigned char *orientation_field(const unsigned char *exif, size_t n, bool *be)
+/* IFD0's entries, or NULL: *count of them, complete ones only. */
+static unsigned char *ifd0_entries(const unsigned char *exif, size_t n, bool *be,
+                                   uint32_t *count)
 {
-    if (n < 8)
+    if (!exif || n < 8)
         return NULL;
     if (!memcmp(exif, "MM\0*", 4))
         *be = true;
@@ -34,33 +35,48 @@ static unsigned char *orientation_field(const unsigned char *exif, size_t n, boo
     uint32_t ifd = get32(exif + 4, *be);
     if (ifd < 8 || ifd > n - 2)
         return NULL;
-    uint32_t count = get16(exif + ifd, *be);
-    size_t at = (size_t)ifd + 2;
-    for (uint32_t i = 0; i < count && at + 12 <= n; i++, at += 12) {
-        const unsigned char *e = exif + at;
-        if (get16(e, *be) == 0x0112 && get16(e + 2, *be) == 3 && get32(e + 4, *be) == 1)
-            return (unsigned char *)e + 8;
-    }
-    return NULL;
+    uint32_t c = get16(exif + ifd, *be);
+    size_t room = (n - ifd - 2) / 12;
+    *count = c < room ? c : (uint32_t)room;
+    return (unsigned char *)exif + ifd + 2;
 }
 
+/* TIFF 6.0 allows one entry per tag, so of duplicate Orientation entries the first is the one
+ * (as exiftool reads it); it counts when it is what EXIF 2.32 makes it, a SHORT of count 1
+ * holding 1..8, and is not applied otherwise: a LONG, a count of 2, a value out of range. */
 uint32_t hdm__exif_orientation(const unsigned char *exif, size_t n)
 {
     bool be;
-    const unsigned char *v = exif ? orientation_field(exif, n, &be) : NULL;
-    uint32_t o = v ? get16(v, be) : 0;
-    return o >= 1 && o <= 8 ? o : 0;
+    uint32_t count = 0;
+    const unsigned char *e = ifd0_entries(exif, n, &be, &count);
+    for (uint32_t i = 0; e && i < count; i++, e += 12) {
+        if (get16(e, be) != 0x0112)
+            continue;
+        uint32_t o = get16(e + 2, be) == 3 && get32(e + 4, be) == 1 ? get16(e + 8, be) : 0;
+        return o >= 1 && o <= 8 ? o : 0;
+    }
+    return 0;
 }
 
+/* Every Orientation entry, whatever its type and count, becomes a SHORT of count 1: a reader
+ * that takes another duplicate, or reads a LONG, sees o too (the bytes a larger count pointed
+ * to are left where they are, unreferenced). */
 bool hdm__exif_set_orientation(unsigned char *exif, size_t n, uint32_t o)
 {
-    bool be;
-    unsigned char *v = exif ? orientation_field(exif, n, &be) : NULL;
-    if (!v || o < 1 || o > 8)
-        return false;
-    v[be ? 0 : 1] = 0;
-    v[be ? 1 : 0] = (unsigned char)o;
-    return true;
+    bool be, done = false;
+    uint32_t count = 0;
+    unsigned char *e = o >= 1 && o <= 8 ? ifd0_entries(exif, n, &be, &count) : NULL;
+    for (uint32_t i = 0; e && i < count; i++, e += 12) {
+        if (get16(e, be) != 0x0112)
+            continue;
+        static const unsigned char short_be[6] = {0, 3, 0, 0, 0, 1},
+                                   short_le[6] = {3, 0, 1, 0, 0, 0};
+        memcpy(e + 2, be ? short_be : short_le, 6);
+        memset(e + 8, 0, 4);
+        e[be ? 9 : 8] = (unsigned char)o;
+        done = true;
+    }
+    return done;
 }
 
 /* ---- ICC: the 'desc' tag ---- */

@@ -6,9 +6,11 @@
 #include "stream/meta.h"
 
 /* EXIF (from its TIFF header): the Orientation tag of IFD0, 1..8, or 0 when there is none or the
- * data do not hold a valid one. */
+ * data do not hold a valid one. Of duplicate entries the first counts, and only as a SHORT of
+ * count 1 (EXIF 2.32). */
 uint32_t hdm__exif_orientation(const unsigned char *exif, size_t n);
-/* Rewrites the Orientation tag of IFD0 in place to v (1..8); false when it has none. */
+/* Rewrites every Orientation entry of IFD0 in place as a SHORT of count 1 holding v (1..8);
+ * false when it has none. */
 bool hdm__exif_set_orientation(unsigned char *exif, size_t n, uint32_t v);
 
 /* An ICC profile's description ('desc' tag, v2 textDescription or v4 multiLocalizedUnicode,
