@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* metadata.c — what the codecs share about metadata: the EXIF Orientation tag (TIFF 6.0 IFD
- * layout, EXIF 2.32 tag 0x0112), an ICC profile's description (ICC.1 'desc' tag) and whether it
- * fits an image, the fields info reports, and the notices for what a sink leaves out */
+ * layout, EXIF 2.32 tag 0x0112), XMP's pointer to its extension (XMP part 3), an ICC
+ * profile's description (ICC.1 'desc' tag) and whether it fits an image, the fields info
+ * reports, and the notices for what a sink leaves out */
 #include "codec/metadata.h"
 
 #include <stdio.h>
@@ -77,6 +78,56 @@ bool hdm__exif_set_orientation(unsigned char *exif, size_t n, uint32_t o)
         done = true;
     }
     return done;
+}
+
+/* ---- XMP: the main packet's pointer to its extension ---- */
+
+static bool is_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
+}
+
+bool hdm__xmp_guid_ok(const unsigned char *g)
+{
+    for (int i = 0; i < 32; i++)
+        if (!is_hex(g[i]))
+            return false;
+    return true;
+}
+
+/* xmpNote:HasExtendedXMP as an attribute (HasExtendedXMP="…") or an element
+ * (<xmpNote:HasExtendedXMP>…<), under whatever prefix the packet binds to the namespace. */
+bool hdm__xmp_extension_guid(const unsigned char *xmp, size_t n, char guid[33])
+{
+    static const char name[] = "HasExtendedXMP";
+    size_t len = sizeof name - 1;
+    for (size_t i = 0; xmp && i + len <= n; i++) {
+        if (memcmp(xmp + i, name, len))
+            continue;
+        size_t at = i + len;
+        while (at < n && (xmp[at] == ' ' || xmp[at] == '\t' || xmp[at] == '\r' ||
+                          xmp[at] == '\n' || xmp[at] == '='))
+            at++;
+        if (at < n && (xmp[at] == '"' || xmp[at] == '\'' || xmp[at] == '>'))
+            at++;
+        if (at + 32 <= n && hdm__xmp_guid_ok(xmp + at)) {
+            memcpy(guid, xmp + at, 32);
+            guid[32] = '\0';
+            return true;
+        }
+    }
+    return false;
+}
+
+void hdm__xmp_extension_left_out(const hdm_options *opt, const char *path, const hdm__meta *m,
+                                 const char *format)
+{
+    if (!m->xmp_ext_size || !m->xmp_size)
+        return;
+    char what[128];
+    snprintf(what, sizeof what, "extended XMP left out (%s holds one XMP packet; the main one "
+             "kept)", format);
+    hdm__notice(opt, path, what);
 }
 
 /* ---- ICC: the 'desc' tag ---- */
