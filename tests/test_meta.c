@@ -1218,3 +1218,303 @@ Test(meta, info_stored_form_of_bmp_gif_pnm)
                             "p.pgm: 2x1, 1 channel (gray), 16-bit, pnm\n"
                             "  stored: 10-bit gray\n");
 }
+
+/* ---- extended XMP (XMP Specification Part 3, 1.1.3.1) ---- */
+
+static const char XMP_EXT_ID[] = "http://ns.adobe.com/xmp/extension/"; /* with its NUL: 35 */
+
+/* The extension: an RDF description of a dc:description of n varied letters. */
+static blob make_xmp_ext(size_t n)
+{
+    static const char head[] = "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\""
+                               "http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description "
+                               "rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+                               "<dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">";
+    static const char tail[] = "</rdf:li></rdf:Alt></dc:description></rdf:Description>"
+                               "</rdf:RDF></x:xmpmeta>";
+    size_t total = sizeof head - 1 + n + sizeof tail - 1;
+    blob b = {malloc(total), total};
+    cr_assert(b.p);
+    memcpy(b.p, head, sizeof head - 1);
+    tu_rng g;
+    tu_seed(&g, n);
+    for (size_t i = 0; i < n; i++)
+        b.p[sizeof head - 1 + i] = (unsigned char)('a' + tu_below(&g, 26));
+    memcpy(b.p + sizeof head - 1 + n, tail, sizeof tail - 1);
+    return b;
+}
+
+/* The extension's GUID: its MD5 in upper-case hex, by md5sum (an implementation of its own). */
+static void md5_guid(const blob *b, char guid[33])
+{
+    tu_write_file(at(dir, "ext.bin"), b->p, b->n);
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "md5sum '%s'", at(dir, "ext.bin"));
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    cr_assert_eq(fread(guid, 1, 32, p), 32u);
+    pclose(p);
+    guid[32] = '\0';
+    for (int i = 0; i < 32; i++)
+        if (guid[i] >= 'a' && guid[i] <= 'f')
+            guid[i] = (char)(guid[i] - 'a' + 'A');
+}
+
+/* A main packet with a dc:title and xmpNote:HasExtendedXMP naming guid (none when NULL). */
+static blob make_main_xmp(const char *title, const char *guid)
+{
+    char buf[2048];
+    int n = snprintf(buf, sizeof buf,
+                     "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>"
+                     "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org"
+                     "/1999/02/22-rdf-syntax-ns#\"><rdf:Description rdf:about=\"\" xmlns:dc=\""
+                     "http://purl.org/dc/elements/1.1/\" xmlns:xmpNote=\"http://ns.adobe.com/xmp/"
+                     "note/\"%s%s%s><dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">%s</rdf:li>"
+                     "</rdf:Alt></dc:title></rdf:Description></rdf:RDF></x:xmpmeta>"
+                     "<?xpacket end=\"w\"?>",
+                     guid ? " xmpNote:HasExtendedXMP=\"" : "", guid ? guid : "", guid ? "\"" : "",
+                     title);
+    return copy_of(buf, (size_t)n);
+}
+
+/* The parts write_jpeg's extra callback writes, in this order (it takes no context). */
+typedef struct ext_part {
+    const char *guid;
+    uint32_t full, offset;
+    const unsigned char *data;
+    size_t n;
+} ext_part;
+static ext_part ext_parts[8];
+static size_t ext_count;
+
+static void write_ext_parts(j_compress_ptr c)
+{
+    for (size_t k = 0; k < ext_count; k++) {
+        const ext_part *e = &ext_parts[k];
+        jpeg_write_m_header(c, JPEG_APP0 + 1, (unsigned)(sizeof XMP_EXT_ID + 40 + e->n));
+        unsigned char head[sizeof XMP_EXT_ID + 40];
+        memcpy(head, XMP_EXT_ID, sizeof XMP_EXT_ID);
+        memcpy(head + sizeof XMP_EXT_ID, e->guid, 32);
+        be32(head + sizeof XMP_EXT_ID + 32, e->full);
+        be32(head + sizeof XMP_EXT_ID + 36, e->offset);
+        for (size_t i = 0; i < sizeof head; i++)
+            jpeg_write_m_byte(c, head[i]);
+        for (size_t i = 0; i < e->n; i++)
+            jpeg_write_m_byte(c, e->data[i]);
+    }
+}
+
+/* ext split at 65000 bytes into ext_parts under guid, in the order given by order (indices). */
+static void split_ext(const blob *ext, const char *guid, const size_t *order, size_t count)
+{
+    ext_count = count;
+    for (size_t k = 0; k < count; k++) {
+        size_t at0 = order[k] * 65000;
+        cr_assert_lt(at0, ext->n);
+        size_t n = ext->n - at0 < 65000 ? ext->n - at0 : 65000;
+        ext_parts[k] = (ext_part){guid, (uint32_t)ext->n, (uint32_t)at0, ext->p + at0, n};
+    }
+}
+
+/* The extended XMP parts of a JPEG as libjpeg reads its markers: joined in offset order
+ * (checking they tile the declared length), their GUID, how many, the largest. */
+typedef struct ext_read {
+    blob joined;
+    char guid[33];
+    int parts;
+    size_t largest;
+} ext_read;
+
+static ext_read jpeg_read_ext(const char *path)
+{
+    ext_read x = {{0}, "", 0, 0};
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    struct jpeg_decompress_struct d;
+    jerr e;
+    d.err = jpeg_std_error(&e.pub);
+    e.pub.error_exit = jerr_exit;
+    if (setjmp(e.jump))
+        cr_assert_fail("libjpeg could not read %s", path);
+    jpeg_create_decompress(&d);
+    jpeg_stdio_src(&d, f);
+    jpeg_save_markers(&d, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_read_header(&d, TRUE);
+    uint32_t full = 0, next = 0;
+    bool seen_main = false;
+    for (jpeg_saved_marker_ptr m = d.marker_list; m; m = m->next) {
+        if (m->marker != JPEG_APP0 + 1)
+            continue;
+        if (m->data_length > 29 && !memcmp(m->data, "http://ns.adobe.com/xap/1.0/", 29))
+            seen_main = true;
+        if (m->data_length < sizeof XMP_EXT_ID + 40 ||
+            memcmp(m->data, XMP_EXT_ID, sizeof XMP_EXT_ID))
+            continue;
+        cr_assert(seen_main, "an extension part before the main packet");
+        const unsigned char *h = m->data + sizeof XMP_EXT_ID;
+        if (!x.parts) {
+            memcpy(x.guid, h, 32);
+            full = (uint32_t)h[32] << 24 | (uint32_t)h[33] << 16 | (uint32_t)h[34] << 8 | h[35];
+            x.joined = (blob){malloc(full ? full : 1), full};
+            cr_assert(x.joined.p);
+        }
+        cr_assert_eq(memcmp(h, x.guid, 32), 0, "one GUID");
+        uint32_t off = (uint32_t)h[36] << 24 | (uint32_t)h[37] << 16 | (uint32_t)h[38] << 8 | h[39];
+        size_t n = m->data_length - sizeof XMP_EXT_ID - 40;
+        cr_assert_eq(off, next, "parts in order, none missing");
+        cr_assert_leq(off + n, full);
+        memcpy(x.joined.p + off, h + 40, n);
+        next = off + (uint32_t)n;
+        x.parts++;
+        x.largest = n > x.largest ? n : x.largest;
+    }
+    cr_assert_eq(next, full, "the parts fill the full length");
+    jpeg_destroy_decompress(&d);
+    fclose(f);
+    return x;
+}
+
+/* What exiftool makes of file's XMP, the extension joined: the title and the length
+ * of the description it reads. */
+static void exiftool_xmp(const char *file, char *title, size_t cap, size_t *desc_len)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "exiftool -s -s -s -XMP-dc:Title '%s' 2>&1", file);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(title, 1, cap - 1, p);
+    title[n] = '\0';
+    pclose(p);
+    snprintf(cmd, sizeof cmd, "exiftool -s -s -s -XMP-dc:Description '%s' 2>&1 | tr -d '\\n' "
+             "| wc -c", file);
+    p = popen(cmd, "r");
+    cr_assert(p);
+    cr_assert_eq(fscanf(p, "%zu", desc_len), 1);
+    pclose(p);
+}
+
+/* XMP over 64 KB, a main packet naming its extension by GUID and the extension in three
+ * parts (stored out of order, beside a stale part of another GUID): JPEG to JPEG writes the
+ * main packet and then the same bytes under the same GUID in parts of at most 65000, which
+ * exiftool joins; PNG, TIFF and WebP keep the main packet and say, once, that the extension
+ * is left out; --keep without xmp says nothing of it. */
+Test(meta, extended_xmp_carried)
+{
+    blob ext = make_xmp_ext(150000);
+    char guid[33];
+    md5_guid(&ext, guid);
+    blob main_xmp = make_main_xmp("main title", guid);
+    static const size_t order[] = {1, 0, 2};
+    split_ext(&ext, guid, order, 3);
+    ext_parts[3] = (ext_part){"0123456789ABCDEF0123456789ABCDEF", 5, 0,
+                              (const unsigned char *)"stale", 5};
+    ext_count = 4;
+    write_jpeg(at(dir, "in.jpg"), &(spec){.xmp = &main_xmp}, 16, 8, write_ext_parts);
+    CONVERT("in.jpg", "out.jpg");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+    held h;
+    jpeg_read_held(at(dir, "out.jpg"), &h);
+    cr_assert(blob_eq(&main_xmp, h.xmp.p, h.xmp.n), "the main packet as it was");
+    held_free(&h);
+    ext_read x = jpeg_read_ext(at(dir, "out.jpg"));
+    cr_assert_str_eq(x.guid, guid);
+    cr_assert(blob_eq(&ext, x.joined.p, x.joined.n), "the extension's bytes (%zu)", x.joined.n);
+    cr_assert_eq(x.parts, 3);
+    cr_assert_leq(x.largest, 65000u);
+    blob_free(&x.joined);
+    if (system("exiftool -ver >/dev/null 2>&1") == 0) {
+        char title[256];
+        size_t desc = 0;
+        exiftool_xmp(at(dir, "in.jpg"), title, sizeof title, &desc);
+        cr_assert_str_eq(title, "main title\n", "%s", title);
+        cr_assert_eq(desc, 150000u, "exiftool joins the input's extension");
+        exiftool_xmp(at(dir, "out.jpg"), title, sizeof title, &desc);
+        cr_assert_str_eq(title, "main title\n", "%s", title);
+        cr_assert_eq(desc, 150000u, "exiftool joins the output's extension");
+    }
+    static const char *const outs[][2] = {{"out.png", "PNG"}, {"out.tif", "TIFF"},
+                                          {"out.webp", "WebP"}};
+    for (size_t i = 0; i < 3; i++) {
+        CONVERT("in.jpg", outs[i][0]);
+        expect_ok();
+        char want[160];
+        snprintf(want, sizeof want, "%s: extended XMP left out (%s holds one XMP packet; the "
+                 "main one kept)", outs[i][0], outs[i][1]);
+        cr_assert_eq(count(r.err, want), 1, "%s", r.err);
+        cr_assert_eq(lines(r.err), 1, "%s", r.err);
+    }
+    png_read_held(at(dir, "out.png"), &h);
+    cr_assert(blob_eq(&main_xmp, h.xmp.p, h.xmp.n), "PNG: the main packet kept");
+    held_free(&h);
+    CONVERT("in.jpg", "kept.png", "--keep", "icc");
+    expect_ok();
+    cr_assert_eq(r.err[0], '\0', "%s", r.err);
+    CONVERT("in.jpg", "kept.jpg", "--keep", "icc");
+    expect_ok();
+    x = jpeg_read_ext(at(dir, "kept.jpg"));
+    cr_assert_eq(x.parts, 0, "stripped with the XMP");
+    blob_free(&x.joined);
+    blob_free(&ext), blob_free(&main_xmp);
+}
+
+/* Parts that do not make the extension the main packet names are left out, said once naming
+ * the input; the main packet is carried all the same. */
+Test(meta, extended_xmp_damaged_left_out)
+{
+    blob ext = make_xmp_ext(150000);
+    char guid[33];
+    md5_guid(&ext, guid);
+    blob named = make_main_xmp("main title", guid), unnamed = make_main_xmp("main title", NULL);
+    static const size_t all[] = {0, 1, 2}, gap[] = {0, 2}, twice[] = {0, 1, 1, 2};
+    static const char other[] = "FEDCBA9876543210FEDCBA9876543210";
+    static const struct {
+        const size_t *order;
+        size_t count;
+        int main;         /* 0: none, 1: naming guid, 2: naming none */
+        int guids;        /* 0: all guid; 1: all other; 2: the last one other; 3: not hex */
+        int full_off;     /* added to the full length of the first part */
+        const char *why;  /* NULL: carried */
+    } cases[] = {
+        {all, 3, 1, 0, 0, NULL},
+        {all, 3, 2, 0, 0, NULL},
+        {gap, 2, 1, 0, 0, "its parts do not fill the full length they declare, once each"},
+        {twice, 4, 1, 0, 0, "its parts do not fill the full length they declare, once each"},
+        {all, 3, 1, 0, 1, "its parts do not fill the full length they declare, once each"},
+        {all, 3, 1, 1, 0, "no part has the GUID the main packet names"},
+        {all, 3, 2, 2, 0, "its parts have different GUIDs, and the main packet names none"},
+        {all, 3, 2, 3, 0, "its GUID is not 32 hex digits"},
+        {all, 3, 0, 0, 0, "the file has no main XMP packet"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        split_ext(&ext, guid, cases[c].order, cases[c].count);
+        for (size_t k = 0; k < ext_count; k++) {
+            if (cases[c].guids == 1 || (cases[c].guids == 2 && k + 1 == ext_count))
+                ext_parts[k].guid = other;
+            if (cases[c].guids == 3)
+                ext_parts[k].guid = "0123456789abcdefghijklmnopqrstuv";
+        }
+        ext_parts[0].full += (uint32_t)cases[c].full_off;
+        const blob *m = cases[c].main == 1 ? &named : cases[c].main == 2 ? &unnamed : NULL;
+        write_jpeg(at(dir, "in.jpg"), &(spec){.xmp = m}, 16, 8, write_ext_parts);
+        CONVERT("in.jpg", "out.jpg");
+        expect_ok();
+        ext_read x = jpeg_read_ext(at(dir, "out.jpg"));
+        if (!cases[c].why) {
+            cr_assert_eq(r.err[0], '\0', "case %zu: %s", c, r.err);
+            cr_assert(blob_eq(&ext, x.joined.p, x.joined.n), "case %zu: carried", c);
+        } else {
+            char want[200];
+            snprintf(want, sizeof want, "in.jpg: extended XMP left out (%s)", cases[c].why);
+            cr_assert_eq(count(r.err, want), 1, "case %zu: %s", c, r.err);
+            cr_assert_eq(lines(r.err), 1, "case %zu: %s", c, r.err);
+            cr_assert_eq(x.parts, 0, "case %zu: left out", c);
+        }
+        blob_free(&x.joined);
+        held h;
+        jpeg_read_held(at(dir, "out.jpg"), &h);
+        cr_assert(m ? blob_eq(m, h.xmp.p, h.xmp.n) : !h.xmp.p, "case %zu: the main packet", c);
+        held_free(&h);
+    }
+    blob_free(&ext), blob_free(&named), blob_free(&unnamed);
+}

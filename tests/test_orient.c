@@ -730,3 +730,172 @@ Test(orient, cli_turned_input_above_max_memory)
     hdm_free(jpeg);
     hdm_image_free(img);
 }
+
+/* ---- Orientation entries EXIF 2.32 does not make: duplicates, a LONG, a count of 2 ---- */
+
+typedef struct entry {
+    uint16_t type, count, value;
+} entry;
+
+/* A TIFF-structured EXIF blob whose IFD0 holds the given Orientation entries (each value in its
+ * first slot; a count of 2 holds the value twice), then Software. */
+static size_t make_exif_entries(unsigned char *b, bool be, const entry *e, size_t k)
+{
+    size_t n = 0;
+#define P16(v) (be ? (b[n++] = (unsigned char)((v) >> 8), b[n++] = (unsigned char)(v))         \
+                   : (b[n++] = (unsigned char)(v), b[n++] = (unsigned char)((v) >> 8)))
+#define P32(v) (be ? (P16((v) >> 16), P16((v) & 0xffff)) : (P16((v) & 0xffff), P16((v) >> 16)))
+    memcpy(b, be ? "MM\0*" : "II*\0", 4);
+    n = 4;
+    P32(8u);
+    P16((uint32_t)k + 1);
+    for (size_t i = 0; i < k; i++) {
+        P16(0x0112u); P16(e[i].type); P32(e[i].count);
+        if (e[i].type == 4)
+            P32(e[i].value);
+        else
+            P16(e[i].value), P16(e[i].count == 2 ? e[i].value : 0u);
+    }
+    P16(0x0131u); P16(2u); P32(4u); memcpy(b + n, "hdm", 4); n += 4;
+    P32(0u);
+#undef P16
+#undef P32
+    return n;
+}
+
+/* Every Orientation entry of IFD0 in exif is a SHORT of count 1 holding o; how many there are. */
+static int entries_say(const unsigned char *exif, size_t n, uint32_t o)
+{
+    cr_assert(exif && n >= 10);
+    bool be = exif[0] == 'M';
+#define G16(p) (be ? (uint32_t)(p)[0] << 8 | (p)[1] : (uint32_t)(p)[1] << 8 | (p)[0])
+    const unsigned char *ifd = exif + 8;
+    cr_assert_leq(10 + 12 * (size_t)G16(ifd), n);
+    int found = 0;
+    for (uint32_t i = 0; i < G16(ifd); i++) {
+        const unsigned char *e = ifd + 2 + 12 * i;
+        if (G16(e) != 0x0112)
+            continue;
+        found++;
+        cr_assert_eq(G16(e + 2), 3u, "entry %u: type %u", i, G16(e + 2));
+        cr_assert(be ? !memcmp(e + 4, "\0\0\0\1", 4) : !memcmp(e + 4, "\1\0\0\0", 4),
+                  "entry %u: a count of 1", i);
+        cr_assert_eq(G16(e + 8), o, "entry %u says %u", i, G16(e + 8));
+    }
+#undef G16
+    return found;
+}
+
+/* The EXIF blob of a file as it is stored, without reading it through a codec (which would
+ * rewrite its tag): the first TIFF header with IFD0 at 8, as each container holds it. */
+static unsigned char *stored_exif(const char *path, size_t *n)
+{
+    size_t size;
+    unsigned char *f = tu_read_file(path, &size);
+    cr_assert(f, "%s", path);
+    for (size_t i = 0; i + 8 <= size; i++)
+        if (!memcmp(f + i, "MM\0*\0\0\0\x08", 8) || !memcmp(f + i, "II*\0\x08\0\0\0", 8)) {
+            *n = size - i;
+            memmove(f, f + i, *n);
+            return f;
+        }
+    cr_assert_fail("%s holds no EXIF", path);
+    return NULL;
+}
+
+/* exiftool's Orientation values of file, every duplicate, one a line; NULL without exiftool. */
+static const char *exiftool_orientations(const char *file)
+{
+    if (system("exiftool -ver >/dev/null 2>&1") != 0)
+        return NULL;
+    static char out[4096];
+    char cmd[4096 + 64];
+    snprintf(cmd, sizeof cmd, "exiftool -a -s -s -s -n -Orientation '%s' 2>&1", file);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    return out;
+}
+
+/* What is applied is what every entry says afterwards. Of duplicates the first counts (a
+ * later one that says otherwise is rewritten too, as a reader may take it); a LONG or a count
+ * of 2 is not applied, and is written as a SHORT 1, said once, so no reader turns the stored
+ * pixels. JPEG and PNG inputs, JPEG, PNG and WebP outputs (the EXIF blob carried as it is),
+ * each checked by our own reading and by exiftool's; --no-rotate makes duplicates agree with
+ * the first. */
+Test(orient, duplicate_long_and_count_2_entries)
+{
+    static const struct {
+        entry e[2];
+        size_t k;
+        uint32_t applied; /* 0: none */
+    } cases[] = {
+        {{{3, 1, 6}, {3, 1, 3}}, 2, 6},
+        {{{3, 1, 1}, {3, 1, 6}}, 2, 1},
+        {{{4, 1, 6}}, 1, 0},
+        {{{3, 2, 6}}, 1, 0},
+        {{{4, 1, 8}, {3, 1, 6}}, 2, 0},
+    };
+    static const char *const notice = "EXIF Orientation not applied and written as 1";
+    hdm_image *img = unique(7, 4, 3, HDM_U8);
+    size_t png_size, jpeg_size;
+    unsigned char *png = encode(img, HDM_FORMAT_PNG, &png_size);
+    unsigned char *jpeg = encode(img, HDM_FORMAT_JPEG, &jpeg_size);
+    hdm_image *plain[2] = {load_memory(png, png_size, false), load_memory(jpeg, jpeg_size, false)};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
+        for (int in = 0; in < 2; in++) {
+            unsigned char exif[128];
+            size_t n = make_exif_entries(exif, c & 1, cases[c].e, cases[c].k), size;
+            unsigned char *t = in ? jpeg_with_exif(jpeg, jpeg_size, exif, n, &size)
+                                  : png_with_exif(png, png_size, exif, n, &size);
+            const char *name = in ? "in.jpg" : "in.png";
+            tu_write_file(tu_path(name), t, size);
+            hdm_image *got = load_memory(t, size, false);
+            hdm_image *want = displayed(plain[in], cases[c].applied);
+            cr_assert(tu_same(got, want), "case %zu, %s: applied %u", c, name, cases[c].applied);
+            hdm_image_free(got);
+            hdm_image_free(want);
+            hdm_info info;
+            hdm_error e;
+            cr_assert_eq(hdm_info_read_memory(t, size, NULL, &info, &e), HDM_OK);
+            cr_assert_eq(info.width, cases[c].applied >= 5 ? 4u : 7u, "info agrees");
+            free(t);
+            static const char *const outs[] = {"out.jpg", "out.png", "out.webp"};
+            for (size_t o = 0; o < 3; o++) {
+                cli_result r;
+                CLI(&r, tu_dir, "window", name, "--strength", "0", "-o", outs[o]);
+                cli_expect_ok(&r);
+                const char *said = strstr(r.err, notice);
+                cr_assert(cases[c].applied ? !said : said && !strstr(said + 1, notice),
+                          "case %zu, %s to %s: %s", c, name, outs[o], r.err);
+                cr_assert(!said || strstr(r.err, name), "the notice names the input: %s", r.err);
+                size_t xn;
+                unsigned char *x = stored_exif(tu_path(outs[o]), &xn);
+                cr_assert_eq(entries_say(x, xn, 1), (int)cases[c].k, "case %zu, %s to %s", c,
+                             name, outs[o]);
+                free(x);
+                const char *t = exiftool_orientations(tu_path(outs[o]));
+                cr_assert(!t || !strcmp(t, cases[c].k == 2 ? "1\n1\n" : "1\n"),
+                          "case %zu, %s to %s: exiftool reads %s", c, name, outs[o], t);
+            }
+            if (cases[c].applied >= 2) {
+                cli_result r;
+                CLI(&r, tu_dir, "window", name, "--strength", "0", "-o", "kept.png",
+                    "--no-rotate");
+                cli_expect_ok(&r);
+                cr_assert_eq(r.err[0], '\0', "%s", r.err);
+                size_t xn;
+                unsigned char *x = stored_exif(tu_path("kept.png"), &xn);
+                cr_assert_eq(entries_say(x, xn, cases[c].applied), (int)cases[c].k,
+                             "--no-rotate: every entry the first's value");
+                free(x);
+            }
+        }
+    hdm_image_free(plain[0]);
+    hdm_image_free(plain[1]);
+    hdm_free(png);
+    hdm_free(jpeg);
+    hdm_image_free(img);
+}

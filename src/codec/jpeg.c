@@ -27,6 +27,7 @@ typedef struct jpeg_source {
     J_COLOR_SPACE out_space;
     bool cmyk, inverted;  /* CMYK or YCCK, turned into RGB here; inverted: Adobe's convention */
     unsigned char *row;   /* one scanline as libjpeg gives it */
+    const char *xmp_note; /* why the extended XMP was left out, said when the file opens */
 } jpeg_source;
 
 static void jpeg_source_close(hdm__source *s)
@@ -137,7 +138,92 @@ static hdm_status header_failed(jpeg_source *p, const hdm_options *opt, hdm_erro
 }
 
 static const char EXIF_ID[] = "Exif\0", XMP_ID[] = "http://ns.adobe.com/xap/1.0/",
-                  ICC_ID[] = "ICC_PROFILE";
+                  XMP_EXT_ID[] = "http://ns.adobe.com/xmp/extension/", ICC_ID[] = "ICC_PROFILE";
+
+/* An extended XMP marker after its identifier (XMP part 3, 1.1.3.1): the GUID, the full length
+ * and this part's offset in it (big-endian), then the part. */
+enum { XMP_EXT_HEAD = sizeof XMP_EXT_ID + 32 + 8 };
+
+typedef struct xmp_part {
+    const JOCTET *data; /* from the GUID on */
+    size_t n;           /* the part's bytes */
+    uint32_t full, offset;
+} xmp_part;
+
+static uint32_t be32(const JOCTET *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int by_offset(const void *a, const void *b)
+{
+    uint32_t x = ((const xmp_part *)a)->offset, y = ((const xmp_part *)b)->offset;
+    return x < y ? -1 : x > y;
+}
+
+/* The parts of extended XMP of one GUID: the one the main packet names, else the one every
+ * part has (a part of another GUID than the named one is a stale leftover, and ignored, as the
+ * spec says). They are joined by offset when they fill the full length they all declare, once
+ * each; otherwise they are left out and p->xmp_note says why. False when out of memory. */
+static bool join_xmp_ext(jpeg_source *p)
+{
+    size_t count = 0;
+    for (jpeg_saved_marker_ptr k = p->d.marker_list; k; k = k->next)
+        count += k->marker == JPEG_APP0 + 1 && k->data_length >= XMP_EXT_HEAD &&
+                 !memcmp(k->data, XMP_EXT_ID, sizeof XMP_EXT_ID);
+    if (!count)
+        return true;
+    hdm__meta *m = &p->base.meta;
+    if (!m->xmp) {
+        p->xmp_note = "extended XMP left out (the file has no main XMP packet)";
+        return true;
+    }
+    char named[33] = "";
+    bool has_name = hdm__xmp_extension_guid(m->xmp, m->xmp_size, named);
+    xmp_part *part = malloc(count * sizeof *part);
+    if (!part)
+        return false;
+    size_t n = 0;
+    const JOCTET *guid = has_name ? (const JOCTET *)named : NULL;
+    bool mixed = false;
+    for (jpeg_saved_marker_ptr k = p->d.marker_list; k; k = k->next) {
+        if (k->marker != JPEG_APP0 + 1 || k->data_length < XMP_EXT_HEAD ||
+            memcmp(k->data, XMP_EXT_ID, sizeof XMP_EXT_ID))
+            continue;
+        const JOCTET *d = k->data + sizeof XMP_EXT_ID;
+        if (!guid)
+            guid = d;
+        if (memcmp(d, guid, 32)) {
+            mixed = true;
+            continue;
+        }
+        part[n++] = (xmp_part){d, k->data_length - XMP_EXT_HEAD, be32(d + 32), be32(d + 36)};
+    }
+    qsort(part, n, sizeof *part, by_offset);
+    uint64_t at = 0;
+    for (size_t i = 0; i < n && at != UINT64_MAX; i++)
+        at = part[i].offset == at && part[i].full == part[0].full ? at + part[i].n : UINT64_MAX;
+    if (!has_name && mixed)
+        p->xmp_note = "extended XMP left out (its parts have different GUIDs, and the main "
+                      "packet names none)";
+    else if (!n)
+        p->xmp_note = "extended XMP left out (no part has the GUID the main packet names)";
+    else if (!hdm__xmp_guid_ok(guid))
+        p->xmp_note = "extended XMP left out (its GUID is not 32 hex digits)";
+    else if (!at || at != part[0].full)
+        p->xmp_note = "extended XMP left out (its parts do not fill the full length they "
+                      "declare, once each)";
+    bool ok = true;
+    if (!p->xmp_note && (ok = (m->xmp_ext = malloc(at)) != NULL)) {
+        for (size_t i = 0; i < n; i++)
+            memcpy(m->xmp_ext + part[i].offset, part[i].data + 40, part[i].n);
+        m->xmp_ext_size = (size_t)at;
+        memcpy(m->xmp_guid, guid, 32);
+        m->xmp_guid[32] = '\0';
+    }
+    free(part);
+    return ok;
+}
 
 /* An ICC profile split over APP2 markers ("ICC_PROFILE\0", sequence number from 1, count):
  * joined in sequence order when every part is there once, else left out (a damaged profile
@@ -176,8 +262,8 @@ static bool join_icc(jpeg_source *p)
 }
 
 /* The markers saved by jpeg_header, and JFIF's density, into p->base.meta; false when out of
- * memory. The first EXIF and the first (main) XMP packet count; XMP's extension parts are left
- * out. */
+ * memory. The first EXIF and the first (main) XMP packet count, then the extension of the
+ * XMP when its parts are whole. */
 static bool read_meta(jpeg_source *p)
 {
     hdm__meta *m = &p->base.meta;
@@ -196,7 +282,7 @@ static bool read_meta(jpeg_source *p)
                 return false;
         }
     }
-    if (!join_icc(p))
+    if (!join_icc(p) || !join_xmp_ext(p))
         return false;
     if (p->d.saw_JFIF_marker && p->d.X_density && p->d.Y_density) {
         m->res_x = p->d.X_density;
@@ -276,6 +362,8 @@ static hdm_status jpeg_open(jpeg_source *p, const void *data, size_t size,
     hdm_status st = jpeg_header(p, data, size, opt, err);
     if (st)
         return st;
+    if (p->xmp_note)
+        hdm__notice(opt, p->path, p->xmp_note);
     if (setjmp(p->fail.jump))
         return hdm__jpeg_failed(&p->fail, p->path, "corrupt JPEG", p->max_memory, err);
     p->d.out_color_space = p->out_space;

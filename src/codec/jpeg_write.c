@@ -185,7 +185,11 @@ static uint64_t encode_bytes(uint32_t w, uint32_t h, unsigned comps, int hs, int
  * split over at most 255 APP2 markers of 65519 bytes after their 14-byte "ICC_PROFILE\0",
  * sequence number, count header (ICC.1 Annex B.4). */
 enum { MARKER_MAX = 65533, ICC_PART = MARKER_MAX - 14, ICC_MAX = 255 * ICC_PART };
-static const char EXIF_ID[6] = "Exif\0", XMP_ID[] = "http://ns.adobe.com/xap/1.0/";
+static const char EXIF_ID[6] = "Exif\0", XMP_ID[] = "http://ns.adobe.com/xap/1.0/",
+                  XMP_EXT_ID[] = "http://ns.adobe.com/xmp/extension/";
+/* Extended XMP goes in parts of at most this many bytes, after the identifier, the GUID and
+ * the full length and offset (XMP part 3, 1.1.3.1, whose example splits at 65000 too). */
+enum { XMP_EXT_PART = 65000 };
 
 /* JFIF's density from the metadata, in k->c before jpeg_start_compress writes APP0. JFIF holds
  * whole numbers from 1 to 65535 per inch or per centimetre, or an aspect ratio: a density per
@@ -230,9 +234,33 @@ static void write_app(jpeg_enc *k, int marker, const char *id, size_t idlen,
         jpeg_write_m_byte(&k->c, data[i]);
 }
 
+/* The extension of the XMP packet, as it came: the same bytes under the same GUID (their MD5,
+ * which the main packet names), split over APP1 markers again. */
+static void write_xmp_ext(jpeg_enc *k, const hdm__meta *m)
+{
+    uint32_t full = (uint32_t)m->xmp_ext_size;
+    for (size_t at = 0; at < m->xmp_ext_size; at += XMP_EXT_PART) {
+        size_t n = m->xmp_ext_size - at < XMP_EXT_PART ? m->xmp_ext_size - at : XMP_EXT_PART;
+        unsigned char head[40];
+        memcpy(head, m->xmp_guid, 32);
+        for (int i = 0; i < 4; i++) {
+            head[32 + i] = (unsigned char)(full >> (24 - 8 * i));
+            head[36 + i] = (unsigned char)((uint32_t)at >> (24 - 8 * i));
+        }
+        jpeg_write_m_header(&k->c, JPEG_APP0 + 1, (unsigned)(sizeof XMP_EXT_ID + 40 + n));
+        for (size_t i = 0; i < sizeof XMP_EXT_ID; i++)
+            jpeg_write_m_byte(&k->c, (unsigned char)XMP_EXT_ID[i]);
+        for (size_t i = 0; i < 40; i++)
+            jpeg_write_m_byte(&k->c, head[i]);
+        for (size_t i = 0; i < n; i++)
+            jpeg_write_m_byte(&k->c, m->xmp_ext[at + i]);
+    }
+}
+
 /* The metadata markers, after the JFIF header jpeg_start_compress wrote and before the first
- * scanline: APP1 EXIF, APP1 XMP, the APP2 ICC profile; a notice for each part JPEG cannot hold.
- * jpeg_write_icc_profile (libjpeg-turbo) does the splitting of the profile. */
+ * scanline: APP1 EXIF, APP1 XMP and its extension, the APP2 ICC profile; a notice for each
+ * part JPEG cannot hold. jpeg_write_icc_profile (libjpeg-turbo) does the splitting of the
+ * profile. */
 static void write_meta(jpeg_enc *k, const hdm_options *opt, const hdm__meta *m)
 {
     const char *path = k->base.path;
@@ -240,10 +268,21 @@ static void write_meta(jpeg_enc *k, const hdm_options *opt, const hdm__meta *m)
         hdm__notice(opt, path, "EXIF left out (over the 64 KB a JPEG marker holds)");
     else if (m->exif_size)
         write_app(k, JPEG_APP0 + 1, EXIF_ID, sizeof EXIF_ID, m->exif, m->exif_size);
+    /* XMP over a marker would have to be split into a main packet and an extension, its RDF
+     * parted: not done, said */
     if (m->xmp_size > MARKER_MAX - sizeof XMP_ID)
-        hdm__notice(opt, path, "XMP left out (over the 64 KB a JPEG marker holds)");
-    else if (m->xmp_size)
+        hdm__notice(opt, path, m->xmp_ext_size ? "XMP and its extension left out (the main "
+                                                 "packet is over the 64 KB a JPEG marker holds)"
+                                               : "XMP left out (over the 64 KB a JPEG marker "
+                                                 "holds)");
+    else if (m->xmp_size) {
         write_app(k, JPEG_APP0 + 1, XMP_ID, sizeof XMP_ID, m->xmp, m->xmp_size);
+        if (m->xmp_ext_size > UINT32_MAX)
+            hdm__notice(opt, path, "extended XMP left out (over the 4 GB its length field "
+                                   "holds)");
+        else if (m->xmp_ext_size)
+            write_xmp_ext(k, m);
+    }
     if (!hdm__icc_sound(opt, path, m))
         ; /* none, or a broken one: said */
     else if (!hdm__icc_fits(m->icc, m->icc_size, k->base.info.channels))

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* metadata.c — what the codecs share about metadata: the EXIF Orientation tag (TIFF 6.0 IFD
- * layout, EXIF 2.32 tag 0x0112), an ICC profile's description (ICC.1 'desc' tag), whether its
- * structure is sound and whether it fits an image, the fields info reports, and the notices
- * for what a sink leaves out */
+ * layout, EXIF 2.32 tag 0x0112), XMP's pointer to its extension (XMP part 3), an ICC
+ * profile's description (ICC.1 'desc' tag), whether its structure is sound and whether it fits
+ * an image, the fields info reports, and the notices for what a sink leaves out */
 #include "codec/metadata.h"
 
 #include <stdio.h>
@@ -21,10 +21,11 @@ static uint32_t get32(const unsigned char *p, bool be)
               : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
 }
 
-/* The value field of IFD0's Orientation entry (a SHORT, count 1), or NULL. */
-static unsigned char *orientation_field(const unsigned char *exif, size_t n, bool *be)
+/* IFD0's entries, or NULL: *count of them, complete ones only. */
+static unsigned char *ifd0_entries(const unsigned char *exif, size_t n, bool *be,
+                                   uint32_t *count)
 {
-    if (n < 8)
+    if (!exif || n < 8)
         return NULL;
     if (!memcmp(exif, "MM\0*", 4))
         *be = true;
@@ -35,33 +36,98 @@ static unsigned char *orientation_field(const unsigned char *exif, size_t n, boo
     uint32_t ifd = get32(exif + 4, *be);
     if (ifd < 8 || ifd > n - 2)
         return NULL;
-    uint32_t count = get16(exif + ifd, *be);
-    size_t at = (size_t)ifd + 2;
-    for (uint32_t i = 0; i < count && at + 12 <= n; i++, at += 12) {
-        const unsigned char *e = exif + at;
-        if (get16(e, *be) == 0x0112 && get16(e + 2, *be) == 3 && get32(e + 4, *be) == 1)
-            return (unsigned char *)e + 8;
-    }
-    return NULL;
+    uint32_t c = get16(exif + ifd, *be);
+    size_t room = (n - ifd - 2) / 12;
+    *count = c < room ? c : (uint32_t)room;
+    return (unsigned char *)exif + ifd + 2;
 }
 
+/* TIFF 6.0 allows one entry per tag, so of duplicate Orientation entries the first is the one
+ * (as exiftool reads it); it counts when it is what EXIF 2.32 makes it, a SHORT of count 1
+ * holding 1..8, and is not applied otherwise: a LONG, a count of 2, a value out of range. */
 uint32_t hdm__exif_orientation(const unsigned char *exif, size_t n)
 {
     bool be;
-    const unsigned char *v = exif ? orientation_field(exif, n, &be) : NULL;
-    uint32_t o = v ? get16(v, be) : 0;
-    return o >= 1 && o <= 8 ? o : 0;
+    uint32_t count = 0;
+    const unsigned char *e = ifd0_entries(exif, n, &be, &count);
+    for (uint32_t i = 0; e && i < count; i++, e += 12) {
+        if (get16(e, be) != 0x0112)
+            continue;
+        uint32_t o = get16(e + 2, be) == 3 && get32(e + 4, be) == 1 ? get16(e + 8, be) : 0;
+        return o >= 1 && o <= 8 ? o : 0;
+    }
+    return 0;
 }
 
+/* Every Orientation entry, whatever its type and count, becomes a SHORT of count 1: a reader
+ * that takes another duplicate, or reads a LONG, sees o too (the bytes a larger count pointed
+ * to are left where they are, unreferenced). */
 bool hdm__exif_set_orientation(unsigned char *exif, size_t n, uint32_t o)
 {
-    bool be;
-    unsigned char *v = exif ? orientation_field(exif, n, &be) : NULL;
-    if (!v || o < 1 || o > 8)
-        return false;
-    v[be ? 0 : 1] = 0;
-    v[be ? 1 : 0] = (unsigned char)o;
+    bool be, done = false;
+    uint32_t count = 0;
+    unsigned char *e = o >= 1 && o <= 8 ? ifd0_entries(exif, n, &be, &count) : NULL;
+    for (uint32_t i = 0; e && i < count; i++, e += 12) {
+        if (get16(e, be) != 0x0112)
+            continue;
+        static const unsigned char short_be[6] = {0, 3, 0, 0, 0, 1},
+                                   short_le[6] = {3, 0, 1, 0, 0, 0};
+        memcpy(e + 2, be ? short_be : short_le, 6);
+        memset(e + 8, 0, 4);
+        e[be ? 9 : 8] = (unsigned char)o;
+        done = true;
+    }
+    return done;
+}
+
+/* ---- XMP: the main packet's pointer to its extension ---- */
+
+static bool is_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
+}
+
+bool hdm__xmp_guid_ok(const unsigned char *g)
+{
+    for (int i = 0; i < 32; i++)
+        if (!is_hex(g[i]))
+            return false;
     return true;
+}
+
+/* xmpNote:HasExtendedXMP as an attribute (HasExtendedXMP="…") or an element
+ * (<xmpNote:HasExtendedXMP>…<), under whatever prefix the packet binds to the namespace. */
+bool hdm__xmp_extension_guid(const unsigned char *xmp, size_t n, char guid[33])
+{
+    static const char name[] = "HasExtendedXMP";
+    size_t len = sizeof name - 1;
+    for (size_t i = 0; xmp && i + len <= n; i++) {
+        if (memcmp(xmp + i, name, len))
+            continue;
+        size_t at = i + len;
+        while (at < n && (xmp[at] == ' ' || xmp[at] == '\t' || xmp[at] == '\r' ||
+                          xmp[at] == '\n' || xmp[at] == '='))
+            at++;
+        if (at < n && (xmp[at] == '"' || xmp[at] == '\'' || xmp[at] == '>'))
+            at++;
+        if (at + 32 <= n && hdm__xmp_guid_ok(xmp + at)) {
+            memcpy(guid, xmp + at, 32);
+            guid[32] = '\0';
+            return true;
+        }
+    }
+    return false;
+}
+
+void hdm__xmp_extension_left_out(const hdm_options *opt, const char *path, const hdm__meta *m,
+                                 const char *format)
+{
+    if (!m->xmp_ext_size || !m->xmp_size)
+        return;
+    char what[128];
+    snprintf(what, sizeof what, "extended XMP left out (%s holds one XMP packet; the main one "
+             "kept)", format);
+    hdm__notice(opt, path, what);
 }
 
 /* ---- ICC: the 'desc' tag ---- */

@@ -6,10 +6,22 @@
 #include "stream/meta.h"
 
 /* EXIF (from its TIFF header): the Orientation tag of IFD0, 1..8, or 0 when there is none or the
- * data do not hold a valid one. */
+ * data do not hold a valid one. Of duplicate entries the first counts, and only as a SHORT of
+ * count 1 (EXIF 2.32). */
 uint32_t hdm__exif_orientation(const unsigned char *exif, size_t n);
-/* Rewrites the Orientation tag of IFD0 in place to v (1..8); false when it has none. */
+/* Rewrites every Orientation entry of IFD0 in place as a SHORT of count 1 holding v (1..8);
+ * false when it has none. */
 bool hdm__exif_set_orientation(unsigned char *exif, size_t n, uint32_t v);
+
+/* True when g holds 32 hex digits, as an extended XMP GUID does (XMP part 3: an MD5 in hex). */
+bool hdm__xmp_guid_ok(const unsigned char *g);
+/* The GUID the main XMP packet names in xmpNote:HasExtendedXMP, into guid (NUL-ended); false
+ * when it names none. */
+bool hdm__xmp_extension_guid(const unsigned char *xmp, size_t n, char guid[33]);
+/* The notice of a sink whose format holds one XMP packet, when m has an extension too:
+ * merging the two into one RDF is not done. */
+void hdm__xmp_extension_left_out(const hdm_options *opt, const char *path, const hdm__meta *m,
+                                 const char *format);
 
 /* An ICC profile's description ('desc' tag, v2 textDescription or v4 multiLocalizedUnicode,
  * ASCII only, others as '?') into buf (cap bytes, NUL-terminated); "" when it has none. */

@@ -51,21 +51,35 @@ static hdm_status open_input(const char *path, FILE **out, hdm_format *fmt, hdm_
 }
 
 /* What every opened source goes through: the pixels turned upright for the EXIF Orientation
- * tag, which is then written as 1 (unless opt->no_rotate: stored pixels, stored tag). */
+ * tag, which is then written as 1 (unless opt->no_rotate: stored pixels, stored tag). Every
+ * Orientation entry is rewritten, so a reader that takes a duplicate sees what was applied; an
+ * entry not applied (of another type or count than EXIF's SHORT of 1, or out of range) is
+ * written as 1 too, as the pixels are, with a notice; with no_rotate, duplicates are made to
+ * say what info reports. */
 static hdm_status upright(hdm_status st, const hdm_options *opt, hdm__source **out,
                           hdm_error *err)
 {
     if (st)
         return st;
-    uint32_t o = (*out)->meta.orientation;
-    if (opt->no_rotate || o < 2 || o > 8)
-        return HDM_OK;
-    hdm__source *up = *out;
-    st = hdm__source_orient(up, o, opt, out, err); /* takes up */
-    if (st)
-        return st;
     hdm__meta *m = &(*out)->meta;
-    hdm__exif_set_orientation(m->exif, m->exif_size, 1);
+    uint32_t o = m->orientation;
+    if (opt->no_rotate) {
+        if (o >= 1 && o <= 8)
+            hdm__exif_set_orientation(m->exif, m->exif_size, o);
+        return HDM_OK;
+    }
+    bool understood = hdm__exif_orientation(m->exif, m->exif_size) != 0;
+    if (o >= 2 && o <= 8) {
+        hdm__source *up = *out;
+        st = hdm__source_orient(up, o, opt, out, err); /* takes up */
+        if (st)
+            return st;
+        m = &(*out)->meta;
+    }
+    if (hdm__exif_set_orientation(m->exif, m->exif_size, 1) && !understood)
+        hdm__notice(opt, (*out)->path,
+                    "EXIF Orientation not applied and written as 1 (not one SHORT of 1..8, "
+                    "as EXIF 2.32 has it)");
     return HDM_OK;
 }
 

@@ -442,6 +442,8 @@ static bool write_meta(hdm__bytes *b, const hdm_info *info, const hdm_options *o
         hdm__notice(opt, path, "XMP left out (too large for a PNG chunk)");
     else if (m->xmp_size && !write_xmp(b, m))
         return false;
+    else
+        hdm__xmp_extension_left_out(opt, path, m, "PNG");
     return true;
 }
 

@@ -426,6 +426,8 @@ hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
                         : "ICC profile left out (not an RGB profile, and the image is RGB)");
     if (meta->srgb_intent || meta->gamma || meta->has_chrm)
         hdm__notice(opt, path, "sRGB, gAMA and cHRM left out (TIFF holds none of them)");
+    if (meta->xmp_size <= UINT32_MAX)
+        hdm__xmp_extension_left_out(opt, path, meta, "TIFF");
     if (meta->exif_size && !exif)
         hdm__notice(opt, path, big ? "EXIF left out (a BigTIFF holds it in another form; ICC, "
                                      "XMP, resolution and Orientation kept)"

@@ -251,6 +251,7 @@ static void left_out(const hdm__meta *m, bool sound, const hdm_info *info,
         hdm__notice(opt, path, "resolution left out (WebP holds none)");
     if (m->srgb_intent || m->gamma || m->has_chrm)
         hdm__notice(opt, path, "sRGB, gAMA and cHRM left out (WebP holds none of them)");
+    hdm__xmp_extension_left_out(opt, path, m, "WebP");
 }
 
 hdm_status hdm__webp_sink(const hdm__codec *c, const hdm_info *info, const hdm_options *opt,

@@ -10,6 +10,7 @@ void hdm__meta_free(hdm__meta *m)
     free(m->icc);
     free(m->exif);
     free(m->xmp);
+    free(m->xmp_ext);
     memset(m, 0, sizeof *m);
 }
 
@@ -42,7 +43,7 @@ hdm__meta hdm__meta_filtered(const hdm__meta *m, unsigned strip)
     if (strip & HDM_META_EXIF) /* the Orientation tag is EXIF's, a TIFF's own one too */
         v.exif = NULL, v.exif_size = 0, v.orientation = 0;
     if (strip & HDM_META_XMP)
-        v.xmp = NULL, v.xmp_size = 0;
+        v.xmp = NULL, v.xmp_size = 0, v.xmp_ext = NULL, v.xmp_ext_size = 0;
     if (strip & HDM_META_COLOR)
         v.srgb_intent = 0, v.gamma = 0, v.has_chrm = false;
     if (strip & HDM_META_RESOLUTION)

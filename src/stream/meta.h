@@ -13,6 +13,11 @@ typedef struct hdm__meta {
     unsigned char *exif; size_t exif_size;  /* EXIF from its TIFF header ("II*\0" / "MM\0*"),
                                              * without JPEG's "Exif\0\0" */
     unsigned char *xmp;  size_t xmp_size;   /* the XMP packet (UTF-8 XML) */
+    /* extended XMP (XMP Specification Part 3, 1.1.3.1): the bytes a JPEG splits over APP1
+     * markers when XMP passes 64 KB, joined, and the GUID (32 hex digits, their MD5) that
+     * names them; the main packet's xmpNote:HasExtendedXMP gives it too */
+    unsigned char *xmp_ext; size_t xmp_ext_size;
+    char xmp_guid[33];
     /* PNG colour chunks (HDM_META_COLOR) */
     int srgb_intent;         /* 1 + the rendering intent (1..4) when sRGB was given, else 0 */
     uint32_t gamma;          /* gAMA × 100000, 0 when none */
