@@ -6,8 +6,10 @@
  * max(8, ⌈n/16⌉) samples a side, to the next size whose only factors are 2, 3 and 5 (even for
  * the width, which the real transform needs), the extra going right and down; transformed
  * (KissFFT: real rows, then complex columns, each pass split between the cores), multiplied by
- * H(r), transformed back, cropped
- * and written over the held plane. Only one plane's half spectrum is held at a time. */
+ * H(r), transformed back, cropped and written over the held plane. Only one plane's half
+ * spectrum is held at a time. With an alpha that is not all opaque, colour is premultiplied by
+ * it as it is read; for low and notch the alpha plane goes first, filtered into falpha, and the
+ * colour is divided by it on the way out. */
 #include "kernel/kernel.h"
 #include "ops/fftconv.h"
 #include "ops/ops.h"
