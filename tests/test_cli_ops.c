@@ -303,6 +303,44 @@ Test(ops_cli, bad_values)
     expect_usage("fft base.png -o out.png --pass low --cutof 0.1", "did you mean '--cutoff'");
     expect_usage("fft base.png -o out.png --spectrum=yes", "takes no value");
     expect_usage("run base.png -o out.png fft:hihg:0.1", "did you mean 'high'");
+    /* cutoffs that pass or stop every bin (radius √2 is the corner) are refused, the range said,
+     * as options and as step fields */
+    const char *beyond[][2] = {
+        {"--pass high --cutoff 100", "fft:high:100"},
+        {"--pass band --cutoff 2,3 --profile ideal", "fft:band:2,3:ideal"},
+        {"--pass low --cutoff 0.5px", "fft:low:0.5px"},
+        {"--pass low --cutoff 1e9", "fft:low:cutoff=1e9"},
+        {"--pass low --cutoff 1e30", "fft:low:1e30"},
+        {"--pass low --cutoff 1.4143", "fft:low:1.4143"},
+        {"--pass notch --cutoff 0.2,1.5", "fft:notch:0.2,1.5"},
+        {"--pass low --cutoff 1.4px", "fft:low:1.4px"}};
+    for (size_t i = 0; i < sizeof beyond / sizeof beyond[0]; i++) {
+        char args[160];
+        snprintf(args, sizeof args, "fft base.png -o out.png %s", beyond[i][0]);
+        expect_usage(args, "above 0 and below 1.414");
+        snprintf(args, sizeof args, "run base.png -o out.png %s", beyond[i][1]);
+        expect_usage(args, "above 0 and below 1.414");
+    }
+    /* just inside the range, and cutoffs so small that F² underflows */
+    expect_ok("fft base.png -o out.png --pass low --cutoff 1.414 --profile ideal");
+    expect_ok("fft base.png -o out.png --pass high --cutoff 1.42px");
+    expect_ok("fft base.png -o out.png --pass low --cutoff 1e-200 --profile butterworth");
+    expect_ok("run base.png -o out.png fft:high:1e300px");
+}
+
+/* The spectrum's size limit names the padded spectrum, not the image, as what is too large. */
+Test(ops_cli, fft_spectrum_limit_names_the_spectrum)
+{
+    cr_assert_eq(run("fft base.png -o out.png --spectrum --max-pixels 400"), 1, "%s", err_text);
+    cr_assert(strstr(err_text, "the spectrum of 20x15 is 36x32 (padded), 1152 pixels, above "
+                               "the limit of 400"), "%s", err_text);
+    cr_assert(strstr(err_text, "--max-pixels"), "%s", err_text);
+    cr_assert(!exists("out.png"));
+    cr_assert_eq(run("fft base.png -o out.png --spectrum --max-width 30"), 1, "%s", err_text);
+    cr_assert(strstr(err_text, "the spectrum of 20x15 is 36x32 (padded), width 36"), "%s",
+              err_text);
+    cr_assert(!exists("out.png"));
+    expect_ok("fft base.png -o out.png --spectrum --max-pixels 1152");
 }
 
 /* A colour mask is refused at the row where it stops being gray, feathered or not: the check

@@ -6,8 +6,11 @@
  * max(8, ⌈n/16⌉) samples a side, to the next size whose only factors are 2, 3 and 5 (even for
  * the width, which the real transform needs), the extra going right and down; transformed
  * (KissFFT: real rows, then complex columns, each pass split between the cores), multiplied by
- * H(r), transformed back, cropped
- * and written over the held plane. Only one plane's half spectrum is held at a time. */
+ * H(r), transformed back, cropped and written over the held plane. Only one plane's half
+ * spectrum is held at a time. With an alpha that is not all opaque, colour is premultiplied by
+ * it as it is read; for low and notch the alpha plane goes first, filtered into falpha, and the
+ * colour is divided by it on the way out. */
+#include "kernel/kernel.h"
 #include "ops/fftconv.h"
 #include "ops/ops.h"
 
@@ -35,14 +38,24 @@ typedef struct fft_args {
 
 /* ---- the window ---- */
 
-/* The low-pass response at r (r² = r2) for cutoff f, r and f in fractions of Nyquist. */
+/* The low-pass response at r (r² = r2) for cutoff f, r and f in fractions of Nyquist. Taken
+ * through q = r/F, never F²: a tiny F would underflow F² to 0 and make DC 0/0. q is 0 at DC for
+ * any F (low 1, high 0) and at most +inf past a double (low 0), so no response is NaN. */
 static double low_response(double r2, double f, fprofile p, double order)
 {
+    double q = sqrt(r2) / f;
     switch (p) {
     case F_IDEAL: return sqrt(r2) <= f ? 1 : 0;
-    case F_GAUSSIAN: return exp(-r2 / (2 * f * f));
-    default: return 1 / (1 + pow(r2 / (f * f), order)); /* (r/F)^(2N) */
+    case F_GAUSSIAN: return exp(-0.5 * q * q);
+    default: return 1 / (1 + pow(q, 2 * order)); /* (r/F)^(2N) */
     }
+}
+
+/* The gaussian's factor along one axis, exp(−v²/2F²), through v/F as above. */
+static double gauss_axis(double v, double f)
+{
+    double q = fabs(v) / f;
+    return exp(-0.5 * q * q);
 }
 
 /* H(r): low L_F, high 1 − L_F, band L_F2·(1 − L_F), notch 1 − L_F2·(1 − L_F). */
@@ -87,6 +100,7 @@ enum { MAX_LANES = 8 };
  * keep scratch inside (the complex plans do not, so they are shared). */
 typedef struct fft_lane {
     float *row;               /* nx reals */
+    float *arow;              /* w reals: the alpha row colour is premultiplied by */
     kiss_fft_cpx *col, *col2; /* BLOCK × ny */
     kiss_fftr_cfg rf, ri;
 } fft_lane;
@@ -107,8 +121,15 @@ typedef struct fft_source {
     double *gy1, *gy2;     /* gaussian: exp(−ry2/2F²) for F and F2 */
     kiss_fft_cfg cf, ci;
     const volatile int *cancel; /* the caller's flag, looked at between a plane's passes */
+    bool premul;           /* colour filtered premultiplied by alpha (alpha not all opaque) */
+    bool divide;           /* and divided back by the same-filtered alpha (H(0) = 1) */
+    float *falpha;         /* w × h: that filtered alpha, never written out */
     bool done;
 } fft_source;
+
+/* A filtered alpha at or below this is taken as 0 (the colour there is 0): under one step of
+ * 16-bit alpha, where the f32 transforms' rounding would be most of the quotient. */
+#define ALPHA_FLOOR (1.0f / 65536)
 
 static bool cancelled(const fft_source *f) { return f->cancel && *f->cancel; }
 
@@ -119,6 +140,11 @@ static void rows_forward(fft_source *f, fft_lane *l, uint32_t c, uint32_t y0, ui
     for (uint32_t y = y0; y < y1; y++) {
         uint32_t sy = mirror((int64_t)y - f->top, f->h);
         hdm__convert_row(l->row + f->left, HDM_F32, hdm_row(img, c, sy), img->depth, f->w);
+        if (f->premul && c < f->colour) {
+            hdm__convert_row(l->arow, HDM_F32, hdm_row(img, f->colour, sy), img->depth, f->w);
+            for (uint32_t x = 0; x < f->w; x++)
+                l->row[f->left + x] *= l->arow[x];
+        }
         for (uint32_t x = 0; x < f->left; x++)
             l->row[x] = l->row[f->left + mirror((int64_t)x - f->left, f->w)];
         for (uint32_t x = f->left + f->w; x < f->nx; x++)
@@ -149,8 +175,8 @@ static void columns(fft_source *f, fft_lane *l, bool filter, uint32_t b0, uint32
             double fx = 2.0 * (k0 + b) / nx, rx2 = fx * fx;
             if (f->a.profile == F_GAUSSIAN) {
                 /* separable: exp(−(x² + y²)/2F²) = exp(−x²/2F²)·exp(−y²/2F²), one exp a column */
-                double x1 = exp(-rx2 / (2 * f->a.f1 * f->a.f1));
-                double x2 = f->a.f2 > 0 ? exp(-rx2 / (2 * f->a.f2 * f->a.f2)) : 0;
+                double x1 = gauss_axis(fx, f->a.f1);
+                double x2 = f->a.f2 > 0 ? gauss_axis(fx, f->a.f2) : 0;
                 for (uint32_t y = 0; y < ny; y++) {
                     double l1 = x1 * f->gy1[y], band = x2 * f->gy2[y] * (1 - l1);
                     double r = f->a.pass == P_LOW    ? l1
@@ -178,13 +204,26 @@ static void columns(fft_source *f, fft_lane *l, bool filter, uint32_t b0, uint32
     }
 }
 
-/* Rows [y0, y1) of the filtered plane c back over the held one: inverse rows, cropped. */
+/* Rows [y0, y1) of the filtered plane c back over the held one: inverse rows, cropped; the
+ * filtered alpha into falpha instead, the colour divided by it; f32 negatives to 0 (integers
+ * clamp to 0..1 as they convert). */
 static void rows_inverse(fft_source *f, fft_lane *l, uint32_t c, uint32_t y0, uint32_t y1)
 {
     for (uint32_t y = y0; y < y1; y++) {
+        float *p = l->row + f->left;
         kiss_fftri(l->ri, f->spec + (size_t)(y + f->top) * f->kx, l->row);
-        hdm__convert_row(hdm_row(f->hold, c, y), f->hold->depth, l->row + f->left, HDM_F32,
-                         f->w);
+        if (c == f->colour) {
+            float *fa = f->falpha + (size_t)y * f->w;
+            for (uint32_t x = 0; x < f->w; x++)
+                fa[x] = p[x] > ALPHA_FLOOR ? p[x] : 0;
+            continue;
+        }
+        if (f->divide)
+            hdm__kern()->unpremul_f32(p, p, f->falpha + (size_t)y * f->w, f->w);
+        if (f->hold->depth == HDM_F32)
+            for (uint32_t x = 0; x < f->w; x++)
+                p[x] = p[x] > 0 ? p[x] : 0;
+        hdm__convert_row(hdm_row(f->hold, c, y), f->hold->depth, p, HDM_F32, f->w);
     }
 }
 
@@ -260,6 +299,21 @@ static void spectrum_plane(fft_source *f, uint32_t c)
     }
 }
 
+/* Whether every alpha sample of the held image is at full scale: then premultiplying by it and
+ * dividing by its (constant) filtered plane would change only the rounding, so neither is done
+ * and the colour is exactly that of the image without alpha. */
+static bool all_opaque(fft_source *f)
+{
+    float *row = f->lane[0].row;
+    for (uint32_t y = 0; y < f->h; y++) {
+        hdm__convert_row(row, HDM_F32, hdm_row(f->hold, f->colour, y), f->hold->depth, f->w);
+        for (uint32_t x = 0; x < f->w; x++)
+            if (!(row[x] >= 1.0f))
+                return false;
+    }
+    return true;
+}
+
 static hdm_status fft_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
 {
     fft_source *f = (fft_source *)s;
@@ -267,7 +321,14 @@ static hdm_status fft_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_
         hdm_status st = hdm__source_read(f->up, f->hold, f->h, err);
         if (st)
             return st;
-        for (uint32_t c = 0; c < f->colour; c++) {
+        if (f->colour < f->ch && !f->a.spectrum) {
+            f->premul = !all_opaque(f);
+            f->divide = f->premul && (f->a.pass == P_LOW || f->a.pass == P_NOTCH);
+        }
+        /* the alpha plane first when the colour is divided by it */
+        uint32_t planes = f->colour + f->divide;
+        for (uint32_t i = 0; i < planes; i++) {
+            uint32_t c = f->divide ? (i + f->colour) % (f->colour + 1) : i;
             if (cancelled(f))
                 return hdm__fail(err, HDM_ERR_INTERRUPTED, s->path, "interrupted");
             run_pass(f, ROWS_FORWARD, c, false);
@@ -308,6 +369,7 @@ static void fft_close(hdm__source *s)
     free(f->spec);
     for (uint32_t i = 0; i < MAX_LANES; i++) {
         free(f->lane[i].row);
+        free(f->lane[i].arow);
         free(f->lane[i].col);
         free(f->lane[i].col2);
         kiss_fftr_free(f->lane[i].rf);
@@ -316,6 +378,7 @@ static void fft_close(hdm__source *s)
     free(f->ry2);
     free(f->gy1);
     free(f->gy2);
+    free(f->falpha);
     kiss_fft_free(f->cf);
     kiss_fft_free(f->ci);
     free(f);
@@ -339,6 +402,26 @@ static uint32_t lanes_wanted(void)
     return cores < 1 ? 1 : cores > MAX_LANES ? MAX_LANES : (uint32_t)cores;
 }
 
+/* The spectrum image, nx × ny, within the size limits; said as the padded spectrum of w × h. */
+static hdm_status spectrum_size(uint32_t w, uint32_t h, uint32_t nx, uint32_t ny,
+                                const hdm_options *opt, const char *path, hdm_error *err)
+{
+    uint64_t px = (uint64_t)nx * ny;
+    if (nx > opt->max_width)
+        return hdm__fail(err, HDM_ERR_LIMIT, path, "the spectrum of %ux%u is %ux%u (padded), "
+                         "width %u above the limit of %u (max_width)", w, h, nx, ny, nx,
+                         opt->max_width);
+    if (ny > opt->max_height)
+        return hdm__fail(err, HDM_ERR_LIMIT, path, "the spectrum of %ux%u is %ux%u (padded), "
+                         "height %u above the limit of %u (max_height)", w, h, nx, ny, ny,
+                         opt->max_height);
+    if (px > opt->max_pixels)
+        return hdm__fail(err, HDM_ERR_LIMIT, path, "the spectrum of %ux%u is %ux%u (padded), "
+                         "%llu pixels, above the limit of %llu (max_pixels)", w, h, nx, ny,
+                         (unsigned long long)px, (unsigned long long)opt->max_pixels);
+    return HDM_OK;
+}
+
 static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options *opt,
                            hdm__source **out, hdm_error *err)
 {
@@ -353,12 +436,15 @@ static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options 
     uint32_t lanes = lanes_wanted();
     uint64_t rplan, cplan;
     plan_bytes(nx, ny, &rplan, &cplan);
-    uint64_t lane = (uint64_t)nx * sizeof(float) + 2ull * BLOCK * ny * sizeof(kiss_fft_cpx) +
+    bool alpha = ui->channels == 2 || ui->channels == 4;
+    uint64_t lane = ((uint64_t)nx + w) * sizeof(float) + 2ull * BLOCK * ny * sizeof(kiss_fft_cpx) +
                     2 * rplan;
     uint64_t own = (uint64_t)w * h * ui->channels * ui->depth + kx * ny * sizeof(kiss_fft_cpx) +
                    3ull * ny * sizeof(double) + 2 * cplan + lanes * lane;
     if (a->spectrum)
         own += (uint64_t)nx * ny * ui->channels * ui->depth;
+    else if (alpha)
+        own += (uint64_t)w * h * sizeof(float); /* the filtered alpha */
     uint64_t held = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
     hdm_info made = *ui; /* the spectrum is of the padded plane: within the size limits too */
     if (a->spectrum) {
@@ -367,7 +453,7 @@ static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options 
     }
     hdm_status st = hdm__check_held(held, opt, up->path, err);
     if (!st && a->spectrum)
-        st = hdm__check_size(&made, opt, up->path, err);
+        st = spectrum_size(w, h, nx, ny, opt, up->path, err);
     if (st) {
         hdm__source_close(up);
         return st;
@@ -401,12 +487,15 @@ static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options 
               (f->ry2 = malloc(ny * sizeof *f->ry2)) &&
               (f->gy1 = malloc(ny * sizeof *f->gy1)) &&
               (f->gy2 = malloc(ny * sizeof *f->gy2)) &&
+              (a->spectrum || !alpha ||
+               (f->falpha = malloc((size_t)w * h * sizeof *f->falpha))) &&
               (f->cf = kiss_fft_alloc((int)ny, 0, NULL, NULL)) &&
               (f->ci = kiss_fft_alloc((int)ny, 1, NULL, NULL));
     f->lanes = lanes;
     for (uint32_t i = 0; ok && i < lanes; i++) {
         fft_lane *l = &f->lane[i];
         ok = (l->row = malloc(nx * sizeof *l->row)) &&
+             (l->arow = malloc(w * sizeof *l->arow)) &&
              (l->col = malloc((size_t)BLOCK * ny * sizeof *l->col)) &&
              (l->col2 = malloc((size_t)BLOCK * ny * sizeof *l->col2)) &&
              (l->rf = kiss_fftr_alloc((int)nx, 0, NULL, NULL)) &&
@@ -420,14 +509,19 @@ static hdm_status fft_wrap(const void *args, hdm__source *up, const hdm_options 
         /* numpy's fftfreq: k/n up to n/2, then (k − n)/n; times 2 for a fraction of Nyquist */
         double fy = 2.0 * (y <= ny / 2 ? (double)y : (double)y - ny) / ny;
         f->ry2[y] = fy * fy;
-        f->gy1[y] = a->f1 > 0 ? exp(-f->ry2[y] / (2 * a->f1 * a->f1)) : 0;
-        f->gy2[y] = a->f2 > 0 ? exp(-f->ry2[y] / (2 * a->f2 * a->f2)) : 0;
+        f->gy1[y] = a->f1 > 0 ? gauss_axis(fy, a->f1) : 0;
+        f->gy2[y] = a->f2 > 0 ? gauss_axis(fy, a->f2) : 0;
     }
     *out = &f->base;
     return HDM_OK;
 }
 
 /* ---- the step: fft:PASS[:CUTOFF[:PROFILE[:N]]] or fft:spectrum ---- */
+
+/* A cutoff is a radius r in fractions of Nyquist, 0 < F < √2: r reaches √2 only at the corner
+ * (half a cycle a pixel along both axes), so from √2 on an ideal low-pass would keep every bin
+ * and a high-pass none. As a period P in pixels (F = 2/P), P > √2. */
+#define MAX_CUTOFF 1.4142135623730951
 
 /* A cutoff: a fraction of Nyquist, or "Ppx", a period of P pixels (the fraction 2/P). */
 static bool parse_cutoff(const char *s, double *out)
@@ -439,10 +533,10 @@ static bool parse_cutoff(const char *s, double *out)
         return false;
     snprintf(num, sizeof num, "%.*s", (int)(px ? len - 2 : len), s);
     double v;
-    if (!hdm__parse_double(num, &v) || !(v > 0) || v > 1e9)
+    if (!hdm__parse_double(num, &v) || !(v > 0) || !isfinite(v))
         return false;
     *out = px ? 2 / v : v;
-    return *out > 0;
+    return *out > 0 && *out < MAX_CUTOFF;
 }
 
 static hdm_status set_cutoffs(fft_args *a, const char *s, hdm_error *err)
@@ -453,9 +547,9 @@ static hdm_status set_cutoffs(fft_args *a, const char *s, hdm_error *err)
     snprintf(one, sizeof one, "%.*s", (int)(len < sizeof one ? len : sizeof one - 1), s);
     if (len >= sizeof one || !parse_cutoff(one, &a->f1) ||
         (comma && !parse_cutoff(comma + 1, &a->f2)))
-        return hdm__fail(err, HDM_ERR_ARG, NULL, "fft: cutoff '%s' must be F or F,F2 with each "
-                         "a number above 0 (a fraction of Nyquist) or a period in pixels "
-                         "('8px')", s);
+        return hdm__fail(err, HDM_ERR_ARG, NULL, "fft: cutoff '%s' must be F or F,F2, each a "
+                         "fraction of Nyquist above 0 and below 1.414 (sqrt 2, the corner "
+                         "frequency) or a period in pixels above 1.414 ('8px')", s);
     if (!comma)
         a->f2 = 0;
     return HDM_OK;
@@ -580,9 +674,9 @@ const hdm__opdef hdm__fft_def = {
         .params = (const hdm_param[]){
             {"pass", "P", "low, high, band (keeps F..F2) or notch (removes F..F2)",
              "low high band notch"},
-            {"cutoff", "F[,F2]", "a fraction of Nyquist (radius in normalised frequency), or a "
-             "period in pixels with 'px' (8px is 2/8 = 0.25); default 0.5, band and notch "
-             "0.25,0.5", NULL},
+            {"cutoff", "F[,F2]", "a fraction of Nyquist (radius in normalised frequency) above 0 "
+             "and below 1.414 (sqrt 2, the corner), or a period in pixels above 1.414 with 'px' "
+             "(8px is 2/8 = 0.25); default 0.5, band and notch 0.25,0.5", NULL},
             {"profile", "PR", "ideal, gaussian (default) or butterworth[:N] (N = 2 by default)",
              "ideal gaussian butterworth"},
             {"spectrum", NULL, "write the centred log-magnitude spectrum (padded size) instead",
