@@ -391,6 +391,10 @@ static int walk(walker *w, const char *root, const char *rel, int depth)
                         rc = -1;
                 }
             }
+        } else if (hdm_format_named(child) != HDM_FORMAT_UNKNOWN) {
+            /* a FIFO or device under an image's name fails as that file, as when named, and is
+             * never opened (a FIFO would block); under other names it is passed over */
+            rc = fail_found(w, child, rel, "not a regular file", 0);
         }
     }
     if (rc == 0 && !e && errno)
