@@ -589,6 +589,28 @@ Test(ops_cli, blend_mask_placement_matches_the_library)
     hdm_image_free(mask);
 }
 
+/* A mask's placement without a mask is named as the caller gave it: by its options on the
+ * command line, by its fields in a step. */
+Test(ops_cli, mask_placement_without_mask_speaks_options)
+{
+    static const char *const given[][2] = {
+        {"--mask-at 3,3", "--mask-at 3,3"},         {"--mask-at=3,3", "--mask-at 3,3"},
+        {"--mask-gravity se", "--mask-gravity se"}, {"--mask-offset 1,1", "--mask-offset 1,1"},
+        {"--mask-tile", "--mask-tile"},             {"--mask-fit cover", "--mask-fit cover"},
+        {"--mask-resample box", "--mask-resample box"}, {"--mask-outside 0", "--mask-outside 0"},
+    };
+    char args[256], says[256];
+    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
+        snprintf(args, sizeof args, "blend base.png top.png -o out.png %s", given[i][0]);
+        snprintf(says, sizeof says, "hadamard: blend: %s places a mask, but no mask is given "
+                 "(--mask M)\n", given[i][1]);
+        expect_usage(args, says);
+        cr_assert(!strstr(err_text, "mask="), "%s: %s", args, err_text);
+    }
+    expect_usage("run base.png -o out.png blend:top.png:mask-at=3,3",
+                 "blend: mask-at=3,3 places a mask, but no mask is given (mask=M)");
+}
+
 Test(ops_cli, blend_mask_placement_bad_values)
 {
     expect_usage("blend base.png top.png -o out.png --mask smallg.png --mask-fit covr",
