@@ -1288,6 +1288,24 @@ Test(batch, dangling_symlink_found_fails)
     free(rep);
 }
 
+/* A limit hit by one input is named in the report as on stderr: by the flag that raises it,
+ * not by the library's hdm_options field. */
+Test(batch, report_names_a_limit_by_its_flag)
+{
+    make_inputs(1);
+    CLI(&r, dir, "batch", "--max-memory", "1000", "--out-dir", "out", "--report", "r.jsonl",
+        "mask:circle.png", "--", "in/000.png");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    const char *said = strstr(r.err, "in/000.png: ");
+    cr_assert(said && strstr(said, "(raise it with --max-memory)\n"), "%s", r.err);
+    char *rep = read_text("r.jsonl");
+    char want[1024];
+    snprintf(want, sizeof want, "\"error\":\"%.*s\"", (int)(strchr(said, '\n') - said), said);
+    cr_assert(strstr(rep, want), "report %s\nstderr %s", rep, r.err);
+    cr_assert(!strstr(rep, "max_memory"), "%s", rep);
+    free(rep);
+}
+
 /* A FIFO or a link to a device found by a walk under an image's name fails as that file, in the
  * report and the counts, without being opened (a FIFO with no writer would block); under another
  * name it is passed over like any file that is not an image. */

@@ -1451,7 +1451,12 @@ static uint64_t recipe_hash(const batch_config *cfg)
 static void fail_item(batch_run *b, batch_item *it, const char *msg)
 {
     it->status = BATCH_FAILED;
-    it->error = strdup(msg);
+    /* the report's words are those said on stderr: "(raise it with --max-memory)" */
+    size_t cap = strlen(msg) + 64;
+    if ((it->error = malloc(cap))) {
+        snprintf(it->error, cap, "%s", msg);
+        cli_words(it->error, cap);
+    }
     atomic_fetch_add(&b->failed, 1);
     pthread_mutex_lock(&b->lock);
     if (b->tty && !b->cfg->quiet)
