@@ -1288,6 +1288,54 @@ Test(batch, dangling_symlink_found_fails)
     free(rep);
 }
 
+/* A limit hit by one input is named in the report as on stderr: by the flag that raises it,
+ * not by the library's hdm_options field. */
+Test(batch, report_names_a_limit_by_its_flag)
+{
+    make_inputs(1);
+    CLI(&r, dir, "batch", "--max-memory", "1000", "--out-dir", "out", "--report", "r.jsonl",
+        "mask:circle.png", "--", "in/000.png");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    const char *said = strstr(r.err, "in/000.png: ");
+    cr_assert(said && strstr(said, "(raise it with --max-memory)\n"), "%s", r.err);
+    char *rep = read_text("r.jsonl");
+    char want[1024];
+    snprintf(want, sizeof want, "\"error\":\"%.*s\"", (int)(strchr(said, '\n') - said), said);
+    cr_assert(strstr(rep, want), "report %s\nstderr %s", rep, r.err);
+    cr_assert(!strstr(rep, "max_memory"), "%s", rep);
+    free(rep);
+}
+
+/* A FIFO or a link to a device found by a walk under an image's name fails as that file, in the
+ * report and the counts, without being opened (a FIFO with no writer would block); under another
+ * name it is passed over like any file that is not an image. */
+Test(batch, walked_fifo_and_device_fail_unopened)
+{
+    make_inputs(1);
+    remove(at(dir, "in/broken.png"));
+    cr_assert_eq(mkfifo(at(dir, "in/fifo.png"), 0644), 0);
+    cr_assert_eq(symlink("/dev/zero", at(dir, "in/zero.png")), 0);
+    cr_assert_eq(mkfifo(at(dir, "in/fifo"), 0644), 0);
+    cr_assert_eq(symlink("/dev/null", at(dir, "in/null.txt")), 0);
+    cli_opts o = {.timeout = 30};
+    CLI_WITH(&r, dir, &o, "batch", "--out-dir", "out", "--report", "r.jsonl", "mask:circle.png",
+             "--", "in");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "1 ok, 2 failed, 1 skipped"), "%s", r.err); /* notes.txt */
+    cr_assert(strstr(r.err, "in/fifo.png: not a regular file"), "%s", r.err);
+    cr_assert(strstr(r.err, "in/zero.png: not a regular file"), "%s", r.err);
+    char *rep = read_text("r.jsonl");
+    cr_assert(strstr(rep, "\"input\":\"in/fifo.png\",\"output\":null,\"status\":\"failed\","
+                          "\"error\":\"in/fifo.png: not a regular file\""),
+              "%s", rep);
+    cr_assert(strstr(rep, "\"input\":\"in/zero.png\",\"output\":null,\"status\":\"failed\","
+                          "\"error\":\"in/zero.png: not a regular file\""),
+              "%s", rep);
+    cr_assert(!strstr(rep, "in/fifo\"") && !strstr(rep, "null.txt"), "%s", rep);
+    cr_assert_eq(lines(rep), 4, "%s", rep);
+    free(rep);
+}
+
 /* The report obeys the rules of every output: a symlink has its target replaced, a hard-linked
  * or read-only report is refused before any work, and a kill leaves no temporary of it. */
 Test(batch, report_follows_the_output_rules)

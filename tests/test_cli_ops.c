@@ -627,6 +627,92 @@ Test(ops_cli, blend_mask_placement_matches_the_library)
     hdm_image_free(mask);
 }
 
+/* The placement defaults the help and README give: no gravity is the top-left corner (an
+ * offset alone is measured from it, a tile alone starts there), a fitted operand is centred;
+ * the same for a blend's mask by its own options. Each pair writes the same pixels. */
+Test(ops_cli, placement_defaults_as_documented)
+{
+    static const char *const same[][2] = {
+        {"mul base.png smallg.png --offset 3,2", "mul base.png smallg.png --at 3,2"},
+        {"mul base.png smallg.png --offset 3,2",
+         "mul base.png smallg.png --gravity nw --offset 3,2"},
+        {"mul base.png smallg.png --tile", "mul base.png smallg.png --tile --at 0,0"},
+        {"mask base.png smallg.png --fit contain",
+         "mask base.png smallg.png --fit contain --gravity center"},
+        {"mask base.png smallg.png --fit contain --offset 1,1",
+         "mask base.png smallg.png --fit contain --gravity center --offset 1,1"},
+        {"mask base.png smallg.png --fit cover --tile",
+         "mask base.png smallg.png --fit cover --tile --gravity center"},
+        {"blend base.png top.png --mask smallg.png --mask-offset 2,1",
+         "blend base.png top.png --mask smallg.png --mask-at 2,1"},
+        {"blend base.png top.png --mask smallg.png --mask-tile",
+         "blend base.png top.png --mask smallg.png --mask-tile --mask-at 0,0"},
+        {"blend base.png top.png --mask smallg.png --mask-fit contain",
+         "blend base.png top.png --mask smallg.png --mask-fit contain --mask-gravity center"},
+    };
+    char args[512];
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        hdm_image *img[2];
+        for (int k = 0; k < 2; k++) {
+            snprintf(args, sizeof args, "%s -o o%d.png", same[i][k], k);
+            int rc = run(args);
+            cr_assert_eq(rc, 0, "%s: exit %d: %s", args, rc, err_text);
+            snprintf(args, sizeof args, "o%d.png", k);
+            img[k] = load_in_dir(args);
+        }
+        tu_assert_same(img[0], img[1], same[i][0]);
+        hdm_image_free(img[0]);
+        hdm_image_free(img[1]);
+    }
+    /* and the defaults matter: another gravity places it elsewhere */
+    cr_assert_eq(run("mul base.png smallg.png --offset 3,2 -o o0.png"), 0, "%s", err_text);
+    cr_assert_eq(run("mul base.png smallg.png --gravity center --offset 3,2 -o o1.png"), 0,
+                 "%s", err_text);
+    hdm_image *a = load_in_dir("o0.png"), *b = load_in_dir("o1.png");
+    cr_assert(!tu_same(a, b), "the gravity changed nothing");
+    hdm_image_free(a);
+    hdm_image_free(b);
+    /* the help says them */
+    cr_assert_eq(run("blend --help"), 0, "%s", err_text);
+    static char help[32768];
+    char path[128];
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    help[fread(help, 1, sizeof help - 1, f)] = '\0';
+    fclose(f);
+    static const char *const says[] = {
+        "centred unless a gravity is given", "(default nw, the top-left corner; center with fit)",
+        "(without gravity: from the top-left corner", "(alone: from 0,0, the top-left corner)",
+        "centred unless a mask-gravity is given", "center with mask-fit)",
+        "(without mask-gravity: from the top-left corner", "not with gravity or offset",
+    };
+    for (size_t i = 0; i < sizeof says / sizeof says[0]; i++)
+        cr_assert(strstr(help, says[i]), "blend --help does not say '%s'", says[i]);
+}
+
+/* A mask's placement without a mask is named as the caller gave it: by its options on the
+ * command line, by its fields in a step. */
+Test(ops_cli, mask_placement_without_mask_speaks_options)
+{
+    static const char *const given[][2] = {
+        {"--mask-at 3,3", "--mask-at 3,3"},         {"--mask-at=3,3", "--mask-at 3,3"},
+        {"--mask-gravity se", "--mask-gravity se"}, {"--mask-offset 1,1", "--mask-offset 1,1"},
+        {"--mask-tile", "--mask-tile"},             {"--mask-fit cover", "--mask-fit cover"},
+        {"--mask-resample box", "--mask-resample box"}, {"--mask-outside 0", "--mask-outside 0"},
+    };
+    char args[256], says[256];
+    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
+        snprintf(args, sizeof args, "blend base.png top.png -o out.png %s", given[i][0]);
+        snprintf(says, sizeof says, "hadamard: blend: %s places a mask, but no mask is given "
+                 "(--mask M)\n", given[i][1]);
+        expect_usage(args, says);
+        cr_assert(!strstr(err_text, "mask="), "%s: %s", args, err_text);
+    }
+    expect_usage("run base.png -o out.png blend:top.png:mask-at=3,3",
+                 "blend: mask-at=3,3 places a mask, but no mask is given (mask=M)");
+}
+
 Test(ops_cli, blend_mask_placement_bad_values)
 {
     expect_usage("blend base.png top.png -o out.png --mask smallg.png --mask-fit covr",

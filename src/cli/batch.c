@@ -391,6 +391,10 @@ static int walk(walker *w, const char *root, const char *rel, int depth)
                         rc = -1;
                 }
             }
+        } else if (hdm_format_named(child) != HDM_FORMAT_UNKNOWN) {
+            /* a FIFO or device under an image's name fails as that file, as when named, and is
+             * never opened (a FIFO would block); under other names it is passed over */
+            rc = fail_found(w, child, rel, "not a regular file", 0);
         }
     }
     if (rc == 0 && !e && errno)
@@ -1447,7 +1451,12 @@ static uint64_t recipe_hash(const batch_config *cfg)
 static void fail_item(batch_run *b, batch_item *it, const char *msg)
 {
     it->status = BATCH_FAILED;
-    it->error = strdup(msg);
+    /* the report's words are those said on stderr: "(raise it with --max-memory)" */
+    size_t cap = strlen(msg) + 64;
+    if ((it->error = malloc(cap))) {
+        snprintf(it->error, cap, "%s", msg);
+        cli_words(it->error, cap);
+    }
     atomic_fetch_add(&b->failed, 1);
     pthread_mutex_lock(&b->lock);
     if (b->tty && !b->cfg->quiet)

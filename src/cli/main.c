@@ -496,6 +496,47 @@ static int add_step(hdm_pipeline *p, const char *step)
     return EXIT_USAGE;
 }
 
+/* Replaces the first whole word from in msg (between the start, a blank, '(' or a quote and
+ * the end, a blank, ')', a quote, ',' or ';') by to, when it fits in cap. */
+static void replace_word(char *msg, size_t cap, const char *from, const char *to)
+{
+    size_t fl = strlen(from), tl = strlen(to), len = strlen(msg);
+    for (char *at = strstr(msg, from); at; at = strstr(at + 1, from)) {
+        bool starts = at == msg || strchr(" ('", at[-1]);
+        if (!starts || !strchr(" )',;", at[fl])) /* strchr finds the final NUL too */
+            continue;
+        if (len - fl + tl >= cap)
+            return;
+        memmove(at + tl, at + fl, len - (size_t)(at - msg) - fl + 1);
+        memcpy(at, to, tl);
+        return;
+    }
+}
+
+/* The library speaks of an operation's fields as a step writes them ("mask-at=3,3",
+ * "(mask=M)"); an operation's command gave them as options, so its message names them so:
+ * "--mask-at 3,3", "(--mask M)". */
+static void option_words(char *msg, size_t cap, const cli_cmd *cmd, const cli_args *a)
+{
+    char to[512];
+    for (int i = 0; i < a->nfields; i++) {
+        const char *f = a->fields[i], *eq = strchr(f, '=');
+        if (eq)
+            snprintf(to, sizeof to, "--%.*s %s", (int)(eq - f), f, eq + 1);
+        else
+            snprintf(to, sizeof to, "--%s", f);
+        replace_word(msg, cap, f, to);
+    }
+    for (const hdm_param *p = cmd->op->params; p && p->name; p++) {
+        if (!p->arg)
+            continue;
+        char from[128];
+        snprintf(from, sizeof from, "%s=%s", p->name, p->arg);
+        snprintf(to, sizeof to, "--%s %s", p->name, p->arg);
+        replace_word(msg, cap, from, to);
+    }
+}
+
 /* An operation's command is a one-step run: its operand files and parameters become the
  * step's fields, so the command line and the step grammar share one parser. */
 static int run_op(const cli_cmd *cmd, const cli_args *a)
@@ -526,9 +567,13 @@ static int run_op(const cli_cmd *cmd, const cli_args *a)
         fields[n++] = a->fields[i];
     }
     hdm_error e = {0};
-    int rc = dash ? EXIT_USAGE
-             : hdm_pipeline_add_fields(p, cmd->op->name, fields, n, &e) ? report(&e)
-                                                                         : -1;
+    int rc = -1;
+    if (dash) {
+        rc = EXIT_USAGE;
+    } else if (hdm_pipeline_add_fields(p, cmd->op->name, fields, n, &e)) {
+        option_words(e.message, sizeof e.message, cmd, a);
+        rc = report(&e);
+    }
     for (int i = 0; rc < 0 && !dash && i < a->nfields; i++)
         if (value_is(a->fields[i], "-") && reads_dash(p, 0))
             dash = a->fields[i];

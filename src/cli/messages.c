@@ -16,7 +16,7 @@ void cli_say_to(FILE *f) { sink = f; }
 
 /* The library names the hdm_options field of a limit it hit, "(max_pixels)"; the command says
  * how to raise it instead. */
-static void name_flags(char *msg, size_t cap)
+void cli_words(char *msg, size_t cap)
 {
     static const char *const fields[] = {"max_pixels", "max_width", "max_height", "max_memory"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
@@ -54,7 +54,7 @@ static void shorten(char *msg, size_t len)
 
 void cli_say(const char *fmt, ...)
 {
-    /* measured first, so nothing the library said is cut; room to spare for name_flags */
+    /* measured first, so nothing the library said is cut; room to spare for cli_words */
     enum { SPARE = 256 };
     va_list ap;
     va_start(ap, fmt);
@@ -70,7 +70,7 @@ void cli_say(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, cap, fmt, ap);
     va_end(ap);
-    name_flags(msg, cap);
+    cli_words(msg, cap);
     shorten(msg, strlen(msg));
     for (char *c = msg; *c; c++)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)

@@ -14,6 +14,11 @@ enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
  * raises it, "(raise it with --max-pixels)". */
 void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Rewrites msg (a buffer of cap bytes) in the command's words, as cli_say says it: a limit
+ * named by its hdm_options field, "(max_pixels)", is named by the flag that raises it. For a
+ * message that is kept as well as said (the batch report). */
+void cli_words(char *msg, size_t cap);
+
 /* Sends cli_say's lines to f instead of stderr (NULL: back to stderr); for a test that reads
  * what was said. */
 void cli_say_to(FILE *f);

@@ -580,15 +580,20 @@ const hdm__opdef hdm__blend_def = {
             HDM__PLACE_PARAMS, /* a placed top is transparent where it does not reach */
             /* the mask placed on its own, by the same fields named mask-... */
             {"mask-fit", "MODE", "resample the mask to the image first: stretch, contain or "
-             "cover, as fit does the top", "stretch contain cover"},
+             "cover, as fit does the top; centred unless a mask-gravity is given",
+             "stretch contain cover"},
             {"mask-resample", "FILTER", "the filter mask-fit uses: lanczos3 (default), "
              "bicubic, bilinear, nearest, box", "lanczos3 bicubic bilinear nearest box"},
             {"mask-at", "X,Y", "put the mask's top-left corner at image pixel X,Y (may be "
-             "negative)", NULL},
-            {"mask-gravity", "G", "align the mask to an edge, corner or the centre of the image",
+             "negative); not with mask-gravity or mask-offset", NULL},
+            {"mask-gravity", "G", "align the mask to an edge, corner or the centre of the image "
+             "(default nw, the top-left corner; center with mask-fit)",
              "nw n ne w center e sw s se"},
-            {"mask-offset", "X,Y", "move the mask from where mask-gravity put it", NULL},
-            {"mask-tile", NULL, "repeat the mask over the image from where it is placed", NULL},
+            {"mask-offset", "X,Y", "move the mask from where mask-gravity put it, X right and Y "
+             "down (without mask-gravity: from the top-left corner, or the centred place with "
+             "mask-fit)", NULL},
+            {"mask-tile", NULL, "repeat the mask over the image from where it is placed (alone: "
+             "from 0,0, the top-left corner)", NULL},
             {"mask-outside", "0|1", "what the mask counts as where a placed one does not cover "
              "the image: 0 (no blend there), or 1 (the full blend); default 1", "0 1"},
             {NULL, NULL, NULL, NULL}},

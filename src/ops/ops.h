@@ -91,12 +91,14 @@ hdm_status hdm__place_check_named(const hdm__place *p, const char *op, const cha
      "gravity is given", "stretch contain cover"},                                              \
     {"resample", "FILTER", "the filter fit uses: lanczos3 (default), bicubic, bilinear, "       \
      "nearest, box", "lanczos3 bicubic bilinear nearest box"},                                  \
-    {"at", "X,Y", "put the operand's top-left corner at image pixel X,Y (may be negative)",     \
-     NULL},                                                                                     \
-    {"gravity", "G", "align the operand to an edge, corner or the centre of the image",         \
-     "nw n ne w center e sw s se"},                                                             \
-    {"offset", "X,Y", "move it from where gravity put it, X right and Y down", NULL},           \
-    {"tile", NULL, "repeat the operand over the image from where it is placed", NULL}
+    {"at", "X,Y", "put the operand's top-left corner at image pixel X,Y (may be negative); "   \
+     "not with gravity or offset", NULL},                                                       \
+    {"gravity", "G", "align the operand to an edge, corner or the centre of the image "         \
+     "(default nw, the top-left corner; center with fit)", "nw n ne w center e sw s se"},      \
+    {"offset", "X,Y", "move it from where gravity put it, X right and Y down (without gravity: " \
+     "from the top-left corner, or the centred place with fit)", NULL},                         \
+    {"tile", NULL, "repeat the operand over the image from where it is placed (alone: from "    \
+     "0,0, the top-left corner)", NULL}
 /* and for an op whose operand has a value outside (mask, mul) */
 #define HDM__OUTSIDE_PARAM(what)                                                               \
     {"outside", "0|1", "what the operand counts as where a placed one does not cover the "     \
