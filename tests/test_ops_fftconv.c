@@ -255,6 +255,21 @@ Test(fftconv, image_kernel_refused, .init = tu_setup, .fini = tu_teardown)
     CLI(r, tu_dir, "filter", "in.png", "-o", "out.png", "--kernel", "@black.png");
     cr_assert_neq(r->status, 0);
     cr_assert(strstr(r->err, "black.png") && strstr(r->err, "sum to 0"), "%s", r->err);
+    /* a float kernel whose samples sum below 0, or to 0 without being black, says so */
+    for (int neg = 0; neg < 2; neg++) {
+        hdm_image *f;
+        cr_assert_eq(hdm_image_new(3, 3, 1, HDM_F32, &f), HDM_OK);
+        for (int i = 0; i < 9; i++)
+            ((float *)hdm_row(f, 0, (uint32_t)i / 3))[i % 3] = neg ? -1.5f : i == 4 ? 8 : -1;
+        save(f, tu_path("k.tif"));
+        hdm_image_free(f);
+        CLI(r, tu_dir, "filter", "in.png", "-o", "out.png", "--kernel", "@k.tif");
+        cr_assert_neq(r->status, 0);
+        cr_assert(strstr(r->err, "k.tif") && strstr(r->err, neg ? "summing to -13.5, below 0"
+                                                                : "summing to 0") &&
+                  !strstr(r->err, "black"), "%s", r->err);
+        cr_assert(!tu_exists(tu_path("out.png")));
+    }
     CLI(r, tu_dir, "filter", "in.png", "-o", "out.png", "--kernel", "@corrupt.png");
     cr_assert_neq(r->status, 0);
     cr_assert(strstr(r->err, "corrupt.png"), "%s", r->err);

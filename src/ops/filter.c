@@ -1135,6 +1135,7 @@ static hdm_status kernel_image(const hdm_image *img, const char *path, hdm__fker
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     }
     double sum = 0;
+    bool any = false; /* a sample not 0 */
     for (uint32_t y = 0; y < h; y++) {
         for (uint32_t c = 0; c < (colour ? 3u : 1u); c++)
             hdm__convert_row(row + (size_t)c * w, HDM_F32, hdm_row(img, c, y), img->depth, w);
@@ -1143,15 +1144,22 @@ static hdm_status kernel_image(const hdm_image *img, const char *path, hdm__fker
             double v = colour ? 0.2126 * row[x] + 0.7152 * row[w + x] + 0.0722 * row[2 * w + x]
                               : row[x];
             sum += d[x] = isfinite(v) ? v : 0; /* an f32 image's NaN or ∞ is no weight */
+            any |= d[x] != 0;
         }
     }
     free(row);
     if (!(sum > 0) || !isfinite(sum)) {
         hdm__fkernel_free(k);
+        char why[96];
+        if (sum > 0)
+            snprintf(why, sizeof why, "sums to more than a kernel holds");
+        else if (sum < 0)
+            snprintf(why, sizeof why, "has samples summing to %g, below 0", sum);
+        else
+            snprintf(why, sizeof why, "%s", any ? "has samples summing to 0" : "is all black: "
+                     "its samples sum to 0");
         return hdm__fail(err, HDM_ERR_ARG, path, "kernel image %s (a %u×%u image kernel's "
-                         "samples are weights normalised to sum 1)",
-                         sum > 0 ? "sums to more than a kernel holds" : "is all black: its "
-                         "samples sum to 0", w, h);
+                         "samples are weights normalised to sum 1)", why, w, h);
     }
     for (size_t i = 0; i < (size_t)w * h; i++)
         k->k[i] /= sum;
