@@ -223,7 +223,7 @@ static void run_pass(fft_source *f, pass_kind kind, uint32_t c, bool filter)
         jobs[i] = (fft_job){f, &f->lane[i], kind, c, (uint32_t)((uint64_t)n * i / f->lanes),
                             (uint32_t)((uint64_t)n * (i + 1) / f->lanes), filter, 0};
         /* a thread that cannot start leaves its share to this one */
-        started[i] = i > 0 && pthread_create(&jobs[i].thread, NULL, job_run, &jobs[i]) == 0;
+        started[i] = i > 0 && hdm__thread_start(&jobs[i].thread, job_run, &jobs[i]) == 0;
     }
     for (uint32_t i = 0; i < f->lanes; i++)
         if (!started[i])

@@ -30,6 +30,7 @@ typedef struct prefetch {
     pthread_cond_t changed;
     pthread_t thread;
     bool started, stopping;
+    bool direct; /* no thread could be started: up is read on the reader's thread */
 } prefetch;
 
 static void *prefetch_main(void *arg)
@@ -71,11 +72,15 @@ static void *prefetch_main(void *arg)
 static hdm_status prefetch_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
 {
     prefetch *p = (prefetch *)s;
-    if (!p->started) {
-        if (pthread_create(&p->thread, NULL, prefetch_main, p) != 0)
-            return hdm__fail(err, HDM_ERR_NOMEM, s->path, "cannot start a reading thread");
-        p->started = true;
+    if (!p->started && !p->direct) {
+        /* short of threads (or of room for a stack), reading ahead is only left out */
+        if (hdm__thread_start(&p->thread, prefetch_main, p) == 0)
+            p->started = true;
+        else
+            p->direct = true;
     }
+    if (p->direct)
+        return hdm__source_read(p->up, strip, rows, err);
     uint32_t got = 0;
     pthread_mutex_lock(&p->lock);
     while (got < rows) {
