@@ -3,6 +3,7 @@
 #include "stream/stream.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,8 @@ typedef struct chunk {
 typedef struct prefetch {
     hdm__source base;
     hdm__source *up;
-    const volatile int *cancel;
+    const volatile int *cancel; /* the caller's flag: read on the reader's thread only */
+    atomic_bool stop;           /* raised by the reader when it sees cancel: the thread's flag */
     uint32_t chunk_rows;
     chunk buf[2];
     unsigned head;      /* the chunk the reader takes from next */
@@ -50,7 +52,7 @@ static void *prefetch_main(void *arg)
         pthread_mutex_unlock(&p->lock);
         /* the chunk is the thread's alone while it is not ready */
         hdm_status st;
-        if (p->cancel && *p->cancel)
+        if (atomic_load(&p->stop))
             st = hdm__fail(&c->err, HDM_ERR_INTERRUPTED, p->base.path, "interrupted");
         else
             st = hdm__source_read(p->up, c->img, n, &c->err);
@@ -85,6 +87,12 @@ static hdm_status prefetch_read(hdm__source *s, hdm_image *strip, uint32_t rows,
     pthread_mutex_lock(&p->lock);
     while (got < rows) {
         chunk *c = &p->buf[p->head];
+        if (p->cancel && *p->cancel) { /* the thread stops before its next chunk */
+            atomic_store(&p->stop, true);
+            pthread_cond_broadcast(&p->changed);
+            pthread_mutex_unlock(&p->lock);
+            return hdm__fail(err, HDM_ERR_INTERRUPTED, s->path, "interrupted");
+        }
         while (!c->ready)
             pthread_cond_wait(&p->changed, &p->lock);
         if (c->st) {
@@ -167,6 +175,7 @@ hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__so
     pthread_cond_init(&p->changed, NULL);
     p->up = up;
     p->cancel = opt->cancel;
+    atomic_init(&p->stop, false);
     p->chunk_rows = rows;
     p->base.info = *in;
     p->base.path = up->path;

@@ -48,9 +48,10 @@ bool hdm__source_is_whole(const hdm__source *s);
 
 /* A source giving up's rows, read on a thread of its own a chunk ahead of the reader (two
  * chunks of ~256 KiB, counted in held), so a decoder runs beside whatever consumes its rows. A
- * failure of up is given to the reader where it would have met it; opt->cancel stops the
- * thread between chunks; closing joins the thread; no thread to be had, up is read on the
- * reader's. When the chunks would take more than a 64th
+ * failure of up is given to the reader where it would have met it; opt->cancel, looked at by
+ * the reader only, stops the thread between chunks (through a flag of the source's own);
+ * closing joins the thread. No thread to be had, up is read on the reader's. When the chunks
+ * would take more than a 64th
  * of what opt->max_memory leaves beside up->held, *out is up itself. Takes up (closed on
  * failure too). */
 hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__source **out,
