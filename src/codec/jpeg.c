@@ -92,7 +92,7 @@ static hdm_status read_rows(hdm__source *s, hdm_image *strip, uint32_t rows, hdm
 static void on_progress(j_common_ptr cinfo)
 {
     hdm__jpeg_fail *f = (hdm__jpeg_fail *)cinfo->err;
-    if (f->cancel && *f->cancel) {
+    if (hdm__cancelled(f->cancel)) {
         f->code = -1;
         longjmp(f->jump, 1);
     }

@@ -110,7 +110,7 @@ typedef struct fft_source {
     bool done;
 } fft_source;
 
-static bool cancelled(const fft_source *f) { return f->cancel && *f->cancel; }
+static bool cancelled(const fft_source *f) { return hdm__cancelled(f->cancel); }
 
 /* Padded rows [y0, y1) of plane c to their real transforms. */
 static void rows_forward(fft_source *f, fft_lane *l, uint32_t c, uint32_t y0, uint32_t y1)

@@ -20,11 +20,12 @@ typedef struct chunk {
     hdm_error err;
 } chunk;
 
-typedef struct prefetch {
+struct hdm__prefetch {
     hdm__source base;
     hdm__source *up;
     const volatile int *cancel; /* the caller's flag: read on the reader's thread only */
-    atomic_bool stop;           /* raised by the reader when it sees cancel: the thread's flag */
+    atomic_int stop; /* raised by the reader when it sees cancel: the flag of the thread and of
+                      * up (opened with it as its cancel by hdm__prefetch_new's caller) */
     uint32_t chunk_rows;
     chunk buf[2];
     unsigned head;      /* the chunk the reader takes from next */
@@ -32,8 +33,11 @@ typedef struct prefetch {
     pthread_cond_t changed;
     pthread_t thread;
     bool started, stopping;
-    bool direct; /* no thread could be started: up is read on the reader's thread */
-} prefetch;
+    bool flag_given; /* up was opened with stop as its cancel flag */
+    bool direct; /* no reading ahead (no room, no gain, no thread): up is read on the reader's
+                  * thread */
+};
+typedef struct hdm__prefetch prefetch;
 
 static void *prefetch_main(void *arg)
 {
@@ -81,14 +85,17 @@ static hdm_status prefetch_read(hdm__source *s, hdm_image *strip, uint32_t rows,
         else
             p->direct = true;
     }
-    if (p->direct)
+    if (p->direct) {
+        if (hdm__cancelled(p->cancel)) /* up looks at the source's flag, not the caller's */
+            atomic_store(&p->stop, 1);
         return hdm__source_read(p->up, strip, rows, err);
+    }
     uint32_t got = 0;
     pthread_mutex_lock(&p->lock);
     while (got < rows) {
         chunk *c = &p->buf[p->head];
-        if (p->cancel && *p->cancel) { /* the thread stops before its next chunk */
-            atomic_store(&p->stop, true);
+        if (hdm__cancelled(p->cancel)) { /* the thread (and up on it) stops */
+            atomic_store(&p->stop, 1);
             pthread_cond_broadcast(&p->changed);
             pthread_mutex_unlock(&p->lock);
             return hdm__fail(err, HDM_ERR_INTERRUPTED, s->path, "interrupted");
@@ -136,8 +143,27 @@ static void prefetch_close(hdm__source *s)
     free(p);
 }
 
-hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__source **out,
-                                hdm_error *err)
+hdm_status hdm__prefetch_new(const hdm_options *opt, hdm__prefetch **out, hdm_error *err)
+{
+    prefetch *p = calloc(1, sizeof *p);
+    *out = p;
+    if (!p)
+        return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+    p->cancel = opt->cancel;
+    atomic_init(&p->stop, 0);
+    return HDM_OK;
+}
+
+const volatile int *hdm__prefetch_flag(hdm__prefetch *p)
+{
+    p->flag_given = true;
+    return p->cancel ? (const volatile int *)&p->stop : NULL;
+}
+
+void hdm__prefetch_discard(hdm__prefetch *p) { free(p); }
+
+hdm_status hdm__prefetch_start(hdm__prefetch *p, hdm__source *up, const hdm_options *opt,
+                               hdm__source **out, hdm_error *err)
 {
     *out = NULL;
     const hdm_info *in = &up->info;
@@ -153,20 +179,20 @@ hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__so
     hdm_status st = hdm_size_bytes(in->width, rows, in->channels, in->depth, &bytes);
     /* Reading ahead is only faster, never needed: it takes no more than a 64th of what the
      * limit leaves, so a job that fits unthreaded still fits (but for a limit within a few
-     * chunks of what it needs). */
+     * chunks of what it needs). A source decoded whole has nothing to read ahead. */
     uint64_t left = opt->max_memory > up->held ? opt->max_memory - up->held : 0;
-    if (!st && 2 * (uint64_t)bytes > left / 64) {
+    p->direct = hdm__source_is_whole(up) || (!st && 2 * (uint64_t)bytes > left / 64);
+    if (p->direct && !p->flag_given) { /* up looks at the caller's flag itself */
+        free(p);
         *out = up;
         return HDM_OK;
     }
-    prefetch *p = st ? NULL : calloc(1, sizeof *p);
-    if (p && (hdm_image_new(in->width, rows, in->channels, in->depth, &p->buf[0].img) ||
-              hdm_image_new(in->width, rows, in->channels, in->depth, &p->buf[1].img))) {
+    if (!p->direct && (st || hdm_image_new(in->width, rows, in->channels, in->depth,
+                                           &p->buf[0].img) ||
+                       hdm_image_new(in->width, rows, in->channels, in->depth,
+                                     &p->buf[1].img))) {
         hdm_image_free(p->buf[0].img);
         free(p);
-        p = NULL;
-    }
-    if (!p) {
         st = hdm__fail(err, HDM_ERR_NOMEM, up->path, "out of memory");
         hdm__source_close(up);
         return st;
@@ -174,14 +200,25 @@ hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__so
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->changed, NULL);
     p->up = up;
-    p->cancel = opt->cancel;
-    atomic_init(&p->stop, false);
     p->chunk_rows = rows;
     p->base.info = *in;
     p->base.path = up->path;
-    p->base.held = up->held + 2 * (uint64_t)bytes;
+    p->base.held = up->held + (p->direct ? 0 : 2 * (uint64_t)bytes);
     p->base.read = prefetch_read;
     p->base.close = prefetch_close;
+    hdm__meta_move(&p->base.meta, &up->meta);
     *out = &p->base;
     return HDM_OK;
+}
+
+hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__source **out,
+                                hdm_error *err)
+{
+    hdm__prefetch *p;
+    hdm_status st = hdm__prefetch_new(opt, &p, err);
+    if (st) {
+        hdm__source_close(up);
+        return st;
+    }
+    return hdm__prefetch_start(p, up, opt, out, err);
 }

@@ -185,7 +185,7 @@ hdm_status hdm__stream_run(hdm__source *src, hdm__sink *sink, const hdm_options 
     }
     for (uint32_t y = 0; y < in->height && !st; y += rows) {
         uint32_t n = in->height - y < rows ? in->height - y : rows;
-        if (opt->cancel && *opt->cancel) {
+        if (hdm__cancelled(opt->cancel)) {
             st = hdm__fail(err, HDM_ERR_INTERRUPTED, sink->path, "interrupted");
             break;
         }

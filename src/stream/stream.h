@@ -57,6 +57,19 @@ bool hdm__source_is_whole(const hdm__source *s);
 hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__source **out,
                                 hdm_error *err);
 
+/* The same in two steps, so that up, and every decoder under it that may run on the read-ahead
+ * thread, never looks at the caller's flag: hdm__prefetch_new first, then up opened with
+ * hdm__prefetch_flag as its opt->cancel (NULL when the caller gave none), then
+ * hdm__prefetch_start takes p and up. The reader alone looks at the caller's flag and raises
+ * the source's own when it sees it; reading ahead left out, up is read through p on the
+ * reader's thread, which does the same. hdm__prefetch_discard frees a p that took no up. */
+typedef struct hdm__prefetch hdm__prefetch;
+hdm_status hdm__prefetch_new(const hdm_options *opt, hdm__prefetch **out, hdm_error *err);
+const volatile int *hdm__prefetch_flag(hdm__prefetch *p);
+void hdm__prefetch_discard(hdm__prefetch *p);
+hdm_status hdm__prefetch_start(hdm__prefetch *p, hdm__source *up, const hdm_options *opt,
+                               hdm__source **out, hdm_error *err);
+
 /* A sink takes an image's rows top to bottom and encodes them into an hdm__out. */
 typedef struct hdm__sink hdm__sink;
 struct hdm__sink {
