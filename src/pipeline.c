@@ -282,17 +282,30 @@ hdm_status hdm_pipeline_add(hdm_pipeline *p, const char *text, hdm_error *err)
     return st;
 }
 
-/* With threads to spare, a file's decoder reads ahead on a thread of its own, so the image
- * and every operand decode side by side and beside the steps. An image already decoded whole
- * is left as it is. Takes *s (closed on failure, *s then NULL). */
-static hdm_status read_ahead(hdm__source **s, const hdm_options *opt, hdm_error *err)
+/* Opens a file (path), or encoded bytes in memory when path is NULL, through the codec table.
+ * With threads to spare, its decoder reads ahead on a thread of its own, so the image and every
+ * operand decode side by side and beside the steps; the decoder is then given the read-ahead
+ * source's own stop flag, so only this thread looks at the caller's. */
+static hdm_status open_source(const char *path, const void *data, size_t size,
+                              const hdm_options *opt, hdm__source **out, hdm_error *err)
 {
-    if (!*s || opt->threads <= 1 || hdm__source_is_whole(*s))
-        return HDM_OK;
-    hdm_status st = hdm__prefetch_source(*s, opt, s, err);
+    if (opt->threads <= 1)
+        return path ? hdm__source_open(path, opt, out, err)
+                    : hdm__source_open_memory(data, size, "(memory)", opt, out, err);
+    hdm__prefetch *pf;
+    hdm_status st = hdm__prefetch_new(opt, &pf, err);
     if (st)
-        *s = NULL;
-    return st;
+        return st;
+    hdm_options o = *opt;
+    o.cancel = hdm__prefetch_flag(pf);
+    hdm__source *up;
+    st = path ? hdm__source_open(path, &o, &up, err)
+              : hdm__source_open_memory(data, size, "(memory)", &o, &up, err);
+    if (st) {
+        hdm__prefetch_discard(pf);
+        return st;
+    }
+    return hdm__prefetch_start(pf, up, opt, out, err); /* takes pf and up */
 }
 
 /* Wraps src in one source per step, so pulling from the result runs every step; each step's
@@ -306,13 +319,9 @@ static hdm_status open_chain(const hdm_pipeline *p, hdm__source *src, const hdm_
         const char *f[STEP_FILES];
         step_files(s, f);
         hdm__source *operand = NULL, *mask = NULL, *next;
-        hdm_status st = f[0] ? hdm__source_open(f[0], opt, &operand, err) : HDM_OK;
-        if (!st)
-            st = read_ahead(&operand, opt, err);
+        hdm_status st = f[0] ? open_source(f[0], NULL, 0, opt, &operand, err) : HDM_OK;
         if (!st && f[2])
-            st = hdm__source_open(f[2], opt, &mask, err);
-        if (!st)
-            st = read_ahead(&mask, opt, err);
+            st = open_source(f[2], NULL, 0, opt, &mask, err);
         if (st) {
             hdm__source_close(operand);
             hdm__source_close(src);
@@ -363,17 +372,13 @@ static hdm_status open_input(const hdm_pipeline *p, const char *path, const void
                              size_t size, const hdm_options *opt, hdm__source **src,
                              hdm_error *err)
 {
-    const char *name = path ? path : "(memory)";
-    hdm_status st = path ? hdm__source_open(path, opt, src, err)
-                         : hdm__source_open_memory(data, size, name, opt, src, err);
+    hdm_status st = open_source(path, data, size, opt, src, err);
     if (st)
         return st;
     /* the input's metadata goes to the output: it rides on the last source of the chain */
     hdm__meta meta = {0};
     hdm__meta_move(&meta, &(*src)->meta);
-    st = read_ahead(src, opt, err); /* takes *src */
-    if (!st)
-        st = open_chain(p, *src, opt, src, err); /* takes *src */
+    st = open_chain(p, *src, opt, src, err); /* takes *src */
     if (!st)
         hdm__meta_move(&(*src)->meta, &meta);
     hdm__meta_free(&meta);

@@ -1203,6 +1203,35 @@ Test(batch, format_messages_and_empty_out_dir)
     CLI_REFUSED(&r, 2, "--out-dir is empty");
 }
 
+/* A batch whose every input fails takes away the output directory it made (and the parents
+ * and {dir}s made with it), never one that was there before or that holds anything. */
+Test(batch, out_dir_made_for_nothing_is_removed)
+{
+    make_inputs(1);
+    CLI(&r, dir, "batch", "--out-dir", "new", "mask:circle.png", "--", "in/broken.png");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "0 ok, 1 failed"), "%s", r.err);
+    cr_assert(!exists(dir, "new"), "an empty output directory was left behind");
+    CLI(&r, dir, "batch", "--out-dir", "made/deeper/", "-r", "--name", "{dir}/{stem}.{ext}",
+        "mask:circle.png", "--", "in/broken.png", "missing.png");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(!exists(dir, "made"), "the parents made for it were left behind");
+    /* there before: stays, empty or not */
+    mkdir(at(dir, "old"), 0755);
+    CLI(&r, dir, "batch", "--out-dir", "old", "mask:circle.png", "--", "in/broken.png");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(exists(dir, "old"));
+    mkdir(at(dir, "parent"), 0755);
+    CLI(&r, dir, "batch", "--out-dir", "parent/child", "mask:circle.png", "--", "in/broken.png");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(exists(dir, "parent") && !exists(dir, "parent/child"));
+    /* made, and something written into it: stays */
+    CLI(&r, dir, "batch", "--out-dir", "some", "mask:circle.png", "--", "in/broken.png",
+        "in/000.png");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(exists(dir, "some/000.png"));
+}
+
 /* ---- --resume redoes an output that was cut short after it was made ---- */
 
 Test(batch, resume_redoes_truncated_outputs)

@@ -879,6 +879,40 @@ Test(edges, output_side_errors_name_standard_output)
 }
 
 /* The hint for a value starting with '-' works as written; "-o=X" is refused, not a file "=X". */
+/* Every numeric option takes plain decimal digits only: blanks, signs, a unit, hex or nothing
+ * at all are refused in one line naming the option and the value, attached or not, and
+ * nothing is written. */
+Test(edges, numeric_options_take_digits_only)
+{
+    static const char *const opts[] = {"threads", "quality", "max-memory", "max-pixels",
+                                       "max-width", "png-level"};
+    static const char *const bad[] = {" 3", "3 ", "\t3", "+3", "3x", "", "0x3", "3.0", "-3",
+                                      "\n3"};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        for (size_t j = 0; j < sizeof bad / sizeof bad[0]; j++) {
+            char name[32], attached[64], quoted[32];
+            snprintf(name, sizeof name, "--%s", opts[i]);
+            snprintf(attached, sizeof attached, "--%s=%s", opts[i], bad[j]);
+            /* a control character is shown as '?' */
+            bool shown = !bad[j][0] || bad[j][0] >= ' ';
+            snprintf(quoted, sizeof quoted, "'%s'", shown ? bad[j] : "?3");
+            CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "o.jpg", name, bad[j]);
+            cr_assert_eq(r.status, 2, "%s '%s' accepted: %s", name, bad[j], r.err);
+            cr_assert_eq(lines(r.err), 1, "%s", r.err);
+            cr_assert(strstr(r.err, name) && strstr(r.err, quoted), "%s", r.err);
+            CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "o.jpg", attached);
+            cr_assert_eq(r.status, 2, "%s accepted: %s", attached, r.err);
+            cr_assert(strstr(r.err, name) && strstr(r.err, quoted), "%s", r.err);
+            cr_assert(!exists(dir, "o.jpg"));
+        }
+    CLI(&r, dir, "batch", "-j 2", "--out-dir", "d", "mask:circle.png", "--", "photo.png");
+    CLI_REFUSED(&r, 2, "--jobs", "' 2'");
+    cr_assert(!exists(dir, "d"));
+    CLI(&r, dir, "mask", "photo.png", "circle.png", "-o", "o.jpg", "--threads", "03",
+        "--quality", "090");
+    cli_expect_ok(&r);
+}
+
 Test(edges, short_options_and_equals)
 {
     CLI(&r, dir, "run", "photo.png", "-o", "--q.png", "filter:box:1");

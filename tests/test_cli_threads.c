@@ -188,3 +188,59 @@ Test(cli_threads, counts_refused)
     CLI(&r, dir, "mask", "in.png", "m.png", "-o", "out.png", "--threads", "1024");
     cli_expect_ok(&r);
 }
+
+/* --threads 1024 where the address space (RLIMIT_AS) has no room for that many stacks: the job
+ * runs on the threads that could be started, down to the caller's alone, writing the bytes one
+ * thread writes, with no message. Each limit is one a single thread runs within. */
+Test(cli_threads, more_threads_than_the_address_space_holds)
+{
+    if (UNDER_ASAN)
+        cr_skip_test("ASan's shadow takes the address space these limits bound");
+    inputs();
+    const char *const jobs[][9] = {
+        {"mask", "in.png", "m.png", "-o", "out.png"},
+        {"run", "in.png", "-o", "out.png", "mul:m.png", "filter:box:3", "window:hann",
+         "blend:screen:top.png:0.5"},
+        {"filter", "in.png", "-o", "out.jpg", "--kernel", "gaussian:2"},
+        {"batch", "-q", "--jobs", "2", "--out-dir", "o", "mask:m.png", "--", "in.png"},
+    };
+    const char *const outs[] = {"out.png", "out.png", "out.jpg", "o/in.png"};
+    const rlim_t limits[] = {40u << 20, 64u << 20, 160u << 20};
+    for (size_t j = 0; j < sizeof jobs / sizeof jobs[0]; j++) {
+        /* the command, --threads N, then the rest (batch takes no option after "--") */
+        const char *argv[16] = {jobs[j][0], "--threads", "1"};
+        int n = 2, k = 3;
+        for (int a = 1; a < 9 && jobs[j][a]; a++)
+            argv[k++] = jobs[j][a];
+        argv[k] = NULL;
+        cli_run(&r, dir, argv);
+        cli_expect_ok(&r);
+        size_t want_n;
+        unsigned char *want = slurp(at(dir, outs[j]), &want_n);
+        cr_assert(want);
+        int tried = 0;
+        for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++) {
+            cli_opts o = {.as = limits[l]};
+            argv[n] = "1";
+            remove(at(dir, outs[j]));
+            cli_run_with(&r, dir, &o, argv);
+            if (r.status != 0)
+                continue; /* below what this job needs on one thread */
+            tried++;
+            argv[n] = "1024";
+            remove(at(dir, outs[j]));
+            cli_run_with(&r, dir, &o, argv);
+            cr_assert_eq(r.status, 0, "%s, RLIMIT_AS %lu MiB: %s", jobs[j][0],
+                         (unsigned long)(limits[l] >> 20), r.err);
+            cr_assert_str_empty(r.err, "%s: %s", jobs[j][0], r.err);
+            size_t got_n;
+            unsigned char *got = slurp(at(dir, outs[j]), &got_n);
+            cr_assert(got && got_n == want_n && memcmp(got, want, want_n) == 0,
+                      "%s, RLIMIT_AS %lu MiB: other bytes than one thread's", jobs[j][0],
+                      (unsigned long)(limits[l] >> 20));
+            free(got);
+        }
+        cr_assert_gt(tried, 0, "%s: no limit tried that one thread runs within", jobs[j][0]);
+        free(want);
+    }
+}

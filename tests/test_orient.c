@@ -896,6 +896,39 @@ Test(orient, duplicate_long_and_count_2_entries)
     hdm_image_free(plain[0]);
     hdm_image_free(plain[1]);
     hdm_free(png);
+}
+
+/* A turned JPEG refused while decoding names what opening it needs, the turn's held image
+ * included: given that figure, the file opens (decoded and turned), so the limit is not raised
+ * twice for one input. */
+Test(orient, jpeg_refusal_counts_the_turn)
+{
+    hdm_image *img;
+    cr_assert_eq(hdm_image_new(384, 256, 3, HDM_U8, &img), HDM_OK);
+    size_t size;
+    unsigned char *jpeg = encode(img, HDM_FORMAT_JPEG, &size);
+    static const uint32_t values[] = {6, 3, 8};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        unsigned char exif[64];
+        size_t n = make_exif(exif, true, values[i]), tagged_size;
+        unsigned char *t = jpeg_with_exif(jpeg, size, exif, n, &tagged_size);
+        const char *path = tu_path("turned.jpg");
+        tu_write_file(path, t, tagged_size);
+        free(t);
+        hdm_options opt;
+        hdm_options_init(&opt);
+        opt.max_memory = 1000;
+        hdm__source *s = NULL;
+        hdm_error e;
+        cr_assert_eq(hdm__source_open(path, &opt, &s, &e), HDM_ERR_LIMIT);
+        const char *about = strstr(e.message, "needs about ");
+        cr_assert(about && strstr(e.message, "turned.jpg"), "%s", e.message);
+        opt.max_memory = strtoull(about + strlen("needs about "), NULL, 10);
+        cr_assert_gt(opt.max_memory, 384u * 256 * 3, "%s", e.message);
+        cr_assert_eq(hdm__source_open(path, &opt, &s, &e), HDM_OK, "orientation %u: %s",
+                     values[i], e.message);
+        hdm__source_close(s);
+    }
     hdm_free(jpeg);
     hdm_image_free(img);
 }

@@ -364,9 +364,10 @@ static const char *suggest_command(const char *name)
     return suggest(name, cands, n);
 }
 
+/* Plain decimal digits and nothing else: strtoull alone would also take leading blanks. */
 static bool parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-    if (!s || !*s || *s == '-' || *s == '+')
+    if (!s || !*s || strspn(s, "0123456789") != strlen(s))
         return false;
     errno = 0;
     char *end;

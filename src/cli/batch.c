@@ -1211,22 +1211,83 @@ int batch_prepare(const batch_config *cfg, batch_plan *plan)
     return -1;
 }
 
-static int mkdirs(const char *path)
+/* Makes path and the directories above it that are missing. *made, if given, is set to the
+ * length of the shortest leading part of path that this call created (0: none). */
+static int mkdirs_made(const char *path, size_t *made)
 {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);
+    if (made)
+        *made = 0;
     for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
+        if (*p != '/' || p[-1] == '/')
             continue;
         *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        if (mkdir(buf, 0777) == 0) {
+            if (made && !*made)
+                *made = (size_t)(p - buf);
+        } else if (errno != EEXIST) {
             return -1;
+        }
         *p = '/';
     }
     struct stat st;
-    if (mkdir(buf, 0777) != 0 && (errno != EEXIST || stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)))
+    if (mkdir(buf, 0777) == 0) {
+        if (made && !*made)
+            *made = strlen(buf);
+    } else if (errno != EEXIST || stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
         return -1;
+    }
     return 0;
+}
+
+static int mkdirs(const char *path) { return mkdirs_made(path, NULL); }
+
+/* Removes the empty directories below dir, deepest first (an output's {dir}s made for inputs
+ * that then failed); a directory holding anything stays, as rmdir leaves it. */
+static void prune_empty(const char *dir, int depth)
+{
+    DIR *d = depth < 64 ? opendir(dir) : NULL;
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char sub[4096];
+        struct stat st;
+        if (snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= (int)sizeof sub ||
+            lstat(sub, &st) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        prune_empty(sub, depth + 1);
+        rmdir(sub);
+    }
+    closedir(d);
+}
+
+/* The output directory, when this batch created it (made: the length of the part of its path
+ * that was new) and wrote nothing into it, goes again, and so do the parents made with it: a
+ * batch whose inputs all failed leaves no trace. A directory that was there before, or that
+ * holds anything, stays. */
+static void remove_if_unused(const char *out_dir, size_t made)
+{
+    if (!made)
+        return;
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", out_dir);
+    prune_empty(buf, 0);
+    size_t n = strlen(buf);
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = '\0';
+    while (n >= made && rmdir(buf) == 0) {
+        char *slash = strrchr(buf, '/');
+        if (!slash || slash == buf)
+            break;
+        while (slash > buf && slash[-1] == '/')
+            slash--;
+        *slash = '\0';
+        n = (size_t)(slash - buf);
+    }
 }
 
 /* ---- the report: JSON lines, written whole at the end as every output is written ---- */
@@ -1545,7 +1606,8 @@ int batch_main(const batch_config *cfg)
         batch_plan_free(&l);
         return rc;
     }
-    if (mkdirs(cfg->out_dir) != 0) {
+    size_t made;
+    if (mkdirs_made(cfg->out_dir, &made) != 0) {
         int e = errno;
         cli_say("%s: cannot create output directory: %s", cfg->out_dir, strerror(e));
         batch_plan_free(&l);
@@ -1612,6 +1674,7 @@ int batch_main(const batch_config *cfg)
                 failed, skipped, rest, now() - b.start);
     }
     batch_plan_free(&l);
+    remove_if_unused(cfg->out_dir, made);
     if (*cfg->cancel)
         return CANCELLED;
     return failed || report_rc ? FAIL : 0;

@@ -93,7 +93,7 @@ static hdm_status read_rows(hdm__source *s, hdm_image *strip, uint32_t rows, hdm
 static void on_progress(j_common_ptr cinfo)
 {
     hdm__jpeg_fail *f = (hdm__jpeg_fail *)cinfo->err;
-    if (f->cancel && *f->cancel) {
+    if (hdm__cancelled(f->cancel)) {
         f->code = -1;
         longjmp(f->jump, 1);
     }
@@ -346,12 +346,23 @@ static hdm_status jpeg_header(jpeg_source *p, const void *data, size_t size,
         return st;
     bool whole = p->d.progressive_mode || p->d.comps_in_scan < p->d.num_components;
     uint64_t held = decode_bytes(&p->d, whole);
-    if (held > opt->max_memory)
+    if (held > opt->max_memory) {
+        /* the figure is what opening the file needs, so that given it both pass: the turn
+         * upright that its Orientation asks for next holds the image beside the decoder */
+        uint32_t o = p->base.meta.orientation;
+        size_t image = 0;
+        bool turned = !opt->no_rotate && o >= 3 && o <= 8 &&
+                      !hdm_size_bytes(p->base.info.width, p->base.info.height, channels,
+                                      HDM_U8, &image) &&
+                      image <= UINT64_MAX - held;
         return hdm__fail(err, HDM_ERR_LIMIT, p->path,
-                         "decoding needs about %llu bytes%s, above the memory limit of %llu "
-                         "(max_memory)", (unsigned long long)held,
+                         "decoding%s needs about %llu bytes%s, above the memory limit of %llu "
+                         "(max_memory)",
+                         turned ? " (with the turn upright its Orientation asks for)" : "",
+                         (unsigned long long)(turned ? held + image : held),
                          whole ? " (every coefficient of a progressive JPEG)" : "",
                          (unsigned long long)opt->max_memory);
+    }
     p->base.held = held;
     return HDM_OK;
 }

@@ -499,10 +499,13 @@ hdm_status hdm__png_sink(const hdm__codec *c, const hdm_info *info, const hdm_op
     /* ~1 MiB of rows a block: big enough to amortise the hand-over, small enough for L2 */
     size_t br = ((size_t)1 << 20) / k->rowbytes;
     k->block_rows = br < 1 ? 1 : br > info->height ? info->height : (uint32_t)br;
-    /* Workers: one per thread the job may use (opt->threads, resolved to the cores available
-     * when the caller left it 0), when there is more than one block to share. The blocks are
-     * the same whatever their number, so the bytes are too. */
-    uint32_t cores = opt->threads ? opt->threads : hdm__cores_available();
+    /* Workers: one per thread the job may use (opt->threads, or the cores available when the
+     * caller left it 0, and never more than those cores: each has a block and a deflate state
+     * of its own), when there is more than one block to share. The blocks are the same
+     * whatever their number, so the bytes are too. */
+    uint32_t cores = hdm__cores_available();
+    if (opt->threads && opt->threads < cores)
+        cores = opt->threads;
     unsigned want = cores > MAX_WORKERS ? MAX_WORKERS : cores > 1 ? (unsigned)cores : 0;
     if (info->height <= k->block_rows)
         want = 0;
@@ -532,7 +535,7 @@ hdm_status hdm__png_sink(const hdm__codec *c, const hdm_info *info, const hdm_op
         return hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
     }
     for (unsigned i = 0; i < want; i++) {
-        if (pthread_create(&k->work[i].thread, NULL, worker_main, &k->work[i]) != 0)
+        if (hdm__thread_start(&k->work[i].thread, worker_main, &k->work[i]) != 0)
             break;
         k->nworkers++;
     }

@@ -171,7 +171,7 @@ static int progress(int percent, const WebPPicture *pic)
 {
     (void)percent;
     const webp_enc *k = pic->custom_ptr;
-    return !(k->cancel && *k->cancel);
+    return !hdm__cancelled(k->cancel);
 }
 
 static hdm_status enc_finish(hdm__sink *s, hdm_error *err)

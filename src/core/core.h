@@ -5,6 +5,8 @@
 
 #include "hadamard.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -48,6 +50,22 @@ uint32_t hdm__cores_available(void);
 uint32_t hdm__cgroup2_quota(const char *text);
 /* The same for cgroup v1's cpu.cfs_quota_us and cpu.cfs_period_us ("-1": no limit). */
 uint32_t hdm__cgroup1_quota(const char *quota_text, const char *period_text);
+
+/* Whether a cancel flag is raised: the caller's (hdm_options.cancel, looked at on the caller's
+ * thread only) or a read-ahead source's own, an atomic_int handed to its upstream in that
+ * field's type; either is read as an atomic, so a flag one thread raises is seen by another
+ * without a race. */
+_Static_assert(sizeof(atomic_int) == sizeof(int) && ATOMIC_INT_LOCK_FREE == 2,
+               "an int flag read as an atomic_int");
+static inline bool hdm__cancelled(const volatile int *flag)
+{
+    return flag && atomic_load_explicit((const volatile atomic_int *)flag, memory_order_relaxed);
+}
+
+/* Starts fn(arg) on a new thread (pthread_create's defaults) only if the address space keeps
+ * room beside its stack for the job's own allocations; 0 when started, -1 when not (the
+ * caller then does without it). Every thread the library starts is started here. */
+int hdm__thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* Worker threads kept for a job's run, sharing out the parts of each task given them. */
 typedef struct hdm__pool hdm__pool;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* pool.c — worker threads that share out the parts of a task, for a job's whole run */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include "core/core.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 /* A task being shared out: its parts are handed out in order, each to whichever thread asks
  * first (the submitter takes parts too), and the submitter waits until every part is done. It
@@ -51,6 +53,27 @@ static void run_part(hdm__pool *p, task *t, uint32_t part)
         pthread_cond_broadcast(&p->finished);
 }
 
+/* Address space a new thread must leave free beside its stack: a process bounded by RLIMIT_AS
+ * (ulimit -v) that spent its room on stacks would fail the job's next allocation instead. */
+enum { THREAD_MARGIN = 64 << 20 };
+
+int hdm__thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    size_t stack = 8u << 20;
+    pthread_attr_t a;
+    if (pthread_attr_init(&a) == 0) {
+        pthread_attr_getstacksize(&a, &stack);
+        pthread_attr_destroy(&a);
+    }
+    /* a look, not a reservation: the room is mapped and given back at once */
+    void *room = mmap(NULL, THREAD_MARGIN + stack, PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (room == MAP_FAILED)
+        return -1;
+    munmap(room, THREAD_MARGIN + stack);
+    return pthread_create(t, NULL, fn, arg) == 0 ? 0 : -1;
+}
+
 static void *worker_main(void *arg)
 {
     hdm__pool *p = arg;
@@ -70,7 +93,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-hdm_status hdm__pool_new(uint32_t threads, hdm__pool **out)
+static hdm_status pool_start(uint32_t threads, hdm__pool **out)
 {
     *out = NULL;
     if (threads <= 1)
@@ -84,12 +107,32 @@ hdm_status hdm__pool_new(uint32_t threads, hdm__pool **out)
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->finished, NULL);
     p->tail = &p->queue;
-    /* as many as start: a pool short of threads is slower, never wrong */
     while (p->nthreads < threads - 1 &&
-           pthread_create(&p->threads[p->nthreads], NULL, worker_main, p) == 0)
+           hdm__thread_start(&p->threads[p->nthreads], worker_main, p) == 0)
         p->nthreads++;
     *out = p;
     return HDM_OK;
+}
+
+hdm_status hdm__pool_new(uint32_t threads, hdm__pool **out)
+{
+    hdm_status st = pool_start(threads, out);
+    if (st || !*out || (*out)->nthreads == threads - 1)
+        return st;
+    /* Short of threads: what stopped them (the process's threads, or address space for their
+     * stacks) leaves nothing for the job's own allocations, so half of those that started are
+     * given back; a pool short of threads is slower, never wrong. */
+    uint32_t started = (*out)->nthreads;
+    hdm__pool_free(*out);
+    *out = NULL;
+    if (started < 2)
+        return HDM_OK; /* the caller's thread alone */
+    st = pool_start(started / 2 + 1, out);
+    if (!st && *out && (*out)->nthreads == 0) {
+        hdm__pool_free(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 void hdm__pool_free(hdm__pool *p)

@@ -131,7 +131,7 @@ typedef struct fft_source {
  * 16-bit alpha, where the f32 transforms' rounding would be most of the quotient. */
 #define ALPHA_FLOOR (1.0f / 65536)
 
-static bool cancelled(const fft_source *f) { return f->cancel && *f->cancel; }
+static bool cancelled(const fft_source *f) { return hdm__cancelled(f->cancel); }
 
 /* Padded rows [y0, y1) of plane c to their real transforms. */
 static void rows_forward(fft_source *f, fft_lane *l, uint32_t c, uint32_t y0, uint32_t y1)
@@ -262,7 +262,7 @@ static void run_pass(fft_source *f, pass_kind kind, uint32_t c, bool filter)
         jobs[i] = (fft_job){f, &f->lane[i], kind, c, (uint32_t)((uint64_t)n * i / f->lanes),
                             (uint32_t)((uint64_t)n * (i + 1) / f->lanes), filter, 0};
         /* a thread that cannot start leaves its share to this one */
-        started[i] = i > 0 && pthread_create(&jobs[i].thread, NULL, job_run, &jobs[i]) == 0;
+        started[i] = i > 0 && hdm__thread_start(&jobs[i].thread, job_run, &jobs[i]) == 0;
     }
     for (uint32_t i = 0; i < f->lanes; i++)
         if (!started[i])

@@ -912,6 +912,11 @@ static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, boo
      * job that fits unthreaded still fits (but for a limit within a few rows of what it
      * needs). */
     uint32_t threads = opt->threads > 1 && up->info.height > 1 ? opt->threads : 1;
+    /* each sharing thread has scratch rows of its own: none for threads beyond the cores,
+     * which could only wait (--threads 1024 would take a thousand pads) */
+    uint32_t cores = threads > 1 ? hdm__cores_available() : 1;
+    if (threads > cores)
+        threads = cores < 1 ? 1 : cores;
     if (threads > 1) {
         uint64_t shared = filter_held(&up->info, k, border, fft, threads);
         uint64_t base = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;

@@ -93,7 +93,7 @@ static hdm_status hold_upstream(orient_source *r, hdm_error *err)
     hdm_status st = hdm__image_new(ui->width, ui->height, ui->channels, ui->depth, &r->hold,
                                    r->base.path, err);
     for (uint32_t y = 0; !st && y < ui->height; y += READ_ROWS) {
-        if (r->cancel && *r->cancel)
+        if (hdm__cancelled(r->cancel))
             return hdm__fail(err, HDM_ERR_INTERRUPTED, r->base.path, "interrupted");
         uint32_t n = ui->height - y < READ_ROWS ? ui->height - y : READ_ROWS;
         hdm_image band = *r->hold; /* a view of rows y .. y + n - 1 */

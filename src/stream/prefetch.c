@@ -3,6 +3,7 @@
 #include "stream/stream.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,10 +20,12 @@ typedef struct chunk {
     hdm_error err;
 } chunk;
 
-typedef struct prefetch {
+struct hdm__prefetch {
     hdm__source base;
     hdm__source *up;
-    const volatile int *cancel;
+    const volatile int *cancel; /* the caller's flag: read on the reader's thread only */
+    atomic_int stop; /* raised by the reader when it sees cancel: the flag of the thread and of
+                      * up (opened with it as its cancel by hdm__prefetch_new's caller) */
     uint32_t chunk_rows;
     chunk buf[2];
     unsigned head;      /* the chunk the reader takes from next */
@@ -30,7 +33,11 @@ typedef struct prefetch {
     pthread_cond_t changed;
     pthread_t thread;
     bool started, stopping;
-} prefetch;
+    bool flag_given; /* up was opened with stop as its cancel flag */
+    bool direct; /* no reading ahead (no room, no gain, no thread): up is read on the reader's
+                  * thread */
+};
+typedef struct hdm__prefetch prefetch;
 
 static void *prefetch_main(void *arg)
 {
@@ -49,7 +56,7 @@ static void *prefetch_main(void *arg)
         pthread_mutex_unlock(&p->lock);
         /* the chunk is the thread's alone while it is not ready */
         hdm_status st;
-        if (p->cancel && *p->cancel)
+        if (atomic_load(&p->stop))
             st = hdm__fail(&c->err, HDM_ERR_INTERRUPTED, p->base.path, "interrupted");
         else
             st = hdm__source_read(p->up, c->img, n, &c->err);
@@ -71,15 +78,28 @@ static void *prefetch_main(void *arg)
 static hdm_status prefetch_read(hdm__source *s, hdm_image *strip, uint32_t rows, hdm_error *err)
 {
     prefetch *p = (prefetch *)s;
-    if (!p->started) {
-        if (pthread_create(&p->thread, NULL, prefetch_main, p) != 0)
-            return hdm__fail(err, HDM_ERR_NOMEM, s->path, "cannot start a reading thread");
-        p->started = true;
+    if (!p->started && !p->direct) {
+        /* short of threads (or of room for a stack), reading ahead is only left out */
+        if (hdm__thread_start(&p->thread, prefetch_main, p) == 0)
+            p->started = true;
+        else
+            p->direct = true;
+    }
+    if (p->direct) {
+        if (hdm__cancelled(p->cancel)) /* up looks at the source's flag, not the caller's */
+            atomic_store(&p->stop, 1);
+        return hdm__source_read(p->up, strip, rows, err);
     }
     uint32_t got = 0;
     pthread_mutex_lock(&p->lock);
     while (got < rows) {
         chunk *c = &p->buf[p->head];
+        if (hdm__cancelled(p->cancel)) { /* the thread (and up on it) stops */
+            atomic_store(&p->stop, 1);
+            pthread_cond_broadcast(&p->changed);
+            pthread_mutex_unlock(&p->lock);
+            return hdm__fail(err, HDM_ERR_INTERRUPTED, s->path, "interrupted");
+        }
         while (!c->ready)
             pthread_cond_wait(&p->changed, &p->lock);
         if (c->st) {
@@ -123,8 +143,27 @@ static void prefetch_close(hdm__source *s)
     free(p);
 }
 
-hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__source **out,
-                                hdm_error *err)
+hdm_status hdm__prefetch_new(const hdm_options *opt, hdm__prefetch **out, hdm_error *err)
+{
+    prefetch *p = calloc(1, sizeof *p);
+    *out = p;
+    if (!p)
+        return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
+    p->cancel = opt->cancel;
+    atomic_init(&p->stop, 0);
+    return HDM_OK;
+}
+
+const volatile int *hdm__prefetch_flag(hdm__prefetch *p)
+{
+    p->flag_given = true;
+    return p->cancel ? (const volatile int *)&p->stop : NULL;
+}
+
+void hdm__prefetch_discard(hdm__prefetch *p) { free(p); }
+
+hdm_status hdm__prefetch_start(hdm__prefetch *p, hdm__source *up, const hdm_options *opt,
+                               hdm__source **out, hdm_error *err)
 {
     *out = NULL;
     const hdm_info *in = &up->info;
@@ -140,20 +179,20 @@ hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__so
     hdm_status st = hdm_size_bytes(in->width, rows, in->channels, in->depth, &bytes);
     /* Reading ahead is only faster, never needed: it takes no more than a 64th of what the
      * limit leaves, so a job that fits unthreaded still fits (but for a limit within a few
-     * chunks of what it needs). */
+     * chunks of what it needs). A source decoded whole has nothing to read ahead. */
     uint64_t left = opt->max_memory > up->held ? opt->max_memory - up->held : 0;
-    if (!st && 2 * (uint64_t)bytes > left / 64) {
+    p->direct = hdm__source_is_whole(up) || (!st && 2 * (uint64_t)bytes > left / 64);
+    if (p->direct && !p->flag_given) { /* up looks at the caller's flag itself */
+        free(p);
         *out = up;
         return HDM_OK;
     }
-    prefetch *p = st ? NULL : calloc(1, sizeof *p);
-    if (p && (hdm_image_new(in->width, rows, in->channels, in->depth, &p->buf[0].img) ||
-              hdm_image_new(in->width, rows, in->channels, in->depth, &p->buf[1].img))) {
+    if (!p->direct && (st || hdm_image_new(in->width, rows, in->channels, in->depth,
+                                           &p->buf[0].img) ||
+                       hdm_image_new(in->width, rows, in->channels, in->depth,
+                                     &p->buf[1].img))) {
         hdm_image_free(p->buf[0].img);
         free(p);
-        p = NULL;
-    }
-    if (!p) {
         st = hdm__fail(err, HDM_ERR_NOMEM, up->path, "out of memory");
         hdm__source_close(up);
         return st;
@@ -161,13 +200,25 @@ hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__so
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->changed, NULL);
     p->up = up;
-    p->cancel = opt->cancel;
     p->chunk_rows = rows;
     p->base.info = *in;
     p->base.path = up->path;
-    p->base.held = up->held + 2 * (uint64_t)bytes;
+    p->base.held = up->held + (p->direct ? 0 : 2 * (uint64_t)bytes);
     p->base.read = prefetch_read;
     p->base.close = prefetch_close;
+    hdm__meta_move(&p->base.meta, &up->meta);
     *out = &p->base;
     return HDM_OK;
+}
+
+hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__source **out,
+                                hdm_error *err)
+{
+    hdm__prefetch *p;
+    hdm_status st = hdm__prefetch_new(opt, &p, err);
+    if (st) {
+        hdm__source_close(up);
+        return st;
+    }
+    return hdm__prefetch_start(p, up, opt, out, err);
 }

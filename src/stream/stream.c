@@ -146,6 +146,10 @@ static uint32_t strip_rows(const hdm_info *info, const hdm_options *opt)
     size_t rows = ((size_t)256 << 10) / (row ? row : 1);
     rows = rows < 1 ? 1 : rows > 64 ? 64 : rows;
     uint32_t t = opt->threads < 1 ? 1 : opt->threads > 8 ? 8 : opt->threads;
+    if (t > 1) { /* threads beyond the cores share nothing out: no taller strips for them */
+        uint32_t cores = hdm__cores_available();
+        t = t > cores ? (cores < 1 ? 1 : cores) : t;
+    }
     return (uint32_t)rows * t;
 }
 
@@ -181,7 +185,7 @@ hdm_status hdm__stream_run(hdm__source *src, hdm__sink *sink, const hdm_options 
     }
     for (uint32_t y = 0; y < in->height && !st; y += rows) {
         uint32_t n = in->height - y < rows ? in->height - y : rows;
-        if (opt->cancel && *opt->cancel) {
+        if (hdm__cancelled(opt->cancel)) {
             st = hdm__fail(err, HDM_ERR_INTERRUPTED, sink->path, "interrupted");
             break;
         }

@@ -48,12 +48,27 @@ bool hdm__source_is_whole(const hdm__source *s);
 
 /* A source giving up's rows, read on a thread of its own a chunk ahead of the reader (two
  * chunks of ~256 KiB, counted in held), so a decoder runs beside whatever consumes its rows. A
- * failure of up is given to the reader where it would have met it; opt->cancel stops the
- * thread between chunks; closing joins the thread. When the chunks would take more than a 64th
+ * failure of up is given to the reader where it would have met it; opt->cancel, looked at by
+ * the reader only, stops the thread between chunks (through a flag of the source's own);
+ * closing joins the thread. No thread to be had, up is read on the reader's. When the chunks
+ * would take more than a 64th
  * of what opt->max_memory leaves beside up->held, *out is up itself. Takes up (closed on
  * failure too). */
 hdm_status hdm__prefetch_source(hdm__source *up, const hdm_options *opt, hdm__source **out,
                                 hdm_error *err);
+
+/* The same in two steps, so that up, and every decoder under it that may run on the read-ahead
+ * thread, never looks at the caller's flag: hdm__prefetch_new first, then up opened with
+ * hdm__prefetch_flag as its opt->cancel (NULL when the caller gave none), then
+ * hdm__prefetch_start takes p and up. The reader alone looks at the caller's flag and raises
+ * the source's own when it sees it; reading ahead left out, up is read through p on the
+ * reader's thread, which does the same. hdm__prefetch_discard frees a p that took no up. */
+typedef struct hdm__prefetch hdm__prefetch;
+hdm_status hdm__prefetch_new(const hdm_options *opt, hdm__prefetch **out, hdm_error *err);
+const volatile int *hdm__prefetch_flag(hdm__prefetch *p);
+void hdm__prefetch_discard(hdm__prefetch *p);
+hdm_status hdm__prefetch_start(hdm__prefetch *p, hdm__source *up, const hdm_options *opt,
+                               hdm__source **out, hdm_error *err);
 
 /* A sink takes an image's rows top to bottom and encodes them into an hdm__out. */
 typedef struct hdm__sink hdm__sink;
