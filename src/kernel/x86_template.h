@@ -166,14 +166,36 @@ static void NAME(axpy_f32)(float *dst, const float *a, float k, size_t n)
         HDM_NARROW.axpy_f32(dst + i, a + i, k, n - i);
 }
 
-/* The resampler's vertical pass: one accumulator vector per block of samples, the taps summed in
- * order, each product and sum rounded on its own, as the scalar reference does per sample. */
+/* The resampler's vertical pass and the filter's sums: blocks of COL_VECS vectors, each its own
+ * accumulator, so COL_VECS additions are in flight rather than one waiting on the last (an
+ * addition's latency is several cycles, its throughput one or two a cycle); then single
+ * vectors, then samples. Every sample's taps are summed in order, each product and sum rounded
+ * on its own, as the scalar reference does. */
+#define COL_VECS 8
 static void NAME(resample_col_f32)(float *dst, const float *const *rows, const float *w,
                                    size_t taps, size_t n)
 {
-    ROW_LOOP(float, vf acc = zero_f();
-             for (size_t k = 0; k < taps; k++) acc = addf(acc, mulf(set1f(w[k]), ld_f(rows[k] + i)));
-             st_f(dst + i, acc))
+    const size_t v = VB / sizeof(float);
+    size_t i = 0;
+    for (; i + COL_VECS * v <= n; i += COL_VECS * v) {
+        vf acc[COL_VECS];
+        for (int b = 0; b < COL_VECS; b++)
+            acc[b] = zero_f();
+        for (size_t k = 0; k < taps; k++) {
+            const float *r = rows[k] + i;
+            vf wk = set1f(w[k]);
+            for (int b = 0; b < COL_VECS; b++)
+                acc[b] = addf(acc[b], mulf(wk, ld_f(r + b * v)));
+        }
+        for (int b = 0; b < COL_VECS; b++)
+            st_f(dst + i + b * v, acc[b]);
+    }
+    for (; i + v <= n; i += v) {
+        vf acc = zero_f();
+        for (size_t k = 0; k < taps; k++)
+            acc = addf(acc, mulf(set1f(w[k]), ld_f(rows[k] + i)));
+        st_f(dst + i, acc);
+    }
     for (; i < n; i++) {
         float acc = 0.0f;
         for (size_t k = 0; k < taps; k++) {
@@ -183,6 +205,7 @@ static void NAME(resample_col_f32)(float *dst, const float *const *rows, const f
         dst[i] = acc;
     }
 }
+#undef COL_VECS
 
 /* ---- blending, compositing, thresholds -----------------------------------------------------
  *
