@@ -436,12 +436,16 @@ typedef struct filter_source {
     float *acc;            /* the FFT's ch × w sums of one output row */
     float *sums;           /* the direct sum's: nthreads × SUM_ROWS × ch × w */
     size_t block;          /* samples of a row summed for SUM_ROWS output rows at a time */
+    int64_t sums_y0;       /* unthreaded: the first output row sums holds, −1 for none */
+    uint32_t sums_rows;
     /* A thread's list of taps for one resample_col_f32 call: where each tap reads and its
      * weight (up to maxtaps), and the ring slot of each of an output row's kh input rows. */
     size_t maxtaps;
     const float **tap_at;  /* nthreads × maxtaps */
     float *tap_w;          /* nthreads × maxtaps */
     uint32_t *tap_slot;    /* nthreads × (kh + SUM_ROWS) */
+    bool ky_live;          /* a separable kernel's column taps are all non-zero */
+    float *zeros;          /* then w zeros: a zero border's rows */
     uint32_t nx;           /* a separable kernel's non-zero row taps: */
     uint32_t *x_at;        /* their offsets in a padded row */
     float *x_w;            /* and weights */
@@ -556,14 +560,14 @@ static void finish_row(filter_source *f, float *facc, hdm_image *strip, uint32_t
     }
 }
 
-/* Output rows y0 … y0 + m − 1 (m ≤ SUM_ROWS) into rows r0 … of strip, summed on thread t's
- * tap list and sums. Column block by column block, all m rows are summed before the next
+/* The sums of output rows y0 … y0 + m − 1 (m ≤ SUM_ROWS) into thread t's sums (row r at
+ * r × ch × w), on its tap list. Column block by column block, all m rows are summed before the next
  * block, so the kh + m − 1 input rows' block is read from memory once and then from the
  * core's cache; each sample's sum is the same whatever the block. read: rows not in the ring
  * are read from upstream; else (a share-out, every row already read) a missing one is an
  * error. */
-static hdm_status out_rows(filter_source *f, uint32_t t, int64_t y0, uint32_t m,
-                           hdm_image *strip, uint32_t r0, bool read, hdm_error *err)
+static hdm_status out_rows(filter_source *f, uint32_t t, int64_t y0, uint32_t m, bool read,
+                           hdm_error *err)
 {
     const hdm__kernel *kt = hdm__kern();
     uint32_t *slot = f->tap_slot + (size_t)t * (f->kh + SUM_ROWS);
@@ -606,6 +610,17 @@ static hdm_status out_rows(filter_source *f, uint32_t t, int64_t y0, uint32_t m,
         }
         for (size_t x0 = 0; x0 < f->w; x0 += f->block) {
             size_t len = f->w - x0 < f->block ? f->w - x0 : f->block;
+            if (f->ky_live) {
+                /* every tap non-zero: the kernel sums the m rows together, a zero border's
+                 * rows read as zeros (adding w·0 changes no sum) */
+                float *dst[SUM_ROWS];
+                for (uint32_t q = 0; q < f->kh + m - 1; q++)
+                    at[q] = (slot[q] == UINT32_MAX ? f->zeros : slot_plane(f, slot[q], c)) + x0;
+                for (uint32_t r = 0; r < m; r++)
+                    dst[r] = sums + ((size_t)r * f->ch + c) * f->w + x0;
+                kt->filter_cols_f32(dst, at, f->ky, f->kh, m, len);
+                continue;
+            }
             for (uint32_t r = 0; r < m; r++) {
                 size_t n = 0;
                 for (uint32_t j = 0; j < f->kh; j++) {
@@ -628,8 +643,6 @@ static hdm_status out_rows(filter_source *f, uint32_t t, int64_t y0, uint32_t m,
             }
         }
     }
-    for (uint32_t r = 0; r < m; r++)
-        finish_row(f, sums + (size_t)r * f->ch * f->w, strip, r0 + r);
     return HDM_OK;
 }
 
@@ -685,10 +698,15 @@ static void sum_part(void *ctx, uint32_t i)
     filter_source *f = ctx;
     uint32_t a = (uint32_t)((uint64_t)f->scount * i / f->sparts);
     uint32_t b = (uint32_t)((uint64_t)f->scount * (i + 1) / f->sparts);
+    float *sums = f->sums + (size_t)i * SUM_ROWS * f->ch * f->w;
     f->sst[i] = HDM_OK;
-    for (uint32_t k = a; k < b && !f->sst[i]; k += SUM_ROWS)
-        f->sst[i] = out_rows(f, i, (int64_t)f->sfirst + k, b - k < SUM_ROWS ? b - k : SUM_ROWS,
-                             f->sstrip, f->sr0 + k, false, &f->serr[i]);
+    for (uint32_t k = a; k < b && !f->sst[i]; k += SUM_ROWS) {
+        uint32_t m = b - k < SUM_ROWS ? b - k : SUM_ROWS;
+        if ((f->sst[i] = out_rows(f, i, (int64_t)f->sfirst + k, m, false, &f->serr[i])))
+            break;
+        for (uint32_t r = 0; r < m; r++)
+            finish_row(f, sums + (size_t)r * f->ch * f->w, f->sstrip, f->sr0 + k + r);
+    }
 }
 
 /* Parts for n rows of w × ch samples: one per thread, each at least PART_SAMPLES. */
@@ -766,13 +784,21 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
     }
     if (f->pool)
         return shared_read(f, strip, rows, err);
-    for (uint32_t r = 0; r < rows && !f->bout; r += SUM_ROWS) {
+    for (uint32_t r = 0; r < rows && !f->bout; r++) {
         if (f->cancel && *f->cancel)
             return hdm__fail(err, HDM_ERR_INTERRUPTED, s->path, "interrupted");
-        hdm_status st = out_rows(f, 0, (int64_t)s->next + r, rows - r < SUM_ROWS ? rows - r
-                                 : SUM_ROWS, strip, r, true, err);
-        if (st)
-            return st;
+        int64_t y = (int64_t)s->next + r;
+        if (f->sums_y0 < 0 || y < f->sums_y0 || y >= f->sums_y0 + f->sums_rows) {
+            /* SUM_ROWS rows at once, whatever the strips' height */
+            f->sums_y0 = -1;
+            uint32_t m = f->h - y < SUM_ROWS ? (uint32_t)(f->h - y) : SUM_ROWS;
+            hdm_status st = out_rows(f, 0, y, m, true, err);
+            if (st)
+                return st;
+            f->sums_y0 = y;
+            f->sums_rows = m;
+        }
+        finish_row(f, f->sums + (size_t)(y - f->sums_y0) * f->ch * f->w, strip, r);
     }
     for (uint32_t r = 0; r < rows && f->bout; r++) {
         if (f->cancel && *f->cancel)
@@ -815,6 +841,7 @@ static void filter_close(hdm__source *s)
     free(f->tap_slot);
     free(f->x_at);
     free(f->x_w);
+    free(f->zeros);
     hdm_image_free(f->batch);
     free(f->sst);
     free(f->serr);
@@ -876,9 +903,10 @@ static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__bord
                       (fft ? 1 : t * SUM_ROWS) * ch * w + taps + band * ch * w;
     uint64_t held = floats * sizeof(float) + cap * sizeof(int64_t) + w * ch * ui->depth;
     /* the direct sum's tap lists: each thread's pointers, weights and row slots, and a
-     * separable kernel's row taps (an upper bound: 16 bytes a tap each, SUM_ROWS slots more) */
+     * separable kernel's row taps (an upper bound: 16 bytes a tap each, SUM_ROWS slots more)
+     * and row of zeros */
     if (!fft)
-        held += (t + 1) * (taps + SUM_ROWS) * 16;
+        held += (t + 1) * (taps + SUM_ROWS) * 16 + (sep ? w * sizeof(float) : 0);
     if (group)
         held += cap * w * ch * ui->depth;
     if (fft) {
@@ -1019,6 +1047,7 @@ static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, boo
     f->padlen = (size_t)f->w + f->kw - 1;
     f->rowlen = f->separable ? f->w : f->padlen;
     f->band_y0 = -1;
+    f->sums_y0 = -1;
     f->group = fft ? 0 : filter_group(ui, threads, border);
     f->nthreads = f->group ? threads : 1;
     uint32_t rows = f->kh + (f->group ? 1 + f->group : SUM_ROWS);
@@ -1050,7 +1079,8 @@ static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, boo
          hdm_image_new(f->w, 1, f->ch, ui->depth, &f->one) == HDM_OK;
     if (ok && !fft) {
         size_t t = f->nthreads;
-        f->maxtaps = f->separable ? (f->kw > f->kh ? f->kw : f->kh) : (size_t)f->kw * f->kh;
+        f->maxtaps = f->separable ? (f->kw > f->kh ? f->kw : f->kh) + SUM_ROWS
+                                  : (size_t)f->kw * f->kh;
         ok = (f->tap_at = malloc(t * f->maxtaps * sizeof *f->tap_at)) &&
              (f->tap_w = malloc(t * f->maxtaps * sizeof *f->tap_w)) &&
              (f->tap_slot = malloc(t * (f->kh + SUM_ROWS) * sizeof *f->tap_slot)) &&
@@ -1066,6 +1096,10 @@ static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, boo
                 f->x_at[f->nx] = i;
                 f->x_w[f->nx++] = f->kx[i];
             }
+        f->ky_live = true;
+        for (uint32_t j = 0; j < f->kh; j++)
+            f->ky_live &= f->ky[j] != 0.0f;
+        ok = ok && (f->zeros = calloc(f->w, sizeof *f->zeros));
     }
     if (ok && f->group) {
         size_t t = f->nthreads;
