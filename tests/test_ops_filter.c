@@ -373,6 +373,73 @@ Test(filter, kernels_past_the_image)
     hdm_image_free(in);
 }
 
+/* A gaussian wide enough that its column pass goes block by block and its rows eight at a
+ * time, with a row count that leaves a part group: every border within 1 LSB of the f64 sum,
+ * and the same bits for 1, 2 and 3 threads (the rows shared out in groups). */
+Test(filter, wide_rows_blocks_and_threads)
+{
+    rng_seed(777);
+    const double sigma = 40;
+    int rad = (int)ceil(3 * sigma), n = 2 * rad + 1;
+    double *t = malloc((size_t)n * sizeof *t), sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += t[i] = exp(-0.5 * ((i - rad) / sigma) * ((i - rad) / sigma));
+    for (int i = 0; i < n; i++)
+        t[i] /= sum;
+    hdm_image *in = make_image(1203, 21, 3, HDM_U8, FILL_RANDOM);
+    double *rows = malloc((size_t)in->width * in->height * sizeof *rows);
+    for (int b = 0; b < 4; b++) {
+        char step[96];
+        snprintf(step, sizeof step, "filter:gaussian:%g:border=%s", sigma, ref_borders[b]);
+        hdm_image *out[3];
+        for (int th = 0; th < 3; th++) {
+            hdm_pipeline *p;
+            hdm_error e = {0};
+            cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+            cr_assert_eq(hdm_pipeline_add(p, step, &e), HDM_OK, "%s: %s", step, e.message);
+            hdm_options o;
+            hdm_options_init(&o);
+            o.threads = (uint32_t)th + 1;
+            cr_assert_eq(hdm_pipeline_run_image(p, in, &o, &out[th], &e), HDM_OK, "%s",
+                         e.message);
+            hdm_pipeline_free(p);
+            if (th)
+                cr_assert(tu_same(out[0], out[th]), "%s: %d threads differ from 1", step,
+                          th + 1);
+        }
+        double worst = 0;
+        for (uint32_t c = 0; c < 3; c++) {
+            for (uint32_t y = 0; y < in->height; y++)
+                for (uint32_t x = 0; x < in->width; x++) {
+                    double row = 0;
+                    for (int i = 0; i < n; i++) {
+                        long xx = ref_index((long)x + i - rad, in->width, b);
+                        if (xx >= 0)
+                            row += t[i] * val(in, c, (uint32_t)xx, y);
+                    }
+                    rows[(size_t)y * in->width + x] = row;
+                }
+            for (uint32_t y = 0; y < in->height; y++)
+                for (uint32_t x = 0; x < in->width; x++) {
+                    double acc = 0;
+                    for (int j = 0; j < n; j++) {
+                        long yy = ref_index((long)y + j - rad, in->height, b);
+                        if (yy >= 0)
+                            acc += t[j] * rows[(size_t)yy * in->width + x];
+                    }
+                    cr_assert(lsb_off(out[0], c, x, y, acc, &worst) <= 1,
+                              "%s at (%u,%u,%u): got %u want %g", step, x, y, c,
+                              raw(out[0], c, x, y), quantise(acc, out[0]->depth));
+                }
+        }
+        for (int th = 0; th < 3; th++)
+            hdm_image_free(out[th]);
+    }
+    free(rows);
+    free(t);
+    hdm_image_free(in);
+}
+
 /* signed=abs gives a sum's magnitude, signed=offset adds mid-grey; colour only, alpha as it is */
 Test(filter, signed_modes)
 {

@@ -671,6 +671,23 @@ Test(geometry, kernel_variants_match_scalar)
                 kv->resample_col_f32(b, rows, wv, taps, n);
                 cr_assert(memcmp(a, b, n * sizeof *a) == 0, "%s col: n %zu taps %zu",
                           kv->name, n, taps);
+                /* the filter's several rows at once: rows[r + k] for output row r */
+                size_t m = 1 + (n * 7 + off) % 9, ft = 1 + n % (TAPS + 1 - (m + 1) / 2);
+                float fa[9][N], fb[9][N];
+                float *da[9], *db[9];
+                const float *frows[TAPS + 9];
+                for (size_t q = 0; q < ft + m - 1; q++)
+                    frows[q] = bufs[q % TAPS] + (q + off) % 8;
+                for (size_t r = 0; r < m; r++)
+                    da[r] = fa[r], db[r] = fb[r];
+                ref->filter_cols_f32(da, frows, wv, ft, m, n);
+                kv->filter_cols_f32(db, frows, wv, ft, m, n);
+                for (size_t r = 0; r < m; r++) {
+                    ref->resample_col_f32(a, frows + r, wv, ft, n);
+                    cr_assert(memcmp(a, fa[r], n * sizeof *a) == 0 &&
+                              memcmp(a, fb[r], n * sizeof *a) == 0,
+                              "%s cols: n %zu taps %zu rows %zu, row %zu", kv->name, n, ft, m, r);
+                }
                 ref->resample_row_f32(a, src + off, start, w, taps, n);
                 kv->resample_row_f32(b, src + off, start, w, taps, n);
                 cr_assert(memcmp(a, b, n * sizeof *a) == 0, "%s row: n %zu taps %zu",

@@ -170,6 +170,12 @@ typedef struct hdm__kernel {
      * unlike the other primitives dst must not overlap any of rows (it holds partial sums) */
     void (*resample_col_f32)(float *dst, const float *const *rows, const float *w, size_t taps,
                              size_t n);
+    /* the filter's vertical pass for m consecutive output rows at once: dst[r] gets
+     * resample_col_f32(dst[r], rows + r, w, taps, n)'s sums, bit for bit, for r = 0..m−1 (rows
+     * holds taps + m − 1 rows); a row that several outputs read is loaded once for them all.
+     * No dst overlaps another or any of rows. */
+    void (*filter_cols_f32)(float *const *dst, const float *const *rows, const float *w,
+                            size_t taps, size_t m, size_t n);
     /* dst = src ≥ t ? M : 0, M = 255, 65535 or 1.0f (a binary mask) */
     void (*threshold_u8)(uint8_t *dst, const uint8_t *src, uint8_t t, size_t n);
     void (*threshold_u16)(uint16_t *dst, const uint16_t *src, uint16_t t, size_t n);

@@ -349,6 +349,13 @@ static void resample_col_f32(float *dst, const float *const *rows, const float *
     }
 }
 
+static void filter_cols_f32(float *const *dst, const float *const *rows, const float *w,
+                            size_t taps, size_t m, size_t n)
+{
+    for (size_t r = 0; r < m; r++)
+        resample_col_f32(dst[r], rows + r, w, taps, n);
+}
+
 static void threshold_u8(uint8_t *dst, const uint8_t *src, uint8_t t, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -525,6 +532,7 @@ const hdm__kernel hdm__kernel_scalar = {
     .srgb_to_linear_inv_f32 = srgb_to_linear_inv_f32,
     .unpremul_f32 = unpremul_f32,
     .resample_row_f32 = resample_row_f32, .resample_col_f32 = resample_col_f32,
+    .filter_cols_f32 = filter_cols_f32,
     .threshold_u8 = threshold_u8, .threshold_u16 = threshold_u16, .threshold_f32 = threshold_f32,
     .u8_to_f32 = u8_to_f32, .u16_to_f32 = u16_to_f32,
     .f32_to_u8 = f32_to_u8, .f32_to_u16 = f32_to_u16,

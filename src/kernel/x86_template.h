@@ -166,14 +166,36 @@ static void NAME(axpy_f32)(float *dst, const float *a, float k, size_t n)
         HDM_NARROW.axpy_f32(dst + i, a + i, k, n - i);
 }
 
-/* The resampler's vertical pass: one accumulator vector per block of samples, the taps summed in
- * order, each product and sum rounded on its own, as the scalar reference does per sample. */
+/* The resampler's vertical pass and the filter's sums: blocks of COL_VECS vectors, each its own
+ * accumulator, so COL_VECS additions are in flight rather than one waiting on the last (an
+ * addition's latency is several cycles, its throughput one or two a cycle); then single
+ * vectors, then samples. Every sample's taps are summed in order, each product and sum rounded
+ * on its own, as the scalar reference does. */
+#define COL_VECS 8
 static void NAME(resample_col_f32)(float *dst, const float *const *rows, const float *w,
                                    size_t taps, size_t n)
 {
-    ROW_LOOP(float, vf acc = zero_f();
-             for (size_t k = 0; k < taps; k++) acc = addf(acc, mulf(set1f(w[k]), ld_f(rows[k] + i)));
-             st_f(dst + i, acc))
+    const size_t v = VB / sizeof(float);
+    size_t i = 0;
+    for (; i + COL_VECS * v <= n; i += COL_VECS * v) {
+        vf acc[COL_VECS];
+        for (int b = 0; b < COL_VECS; b++)
+            acc[b] = zero_f();
+        for (size_t k = 0; k < taps; k++) {
+            const float *r = rows[k] + i;
+            vf wk = set1f(w[k]);
+            for (int b = 0; b < COL_VECS; b++)
+                acc[b] = addf(acc[b], mulf(wk, ld_f(r + b * v)));
+        }
+        for (int b = 0; b < COL_VECS; b++)
+            st_f(dst + i + b * v, acc[b]);
+    }
+    for (; i + v <= n; i += v) {
+        vf acc = zero_f();
+        for (size_t k = 0; k < taps; k++)
+            acc = addf(acc, mulf(set1f(w[k]), ld_f(rows[k] + i)));
+        st_f(dst + i, acc);
+    }
     for (; i < n; i++) {
         float acc = 0.0f;
         for (size_t k = 0; k < taps; k++) {
@@ -183,6 +205,79 @@ static void NAME(resample_col_f32)(float *dst, const float *const *rows, const f
         dst[i] = acc;
     }
 }
+#undef COL_VECS
+
+/* The filter's vertical pass, FC_ROWS output rows and FC_VECS vectors of samples at a time:
+ * each input row's vectors are loaded once and added, times its tap, into every output row
+ * that reads it, FC_ROWS × FC_VECS accumulators in flight (16 of AVX-512's 32 registers, 8 of
+ * the 16 narrower ones). Output row r's taps still come in order k = 0, 1, … (input row
+ * q = r + k), so its sums are resample_col_f32's. */
+#define FC_ROWS 8
+#if VB == 64
+#define FC_VECS 2
+#else
+#define FC_VECS 1
+#endif
+#define FC_ADD(r, k)                                                                            \
+    do {                                                                                        \
+        vf wk = set1f(w[k]);                                                                    \
+        for (int b = 0; b < vecs; b++)                                                          \
+            a[r][b] = addf(a[r][b], mulf(wk, x[b]));                                            \
+    } while (0)
+INLINE void NAME(fc_block)(float *const *dst, const float *const *rows, const float *w,
+                           size_t taps, size_t i, int vecs)
+{
+    const size_t v = VB / sizeof(float);
+    vf a[FC_ROWS][FC_VECS], x[FC_VECS];
+    for (int r = 0; r < FC_ROWS; r++)
+        for (int b = 0; b < vecs; b++)
+            a[r][b] = zero_f();
+    /* rows q < FC_ROWS − 1 and q ≥ taps reach only some outputs; those between reach all */
+    size_t all0 = FC_ROWS - 1, all1 = taps > all0 ? taps : all0, end = taps + FC_ROWS - 1;
+    for (size_t q = 0; q < end; q++) {
+        for (int b = 0; b < vecs; b++)
+            x[b] = ld_f(rows[q] + i + b * v);
+        if (q >= all0 && q < all1) {
+            for (int r = 0; r < FC_ROWS; r++)
+                FC_ADD(r, q - r);
+        } else {
+            for (int r = 0; r < FC_ROWS; r++)
+                if (q >= (size_t)r && q - r < taps)
+                    FC_ADD(r, q - r);
+        }
+    }
+    for (int r = 0; r < FC_ROWS; r++)
+        for (int b = 0; b < vecs; b++)
+            st_f(dst[r] + i + b * v, a[r][b]);
+}
+#undef FC_ADD
+
+static void NAME(filter_cols_f32)(float *const *dst, const float *const *rows, const float *w,
+                                  size_t taps, size_t m, size_t n)
+{
+    const size_t v = VB / sizeof(float);
+    size_t r0 = 0;
+    for (; r0 + FC_ROWS <= m; r0 += FC_ROWS) {
+        size_t i = 0;
+        for (; i + FC_VECS * v <= n; i += FC_VECS * v)
+            NAME(fc_block)(dst + r0, rows + r0, w, taps, i, FC_VECS);
+        for (; i + v <= n; i += v)
+            NAME(fc_block)(dst + r0, rows + r0, w, taps, i, 1);
+        for (; i < n; i++)
+            for (size_t r = r0; r < r0 + FC_ROWS; r++) {
+                float acc = 0.0f;
+                for (size_t k = 0; k < taps; k++) {
+                    float p = w[k] * rows[r + k][i];
+                    acc = acc + p;
+                }
+                dst[r][i] = acc;
+            }
+    }
+    for (; r0 < m; r0++)
+        NAME(resample_col_f32)(dst[r0], rows + r0, w, taps, n);
+}
+#undef FC_ROWS
+#undef FC_VECS
 
 /* ---- blending, compositing, thresholds -----------------------------------------------------
  *
@@ -716,7 +811,7 @@ const hdm__kernel HDM_CAT(hdm__kernel_, HDM_ISA) = {
     .mulinv_f32 = NAME(mulinv_f32),
     .scale_f32 = NAME(scale_f32), .lerp_f32 = NAME(lerp_f32), .lerpv_f32 = NAME(lerpv_f32),
     .screen_f32 = NAME(screen_f32), .axpy_f32 = NAME(axpy_f32),
-    .resample_col_f32 = NAME(resample_col_f32),
+    .resample_col_f32 = NAME(resample_col_f32), .filter_cols_f32 = NAME(filter_cols_f32),
     .blend_f32 = NAME(blend_f32), .over_f32 = NAME(over_f32),
     .composite_f32 = NAME(composite_f32), .mix_f32 = NAME(mix_f32),
     .unpremul_f32 = NAME(unpremul_f32),

@@ -399,13 +399,21 @@ static hdm_status kernel_fold(const hdm__fkernel *k, uint32_t w, uint32_t h, hdm
  *
  * Upstream rows are read one at a time and "prepared" into a ring: converted to f32,
  * premultiplied if asked, padded left and right by the border rule, and — for a separable
- * kernel — already filtered along the row. An output row then sums kh ring rows, each tap one
- * axpy through the kernel. The ring holds kh + 1 rows, enough for every row one output needs. */
+ * kernel — already filtered along the row. An output row then sums kh ring rows, all of a
+ * plane's taps in one resample_col_f32 call (each sample's sum in tap order, as a run of axpys
+ * would give it, but without storing and loading the sums between taps). The ring holds kh + 1
+ * rows, enough for every row one output needs. */
 
 /* What a negative (or above-one) sum becomes: clamped (the default), its magnitude, or moved up
  * by mid-grey so zero reads as 0.5. */
 typedef enum signed_mode { SIGNED_CLAMP, SIGNED_ABS, SIGNED_OFFSET, SIGNED_COUNT } signed_mode;
 static const char *const signed_names[SIGNED_COUNT] = {"clamp", "abs", "offset"};
+
+/* Output rows summed together, column block by column block (out_rows). */
+enum { SUM_ROWS = 8 };
+/* The bytes of those blocks' input rows (kh + SUM_ROWS − 1 of them) that the cache should hold
+ * (half a core's L2 on today's x86 and Arm cores); a block is at least BLOCK_MIN samples. */
+enum { BLOCK_BYTES = 1 << 20, BLOCK_MIN = 256 };
 
 typedef struct filter_source {
     hdm__source base;
@@ -425,7 +433,22 @@ typedef struct filter_source {
     float *ring;           /* cap × ch × rowlen */
     int64_t *ring_row;     /* which input row each slot holds, −1 for none */
     float *pad;            /* ch × padlen scratch for a separable kernel's row pass */
-    float *acc;            /* ch × w sums of one output row */
+    float *acc;            /* the FFT's ch × w sums of one output row */
+    float *sums;           /* the direct sum's: nthreads × SUM_ROWS × ch × w */
+    size_t block;          /* samples of a row summed for SUM_ROWS output rows at a time */
+    int64_t sums_y0;       /* unthreaded: the first output row sums holds, −1 for none */
+    uint32_t sums_rows;
+    /* A thread's list of taps for one resample_col_f32 call: where each tap reads and its
+     * weight (up to maxtaps), and the ring slot of each of an output row's kh input rows. */
+    size_t maxtaps;
+    const float **tap_at;  /* nthreads × maxtaps */
+    float *tap_w;          /* nthreads × maxtaps */
+    uint32_t *tap_slot;    /* nthreads × (kh + SUM_ROWS) */
+    bool ky_live;          /* a separable kernel's column taps are all non-zero */
+    float *zeros;          /* then w zeros: a zero border's rows */
+    uint32_t nx;           /* a separable kernel's non-zero row taps: */
+    uint32_t *x_at;        /* their offsets in a padded row */
+    float *x_w;            /* and weights */
     hdm_image *one;        /* one upstream row in its own depth */
     hdm_image *hold;       /* wrap only: every upstream row */
     uint32_t next_in;      /* next upstream row to read */
@@ -443,7 +466,7 @@ typedef struct filter_source {
     uint32_t nthreads, group;
     hdm__pool *pool;
     bool pool_tried;
-    float *pads, *accs;    /* nthreads × ch × padlen, nthreads × ch × w */
+    float *pads;           /* nthreads × ch × padlen */
     hdm_image *batch;      /* the group's new upstream rows (cap rows) */
     hdm_image *sstrip;     /* one group's share-out: */
     uint32_t sfirst, scount, sparts, sr0;
@@ -457,9 +480,9 @@ static float *slot_plane(filter_source *f, uint32_t slot, uint32_t c)
 }
 
 /* Prepares upstream row i (its samples in src, a 1-row image or a row view) into slot, pad
- * being a separable kernel's ch × padlen scratch. */
-static void prepare(filter_source *f, float *pad, const hdm_image *src, uint32_t srow,
-                    uint32_t slot)
+ * being a separable kernel's ch × padlen scratch, on thread t's tap list. */
+static void prepare(filter_source *f, uint32_t t, float *pad, const hdm_image *src,
+                    uint32_t srow, uint32_t slot)
 {
     const hdm__kernel *kt = hdm__kern();
     uint32_t left = f->cx, right = f->kw - 1 - f->cx;
@@ -486,11 +509,10 @@ static void prepare(filter_source *f, float *pad, const hdm_image *src, uint32_t
         if (f->separable && f->keep_alpha && c + 1 == f->ch) {
             memcpy(slot_plane(f, slot, c), p + left, f->w * sizeof *p); /* alpha as it is */
         } else if (f->separable) {
-            float *d = slot_plane(f, slot, c);
-            memset(d, 0, f->w * sizeof *d);
-            for (uint32_t i = 0; i < f->kw; i++)
-                if (f->kx[i] != 0.0f)
-                    kt->axpy_f32(d, p + i, f->kx[i], f->w);
+            const float **at = f->tap_at + (size_t)t * f->maxtaps;
+            for (uint32_t i = 0; i < f->nx; i++)
+                at[i] = p + f->x_at[i];
+            kt->resample_col_f32(slot_plane(f, slot, c), at, f->x_w, f->nx, f->w);
         }
     }
 }
@@ -502,7 +524,7 @@ static hdm_status fetch(filter_source *f, uint32_t i, uint32_t *slot, hdm_error 
     if (f->ring_row[*slot] == (int64_t)i)
         return HDM_OK;
     if (f->hold) {
-        prepare(f, f->pad, f->hold, i, *slot);
+        prepare(f, 0, f->pad, f->hold, i, *slot);
         f->ring_row[*slot] = i;
         return HDM_OK;
     }
@@ -513,7 +535,7 @@ static hdm_status fetch(filter_source *f, uint32_t i, uint32_t *slot, hdm_error 
         if (st)
             return st;
         uint32_t s = f->next_in % f->cap;
-        prepare(f, f->pad, f->one, 0, s);
+        prepare(f, 0, f->pad, f->one, 0, s);
         f->ring_row[s] = f->next_in++;
     }
     return HDM_OK;
@@ -538,46 +560,89 @@ static void finish_row(filter_source *f, float *facc, hdm_image *strip, uint32_t
     }
 }
 
-/* Output row y into row r of strip, summed in acc (ch × w). read: rows not in the ring are
- * read from upstream; else (a share-out, every row already read) a missing one is an error. */
-static hdm_status out_row(filter_source *f, float *facc, int64_t y, hdm_image *strip,
-                          uint32_t r, bool read, hdm_error *err)
+/* The sums of output rows y0 … y0 + m − 1 (m ≤ SUM_ROWS) into thread t's sums (row r at
+ * r × ch × w), on its tap list. Column block by column block, all m rows are summed before the next
+ * block, so the kh + m − 1 input rows' block is read from memory once and then from the
+ * core's cache; each sample's sum is the same whatever the block. read: rows not in the ring
+ * are read from upstream; else (a share-out, every row already read) a missing one is an
+ * error. */
+static hdm_status out_rows(filter_source *f, uint32_t t, int64_t y0, uint32_t m, bool read,
+                           hdm_error *err)
 {
     const hdm__kernel *kt = hdm__kern();
-    memset(facc, 0, (size_t)f->ch * f->w * sizeof *facc);
-    for (uint32_t j = 0; j < f->kh; j++) {
-        int64_t yy = hdm__border_index(y - f->cy + j, f->h, f->border);
+    uint32_t *slot = f->tap_slot + (size_t)t * (f->kh + SUM_ROWS);
+    for (uint32_t q = 0; q < f->kh + m - 1; q++) {
+        int64_t yy = hdm__border_index(y0 - f->cy + q, f->h, f->border);
+        slot[q] = UINT32_MAX; /* a zero border adds nothing */
         if (yy < 0)
-            continue; /* a zero border adds nothing */
-        uint32_t slot = (uint32_t)yy % f->cap;
-        hdm_status st = read ? fetch(f, (uint32_t)yy, &slot, err)
-                        : f->ring_row[slot] == yy
-                            ? HDM_OK
-                            : hdm__fail(err, HDM_ERR_ARG, f->base.path,
-                                        "filter: row %u left the ring", (uint32_t)yy);
+            continue;
+        hdm_status st = HDM_OK;
+        if (f->hold) {
+            /* a wrap border's rows are consecutive before they wrap: slotted by that
+             * unwrapped index, they never share a slot while all are needed at once */
+            int64_t u = (y0 - f->cy + q) % f->cap;
+            slot[q] = (uint32_t)(u < 0 ? u + f->cap : u);
+            if (f->ring_row[slot[q]] != yy) {
+                prepare(f, t, f->pad, f->hold, (uint32_t)yy, slot[q]);
+                f->ring_row[slot[q]] = yy;
+            }
+            continue;
+        }
+        slot[q] = (uint32_t)yy % f->cap;
+        if (read)
+            st = fetch(f, (uint32_t)yy, &slot[q], err);
+        else if (f->ring_row[slot[q]] != yy)
+            st = hdm__fail(err, HDM_ERR_ARG, f->base.path, "filter: row %u left the ring",
+                           (uint32_t)yy);
         if (st)
             return st;
-        for (uint32_t c = 0; c < f->ch; c++) {
-            float *acc = facc + (size_t)c * f->w;
-            const float *src = slot_plane(f, slot, c);
-            if (f->keep_alpha && c + 1 == f->ch) {
-                if (j == f->cy) /* row y itself: its alpha, unfiltered */
-                    memcpy(acc, src + (f->separable ? 0 : f->cx), f->w * sizeof *acc);
+    }
+    float *sums = f->sums + (size_t)t * SUM_ROWS * f->ch * f->w;
+    const float **at = f->tap_at + (size_t)t * f->maxtaps;
+    float *w = f->tap_w + (size_t)t * f->maxtaps;
+    for (uint32_t c = 0; c < f->ch; c++) {
+        if (f->keep_alpha && c + 1 == f->ch) { /* each row's own alpha, unfiltered */
+            for (uint32_t r = 0; r < m; r++)
+                memcpy(sums + ((size_t)r * f->ch + c) * f->w,
+                       slot_plane(f, slot[r + f->cy], c) + (f->separable ? 0 : f->cx),
+                       f->w * sizeof *sums);
+            continue;
+        }
+        for (size_t x0 = 0; x0 < f->w; x0 += f->block) {
+            size_t len = f->w - x0 < f->block ? f->w - x0 : f->block;
+            if (f->ky_live) {
+                /* every tap non-zero: the kernel sums the m rows together, a zero border's
+                 * rows read as zeros (adding w·0 changes no sum) */
+                float *dst[SUM_ROWS];
+                for (uint32_t q = 0; q < f->kh + m - 1; q++)
+                    at[q] = (slot[q] == UINT32_MAX ? f->zeros : slot_plane(f, slot[q], c)) + x0;
+                for (uint32_t r = 0; r < m; r++)
+                    dst[r] = sums + ((size_t)r * f->ch + c) * f->w + x0;
+                kt->filter_cols_f32(dst, at, f->ky, f->kh, m, len);
                 continue;
             }
-            if (f->separable) {
-                if (f->ky[j] != 0.0f)
-                    kt->axpy_f32(acc, src, f->ky[j], f->w);
-                continue;
-            }
-            for (uint32_t i = 0; i < f->kw; i++) {
-                float t = f->k[(size_t)j * f->kw + i];
-                if (t != 0.0f)
-                    kt->axpy_f32(acc, src + i, t, f->w);
+            for (uint32_t r = 0; r < m; r++) {
+                size_t n = 0;
+                for (uint32_t j = 0; j < f->kh; j++) {
+                    if (slot[r + j] == UINT32_MAX)
+                        continue;
+                    const float *src = slot_plane(f, slot[r + j], c) + x0;
+                    if (f->separable) {
+                        if (f->ky[j] != 0.0f)
+                            at[n] = src, w[n++] = f->ky[j];
+                        continue;
+                    }
+                    for (uint32_t i = 0; i < f->kw; i++) {
+                        float k = f->k[(size_t)j * f->kw + i];
+                        if (k != 0.0f)
+                            at[n] = src + i, w[n++] = k;
+                    }
+                }
+                kt->resample_col_f32(sums + ((size_t)r * f->ch + c) * f->w + x0, at, w, n,
+                                     len);
             }
         }
     }
-    finish_row(f, facc, strip, r);
     return HDM_OK;
 }
 
@@ -624,7 +689,7 @@ static void prepare_part(void *ctx, uint32_t i)
     uint32_t b = (uint32_t)((uint64_t)f->scount * (i + 1) / f->sparts);
     float *pad = f->pads ? f->pads + (size_t)i * f->ch * f->padlen : NULL;
     for (uint32_t k = a; k < b; k++)
-        prepare(f, pad, f->batch, k, (f->sfirst + k) % f->cap);
+        prepare(f, i, pad, f->batch, k, (f->sfirst + k) % f->cap);
 }
 
 /* Part i of a group's output rows (image rows sfirst…, strip rows sr0…) summed. */
@@ -633,11 +698,15 @@ static void sum_part(void *ctx, uint32_t i)
     filter_source *f = ctx;
     uint32_t a = (uint32_t)((uint64_t)f->scount * i / f->sparts);
     uint32_t b = (uint32_t)((uint64_t)f->scount * (i + 1) / f->sparts);
-    float *acc = f->accs + (size_t)i * f->ch * f->w;
+    float *sums = f->sums + (size_t)i * SUM_ROWS * f->ch * f->w;
     f->sst[i] = HDM_OK;
-    for (uint32_t k = a; k < b && !f->sst[i]; k++)
-        f->sst[i] = out_row(f, acc, (int64_t)f->sfirst + k, f->sstrip, f->sr0 + k, false,
-                            &f->serr[i]);
+    for (uint32_t k = a; k < b && !f->sst[i]; k += SUM_ROWS) {
+        uint32_t m = b - k < SUM_ROWS ? b - k : SUM_ROWS;
+        if ((f->sst[i] = out_rows(f, i, (int64_t)f->sfirst + k, m, false, &f->serr[i])))
+            break;
+        for (uint32_t r = 0; r < m; r++)
+            finish_row(f, sums + (size_t)r * f->ch * f->w, f->sstrip, f->sr0 + k + r);
+    }
 }
 
 /* Parts for n rows of w × ch samples: one per thread, each at least PART_SAMPLES. */
@@ -715,26 +784,36 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
     }
     if (f->pool)
         return shared_read(f, strip, rows, err);
-    for (uint32_t r = 0; r < rows; r++) {
+    for (uint32_t r = 0; r < rows && !f->bout; r++) {
         if (f->cancel && *f->cancel)
             return hdm__fail(err, HDM_ERR_INTERRUPTED, s->path, "interrupted");
         int64_t y = (int64_t)s->next + r;
-        if (f->bout) {
-            if (f->band_y0 < 0 || y < f->band_y0 || y >= f->band_y0 + f->band_rows) {
-                hdm_status st = fft_band(f, (uint32_t)(y - y % f->band), err);
-                if (st)
-                    return st;
-            }
-            for (uint32_t c = 0; c < f->ch; c++)
-                memcpy(f->acc + (size_t)c * f->w,
-                       f->bout + ((size_t)c * f->band + (size_t)(y - f->band_y0)) * f->w,
-                       f->w * sizeof *f->acc);
-            finish_row(f, f->acc, strip, r);
-            continue;
+        if (f->sums_y0 < 0 || y < f->sums_y0 || y >= f->sums_y0 + f->sums_rows) {
+            /* SUM_ROWS rows at once, whatever the strips' height */
+            f->sums_y0 = -1;
+            uint32_t m = f->h - y < SUM_ROWS ? (uint32_t)(f->h - y) : SUM_ROWS;
+            hdm_status st = out_rows(f, 0, y, m, true, err);
+            if (st)
+                return st;
+            f->sums_y0 = y;
+            f->sums_rows = m;
         }
-        hdm_status st = out_row(f, f->acc, y, strip, r, true, err);
-        if (st)
-            return st;
+        finish_row(f, f->sums + (size_t)(y - f->sums_y0) * f->ch * f->w, strip, r);
+    }
+    for (uint32_t r = 0; r < rows && f->bout; r++) {
+        if (f->cancel && *f->cancel)
+            return hdm__fail(err, HDM_ERR_INTERRUPTED, s->path, "interrupted");
+        int64_t y = (int64_t)s->next + r;
+        if (f->band_y0 < 0 || y < f->band_y0 || y >= f->band_y0 + f->band_rows) {
+            hdm_status st = fft_band(f, (uint32_t)(y - y % f->band), err);
+            if (st)
+                return st;
+        }
+        for (uint32_t c = 0; c < f->ch; c++)
+            memcpy(f->acc + (size_t)c * f->w,
+                   f->bout + ((size_t)c * f->band + (size_t)(y - f->band_y0)) * f->w,
+                   f->w * sizeof *f->acc);
+        finish_row(f, f->acc, strip, r);
     }
     return HDM_OK;
 }
@@ -756,7 +835,13 @@ static void filter_close(hdm__source *s)
     free(f->bout);
     hdm__pool_free(f->pool);
     free(f->pads);
-    free(f->accs);
+    free(f->sums);
+    free(f->tap_at);
+    free(f->tap_w);
+    free(f->tap_slot);
+    free(f->x_at);
+    free(f->x_w);
+    free(f->zeros);
     hdm_image_free(f->batch);
     free(f->sst);
     free(f->serr);
@@ -783,37 +868,45 @@ static uint64_t live_taps(const hdm__fkernel *k)
 
 /* Rows a group of output rows has with threads threads (0: no groups, unthreaded): as many
  * as a strip asks for (stream.c's 256 KiB of f32 rows a thread, up to 8), so the ring grows by
- * about what the strips already hold. */
+ * about what the strips already hold, but at least SUM_ROWS a thread, which out_rows sums
+ * together. */
 static uint32_t filter_group(const hdm_info *ui, uint32_t threads, hdm__border border)
 {
     if (threads <= 1 || border == HDM__BORDER_WRAP)
         return 0;
     uint64_t rows = ((uint64_t)256 << 10) / ((uint64_t)ui->width * HDM_MAX_CHANNELS * 4);
-    rows = (rows < 1 ? 1 : rows > 64 ? 64 : rows) * (threads > 8 ? 8 : threads);
+    rows = (rows < SUM_ROWS ? SUM_ROWS : rows > 64 ? 64 : rows) * (threads > 8 ? 8 : threads);
     return rows < threads ? threads : rows > 256 ? 256 : (uint32_t)rows;
 }
 
-/* What a filter source over up holds: the ring, the row scratch, the taps, one upstream row,
- * the FFT's plan and band when it uses one (with each thread's scratch); with threads for the
- * direct sum, the ring's group rows more, each thread's scratch and the group's upstream rows;
- * for a wrap border the whole upstream image; +∞ (UINT64_MAX) if that overflows. */
+/* What a filter source over up holds: the ring, the row scratch, the taps and tap lists, one
+ * upstream row, the FFT's plan and band when it uses one (with each thread's scratch); with
+ * threads for the direct sum, the ring's group rows more, each thread's scratch and the
+ * group's upstream rows; for a wrap border the whole upstream image; +∞ (UINT64_MAX) if that
+ * overflows. */
 static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__border border,
                             bool fft, uint32_t threads)
 {
     uint64_t group = fft ? 0 : filter_group(ui, threads, border), t = group ? threads : 1;
     uint64_t w = ui->width, h = ui->height, ch = ui->channels, pad = w + k->kw - 1;
-    uint64_t rows = k->kh + 1 + group, band = fft ? hdm__fftconv_band(k->kh, ui->height) : 0;
+    uint64_t rows = k->kh + (group ? 1 + group : SUM_ROWS);
+    uint64_t band = fft ? hdm__fftconv_band(k->kh, ui->height) : 0;
     if (fft)
         rows = band + k->kh;
     uint64_t cap = rows < h ? rows : h;
     bool sep = k->separable && !fft;
     uint64_t taps = sep ? (uint64_t)k->kw + k->kh : (uint64_t)k->kw * k->kh;
-    if (pad > UINT32_MAX || cap * ch * pad > UINT64_MAX / 16 / t || taps > UINT64_MAX / 16 ||
+    if (pad > UINT32_MAX || cap * ch * pad > UINT64_MAX / 16 / t || taps > UINT64_MAX / 64 / t ||
         band * ch * w > UINT64_MAX / 16)
         return UINT64_MAX;
-    uint64_t floats = cap * ch * (sep ? w : pad) + t * (sep ? ch * pad : 0) + t * ch * w + taps +
-                      band * ch * w;
+    uint64_t floats = cap * ch * (sep ? w : pad) + t * (sep ? ch * pad : 0) +
+                      (fft ? 1 : t * SUM_ROWS) * ch * w + taps + band * ch * w;
     uint64_t held = floats * sizeof(float) + cap * sizeof(int64_t) + w * ch * ui->depth;
+    /* the direct sum's tap lists: each thread's pointers, weights and row slots, and a
+     * separable kernel's row taps (an upper bound: 16 bytes a tap each, SUM_ROWS slots more)
+     * and row of zeros */
+    if (!fft)
+        held += (t + 1) * (taps + SUM_ROWS) * 16 + (sep ? w * sizeof(float) : 0);
     if (group)
         held += cap * w * ch * ui->depth;
     if (fft) {
@@ -959,9 +1052,10 @@ static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, boo
     f->padlen = (size_t)f->w + f->kw - 1;
     f->rowlen = f->separable ? f->w : f->padlen;
     f->band_y0 = -1;
+    f->sums_y0 = -1;
     f->group = fft ? 0 : filter_group(ui, threads, border);
     f->nthreads = f->group ? threads : 1;
-    uint32_t rows = f->kh + 1 + f->group;
+    uint32_t rows = f->kh + (f->group ? 1 + f->group : SUM_ROWS);
     bool ok = true;
     if (fft) {
         f->band = hdm__fftconv_band(f->kh, f->h);
@@ -986,12 +1080,35 @@ static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, boo
     ok = ok && hdm_size_bytes(f->cap, f->ch, 1, HDM_F32, &ring) == HDM_OK &&
          ring <= SIZE_MAX / f->rowlen && (f->ring = malloc(ring * f->rowlen)) &&
          (f->ring_row = malloc(f->cap * sizeof *f->ring_row)) &&
-         (f->acc = malloc((size_t)f->ch * f->w * sizeof *f->acc)) &&
+         (!fft || (f->acc = malloc((size_t)f->ch * f->w * sizeof *f->acc))) &&
          hdm_image_new(f->w, 1, f->ch, ui->depth, &f->one) == HDM_OK;
+    if (ok && !fft) {
+        size_t t = f->nthreads;
+        f->maxtaps = f->separable ? (f->kw > f->kh ? f->kw : f->kh) + SUM_ROWS
+                                  : (size_t)f->kw * f->kh;
+        ok = (f->tap_at = malloc(t * f->maxtaps * sizeof *f->tap_at)) &&
+             (f->tap_w = malloc(t * f->maxtaps * sizeof *f->tap_w)) &&
+             (f->tap_slot = malloc(t * (f->kh + SUM_ROWS) * sizeof *f->tap_slot)) &&
+             (f->sums = malloc(t * SUM_ROWS * f->ch * f->w * sizeof *f->sums));
+        f->block = BLOCK_BYTES / sizeof(float) / (f->kh + SUM_ROWS - 1) / 64 * 64;
+        f->block = f->block < BLOCK_MIN ? BLOCK_MIN : f->block;
+    }
+    if (ok && f->separable) {
+        ok = (f->x_at = malloc(f->kw * sizeof *f->x_at)) &&
+             (f->x_w = malloc(f->kw * sizeof *f->x_w));
+        for (uint32_t i = 0; ok && i < f->kw; i++)
+            if (f->kx[i] != 0.0f) {
+                f->x_at[f->nx] = i;
+                f->x_w[f->nx++] = f->kx[i];
+            }
+        f->ky_live = true;
+        for (uint32_t j = 0; j < f->kh; j++)
+            f->ky_live &= f->ky[j] != 0.0f;
+        ok = ok && (f->zeros = calloc(f->w, sizeof *f->zeros));
+    }
     if (ok && f->group) {
         size_t t = f->nthreads;
-        ok = (f->accs = malloc(t * f->ch * f->w * sizeof *f->accs)) &&
-             (!f->separable || (f->pads = malloc(t * f->ch * f->padlen * sizeof *f->pads))) &&
+        ok = (!f->separable || (f->pads = malloc(t * f->ch * f->padlen * sizeof *f->pads))) &&
              (f->sst = calloc(t, sizeof *f->sst)) && (f->serr = calloc(t, sizeof *f->serr)) &&
              hdm_image_new(f->w, f->cap, f->ch, ui->depth, &f->batch) == HDM_OK;
     }

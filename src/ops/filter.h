@@ -54,11 +54,11 @@ typedef enum hdm__filter_path {
     HDM__FILTER_FFT
 } hdm__filter_path;
 /* Where the FFT is faster than the direct sum (tests/bench/filter_bench.c, 2000×2000 u8, CPU
- * time): a non-separable kernel with at least 20 × 20 = 400 non-zero taps (direct/FFT 0.95 at
- * 19 × 19, 1.2 to 1.5 at 21 × 21, 7.6 at 63 × 63), or a separable one whose two passes take at
- * least 401 taps a sample together (gaussian σ ≥ 33.4: direct/FFT 1.02 at σ = 30, 1.33 at 40,
- * 2.07 at 60 on 6000×4000). */
-enum { HDM__FILTER_FFT_TAPS = 400, HDM__FILTER_FFT_SEP_TAPS = 401 };
+ * time): a non-separable kernel with at least 23 × 23 = 529 non-zero taps (direct/FFT 0.86 at
+ * 21 × 21, 1.01 at 23 × 23, 1.2 at 25 × 25, 1.5 at 31 × 31), or a separable one whose two
+ * passes take at least 601 taps a sample together (gaussian σ > 49.8: on 6000×4000
+ * direct/FFT 0.46 at σ = 30, 0.73 at 45, 1.12 at 60, 2.5 at 100). */
+enum { HDM__FILTER_FFT_TAPS = 529, HDM__FILTER_FFT_SEP_TAPS = 601 };
 /* hdm__filter_source with the path chosen: AUTO sends large kernels through 2-D FFTs over
  * bands of rows (fftconv.c; a separable one as its outer product) when that takes at most a
  * quarter of what max_memory leaves (or the direct sum does not fit either);
