@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
+#include <zlib.h>
 #include <png.h>
 
 static char *dir;
@@ -971,6 +972,54 @@ Test(meta, strip_meta_in_options)
 
 /* A profile whose structure is broken (a tag outside it, a declared size not its length) is
  * left out of every output with one notice: libpng would refuse the iCCP on reading. */
+/* A PNG's iCCP that libpng drops unsaid (a gray profile on RGB, a profile that is broken) is
+ * read by hadamard itself: info shows it, and each output leaves it out with its one notice. */
+Test(meta, png_profile_libpng_drops_is_said)
+{
+    blob gray = make_icc(1000, "A gray profile", "GRAY");
+    blob broken = make_icc(1000, "Broken profile", "RGB ");
+    be32(broken.p, (uint32_t)broken.n + 400);
+    const struct { const blob *icc; const char *why; } cases[] = {
+        {&gray, "ICC profile left out (not an RGB profile, and the image is RGB)"},
+        {&broken, "ICC profile left out (broken: its declared size is not its length)"}};
+    for (size_t i = 0; i < 2; i++) {
+        write_png(at(dir, "plain.png"), &(spec){0}, 16, 16);
+        size_t n;
+        unsigned char *f = tu_read_file(at(dir, "plain.png"), &n);
+        uLongf zn = compressBound(cases[i].icc->n);
+        unsigned char *chunk = malloc(zn + 32);
+        memcpy(chunk + 4, "iCCPtest\0\0", 10);
+        cr_assert_eq(compress(chunk + 14, &zn, cases[i].icc->p, cases[i].icc->n), Z_OK);
+        be32(chunk, (uint32_t)(zn + 6));
+        be32(chunk + 14 + zn, (uint32_t)crc32(0, chunk + 4, (uInt)(zn + 10)));
+        size_t cn = 18 + zn;
+        FILE *o = fopen(at(dir, "in.png"), "wb");
+        cr_assert(o);
+        fwrite(f, 1, 33, o); /* the signature and IHDR, then the profile */
+        fwrite(chunk, 1, cn, o);
+        fwrite(f + 33, 1, n - 33, o);
+        fclose(o);
+        free(chunk);
+        free(f);
+        CLI(&r, dir, "info", "in.png");
+        expect_ok();
+        cr_assert(strstr(r.out, "ICC profile: 1000 bytes"), "%s", r.out);
+        static const char *const outs[] = {"out.png", "out.jpg", "out.tif", "out.webp"};
+        for (size_t k = 0; k < 4; k++) {
+            CONVERT("in.png", outs[k]);
+            expect_ok();
+            char note[200];
+            snprintf(note, sizeof note, "%s: %s\n", outs[k], cases[i].why);
+            cr_assert_eq(count(r.err, note), 1, "%s: %s", outs[k], r.err);
+            CLI(&r, dir, "info", outs[k]);
+            expect_ok();
+            cr_assert_null(strstr(r.out, "ICC"), "%s", r.out);
+        }
+    }
+    blob_free(&gray);
+    blob_free(&broken);
+}
+
 Test(meta, broken_profile_left_out)
 {
     blob icc = make_icc(1000, "Broken profile", "RGB ");

@@ -222,6 +222,28 @@ static bool read_at(png_io *io, uint64_t at, void *buf, size_t n)
     return fseeko(io->f, (off_t)at, SEEK_SET) == 0 && fread(buf, 1, n, io->f) == n;
 }
 
+/* The zlib stream z (n bytes) inflated into *dst (set as a metadata part), within the
+ * ancillary cap: left unset when damaged or over the cap; false only when out of memory. */
+static bool inflate_part(unsigned char **dst, size_t *dst_size, const unsigned char *z, size_t n)
+{
+    unsigned char *out = malloc(ANCILLARY_MAX);
+    if (!out)
+        return false;
+    z_stream zs = {0};
+    bool ok = true;
+    if (inflateInit(&zs) == Z_OK) {
+        zs.next_in = (unsigned char *)z;
+        zs.avail_in = (uInt)n;
+        zs.next_out = out;
+        zs.avail_out = ANCILLARY_MAX;
+        if (inflate(&zs, Z_FINISH) == Z_STREAM_END) /* else damaged or over the cap: left */
+            ok = hdm__meta_set(dst, dst_size, out, zs.total_out);
+        inflateEnd(&zs);
+    }
+    free(out);
+    return ok;
+}
+
 /* The XMP packet of an iTXt chunk's data (PNG 11.3.4.5: keyword, NUL, compression flag and
  * method, language tag, NUL, translated keyword, NUL, text), inflated when it is compressed,
  * within the ancillary cap; false only when out of memory. */
@@ -239,26 +261,24 @@ static bool itxt_xmp(hdm__meta *m, const unsigned char *d, size_t n)
         return true; /* the language tag or translated keyword is not ended */
     if (!packed)
         return hdm__meta_set(&m->xmp, &m->xmp_size, t, (size_t)(end - t));
-    unsigned char *out = malloc(ANCILLARY_MAX);
-    if (!out)
-        return false;
-    z_stream z = {0};
-    bool ok = true;
-    if (inflateInit(&z) == Z_OK) {
-        z.next_in = (unsigned char *)t;
-        z.avail_in = (uInt)(end - t);
-        z.next_out = out;
-        z.avail_out = ANCILLARY_MAX;
-        if (inflate(&z, Z_FINISH) == Z_STREAM_END) /* else damaged or over the cap: left */
-            ok = hdm__meta_set(&m->xmp, &m->xmp_size, out, z.total_out);
-        inflateEnd(&z);
-    }
-    free(out);
-    return ok;
+    return inflate_part(&m->xmp, &m->xmp_size, t, (size_t)(end - t));
+}
+
+/* The profile of an iCCP chunk's data (PNG 11.3.3.3: name, NUL, compression method 0, zlib
+ * stream); false only when out of memory. */
+static bool iccp_profile(hdm__meta *m, const unsigned char *d, size_t n)
+{
+    const unsigned char *nul = memchr(d, 0, n < 80 ? n : 80);
+    if (!nul || (size_t)(nul - d) + 2 > n || nul[1] != 0)
+        return true;
+    return inflate_part(&m->icc, &m->icc_size, nul + 2, n - (size_t)(nul - d) - 2);
 }
 
 /* PNG lets eXIf and the iTXt of XMP come after the image data (PNG 5.6), where libpng reads them
- * only at png_read_end, once the rows have gone to the output and its header with them. The
+ * only at png_read_end, once the rows have gone to the output and its header with them. And
+ * libpng drops an iCCP whose profile it judges wrong for the image (a gray profile on RGB, a
+ * tag table past the end) without a word; that profile is read here too, so that the output
+ * leaves it out the way it leaves out any profile that does not fit, said. The
  * input is a regular file or memory, so the chunk headers are walked here before decoding (each
  * chunk's length is a seek past its data, IDAT's too), and such a late EXIF or XMP is read in
  * with its CRC checked: carried as an early one is, its Orientation applied the same way. One
@@ -280,11 +300,12 @@ static bool read_late_meta(png_source *p)
         const unsigned char *type = head + 4;
         if (len > 0x7fffffffu || !memcmp(type, "IEND", 4))
             break;
+        bool iccp = !image && !memcmp(type, "iCCP", 4) && !m->icc;
         if (!memcmp(type, "IDAT", 4))
             image = true;
-        else if (image && len <= ANCILLARY_MAX &&
-                 ((!memcmp(type, "eXIf", 4) && !m->exif) ||
-                  (!memcmp(type, "iTXt", 4) && !m->xmp))) {
+        else if (len <= ANCILLARY_MAX &&
+                 (iccp || (image && ((!memcmp(type, "eXIf", 4) && !m->exif) ||
+                                     (!memcmp(type, "iTXt", 4) && !m->xmp))))) {
             unsigned char *d = malloc((size_t)len + 8);
             if (!d) {
                 ok = false;
@@ -292,8 +313,9 @@ static bool read_late_meta(png_source *p)
             }
             if (read_at(io, at + 4, d, (size_t)len + 8) &&
                 crc32(crc32(0, NULL, 0), d, len + 4) == be32_at(d + 4 + len))
-                ok = type[0] == 'e' ? hdm__meta_set(&m->exif, &m->exif_size, d + 4, len)
-                                    : itxt_xmp(m, d + 4, len);
+                ok = iccp ? iccp_profile(m, d + 4, len)
+                     : type[0] == 'e' ? hdm__meta_set(&m->exif, &m->exif_size, d + 4, len)
+                                      : itxt_xmp(m, d + 4, len);
             free(d);
         }
         at += 12 + (uint64_t)len;
