@@ -303,7 +303,7 @@ static bool set_fields(tiff_enc *k, const hdm_options *opt, uint16_t comp, uint1
               TIFFSetField(t, TIFFTAG_SAMPLEFORMAT, (uint16_t)(in->depth == HDM_F32
                                                     ? SAMPLEFORMAT_IEEEFP : SAMPLEFORMAT_UINT)) &&
               TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG) &&
-              TIFFSetField(t, TIFFTAG_ORIENTATION, orientation) &&
+              (!orientation || TIFFSetField(t, TIFFTAG_ORIENTATION, orientation)) &&
               TIFFSetField(t, TIFFTAG_COMPRESSION, comp) &&
               TIFFSetField(t, TIFFTAG_PHOTOMETRIC, ycbcr ? PHOTOMETRIC_YCBCR
                                                    : colour ? PHOTOMETRIC_RGB
@@ -393,12 +393,10 @@ hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
     hdm_status st = HDM_OK;
     if (!o)
         st = hdm__fail(err, HDM_ERR_NOMEM, path, "out of memory");
-    /* the pixels' own, else EXIF's tag, else upright */
+    /* the pixels' own, else EXIF's tag, else none */
     uint32_t orientation = meta->orientation;
-    if (!orientation)
+    if (!orientation) /* none: untagged, as the source was (or as --strip leaves it) */
         orientation = hdm__exif_orientation(meta->exif, meta->exif_size);
-    if (!orientation)
-        orientation = ORIENTATION_TOPLEFT;
     /* a profile describes the pixels only in their own colour space: gray, or RGB (which
      * JPEG's YCbCr decodes to) */
     bool sound = !st && hdm__icc_sound(opt, path, meta);
