@@ -317,9 +317,9 @@ Test(ops_cli, bad_values)
     for (size_t i = 0; i < sizeof beyond / sizeof beyond[0]; i++) {
         char args[160];
         snprintf(args, sizeof args, "fft base.png -o out.png %s", beyond[i][0]);
-        expect_usage(args, "above 0 and below 1.414");
+        expect_usage(args, "above 0 and below sqrt 2");
         snprintf(args, sizeof args, "run base.png -o out.png %s", beyond[i][1]);
-        expect_usage(args, "above 0 and below 1.414");
+        expect_usage(args, "above 0 and below sqrt 2");
     }
     /* just inside the range, and cutoffs so small that F² underflows */
     expect_ok("fft base.png -o out.png --pass low --cutoff 1.414 --profile ideal");

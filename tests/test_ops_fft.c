@@ -509,11 +509,11 @@ Test(fft, bad_steps)
         {"fft:band:0.5,0.2", "below"}, {"fft:low:0.1:gausian", "did you mean 'gaussian'"},
         {"fft:low:0.1:ideal:3", "'3'"}, {"fft:low:0.1:butterworth:0", "order"},
         {"fft:low:0.1:butterworth:x", "order"}, {"fft:spectrum:low:0.1", "spectrum"},
-        {"fft:low:0.1:gaussian:extra", "extra"}, {"fft:high:100", "below 1.414"},
-        {"fft:band:2,3:ideal", "below 1.414"}, {"fft:low:0.5px", "above 1.414"},
-        {"fft:low:1e9", "below 1.414"}, {"fft:low:1e30", "below 1.414"},
-        {"fft:low:1.4143", "below 1.414"}, {"fft:notch:0.1,1.5", "below 1.414"},
-        {"fft:high:1.414px", "above 1.414"}, {"fft:low:infpx", "cutoff"}, {"fft:pass=low:pass=high:cutoff=1", "twice"},
+        {"fft:low:0.1:gaussian:extra", "extra"}, {"fft:high:100", "below sqrt 2"},
+        {"fft:band:2,3:ideal", "below sqrt 2"}, {"fft:low:0.5px", "above sqrt 2"},
+        {"fft:low:1e9", "below sqrt 2"}, {"fft:low:1e30", "below sqrt 2"},
+        {"fft:low:1.4143", "below sqrt 2"}, {"fft:notch:0.1,1.5", "below sqrt 2"},
+        {"fft:high:1.414px", "above sqrt 2"}, {"fft:low:infpx", "cutoff"}, {"fft:pass=low:pass=high:cutoff=1", "twice"},
         {"fft:low:0.1:colour=1", "colour"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         hdm_pipeline *p;

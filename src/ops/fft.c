@@ -548,8 +548,8 @@ static hdm_status set_cutoffs(fft_args *a, const char *s, hdm_error *err)
     if (len >= sizeof one || !parse_cutoff(one, &a->f1) ||
         (comma && !parse_cutoff(comma + 1, &a->f2)))
         return hdm__fail(err, HDM_ERR_ARG, NULL, "fft: cutoff '%s' must be F or F,F2, each a "
-                         "fraction of Nyquist above 0 and below 1.414 (sqrt 2, the corner "
-                         "frequency) or a period in pixels above 1.414 ('8px')", s);
+                         "fraction of Nyquist above 0 and below sqrt 2 = 1.41421356 (the corner "
+                         "frequency) or a period in pixels above sqrt 2 ('8px')", s);
     if (!comma)
         a->f2 = 0;
     return HDM_OK;
@@ -675,8 +675,8 @@ const hdm__opdef hdm__fft_def = {
             {"pass", "P", "low, high, band (keeps F..F2) or notch (removes F..F2)",
              "low high band notch"},
             {"cutoff", "F[,F2]", "a fraction of Nyquist (radius in normalised frequency) above 0 "
-             "and below 1.414 (sqrt 2, the corner), or a period in pixels above 1.414 with 'px' "
-             "(8px is 2/8 = 0.25); default 0.5, band and notch 0.25,0.5", NULL},
+             "and below sqrt 2 = 1.41421356 (the corner), or a period in pixels above sqrt 2 "
+             "with 'px' (8px is 2/8 = 0.25); default 0.5, band and notch 0.25,0.5", NULL},
             {"profile", "PR", "ideal, gaussian (default) or butterworth[:N] (N = 2 by default)",
              "ideal gaussian butterworth"},
             {"spectrum", NULL, "write the centred log-magnitude spectrum (padded size) instead",
