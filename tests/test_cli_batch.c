@@ -1230,6 +1230,17 @@ Test(batch, out_dir_made_for_nothing_is_removed)
         "in/000.png");
     cr_assert_eq(r.status, 1, "%s", r.err);
     cr_assert(exists(dir, "some/000.png"));
+    /* a report inside the out-dir it makes: written there; a report that cannot be written is
+     * refused before any work, the out-dir made for it gone again */
+    CLI(&r, dir, "batch", "-q", "--out-dir", "rep/inner", "--report", "rep/inner/r.jsonl",
+        "mask:circle.png", "--", "in/000.png");
+    cli_expect_ok(&r);
+    cr_assert(exists(dir, "rep/inner/r.jsonl") && exists(dir, "rep/inner/000.png"));
+    CLI(&r, dir, "batch", "-q", "--out-dir", "unmade", "--report", "nowhere/r.jsonl",
+        "mask:circle.png", "--", "in/000.png");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "nowhere/r.jsonl"), "%s", r.err);
+    cr_assert(!exists(dir, "unmade"), "the out-dir made for a refused report was left");
 }
 
 /* ---- --resume redoes an output that was cut short after it was made ---- */

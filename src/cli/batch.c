@@ -1602,16 +1602,19 @@ int batch_main(const batch_config *cfg)
     int rc = batch_prepare(cfg, &l);
     if (rc >= 0)
         return rc;
-    if (cfg->report && (rc = report_check(cfg)) != 0) {
-        batch_plan_free(&l);
-        return rc;
-    }
-    size_t made;
+    size_t made = 0;
     if (mkdirs_made(cfg->out_dir, &made) != 0) {
         int e = errno;
         cli_say("%s: cannot create output directory: %s", cfg->out_dir, strerror(e));
         batch_plan_free(&l);
         return e == ENOTDIR || e == EEXIST ? USAGE : FAIL;
+    }
+    /* after the out-dir is made, so that a report inside it (--report OUT/r.jsonl) has its
+     * directory; refused, the out-dir made for it goes again */
+    if (cfg->report && (rc = report_check(cfg)) != 0) {
+        remove_if_unused(cfg->out_dir, made);
+        batch_plan_free(&l);
+        return rc;
     }
 
     batch_run b = {.cfg = cfg, .items = &l, .start = now(), .tty = isatty(2)};
