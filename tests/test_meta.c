@@ -1567,3 +1567,38 @@ Test(meta, extended_xmp_damaged_left_out)
     }
     blob_free(&ext), blob_free(&named), blob_free(&unnamed);
 }
+
+/* EXIF going into a TIFF: what TIFF has no place for (the Interoperability directory, IFD0's
+ * other tags, the thumbnail's IFD1) is left out with one notice saying what; the text tags and
+ * the EXIF directory are kept. exiftool writes the input, and reads the output. */
+Test(meta, exif_into_tiff_says_what_it_leaves)
+{
+    if (system("exiftool -ver >/dev/null 2>&1") != 0)
+        CLI_CANNOT(false, "exiftool is not installed (Debian: libimage-exiftool-perl)");
+    blob exif = make_exif(1, 0);
+    write_jpeg(at(dir, "in.jpg"), &(spec){.exif = &exif}, 16, 8, NULL);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "exiftool -q -overwrite_original -InteropIndex=R98 -Make=Cam "
+             "-HostComputer=pc -ExposureTime=0.01 '%s' >/dev/null 2>&1", at(dir, "in.jpg"));
+    cr_assert_eq(system(cmd), 0, "exiftool could not write the test input");
+    CONVERT("in.jpg", "out.tif");
+    expect_ok();
+    cr_assert_eq(count(r.err, "out.tif: EXIF's Interoperability directory and 1 other "
+                              "first-directory tag left out (TIFF keeps Orientation, the text "
+                              "tags and the EXIF and GPS directories)\n"), 1, "%s", r.err);
+    snprintf(cmd, sizeof cmd, "exiftool -n -s -s -s -Make -ExposureTime -InteropIndex "
+             "-HostComputer '%s' 2>&1", at(dir, "out.tif"));
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    char got[512];
+    size_t n = fread(got, 1, sizeof got - 1, p);
+    got[n] = '\0';
+    pclose(p);
+    cr_assert_str_eq(got, "Cam\n0.01\n", "kept Make and ExposureTime only: %s", got);
+    /* without any of those parts: nothing said */
+    write_jpeg(at(dir, "plain.jpg"), &(spec){.exif = &exif}, 16, 8, NULL);
+    CONVERT("plain.jpg", "plain.tif");
+    expect_ok();
+    cr_assert_null(strstr(r.err, "EXIF's"), "%s", r.err);
+    blob_free(&exif);
+}

@@ -67,8 +67,9 @@ uint64_t hdm__ifd_bytes(const hdm__ifd *d);
 /* Writes d at offset at of a file of byte order be into dst (hdm__ifd_bytes of them). */
 void hdm__ifd_put(const hdm__ifd *d, bool be, uint64_t at, unsigned char *dst);
 
-/* An EXIF block into IFD0 and its EXIF and GPS IFDs (empty when absent; the Interoperability
- * IFD is not kept); false when it does not hold a TIFF structure. */
+/* An EXIF block into IFD0 and its EXIF and GPS IFDs (empty when absent; the EXIF IFD keeps its
+ * pointer to an Interoperability IFD, which is not read); false when it does not hold a TIFF
+ * structure. */
 bool hdm__exif_split(const unsigned char *exif, size_t n, hdm__ifd *ifd0, hdm__ifd *sub,
                      hdm__ifd *gps);
 /* The reverse: a new block of ifd0 (its pointers set to where sub and gps go, those that are

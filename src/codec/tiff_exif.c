@@ -239,7 +239,6 @@ bool hdm__exif_split(const unsigned char *exif, size_t n, hdm__ifd *ifd0, hdm__i
     off = hdm__ifd_short(ifd0, HDM_TAG_GPS_IFD);
     if (off && !hdm__ifd_read(blob_read, &in, be, off, n, gps))
         goto bad;
-    hdm__ifd_remove(sub, HDM_TAG_INTEROP_IFD); /* an IFD of its own, not carried */
     return true;
 bad:
     hdm__ifd_free(ifd0);

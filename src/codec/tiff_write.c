@@ -241,6 +241,41 @@ static const uint16_t text_tags[] = {TIFFTAG_IMAGEDESCRIPTION, TIFFTAG_MAKE, TIF
 
 /* Sets IFD0's text tags from EXIF's IFD0 and keeps its EXIF and GPS directories for finish;
  * false when libtiff refuses a tag. */
+/* IFD0 tags of an EXIF block a TIFF output carries (the text tags, Orientation, the pointers
+ * to the EXIF and GPS IFDs) or writes of its own (the structure of its pixels, resolution,
+ * Software), so that leaving them out of EXIF loses nothing. */
+static bool exif_kept(uint16_t tag)
+{
+    static const uint16_t own[] = {
+        TIFFTAG_IMAGEWIDTH, TIFFTAG_IMAGELENGTH, TIFFTAG_BITSPERSAMPLE, TIFFTAG_COMPRESSION,
+        TIFFTAG_PHOTOMETRIC, TIFFTAG_STRIPOFFSETS, TIFFTAG_ORIENTATION, TIFFTAG_SAMPLESPERPIXEL,
+        TIFFTAG_ROWSPERSTRIP, TIFFTAG_STRIPBYTECOUNTS, TIFFTAG_XRESOLUTION, TIFFTAG_YRESOLUTION,
+        TIFFTAG_PLANARCONFIG, TIFFTAG_RESOLUTIONUNIT, TIFFTAG_SOFTWARE, TIFFTAG_YCBCRPOSITIONING,
+        HDM_TAG_EXIF_IFD, HDM_TAG_GPS_IFD};
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        if (tag == own[i])
+            return true;
+    for (size_t i = 0; i < sizeof text_tags / sizeof *text_tags; i++)
+        if (tag == text_tags[i])
+            return true;
+    return false;
+}
+
+/* Whether an EXIF block's IFD0 points to a next IFD (IFD1: the thumbnail). */
+static bool exif_has_next(const unsigned char *b, size_t n)
+{
+    bool be = b[0] == 'M';
+    uint64_t off = be ? (uint64_t)b[4] << 24 | b[5] << 16 | b[6] << 8 | b[7]
+                      : (uint64_t)b[7] << 24 | b[6] << 16 | b[5] << 8 | b[4];
+    if (off + 2 > n)
+        return false;
+    uint32_t count = be ? (uint32_t)b[off] << 8 | b[off + 1] : (uint32_t)b[off + 1] << 8 | b[off];
+    uint64_t at = off + 2 + 12 * (uint64_t)count;
+    if (at + 4 > n)
+        return false;
+    return b[at] | b[at + 1] | b[at + 2] | b[at + 3];
+}
+
 static bool set_exif(tiff_enc *k, hdm__ifd *ifd0)
 {
     for (size_t i = 0; i < sizeof text_tags / sizeof *text_tags; i++) {
@@ -404,6 +439,17 @@ hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
     hdm__ifd ifd0 = {0};
     bool exif = meta->exif_size && !big &&
                 hdm__exif_split(meta->exif, meta->exif_size, &ifd0, &k->exif, &k->gps);
+    /* what of the EXIF block TIFF has no place for: the Interoperability IFD (an IFD of its
+     * own, which the file's EXIF IFD would have to point to), IFD0's other tags (a TIFF's own
+     * first directory describes its own pixels), a next IFD (the thumbnail) */
+    size_t dropped = 0;
+    bool interop = exif && hdm__ifd_find(&k->exif, HDM_TAG_INTEROP_IFD);
+    bool thumb = exif && meta->exif_size >= 8 && exif_has_next(meta->exif, meta->exif_size);
+    if (exif) {
+        hdm__ifd_remove(&k->exif, HDM_TAG_INTEROP_IFD);
+        for (size_t i = 0; i < ifd0.n; i++)
+            dropped += !exif_kept(ifd0.e[i].tag);
+    }
     bool res = meta->res_x > 0 && meta->res_y > 0;
     if (!st && res && !(resolution_fits(meta->res_x) && resolution_fits(meta->res_y))) {
         hdm__notice(opt, path, "resolution left out (libtiff holds it as a float, too coarse "
@@ -426,6 +472,22 @@ hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
         hdm__notice(opt, path, "sRGB, gAMA and cHRM left out (TIFF holds none of them)");
     if (meta->xmp_size <= UINT32_MAX)
         hdm__xmp_extension_left_out(opt, path, meta, "TIFF");
+    if (interop || dropped || thumb) {
+        char parts[3][48], what[3 * 48 + 160];
+        int np = 0;
+        if (interop)
+            snprintf(parts[np++], sizeof parts[0], "Interoperability directory");
+        if (dropped)
+            snprintf(parts[np++], sizeof parts[0], "%zu other first-directory tag%s", dropped,
+                     dropped == 1 ? "" : "s");
+        if (thumb)
+            snprintf(parts[np++], sizeof parts[0], "thumbnail");
+        snprintf(what, sizeof what, "EXIF's %s%s%s%s%s left out (TIFF keeps Orientation, the "
+                 "text tags and the EXIF and GPS directories)", parts[0],
+                 np == 3 ? ", " : np == 2 ? " and " : "", np > 1 ? parts[1] : "",
+                 np == 3 ? " and " : "", np == 3 ? parts[2] : "");
+        hdm__notice(opt, path, what);
+    }
     if (meta->exif_size && !exif)
         hdm__notice(opt, path, big ? "EXIF left out (a BigTIFF holds it in another form; ICC, "
                                      "XMP, resolution and Orientation kept)"
