@@ -896,6 +896,8 @@ Test(orient, duplicate_long_and_count_2_entries)
     hdm_image_free(plain[0]);
     hdm_image_free(plain[1]);
     hdm_free(png);
+    hdm_free(jpeg);
+    hdm_image_free(img);
 }
 
 /* A turned JPEG refused while decoding names what opening it needs, the turn's held image
