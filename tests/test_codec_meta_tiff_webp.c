@@ -934,13 +934,7 @@ static char *exiftool(const char *path)
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "exiftool -s -G1 -ICC_Profile:ProfileDescription -XMP-dc:Creator "
              "-Orientation -n '%s' 2>&1", path);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    char *out = calloc(1, 8192);
-    size_t n = fread(out, 1, 8191, p);
-    out[n] = '\0';
-    pclose(p);
-    return out;
+    return tu_command_output(cmd);
 }
 
 Test(meta, exiftool_reads_our_files)

@@ -259,6 +259,54 @@ Test(filter, bad_steps)
     }
 }
 
+/* The normalised gaussian of radius ceil(3σ), as the filter makes it; *n taps. */
+static double *gauss_taps(double sigma, int *n)
+{
+    int rad = (int)ceil(3 * sigma);
+    *n = 2 * rad + 1;
+    double *t = malloc((size_t)*n * sizeof *t), sum = 0;
+    for (int i = 0; i < *n; i++)
+        sum += t[i] = exp(-0.5 * ((i - rad) / sigma) * ((i - rad) / sigma));
+    for (int i = 0; i < *n; i++)
+        t[i] /= sum;
+    return t;
+}
+
+/* out (made by step from in's first three channels, border b) within 1 LSB of the f64
+ * separable sum of the n taps t: the row pass of every row, then the column pass over it. */
+static void check_separable(const hdm_image *in, const hdm_image *out, const double *t, int n,
+                            int b, const char *step)
+{
+    int rad = n / 2;
+    double worst = 0;
+    double *rows = malloc((size_t)in->width * in->height * sizeof *rows);
+    for (uint32_t c = 0; c < 3; c++) {
+        for (uint32_t y = 0; y < in->height; y++)
+            for (uint32_t x = 0; x < in->width; x++) {
+                double row = 0;
+                for (int i = 0; i < n; i++) {
+                    long xx = ref_index((long)x + i - rad, in->width, b);
+                    if (xx >= 0)
+                        row += t[i] * val(in, c, (uint32_t)xx, y);
+                }
+                rows[(size_t)y * in->width + x] = row;
+            }
+        for (uint32_t y = 0; y < in->height; y++)
+            for (uint32_t x = 0; x < in->width; x++) {
+                double acc = 0;
+                for (int j = 0; j < n; j++) {
+                    long yy = ref_index((long)y + j - rad, in->height, b);
+                    if (yy >= 0)
+                        acc += t[j] * rows[(size_t)yy * in->width + x];
+                }
+                cr_assert(lsb_off(out, c, x, y, acc, &worst) <= 1,
+                          "%s %d-bit at (%u,%u,%u): got %u want %g", step, in->depth * 8, x, y,
+                          c, raw(out, c, x, y), quantise(acc, out->depth));
+            }
+    }
+    free(rows);
+}
+
 /* Kernels far wider than the image (σ = 60: 361 taps over a 45-pixel image) against an f64
  * separable sum, every border: the old cap of σ ≤ 40 is gone. */
 Test(filter, large_kernels_every_border)
@@ -269,45 +317,13 @@ Test(filter, large_kernels_every_border)
         for (int di = 0; di < 2; di++) {
             hdm_image *in = make_image(45, 31, 3, di ? HDM_U16 : HDM_U8, FILL_RANDOM);
             double sigma = sigmas[si];
-            int rad = (int)ceil(3 * sigma), n = 2 * rad + 1;
-            double *t = malloc((size_t)n * sizeof *t), sum = 0;
-            for (int i = 0; i < n; i++)
-                sum += t[i] = exp(-0.5 * ((i - rad) / sigma) * ((i - rad) / sigma));
-            for (int i = 0; i < n; i++)
-                t[i] /= sum;
+            int n;
+            double *t = gauss_taps(sigma, &n);
             for (int b = 0; b < 4; b++) {
                 char step[96];
                 snprintf(step, sizeof step, "filter:gaussian:%g:border=%s", sigma, ref_borders[b]);
                 hdm_image *out = tu_run_step(step, in, 0);
-                double worst = 0;
-                double *rows = malloc((size_t)in->width * in->height * sizeof *rows);
-                for (uint32_t c = 0; c < 3; c++) {
-                    /* the row pass of every row, then the column pass over it */
-                    for (uint32_t y = 0; y < in->height; y++)
-                        for (uint32_t x = 0; x < in->width; x++) {
-                            double row = 0;
-                            for (int i = 0; i < n; i++) {
-                                long xx = ref_index((long)x + i - rad, in->width, b);
-                                if (xx >= 0)
-                                    row += t[i] * val(in, c, (uint32_t)xx, y);
-                            }
-                            rows[(size_t)y * in->width + x] = row;
-                        }
-                    for (uint32_t y = 0; y < in->height; y++)
-                        for (uint32_t x = 0; x < in->width; x++) {
-                            double acc = 0;
-                            for (int j = 0; j < n; j++) {
-                                long yy = ref_index((long)y + j - rad, in->height, b);
-                                if (yy >= 0)
-                                    acc += t[j] * rows[(size_t)yy * in->width + x];
-                            }
-                            cr_assert(lsb_off(out, c, x, y, acc, &worst) <= 1,
-                                      "%s %d-bit at (%u,%u,%u): got %u want %g", step,
-                                      in->depth * 8, x, y, c, raw(out, c, x, y),
-                                      quantise(acc, out->depth));
-                        }
-                }
-                free(rows);
+                check_separable(in, out, t, n, b, step);
                 hdm_image_free(out);
             }
             free(t);
@@ -380,62 +396,26 @@ Test(filter, wide_rows_blocks_and_threads)
 {
     rng_seed(777);
     const double sigma = 40;
-    int rad = (int)ceil(3 * sigma), n = 2 * rad + 1;
-    double *t = malloc((size_t)n * sizeof *t), sum = 0;
-    for (int i = 0; i < n; i++)
-        sum += t[i] = exp(-0.5 * ((i - rad) / sigma) * ((i - rad) / sigma));
-    for (int i = 0; i < n; i++)
-        t[i] /= sum;
+    int n;
+    double *t = gauss_taps(sigma, &n);
     hdm_image *in = make_image(1203, 21, 3, HDM_U8, FILL_RANDOM);
-    double *rows = malloc((size_t)in->width * in->height * sizeof *rows);
     for (int b = 0; b < 4; b++) {
         char step[96];
         snprintf(step, sizeof step, "filter:gaussian:%g:border=%s", sigma, ref_borders[b]);
         hdm_image *out[3];
         for (int th = 0; th < 3; th++) {
-            hdm_pipeline *p;
-            hdm_error e = {0};
-            cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
-            cr_assert_eq(hdm_pipeline_add(p, step, &e), HDM_OK, "%s: %s", step, e.message);
             hdm_options o;
             hdm_options_init(&o);
             o.threads = (uint32_t)th + 1;
-            cr_assert_eq(hdm_pipeline_run_image(p, in, &o, &out[th], &e), HDM_OK, "%s",
-                         e.message);
-            hdm_pipeline_free(p);
+            out[th] = tu_run_step_with(step, in, &o);
             if (th)
                 cr_assert(tu_same(out[0], out[th]), "%s: %d threads differ from 1", step,
                           th + 1);
         }
-        double worst = 0;
-        for (uint32_t c = 0; c < 3; c++) {
-            for (uint32_t y = 0; y < in->height; y++)
-                for (uint32_t x = 0; x < in->width; x++) {
-                    double row = 0;
-                    for (int i = 0; i < n; i++) {
-                        long xx = ref_index((long)x + i - rad, in->width, b);
-                        if (xx >= 0)
-                            row += t[i] * val(in, c, (uint32_t)xx, y);
-                    }
-                    rows[(size_t)y * in->width + x] = row;
-                }
-            for (uint32_t y = 0; y < in->height; y++)
-                for (uint32_t x = 0; x < in->width; x++) {
-                    double acc = 0;
-                    for (int j = 0; j < n; j++) {
-                        long yy = ref_index((long)y + j - rad, in->height, b);
-                        if (yy >= 0)
-                            acc += t[j] * rows[(size_t)yy * in->width + x];
-                    }
-                    cr_assert(lsb_off(out[0], c, x, y, acc, &worst) <= 1,
-                              "%s at (%u,%u,%u): got %u want %g", step, x, y, c,
-                              raw(out[0], c, x, y), quantise(acc, out[0]->depth));
-                }
-        }
+        check_separable(in, out[0], t, n, b, step);
         for (int th = 0; th < 3; th++)
             hdm_image_free(out[th]);
     }
-    free(rows);
     free(t);
     hdm_image_free(in);
 }

@@ -69,14 +69,16 @@ static hdm_image *unique(uint32_t w, uint32_t h, uint32_t ch, hdm_depth d)
 
 /* ---- EXIF and the files that carry it ---- */
 
+/* The EXIF writers below put 16- and 32-bit values at b[n++] in the byte order be. */
+#define P16(v) (be ? (b[n++] = (unsigned char)((v) >> 8), b[n++] = (unsigned char)(v))         \
+                   : (b[n++] = (unsigned char)(v), b[n++] = (unsigned char)((v) >> 8)))
+#define P32(v) (be ? (P16((v) >> 16), P16((v) & 0xffff)) : (P16((v) & 0xffff), P16((v) >> 16)))
+
 /* A TIFF-structured EXIF blob: IFD0 with ImageDescription (pointing past the IFD), Orientation
  * o and Software, then a next-IFD offset of 0; big- or little-endian. */
 static size_t make_exif(unsigned char *b, bool be, uint32_t o)
 {
     size_t n = 0;
-#define P16(v) (be ? (b[n++] = (unsigned char)((v) >> 8), b[n++] = (unsigned char)(v))         \
-                   : (b[n++] = (unsigned char)(v), b[n++] = (unsigned char)((v) >> 8)))
-#define P32(v) (be ? (P16((v) >> 16), P16((v) & 0xffff)) : (P16((v) & 0xffff), P16((v) >> 16)))
     memcpy(b, be ? "MM\0*" : "II*\0", 4);
     n = 4;
     P32(8u);
@@ -87,8 +89,6 @@ static size_t make_exif(unsigned char *b, bool be, uint32_t o)
     P32(0u);
     memcpy(b + n, "hello", 6);
     n += 6;
-#undef P16
-#undef P32
     return n;
 }
 
@@ -742,9 +742,6 @@ typedef struct entry {
 static size_t make_exif_entries(unsigned char *b, bool be, const entry *e, size_t k)
 {
     size_t n = 0;
-#define P16(v) (be ? (b[n++] = (unsigned char)((v) >> 8), b[n++] = (unsigned char)(v))         \
-                   : (b[n++] = (unsigned char)(v), b[n++] = (unsigned char)((v) >> 8)))
-#define P32(v) (be ? (P16((v) >> 16), P16((v) & 0xffff)) : (P16((v) & 0xffff), P16((v) >> 16)))
     memcpy(b, be ? "MM\0*" : "II*\0", 4);
     n = 4;
     P32(8u);
@@ -758,8 +755,6 @@ static size_t make_exif_entries(unsigned char *b, bool be, const entry *e, size_
     }
     P16(0x0131u); P16(2u); P32(4u); memcpy(b + n, "hdm", 4); n += 4;
     P32(0u);
-#undef P16
-#undef P32
     return n;
 }
 
@@ -808,15 +803,11 @@ static const char *exiftool_orientations(const char *file)
 {
     if (system("exiftool -ver >/dev/null 2>&1") != 0)
         return NULL;
-    static char out[4096];
+    static char *out; /* the last answer, until the next call */
     char cmd[4096 + 64];
     snprintf(cmd, sizeof cmd, "exiftool -a -s -s -s -n -Orientation '%s' 2>&1", file);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    pclose(p);
-    return out;
+    free(out);
+    return out = tu_command_output(cmd);
 }
 
 /* What is applied is what every entry says afterwards. Of duplicates the first counts (a

@@ -545,17 +545,39 @@ bool tu_same(const hdm_image *a, const hdm_image *b)
     return true;
 }
 
-hdm_image *tu_run_step(const char *step, const hdm_image *in, uint32_t strip_rows)
+hdm_image *tu_run_step_with(const char *step, const hdm_image *in, const hdm_options *o)
 {
     hdm_pipeline *p;
     hdm_error e = {0};
     cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
     cr_assert_eq(hdm_pipeline_add(p, step, &e), HDM_OK, "%s: %s", step, e.message);
+    hdm_image *out;
+    cr_assert_eq(hdm_pipeline_run_image(p, in, o, &out, &e), HDM_OK, "%s", e.message);
+    hdm_pipeline_free(p);
+    return out;
+}
+
+hdm_image *tu_run_step(const char *step, const hdm_image *in, uint32_t strip_rows)
+{
     hdm_options o;
     hdm_options_init(&o);
     o.strip_rows = strip_rows;
-    hdm_image *out;
-    cr_assert_eq(hdm_pipeline_run_image(p, in, &o, &out, &e), HDM_OK, "%s", e.message);
-    hdm_pipeline_free(p);
+    return tu_run_step_with(step, in, &o);
+}
+
+char *tu_command_output(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p, "cannot run %s", cmd);
+    size_t cap = 4096, n = 0;
+    char *out = malloc(cap);
+    cr_assert_not_null(out);
+    for (size_t got; (got = fread(out + n, 1, cap - 1 - n, p)) > 0;) {
+        n += got;
+        if (cap - 1 - n == 0)
+            cr_assert_not_null(out = realloc(out, cap *= 2));
+    }
+    out[n] = '\0';
+    pclose(p);
     return out;
 }

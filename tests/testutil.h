@@ -72,6 +72,11 @@ bool tu_same(const hdm_image *a, const hdm_image *b);
 /* Runs one step (as "filter:box:3") over in through a pipeline with strips of strip_rows rows
  * (0: automatic), failing the test on any error; the result is the caller's. */
 hdm_image *tu_run_step(const char *step, const hdm_image *in, uint32_t strip_rows);
+/* The same with options of the caller's (threads, limits). */
+hdm_image *tu_run_step_with(const char *step, const hdm_image *in, const hdm_options *o);
+/* What a shell command (popen) writes on its standard output, whole and NUL-terminated; the
+ * caller frees it. Fails the test when the command cannot be started. */
+char *tu_command_output(const char *cmd);
 
 /* ---- PNGs built sample by sample and encoded with libpng's write API ---- */
 
