@@ -70,6 +70,8 @@ void hdm__ifd_put(const hdm__ifd *d, bool be, uint64_t at, unsigned char *dst);
 /* An EXIF block into IFD0 and its EXIF and GPS IFDs (empty when absent; the EXIF IFD keeps its
  * pointer to an Interoperability IFD, which is not read); false when it does not hold a TIFF
  * structure. */
+/* Whether an EXIF block's IFD0 points to a next IFD (IFD1: the thumbnail). */
+bool hdm__exif_has_next_ifd(const unsigned char *exif, size_t n);
 bool hdm__exif_split(const unsigned char *exif, size_t n, hdm__ifd *ifd0, hdm__ifd *sub,
                      hdm__ifd *gps);
 /* The reverse: a new block of ifd0 (its pointers set to where sub and gps go, those that are

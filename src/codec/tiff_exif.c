@@ -220,6 +220,18 @@ static bool blob_read(void *ctx, uint64_t off, void *buf, size_t n)
     return true;
 }
 
+bool hdm__exif_has_next_ifd(const unsigned char *exif, size_t n)
+{
+    if (n < 8 || (memcmp(exif, "MM\0*", 4) && memcmp(exif, "II*\0", 4)))
+        return false;
+    bool be = exif[0] == 'M';
+    uint64_t off = get32(exif + 4, be);
+    if (off + 2 > n)
+        return false;
+    uint64_t at = off + 2 + 12 * (uint64_t)get16(exif + off, be);
+    return at + 4 <= n && get32(exif + at, be) != 0;
+}
+
 bool hdm__exif_split(const unsigned char *exif, size_t n, hdm__ifd *ifd0, hdm__ifd *sub,
                      hdm__ifd *gps)
 {

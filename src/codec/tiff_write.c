@@ -261,21 +261,6 @@ static bool exif_kept(uint16_t tag)
     return false;
 }
 
-/* Whether an EXIF block's IFD0 points to a next IFD (IFD1: the thumbnail). */
-static bool exif_has_next(const unsigned char *b, size_t n)
-{
-    bool be = b[0] == 'M';
-    uint64_t off = be ? (uint64_t)b[4] << 24 | b[5] << 16 | b[6] << 8 | b[7]
-                      : (uint64_t)b[7] << 24 | b[6] << 16 | b[5] << 8 | b[4];
-    if (off + 2 > n)
-        return false;
-    uint32_t count = be ? (uint32_t)b[off] << 8 | b[off + 1] : (uint32_t)b[off + 1] << 8 | b[off];
-    uint64_t at = off + 2 + 12 * (uint64_t)count;
-    if (at + 4 > n)
-        return false;
-    return b[at] | b[at + 1] | b[at + 2] | b[at + 3];
-}
-
 static bool set_exif(tiff_enc *k, hdm__ifd *ifd0)
 {
     for (size_t i = 0; i < sizeof text_tags / sizeof *text_tags; i++) {
@@ -444,7 +429,7 @@ hdm_status hdm__tiff_sink(const hdm__codec *c, const hdm_info *info, const hdm_o
      * first directory describes its own pixels), a next IFD (the thumbnail) */
     size_t dropped = 0;
     bool interop = exif && hdm__ifd_find(&k->exif, HDM_TAG_INTEROP_IFD);
-    bool thumb = exif && meta->exif_size >= 8 && exif_has_next(meta->exif, meta->exif_size);
+    bool thumb = exif && hdm__exif_has_next_ifd(meta->exif, meta->exif_size);
     if (exif) {
         hdm__ifd_remove(&k->exif, HDM_TAG_INTEROP_IFD);
         for (size_t i = 0; i < ifd0.n; i++)
