@@ -17,3 +17,6 @@ endforeach()
 # large kernels through the FFT against f64; image kernels (@disc.png) through the command
 hdm_test(test_ops_fftconv test_ops_fftconv.c testutil.c cli_run.c)
 hdm_test_variants(test_ops_fftconv)
+# gaussian and box kernels by sliding sums: forms, primitives, against f64
+hdm_test(test_ops_slide test_ops_slide.c testutil.c)
+hdm_test_variants(test_ops_slide)

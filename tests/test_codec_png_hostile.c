@@ -361,8 +361,9 @@ Test(hpng, wide_box_filters_run_under_a_generous_limit)
     const char *in = at(dir, "w.png"), *out = at(dir, "out.png");
     write_png(in, 1000, 300, PNG_COLOR_TYPE_RGBA, false, ramp_row);
     cli_result r;
-    /* each ring: 256 rows × 4 planes × 1000 f32 ≈ 4.1 MB */
-    RUN(&r, NULL, "run", in, "-o", out, "--max-memory", "6000000", "filter:box:255",
+    /* each step slides: its window's 2·127 + 18 rows × 4 planes × 1000 bytes ≈ 1.1 MB, and
+     * its sums' rows and scratch about as much again; two do not fit 3 MB */
+    RUN(&r, NULL, "run", in, "-o", out, "--max-memory", "3000000", "filter:box:255",
         "filter:box:255");
     CLI_REFUSED(&r, 1, in, "raise it with --max-memory");
     RUN(&r, NULL, "run", in, "-o", out, "--max-memory", "30000000", "filter:box:255",

@@ -80,6 +80,9 @@ static inline int hdm__composite_factors(unsigned op, float f[4])
     return op == HDM__OP_LIGHTER;
 }
 
+/* Sliding sums' cosines, and the lines slide_lines_f32 moves side by side. */
+enum { HDM__SLIDE_TERMS = 5, HDM__SLIDE_LANES = 16 };
+
 typedef struct hdm__kernel {
     const char *name;
 
@@ -176,6 +179,29 @@ typedef struct hdm__kernel {
      * No dst overlaps another or any of rows. */
     void (*filter_cols_f32)(float *const *dst, const float *const *rows, const float *w,
                             size_t taps, size_t m, size_t n);
+    /* ---- sliding sums (ops/slide.c): a window of 2r + 1 samples weighted by a box and
+     * HDM__SLIDE_TERMS cosines, kept as running sums while the window moves one sample a step.
+     * A line's state is s0 (the samples' sum) and, for cosine m, sr[m] and si[m] (the samples'
+     * sums times the real and imaginary parts of a phase). One step adds the sample entering
+     * the window, ui, and takes away the one leaving, uo, each times its phase, ei and eo
+     * (HDM__SLIDE_TERMS real parts then as many imaginary), then sums the output with p
+     * (a0, then each cosine's weight times the real and the imaginary part of its phase):
+     *   s0 = s0 + (ui − uo)
+     *   sr[m] = sr[m] + (ei[m]·ui − eo[m]·uo);  si[m] = si[m] + (ei[T + m]·ui − eo[T + m]·uo)
+     *   y = p[0]·s0, then y = y + p[1 + m]·sr[m], y = y + p[1 + T + m]·si[m] for m = 0, 1, …
+     * each product and sum rounded on its own, in that order, in every variant. */
+    /* a step of n lines side by side (a row of columns): the state is 1 + 2T arrays of n,
+     * stride floats apart (s0, sr[0…], si[0…]), ui, uo and dst rows of n; dst NULL: no
+     * output (the window still filling) */
+    void (*slide_cols_f32)(float *st, size_t stride, float *dst, const float *ui,
+                           const float *uo, const float *ei, const float *eo, const float *p,
+                           size_t n);
+    /* HDM__SLIDE_LANES lines side by side along their length, from an empty window: u holds
+     * n + 2r steps' samples (step t at u[t·LANES …]; the sample leaving at step t ≥ 2r + 1 is
+     * step t − 2r − 1's, before that 0), e each step's phases (2T a step), p each output's
+     * (1 + 2T an output, the first output after step 2r); dst gets n outputs, LANES each */
+    void (*slide_lines_f32)(float *dst, const float *u, const float *e, const float *p,
+                            size_t r, size_t n);
     /* dst = src ≥ t ? M : 0, M = 255, 65535 or 1.0f (a binary mask) */
     void (*threshold_u8)(uint8_t *dst, const uint8_t *src, uint8_t t, size_t n);
     void (*threshold_u16)(uint16_t *dst, const uint16_t *src, uint16_t t, size_t n);

@@ -3,6 +3,7 @@
 #include "kernel.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -356,6 +357,54 @@ static void filter_cols_f32(float *const *dst, const float *const *rows, const f
         resample_col_f32(dst[r], rows + r, w, taps, n);
 }
 
+/* One step of one line: s holds s0, sr[…], si[…] stride floats apart. */
+static inline float slide_step(float *s, size_t stride, float ui, float uo, const float *ei,
+                               const float *eo, const float *p)
+{
+    enum { T = HDM__SLIDE_TERMS };
+    s[0] = s[0] + (ui - uo);
+    for (int m = 0; m < T; m++) {
+        float *sr = s + (1 + m) * stride, *si = s + (1 + T + m) * stride;
+        *sr = *sr + (ei[m] * ui - eo[m] * uo);
+        *si = *si + (ei[T + m] * ui - eo[T + m] * uo);
+    }
+    float y = p[0] * s[0];
+    for (int m = 0; m < T; m++) {
+        y = y + p[1 + m] * s[(1 + m) * stride];
+        y = y + p[1 + T + m] * s[(1 + T + m) * stride];
+    }
+    return y;
+}
+
+static void slide_cols_f32(float *st, size_t stride, float *dst, const float *ui,
+                           const float *uo, const float *ei, const float *eo, const float *p,
+                           size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float y = slide_step(st + i, stride, ui[i], uo[i], ei, eo, p);
+        if (dst)
+            dst[i] = y;
+    }
+}
+
+static void slide_lines_f32(float *dst, const float *u, const float *e, const float *p,
+                            size_t r, size_t n)
+{
+    enum { T = HDM__SLIDE_TERMS, L = HDM__SLIDE_LANES };
+    for (size_t l = 0; l < L; l++) {
+        float s[1 + 2 * T] = {0};
+        for (size_t t = 0; t < n + 2 * r; t++) {
+            bool leaves = t >= 2 * r + 1;
+            const float *eo = leaves ? e + (t - 2 * r - 1) * 2 * T : e;
+            float uo = leaves ? u[(t - 2 * r - 1) * L + l] : 0.0f;
+            float y = slide_step(s, 1, u[t * L + l], uo, e + t * 2 * T, eo,
+                                 p + (t >= 2 * r ? t - 2 * r : 0) * (1 + 2 * T));
+            if (t >= 2 * r)
+                dst[(t - 2 * r) * L + l] = y;
+        }
+    }
+}
+
 static void threshold_u8(uint8_t *dst, const uint8_t *src, uint8_t t, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -532,7 +581,8 @@ const hdm__kernel hdm__kernel_scalar = {
     .srgb_to_linear_inv_f32 = srgb_to_linear_inv_f32,
     .unpremul_f32 = unpremul_f32,
     .resample_row_f32 = resample_row_f32, .resample_col_f32 = resample_col_f32,
-    .filter_cols_f32 = filter_cols_f32,
+    .filter_cols_f32 = filter_cols_f32, .slide_cols_f32 = slide_cols_f32,
+    .slide_lines_f32 = slide_lines_f32,
     .threshold_u8 = threshold_u8, .threshold_u16 = threshold_u16, .threshold_f32 = threshold_f32,
     .u8_to_f32 = u8_to_f32, .u16_to_f32 = u16_to_f32,
     .f32_to_u8 = f32_to_u8, .f32_to_u16 = f32_to_u16,

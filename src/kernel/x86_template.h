@@ -279,6 +279,75 @@ static void NAME(filter_cols_f32)(float *const *dst, const float *const *rows, c
 #undef FC_ROWS
 #undef FC_VECS
 
+/* ---- sliding sums: kernel.h's step, lane by lane ----------------------------------------- */
+
+/* One step of a vector of lines whose state is in s (registers when inlined): kernel.h's
+ * order, each product and sum its own rounding. */
+INLINE vf NAME(slide_v)(vf *s, vf ui, vf uo, const float *ei, const float *eo, const float *p)
+{
+    enum { T = HDM__SLIDE_TERMS };
+    s[0] = addf(s[0], subf(ui, uo));
+    for (int m = 0; m < T; m++) {
+        s[1 + m] = addf(s[1 + m], subf(mulf(set1f(ei[m]), ui), mulf(set1f(eo[m]), uo)));
+        s[1 + T + m] = addf(s[1 + T + m], subf(mulf(set1f(ei[T + m]), ui),
+                                               mulf(set1f(eo[T + m]), uo)));
+    }
+    vf y = mulf(set1f(p[0]), s[0]);
+    for (int m = 0; m < T; m++) {
+        y = addf(y, mulf(set1f(p[1 + m]), s[1 + m]));
+        y = addf(y, mulf(set1f(p[1 + T + m]), s[1 + T + m]));
+    }
+    return y;
+}
+
+static void NAME(slide_cols_f32)(float *st, size_t stride, float *dst, const float *ui,
+                                 const float *uo, const float *ei, const float *eo,
+                                 const float *p, size_t n)
+{
+    enum { S = 1 + 2 * HDM__SLIDE_TERMS };
+    const size_t v = VB / sizeof(float);
+    size_t i = 0;
+    for (; i + v <= n; i += v) {
+        vf s[S];
+        for (int k = 0; k < S; k++)
+            s[k] = ld_f(st + k * stride + i);
+        vf y = NAME(slide_v)(s, ld_f(ui + i), ld_f(uo + i), ei, eo, p);
+        for (int k = 0; k < S; k++)
+            st_f(st + k * stride + i, s[k]);
+        if (dst)
+            st_f(dst + i, y);
+    }
+    if (i < n)
+        HDM_NARROW.slide_cols_f32(st + i, stride, dst ? dst + i : NULL, ui + i, uo + i, ei, eo,
+                                  p, n - i);
+}
+
+/* A vector of lanes at a time along the whole length, its state in registers. */
+static void NAME(slide_lines_f32)(float *dst, const float *u, const float *e, const float *p,
+                                  size_t r, size_t n)
+{
+    enum { T = HDM__SLIDE_TERMS, L = HDM__SLIDE_LANES, S = 1 + 2 * T };
+    const size_t v = VB / sizeof(float);
+    for (size_t l = 0; l + v <= L; l += v) {
+        vf s[S];
+        for (int k = 0; k < S; k++)
+            s[k] = zero_f();
+        size_t t = 0;
+        for (; t < 2 * r + 1 && t < n + 2 * r; t++) { /* nothing leaves yet */
+            vf y = NAME(slide_v)(s, ld_f(u + t * L + l), zero_f(), e + t * 2 * T, e,
+                                 p + (t >= 2 * r ? t - 2 * r : 0) * S);
+            if (t >= 2 * r)
+                st_f(dst + (t - 2 * r) * L + l, y);
+        }
+        for (; t < n + 2 * r; t++) {
+            size_t o = t - 2 * r;
+            vf y = NAME(slide_v)(s, ld_f(u + t * L + l), ld_f(u + (o - 1) * L + l),
+                                 e + t * 2 * T, e + (o - 1) * 2 * T, p + o * S);
+            st_f(dst + o * L + l, y);
+        }
+    }
+}
+
 /* ---- blending, compositing, thresholds -----------------------------------------------------
  *
  * The scalar reference's branches become compare-and-select: both sides are computed in every
@@ -812,6 +881,7 @@ const hdm__kernel HDM_CAT(hdm__kernel_, HDM_ISA) = {
     .scale_f32 = NAME(scale_f32), .lerp_f32 = NAME(lerp_f32), .lerpv_f32 = NAME(lerpv_f32),
     .screen_f32 = NAME(screen_f32), .axpy_f32 = NAME(axpy_f32),
     .resample_col_f32 = NAME(resample_col_f32), .filter_cols_f32 = NAME(filter_cols_f32),
+    .slide_cols_f32 = NAME(slide_cols_f32), .slide_lines_f32 = NAME(slide_lines_f32),
     .blend_f32 = NAME(blend_f32), .over_f32 = NAME(over_f32),
     .composite_f32 = NAME(composite_f32), .mix_f32 = NAME(mix_f32),
     .unpremul_f32 = NAME(unpremul_f32),

@@ -74,6 +74,7 @@ hdm_status hdm__fkernel_gaussian(double sigma, hdm__fkernel **out, hdm_error *er
     }
     for (uint32_t i = 0; i <= 2 * r; i++)
         k->ky[i] = k->kx[i] /= sum;
+    hdm__slide_fit(k->kx, r, &k->slide); /* r = 0 when no form is close enough */
     *out = k;
     return HDM_OK;
 }
@@ -89,6 +90,7 @@ static hdm_status kernel_box(long size, hdm__fkernel **out, hdm_error *err)
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     for (long i = 0; i < size; i++)
         k->kx[i] = k->ky[i] = 1.0 / (double)size;
+    hdm__slide_box((uint32_t)(size / 2), &k->slide);
     *out = k;
     return HDM_OK;
 }
@@ -452,6 +454,17 @@ typedef struct filter_source {
     hdm_image *one;        /* one upstream row in its own depth */
     hdm_image *hold;       /* wrap only: every upstream row */
     uint32_t next_in;      /* next upstream row to read */
+    /* A gaussian or box kernel through sliding sums (slide.h): upstream rows kept as they are
+     * in raw (cap rows, row i in slot i % cap; a wrap border's in hold), the columns' running
+     * sums moved down a row at a time into vb, a band of rows, whose rows are then summed
+     * along, HDM__SLIDE_LANES side by side, back into it. */
+    hdm__slide_axis *sx, *sy;
+    hdm_image *raw;
+    float *st;             /* ch × (1 + 2T) × w: the columns' sums */
+    float *vb;             /* ch × band × w, then summed along in place: bout is vb */
+    float *sscr;           /* nthreads × slide_scratch() floats */
+    uint32_t vnext;        /* the output row the columns' sums move to next */
+    uint32_t sy0, srows;   /* the band being summed */
     hdm__fftconv *fc;      /* a large kernel: bands of output rows through the FFT */
     uint32_t band;         /* output rows in a band */
     float *bout;           /* ch × band × w: the band's sums */
@@ -680,6 +693,134 @@ static hdm_status fft_band(filter_source *f, uint32_t y0, hdm_error *err)
     return HDM_OK;
 }
 
+/* ---- sliding sums ---- */
+
+enum { SL_T = HDM__SLIDE_TERMS, SL_S = 1 + 2 * HDM__SLIDE_TERMS, SL_L = HDM__SLIDE_LANES };
+
+/* Floats of one thread's scratch for rows w wide, ch planes, a window of 2r + 1: an entering
+ * and a leaving row of every plane, and HDM__SLIDE_LANES rows padded and their sums. */
+static uint64_t slide_scratch(uint64_t w, uint64_t ch, uint64_t r)
+{
+    return 2 * ch * w + (w + 2 * r) * SL_L + w * SL_L;
+}
+
+/* Columns x0 … x1 of padded row k's planes into u (ch rows of w), in f32, colour premultiplied
+ * if asked: as prepare converts them, so a row leaving the window takes away exactly what it
+ * brought. Zeros for a zero border's rows and for rows before the window's first (k < −r). */
+static void slide_load(filter_source *f, float *u, int64_t k, uint32_t x0, uint32_t x1)
+{
+    const hdm__kernel *kt = hdm__kern();
+    uint32_t n = x1 - x0;
+    int64_t j = k < -(int64_t)f->sy->r ? -1 : hdm__border_index(k, f->h, f->border);
+    const hdm_image *img = f->hold ? f->hold : f->raw;
+    for (uint32_t c = 0; c < f->ch; c++) {
+        float *d = u + (size_t)c * f->w + x0;
+        if (j < 0) {
+            memset(d, 0, n * sizeof *d);
+            continue;
+        }
+        uint32_t row = f->hold ? (uint32_t)j : (uint32_t)(j % f->cap);
+        const uint8_t *src = (const uint8_t *)hdm_row(img, c, row) + (size_t)x0 * img->depth;
+        hdm__convert_row(d, HDM_F32, src, img->depth, n);
+    }
+    if (f->premul && j >= 0)
+        for (uint32_t c = 0; c + 1 < f->ch; c++)
+            kt->mul_f32(u + (size_t)c * f->w + x0, u + (size_t)c * f->w + x0,
+                        u + (size_t)(f->ch - 1) * f->w + x0, n);
+}
+
+/* Part i of the band's columns (blocks of 16, so every part's vectors are whole): their sums
+ * moved down to each of the band's rows, from the window's first row when the band is the
+ * first, each row's sums into vb. A column's sums are the same whatever part it is in. */
+static void slide_cols_part(void *ctx, uint32_t i)
+{
+    filter_source *f = ctx;
+    const hdm__kernel *kt = hdm__kern();
+    uint64_t blocks = (f->w + 15) / 16;
+    uint32_t x0 = (uint32_t)(blocks * i / f->sparts * 16);
+    uint32_t x1 = (uint32_t)(blocks * (i + 1) / f->sparts * 16);
+    x1 = x1 < f->w ? x1 : f->w;
+    if (x0 >= x1)
+        return;
+    float *ui = f->sscr + i * slide_scratch(f->w, f->ch, f->sx->r), *uo = ui + (size_t)f->ch * f->w;
+    int64_t r = f->sy->r, end = (int64_t)f->sy0 + f->srows;
+    for (int64_t n = f->sy0 ? f->sy0 : -2 * r; n < end; n++) {
+        int64_t kin = n + r, kout = n - r - 1;
+        slide_load(f, ui, kin, x0, x1);
+        slide_load(f, uo, kout, x0, x1);
+        const float *ei = f->sy->e + (size_t)(kin + r) * 2 * SL_T;
+        const float *eo = f->sy->e + (size_t)(kout >= -r ? kout + r : 0) * 2 * SL_T;
+        const float *p = f->sy->p + (size_t)(n >= 0 ? n : 0) * SL_S;
+        for (uint32_t c = 0; c < f->ch; c++) {
+            float *dst = n < 0 ? NULL : f->vb + ((size_t)c * f->band + (n - f->sy0)) * f->w + x0;
+            kt->slide_cols_f32(f->st + (size_t)c * SL_S * f->w + x0, f->w, dst,
+                               ui + (size_t)c * f->w + x0, uo + (size_t)c * f->w + x0, ei, eo,
+                               p, x1 - x0);
+        }
+    }
+}
+
+/* Part i of the band's rows summed along: planes i, i + parts, …, HDM__SLIDE_LANES rows side
+ * by side (the band's), padded by the border rule, back into vb (which is bout). */
+static void slide_rows_part(void *ctx, uint32_t i)
+{
+    filter_source *f = ctx;
+    const hdm__kernel *kt = hdm__kern();
+    size_t r = f->sx->r, steps = f->w + 2 * r;
+    float *u = f->sscr + i * slide_scratch(f->w, f->ch, r) + 2 * (size_t)f->ch * f->w;
+    float *y = u + steps * SL_L;
+    for (uint32_t c = i; c < f->ch; c += f->sparts) {
+        const float *v = f->vb + (size_t)c * f->band * f->w;
+        for (size_t t = 0; t < steps; t++) {
+            int64_t j = hdm__border_index((int64_t)t - (int64_t)r, f->w, f->border);
+            float *d = u + t * SL_L;
+            for (uint32_t l = 0; l < SL_L; l++)
+                d[l] = j >= 0 && l < f->srows ? v[(size_t)l * f->w + j] : 0.0f;
+        }
+        kt->slide_lines_f32(y, u, f->sx->e, f->sx->p, r, f->w);
+        float *o = f->vb + (size_t)c * f->band * f->w;
+        for (uint32_t l = 0; l < f->srows; l++)
+            for (size_t x = 0; x < f->w; x++)
+                o[(size_t)l * f->w + x] = y[x * SL_L + l];
+    }
+}
+
+/* The band of output rows from y0 into f->bout by sliding sums: the upstream rows its window
+ * reaches read into raw, the columns' sums moved down to it, its rows summed along. Bands come
+ * in order, each the next. */
+static hdm_status slide_band(filter_source *f, uint32_t y0, hdm_error *err)
+{
+    f->band_y0 = -1;
+    if (f->cancel && *f->cancel)
+        return hdm__fail(err, HDM_ERR_INTERRUPTED, f->base.path, "interrupted");
+    if (y0 != f->vnext)
+        return hdm__fail(err, HDM_ERR_ARG, f->base.path, "filter: row %u asked for after row %u",
+                         y0, f->vnext);
+    uint32_t rows = f->h - y0 < f->band ? f->h - y0 : f->band;
+    int64_t last = (int64_t)y0 + rows - 1 + f->sy->r; /* the last upstream row it reads */
+    last = last < f->h ? last : f->h - 1;
+    while (!f->hold && (int64_t)f->next_in <= last) {
+        hdm_status st = hdm__source_read(f->up, f->one, 1, err);
+        if (st)
+            return st;
+        for (uint32_t c = 0; c < f->ch; c++)
+            memcpy(hdm_row(f->raw, c, f->next_in % f->cap), hdm_row(f->one, c, 0),
+                   (size_t)f->w * f->one->depth);
+        f->next_in++;
+    }
+    f->sy0 = y0;
+    f->srows = rows;
+    uint32_t cols = (f->w + 15) / 16;
+    f->sparts = f->nthreads < cols ? f->nthreads : cols;
+    hdm__pool_run(f->pool, f->sparts, slide_cols_part, f);
+    f->sparts = f->nthreads < f->ch ? f->nthreads : f->ch;
+    hdm__pool_run(f->pool, f->sparts, slide_rows_part, f);
+    f->vnext = y0 + rows;
+    f->band_y0 = y0;
+    f->band_rows = rows;
+    return HDM_OK;
+}
+
 /* Part i of a group's new upstream rows (batch rows, image rows sfirst…) prepared into their
  * slots. */
 static void prepare_part(void *ctx, uint32_t i)
@@ -774,7 +915,7 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
         if (st)
             return st;
     }
-    if (f->group && !f->pool_tried) {
+    if ((f->group || (f->sy && f->nthreads > 1)) && !f->pool_tried) {
         f->pool_tried = true;
         if (hdm__pool_new(f->nthreads, &f->pool) || !f->pool ||
             hdm__pool_threads(f->pool) < f->nthreads) {
@@ -782,7 +923,7 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
             f->pool = NULL;
         }
     }
-    if (f->pool)
+    if (f->pool && f->group)
         return shared_read(f, strip, rows, err);
     for (uint32_t r = 0; r < rows && !f->bout; r++) {
         if (f->cancel && *f->cancel)
@@ -805,7 +946,8 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
             return hdm__fail(err, HDM_ERR_INTERRUPTED, s->path, "interrupted");
         int64_t y = (int64_t)s->next + r;
         if (f->band_y0 < 0 || y < f->band_y0 || y >= f->band_y0 + f->band_rows) {
-            hdm_status st = fft_band(f, (uint32_t)(y - y % f->band), err);
+            uint32_t y0 = (uint32_t)(y - y % f->band);
+            hdm_status st = f->sy ? slide_band(f, y0, err) : fft_band(f, y0, err);
             if (st)
                 return st;
         }
@@ -816,6 +958,14 @@ static hdm_status filter_read(hdm__source *s, hdm_image *strip, uint32_t rows, h
         finish_row(f, f->acc, strip, r);
     }
     return HDM_OK;
+}
+
+hdm__filter_path hdm__filter_used(const hdm__source *s)
+{
+    if (s->read != filter_read)
+        return HDM__FILTER_AUTO;
+    const filter_source *f = (const filter_source *)s;
+    return f->sy ? HDM__FILTER_SLIDE : f->fc ? HDM__FILTER_FFT : HDM__FILTER_DIRECT;
 }
 
 static void filter_close(hdm__source *s)
@@ -832,6 +982,11 @@ static void filter_close(hdm__source *s)
     hdm_image_free(f->one);
     hdm_image_free(f->hold);
     hdm__fftconv_free(f->fc);
+    hdm__slide_axis_free(f->sx);
+    hdm__slide_axis_free(f->sy);
+    hdm_image_free(f->raw);
+    free(f->st);
+    free(f->sscr);
     free(f->bout);
     hdm__pool_free(f->pool);
     free(f->pads);
@@ -925,6 +1080,29 @@ static uint64_t filter_held(const hdm_info *ui, const hdm__fkernel *k, hdm__bord
     return held;
 }
 
+/* What a filter source over up holds for sliding sums on threads threads: upstream rows for
+ * the window and a band (for a wrap border the whole image instead), the columns' sums, the
+ * band's column sums and output, a row's sums, each thread's scratch, both axes' phases and
+ * one upstream row; +∞ (UINT64_MAX) if that overflows. */
+static uint64_t slide_held(const hdm_info *ui, const hdm__fkernel *k, hdm__border border,
+                           uint32_t threads)
+{
+    uint64_t w = ui->width, h = ui->height, ch = ui->channels, r = k->slide.r;
+    uint64_t cap = 2 * r + SL_L + 2 < h ? 2 * r + SL_L + 2 : h;
+    uint64_t row = w * ch * ui->depth;
+    uint64_t floats = ch * w * (SL_S + SL_L + 1) + threads * slide_scratch(w, ch, r);
+    uint64_t held = floats * sizeof(float) + hdm__slide_axis_bytes(k->slide.r, ui->width) +
+                    hdm__slide_axis_bytes(k->slide.r, ui->height) + row;
+    if (border == HDM__BORDER_WRAP) {
+        size_t whole;
+        if (hdm_size_bytes(ui->width, ui->height, ui->channels, ui->depth, &whole) ||
+            held > UINT64_MAX - whole)
+            return UINT64_MAX;
+        return held + whole;
+    }
+    return held + cap * row; /* cap ≤ h: no more than the whole image, which has a size */
+}
+
 hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__border border,
                               bool premultiply, const hdm_options *opt, hdm__source **out,
                               hdm_error *err)
@@ -978,6 +1156,87 @@ hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__
     return filter_source_made(up, k, zero_sum, border, premultiply, path, opt, out, err);
 }
 
+/* f's sliding sums for k (slide_held's list); false when out of memory. */
+static bool slide_make(filter_source *f, const hdm__fkernel *k)
+{
+    size_t plane = (size_t)f->ch * f->w;
+    f->band = SL_L;
+    f->cap = 2 * k->slide.r + SL_L + 2 < f->h ? 2 * k->slide.r + SL_L + 2 : f->h;
+    return (f->sx = hdm__slide_axis_new(&k->slide, f->w)) &&
+           (f->sy = hdm__slide_axis_new(&k->slide, f->h)) &&
+           (f->st = calloc(plane * SL_S, sizeof *f->st)) &&
+           (f->bout = f->vb = malloc(plane * f->band * sizeof *f->vb)) &&
+           (f->acc = malloc(plane * sizeof *f->acc)) &&
+           (f->sscr = malloc(f->nthreads * slide_scratch(f->w, f->ch, k->slide.r) *
+                             sizeof *f->sscr)) &&
+           hdm_image_new(f->w, 1, f->ch, f->up->info.depth, &f->one) == HDM_OK &&
+           (f->border == HDM__BORDER_WRAP ||
+            hdm_image_new(f->w, f->cap, f->ch, f->up->info.depth, &f->raw) == HDM_OK);
+}
+
+/* f's direct sum, or its FFT (filter_held's list); false when out of memory. */
+static bool sum_make(filter_source *f, const hdm__fkernel *k, bool fft, uint32_t threads)
+{
+    uint32_t rows = f->kh + (f->group ? 1 + f->group : SUM_ROWS);
+    bool ok = true;
+    if (fft) {
+        f->band = hdm__fftconv_band(f->kh, f->h);
+        rows = f->band + f->kh;
+        double *kd = k->k;
+        if (k->separable && (kd = malloc((size_t)k->kw * k->kh * sizeof *kd)))
+            for (uint32_t j = 0; j < k->kh; j++)
+                for (uint32_t i = 0; i < k->kw; i++)
+                    kd[(size_t)j * k->kw + i] = k->ky[j] * k->kx[i];
+        ok = kd && (f->fc = hdm__fftconv_new(f->w, f->h, kd, f->kw, f->kh, threads)) &&
+             (f->bout = malloc((size_t)f->ch * f->band * f->w * sizeof *f->bout));
+        if (kd != k->k)
+            free(kd);
+    } else if (f->separable) {
+        ok = (f->kx = taps(k->kx, k->kw)) && (f->ky = taps(k->ky, k->kh)) &&
+             (f->pad = malloc((size_t)f->ch * f->padlen * sizeof *f->pad));
+    } else {
+        ok = (f->k = taps(k->k, (size_t)k->kw * k->kh)) != NULL;
+    }
+    f->cap = rows < f->h ? rows : f->h;
+    size_t ring;
+    ok = ok && hdm_size_bytes(f->cap, f->ch, 1, HDM_F32, &ring) == HDM_OK &&
+         ring <= SIZE_MAX / f->rowlen && (f->ring = malloc(ring * f->rowlen)) &&
+         (f->ring_row = malloc(f->cap * sizeof *f->ring_row)) &&
+         (!fft || (f->acc = malloc((size_t)f->ch * f->w * sizeof *f->acc))) &&
+         hdm_image_new(f->w, 1, f->ch, f->up->info.depth, &f->one) == HDM_OK;
+    if (ok && !fft) {
+        size_t t = f->nthreads;
+        f->maxtaps = f->separable ? (f->kw > f->kh ? f->kw : f->kh) + SUM_ROWS
+                                  : (size_t)f->kw * f->kh;
+        ok = (f->tap_at = malloc(t * f->maxtaps * sizeof *f->tap_at)) &&
+             (f->tap_w = malloc(t * f->maxtaps * sizeof *f->tap_w)) &&
+             (f->tap_slot = malloc(t * (f->kh + SUM_ROWS) * sizeof *f->tap_slot)) &&
+             (f->sums = malloc(t * SUM_ROWS * f->ch * f->w * sizeof *f->sums));
+        f->block = BLOCK_BYTES / sizeof(float) / (f->kh + SUM_ROWS - 1) / 64 * 64;
+        f->block = f->block < BLOCK_MIN ? BLOCK_MIN : f->block;
+    }
+    if (ok && f->separable) {
+        ok = (f->x_at = malloc(f->kw * sizeof *f->x_at)) &&
+             (f->x_w = malloc(f->kw * sizeof *f->x_w));
+        for (uint32_t i = 0; ok && i < f->kw; i++)
+            if (f->kx[i] != 0.0f) {
+                f->x_at[f->nx] = i;
+                f->x_w[f->nx++] = f->kx[i];
+            }
+        f->ky_live = true;
+        for (uint32_t j = 0; j < f->kh; j++)
+            f->ky_live &= f->ky[j] != 0.0f;
+        ok = ok && (f->zeros = calloc(f->w, sizeof *f->zeros));
+    }
+    if (ok && f->group) {
+        size_t t = f->nthreads;
+        ok = (!f->separable || (f->pads = malloc(t * f->ch * f->padlen * sizeof *f->pads))) &&
+             (f->sst = calloc(t, sizeof *f->sst)) && (f->serr = calloc(t, sizeof *f->serr)) &&
+             hdm_image_new(f->w, f->cap, f->ch, f->up->info.depth, &f->batch) == HDM_OK;
+    }
+    return ok;
+}
+
 static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, bool zero_sum,
                                      hdm__border border, bool premultiply,
                                      hdm__filter_path path, const hdm_options *opt,
@@ -989,10 +1248,17 @@ static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, boo
      * sum's ring; the steps after it need room too), or if the direct sum does not fit either.
      * Both give the same sums within rounding. */
     bool fft = path == HDM__FILTER_FFT;
-    uint64_t own = filter_held(&up->info, k, border, fft, 1);
+    /* A gaussian or box through sliding sums where they are faster: every size costs the same
+     * and holds only the window's upstream rows as they are. */
+    bool slide = k->separable && k->slide.r &&
+                 (path == HDM__FILTER_SLIDE ||
+                  (path == HDM__FILTER_AUTO && up->info.depth == HDM_U8 &&
+                   k->kw >= HDM__FILTER_SLIDE_TAPS));
+    uint64_t own = slide ? slide_held(&up->info, k, border, 1)
+                         : filter_held(&up->info, k, border, fft, 1);
     bool large = k->separable ? (uint64_t)k->kw + k->kh >= HDM__FILTER_FFT_SEP_TAPS
                               : live_taps(k) >= HDM__FILTER_FFT_TAPS;
-    if (path == HDM__FILTER_AUTO && large) {
+    if (path == HDM__FILTER_AUTO && large && !slide) {
         uint64_t by_fft = filter_held(&up->info, k, border, true, 1);
         uint64_t room = opt->max_memory > up->held ? opt->max_memory - up->held : 0;
         if (by_fft <= room / 4 || own > room) {
@@ -1011,7 +1277,8 @@ static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, boo
     if (threads > cores)
         threads = cores < 1 ? 1 : cores;
     if (threads > 1) {
-        uint64_t shared = filter_held(&up->info, k, border, fft, threads);
+        uint64_t shared = slide ? slide_held(&up->info, k, border, threads)
+                                : filter_held(&up->info, k, border, fft, threads);
         uint64_t base = own > UINT64_MAX - up->held ? UINT64_MAX : own + up->held;
         if (shared - own > (opt->max_memory > base ? opt->max_memory - base : 0) / 64)
             threads = 1;
@@ -1053,70 +1320,14 @@ static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, boo
     f->rowlen = f->separable ? f->w : f->padlen;
     f->band_y0 = -1;
     f->sums_y0 = -1;
-    f->group = fft ? 0 : filter_group(ui, threads, border);
-    f->nthreads = f->group ? threads : 1;
-    uint32_t rows = f->kh + (f->group ? 1 + f->group : SUM_ROWS);
-    bool ok = true;
-    if (fft) {
-        f->band = hdm__fftconv_band(f->kh, f->h);
-        rows = f->band + f->kh;
-        double *kd = k->k;
-        if (k->separable && (kd = malloc((size_t)k->kw * k->kh * sizeof *kd)))
-            for (uint32_t j = 0; j < k->kh; j++)
-                for (uint32_t i = 0; i < k->kw; i++)
-                    kd[(size_t)j * k->kw + i] = k->ky[j] * k->kx[i];
-        ok = kd && (f->fc = hdm__fftconv_new(f->w, f->h, kd, f->kw, f->kh, threads)) &&
-             (f->bout = malloc((size_t)f->ch * f->band * f->w * sizeof *f->bout));
-        if (kd != k->k)
-            free(kd);
-    } else if (f->separable) {
-        ok = (f->kx = taps(k->kx, k->kw)) && (f->ky = taps(k->ky, k->kh)) &&
-             (f->pad = malloc((size_t)f->ch * f->padlen * sizeof *f->pad));
-    } else {
-        ok = (f->k = taps(k->k, (size_t)k->kw * k->kh)) != NULL;
-    }
-    f->cap = rows < f->h ? rows : f->h;
-    size_t ring;
-    ok = ok && hdm_size_bytes(f->cap, f->ch, 1, HDM_F32, &ring) == HDM_OK &&
-         ring <= SIZE_MAX / f->rowlen && (f->ring = malloc(ring * f->rowlen)) &&
-         (f->ring_row = malloc(f->cap * sizeof *f->ring_row)) &&
-         (!fft || (f->acc = malloc((size_t)f->ch * f->w * sizeof *f->acc))) &&
-         hdm_image_new(f->w, 1, f->ch, ui->depth, &f->one) == HDM_OK;
-    if (ok && !fft) {
-        size_t t = f->nthreads;
-        f->maxtaps = f->separable ? (f->kw > f->kh ? f->kw : f->kh) + SUM_ROWS
-                                  : (size_t)f->kw * f->kh;
-        ok = (f->tap_at = malloc(t * f->maxtaps * sizeof *f->tap_at)) &&
-             (f->tap_w = malloc(t * f->maxtaps * sizeof *f->tap_w)) &&
-             (f->tap_slot = malloc(t * (f->kh + SUM_ROWS) * sizeof *f->tap_slot)) &&
-             (f->sums = malloc(t * SUM_ROWS * f->ch * f->w * sizeof *f->sums));
-        f->block = BLOCK_BYTES / sizeof(float) / (f->kh + SUM_ROWS - 1) / 64 * 64;
-        f->block = f->block < BLOCK_MIN ? BLOCK_MIN : f->block;
-    }
-    if (ok && f->separable) {
-        ok = (f->x_at = malloc(f->kw * sizeof *f->x_at)) &&
-             (f->x_w = malloc(f->kw * sizeof *f->x_w));
-        for (uint32_t i = 0; ok && i < f->kw; i++)
-            if (f->kx[i] != 0.0f) {
-                f->x_at[f->nx] = i;
-                f->x_w[f->nx++] = f->kx[i];
-            }
-        f->ky_live = true;
-        for (uint32_t j = 0; j < f->kh; j++)
-            f->ky_live &= f->ky[j] != 0.0f;
-        ok = ok && (f->zeros = calloc(f->w, sizeof *f->zeros));
-    }
-    if (ok && f->group) {
-        size_t t = f->nthreads;
-        ok = (!f->separable || (f->pads = malloc(t * f->ch * f->padlen * sizeof *f->pads))) &&
-             (f->sst = calloc(t, sizeof *f->sst)) && (f->serr = calloc(t, sizeof *f->serr)) &&
-             hdm_image_new(f->w, f->cap, f->ch, ui->depth, &f->batch) == HDM_OK;
-    }
+    f->group = fft || slide ? 0 : filter_group(ui, threads, border);
+    f->nthreads = f->group || slide ? threads : 1;
+    bool ok = slide ? slide_make(f, k) : sum_make(f, k, fft, threads);
     if (!ok) {
         filter_close(&f->base);
         return hdm__fail(err, HDM_ERR_NOMEM, NULL, "out of memory");
     }
-    for (uint32_t i = 0; i < f->cap; i++)
+    for (uint32_t i = 0; i < f->cap && f->ring_row; i++)
         f->ring_row[i] = -1;
     *out = &f->base;
     return HDM_OK;

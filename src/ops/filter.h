@@ -3,6 +3,7 @@
 #ifndef HDM_FILTER_H
 #define HDM_FILTER_H
 
+#include "ops/slide.h"
 #include "stream/stream.h"
 
 /* What lies beyond the image's edges. */
@@ -21,6 +22,9 @@ typedef struct hdm__fkernel {
     bool separable;
     double *kx, *ky; /* separable taps */
     double *k;       /* kh × kw, row-major; NULL when separable */
+    /* gaussian and box: kx and ky (both 2·slide.r + 1 taps) as a box and cosines, within
+     * HDM__SLIDE_FIT of them; slide.r = 0 for any other kernel */
+    hdm__slide_form slide;
 } hdm__fkernel;
 
 /* Parses "box:5", "gaussian:1.5", "sharpen", "laplacian", "sobel-x", "sobel-y", "emboss" or
@@ -51,7 +55,8 @@ hdm_status hdm__filter_source(hdm__source *up, const hdm__fkernel *k, hdm__borde
 typedef enum hdm__filter_path {
     HDM__FILTER_AUTO,
     HDM__FILTER_DIRECT,
-    HDM__FILTER_FFT
+    HDM__FILTER_FFT,
+    HDM__FILTER_SLIDE
 } hdm__filter_path;
 /* Where the FFT is faster than the direct sum (tests/bench/filter_bench.c, 2000×2000 u8, CPU
  * time): a non-separable kernel with at least 23 × 23 = 529 non-zero taps (direct/FFT 0.86 at
@@ -59,12 +64,23 @@ typedef enum hdm__filter_path {
  * passes take at least 601 taps a sample together (gaussian σ > 49.8: on 6000×4000
  * direct/FFT 0.46 at σ = 30, 0.73 at 45, 1.12 at 60, 2.5 at 100). */
 enum { HDM__FILTER_FFT_TAPS = 529, HDM__FILTER_FFT_SEP_TAPS = 601 };
-/* hdm__filter_source with the path chosen: AUTO sends large kernels through 2-D FFTs over
- * bands of rows (fftconv.c; a separable one as its outer product) when that takes at most a
- * quarter of what max_memory leaves (or the direct sum does not fit either);
- * FFT forces it for any kernel, DIRECT forces the sum tap by tap. */
+/* Where the sliding sums (slide.h) are faster than the direct sum: a gaussian or box kernel of
+ * at least this many taps a side over 8-bit samples (tests/bench/filter_bench.c slide, 2000×2000
+ * u8, CPU time: direct/slide 0.88 at 43 taps (σ = 7), 0.97 at 49, 1.03 at 53, 1.19 at 61, 1.37
+ * at 73; the sliding sums cost the same for every size). Their running sums are in f32, which
+ * holds 8-bit samples far within the bound but not 16-bit or f32 ones: those keep the direct
+ * sum and the FFT. */
+enum { HDM__FILTER_SLIDE_TAPS = 53 };
+/* hdm__filter_source with the path chosen: AUTO sends gaussian and box kernels of at least
+ * HDM__FILTER_SLIDE_TAPS taps over 8-bit samples through sliding sums, and other large kernels
+ * through 2-D FFTs over bands of rows (fftconv.c; a separable one as its outer product) when
+ * that takes at most a quarter of what max_memory leaves (or the direct sum does not fit
+ * either); FFT forces the FFT for any kernel, DIRECT the sum tap by tap, SLIDE the sliding sums
+ * for a kernel with a form, at any depth (any other kernel takes the direct sum). */
 hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__border border,
                                    bool premultiply, hdm__filter_path path,
                                    const hdm_options *opt, hdm__source **out, hdm_error *err);
+/* The path a filter source made by the two above sums by (AUTO for another source). */
+hdm__filter_path hdm__filter_used(const hdm__source *s);
 
 #endif

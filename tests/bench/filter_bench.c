@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* filter_bench.c — the filter's direct sum against its FFT bands, to set the crossover */
+/* filter_bench.c — the filter's direct sum against its FFT bands and its sliding sums, to set
+ * the crossovers */
 
 /* Usage: filter_bench [SIDE...]   (default 7 11 15 21 31 63)
  *        filter_bench gaussian SIGMA [W H]   (default 6000 4000)
+ *        filter_bench slide [SIGMA...]   (default 1 2 3 3.5 4 5 6 8)
  *
  * For each SIDE it correlates a 2000×2000 u8 plane (seeded random samples, clamp border) with a
  * SIDE×SIDE kernel of random positive taps (none zero, so the direct sum does all SIDE² of
@@ -13,7 +15,12 @@
  * HDM__FILTER_FFT_TAPS in src/ops/filter.h, is the first side where the ratio is above 1.
  *
  * With "gaussian" it times gaussian:SIGMA on a W×H u8 plane: the direct separable passes (the
- * path box and gaussian take) against the 2-D FFT of their outer product. */
+ * path small box and gaussian kernels take) against the 2-D FFT of their outer product and the
+ * sliding sums (the path large ones take over 8-bit samples).
+ *
+ * With "slide" it times gaussian:SIGMA on the 2000×2000 plane by the direct sum and by sliding
+ * sums, and prints direct/slide: HDM__FILTER_SLIDE_TAPS is the first kernel side (2·⌈3σ⌉ + 1)
+ * where the ratio is above 1. */
 #include "ops/filter.h"
 #include "pipeline.h"
 
@@ -88,9 +95,39 @@ static int gaussian(int argc, char **argv)
     }
     hdm_image *in = plane(w, h);
     double d = run(in, k, HDM__FILTER_DIRECT, 1), f = run(in, k, HDM__FILTER_FFT, 1);
+    double sl = run(in, k, HDM__FILTER_SLIDE, 1);
     printf("gaussian:%g (%u taps a pass) on %ux%u u8, 1 plane, clamp: direct separable %.3f s, "
-           "2-D FFT %.3f s (CPU), direct/fft %.2f\n", sigma, k->kw, w, h, d, f, d / f);
+           "2-D FFT %.3f s, sliding sums %.3f s (CPU), direct/fft %.2f, direct/slide %.2f\n",
+           sigma, k->kw, w, h, d, f, sl, d / f, d / sl);
     hdm__fkernel_free(k);
+    hdm_image_free(in);
+    return 0;
+}
+
+static int slide(int argc, char **argv)
+{
+    static const double sigmas[] = {1, 2, 3, 3.5, 4, 5, 6, 8};
+    int n = argc > 2 ? argc - 2 : (int)(sizeof sigmas / sizeof sigmas[0]);
+    hdm_image *in = plane(2000, 2000);
+    printf("2000x2000 u8, 1 plane, clamp border: CPU seconds (best of 3)\n");
+    printf("%8s %6s %10s %10s %12s\n", "sigma", "side", "direct", "slide", "direct/slide");
+    for (int i = 0; i < n; i++) {
+        double sigma = argc > 2 ? atof(argv[i + 2]) : sigmas[i];
+        hdm__fkernel *k;
+        hdm_error e = {0};
+        if (!(sigma > 0 && sigma <= 300) || hdm__fkernel_gaussian(sigma, &k, &e)) {
+            fprintf(stderr, "filter_bench: sigma %g is not above 0 and at most 300\n", sigma);
+            return 2;
+        }
+        if (!k->slide.r) {
+            printf("%8g %6u  (no sliding form within its bound)\n", sigma, k->kw);
+        } else {
+            double d = run(in, k, HDM__FILTER_DIRECT, 3), sl = run(in, k, HDM__FILTER_SLIDE, 3);
+            printf("%8g %6u %10.3f %10.3f %12.2f\n", sigma, k->kw, d, sl, d / sl);
+        }
+        fflush(stdout);
+        hdm__fkernel_free(k);
+    }
     hdm_image_free(in);
     return 0;
 }
@@ -100,6 +137,8 @@ int main(int argc, char **argv)
     static const int sides[] = {7, 11, 15, 21, 31, 63};
     if (argc > 1 && strcmp(argv[1], "gaussian") == 0)
         return gaussian(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "slide") == 0)
+        return slide(argc, argv);
     int n = argc > 1 ? argc - 1 : (int)(sizeof sides / sizeof sides[0]);
     hdm_image *in = plane(2000, 2000);
     printf("2000x2000 u8, 1 plane, clamp border: CPU seconds (best of 3)\n");
