@@ -189,6 +189,9 @@ row fft-spectrum.png "hadamard fft photo.png --spectrum"
 "$tool" blend "$out/photo.png" "$out/texture.png" -o "$out/blend-mask-placed.png" \
     --mode multiply --mask "$out/spot.png" --mask-fit contain --mask-gravity e --mask-outside 0
 row blend-mask-placed.png "hadamard blend photo.png texture.png --mode multiply --mask spot.png --mask-fit contain --mask-gravity e --mask-outside 0"
+# a wide gaussian (σ 12, 73 taps a side): sliding sums
+"$tool" filter "$out/photo.png" -o "$out/filter-gaussian-12.png" --kernel gaussian:12 --border mirror
+row filter-gaussian-12.png "hadamard filter photo.png --kernel gaussian:12 --border mirror"
 
 # the README table: four pictures a row, each over the command that made it
 {
