@@ -14,7 +14,7 @@
  * is read in pieces and appended until the rows a strip needs are out. libwebp writes into one
  * buffer of the whole image, ours (WebPINewRGB), so that buffer is the one copy of the decoded
  * image, and strips are cut from it: it is the source's held memory, with the encoded bytes
- * libwebp keeps while it decodes (at most the file). An animation gives its first frame,
+ * read so far (at most the file), which libwebp reads in place. An animation gives its first frame,
  * composed on its canvas by libwebpdemux's animation decoder, which needs the whole file and
  * holds two canvases (the frame, and the one before it for the next frame's disposal).
  * Metadata comes from the chunks of an extended file (RFC 9649, 2.7: VP8X, then ICCP before
@@ -39,7 +39,8 @@ typedef struct webp_source {
     bool animated, has_alpha;
     WebPIDecoder *idec;
     WebPAnimDecoder *anim;
-    unsigned char *file;       /* an animation read from a file, whole */
+    unsigned char *file;       /* an animation read from a file, whole; a still's bytes so far */
+    size_t file_len, file_cap;
     unsigned char *pix;        /* the decoded image: ours (still) or the animation decoder's */
     size_t stride;
     uint32_t ready;            /* rows of pix decoded so far */
@@ -391,8 +392,25 @@ static hdm_status open_animation(webp_source *p, hdm_error *err)
     return HDM_OK;
 }
 
-/* Feeds libwebp until rows [0, need) are decoded: appends from the file piece by piece, or
- * gives it the whole buffer at once. */
+/* Room in p->file for the next piece of a still's file: up to CHUNK more, doubling what it
+ * holds, never past the RIFF size (which max_memory counted). */
+static hdm_status grow_file(webp_source *p, hdm_error *err)
+{
+    if (p->file_len < p->file_cap || p->file_cap >= p->riff_size)
+        return HDM_OK;
+    uint64_t cap = p->file_cap ? 2 * (uint64_t)p->file_cap : (uint64_t)CHUNK * 16;
+    cap = cap < p->file_len + (uint64_t)CHUNK ? p->file_len + (uint64_t)CHUNK : cap;
+    cap = cap > p->riff_size ? p->riff_size : cap;
+    unsigned char *f = cap <= SIZE_MAX ? realloc(p->file, (size_t)cap) : NULL;
+    if (!f)
+        return hdm__fail(err, HDM_ERR_NOMEM, p->path, "out of memory");
+    p->file = f;
+    p->file_cap = (size_t)cap;
+    return HDM_OK;
+}
+
+/* Feeds libwebp until rows [0, need) are decoded: reads the file piece by piece, or gives it
+ * the whole buffer at once. */
 static hdm_status decode_to(webp_source *p, uint32_t need, hdm_error *err)
 {
     while (p->ready < need) {
@@ -401,18 +419,30 @@ static hdm_status decode_to(webp_source *p, uint32_t need, hdm_error *err)
         if (!p->f) {
             st = WebPIUpdate(p->idec, p->data, p->size);
             end = true;
-        } else if (p->head) { /* the header's bytes first */
-            st = WebPIAppend(p->idec, p->head, p->head_len);
-            p->fed += p->head_len;
-            free(p->head);
-            p->head = NULL;
         } else {
-            size_t n = fread(p->chunk, 1, CHUNK, p->f);
-            if (n == 0 && ferror(p->f))
-                return read_failed(p, err);
-            end = n == 0;
-            p->fed += n;
-            st = n ? WebPIAppend(p->idec, p->chunk, n) : VP8_STATUS_SUSPENDED;
+            /* The file's bytes go into a buffer of ours that libwebp reads in place
+             * (WebPIUpdate), growing by doubling up to the RIFF size. WebPIAppend would copy
+             * them into libwebp's, which grows by each piece and copies all it holds every time:
+             * a lossless image keeps every byte, so a 43 MB file took 14 GB of copying. */
+            hdm_status gs = grow_file(p, err);
+            if (gs)
+                return gs;
+            size_t n = p->head_len;
+            if (p->head) { /* the header's bytes first (any past the RIFF data: check_end's) */
+                n = p->head_len < p->file_cap ? p->head_len : p->file_cap;
+                memcpy(p->file, p->head, n);
+                p->fed = p->head_len;
+                free(p->head);
+                p->head = NULL;
+            } else {
+                n = fread(p->file + p->file_len, 1, p->file_cap - p->file_len, p->f);
+                if (n == 0 && ferror(p->f))
+                    return read_failed(p, err);
+                p->fed += n;
+            }
+            p->file_len += n;
+            end = n == 0 || p->file_len == p->riff_size;
+            st = n ? WebPIUpdate(p->idec, p->file, p->file_len) : VP8_STATUS_SUSPENDED;
         }
         if (st != VP8_STATUS_OK && st != VP8_STATUS_SUSPENDED)
             return webp_failed(p->path, st, err);
