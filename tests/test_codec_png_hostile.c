@@ -371,6 +371,21 @@ Test(hpng, wide_box_filters_run_under_a_generous_limit)
     cli_expect_ok(&r);
 }
 
+/* A PNG streams, but its decoded size is still held to the limit (so a small file cannot cause
+ * unbounded work); the refusal says how many bytes and why. */
+Test(hpng, decoded_size_refusal_gives_the_figure)
+{
+    const char *in = at(dir, "s.png"), *out = at(dir, "out.png");
+    write_png(in, 300, 200, PNG_COLOR_TYPE_RGB, false, ramp_row);
+    cli_result r;
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "100000");
+    CLI_REFUSED(&r, 1, in, "decoded image needs 180000 bytes (300x200, 3 channels of 8 bits)",
+                "above the memory limit of 100000", "raise it with --max-memory");
+    cr_assert(access(out, F_OK) != 0, "an output was written");
+    RUN(&r, NULL, "filter", in, "-o", out, "--kernel", "box:1", "--max-memory", "2000000");
+    cli_expect_ok(&r);
+}
+
 Test(hpng, whole_image_hdr_output_is_counted)
 {
     const char *in = at(dir, "rgb.png"), *out = at(dir, "out.hdr");

@@ -151,11 +151,16 @@ hdm_status hdm__check_limits(const hdm_info *info, const hdm_options *opt, const
     if (st)
         return st;
     size_t bytes;
-    if (hdm_size_bytes(info->width, info->height, info->channels, info->depth, &bytes) ||
-        bytes > opt->max_memory)
+    if (hdm_size_bytes(info->width, info->height, info->channels, info->depth, &bytes))
         return hdm__fail(err, HDM_ERR_LIMIT, path,
-                         "decoded image needs more than the memory limit of %llu bytes "
-                         "(max_memory)",
+                         "decoded image needs more bytes than a size holds, above the memory "
+                         "limit of %llu (max_memory)", (unsigned long long)opt->max_memory);
+    if (bytes > opt->max_memory)
+        return hdm__fail(err, HDM_ERR_LIMIT, path,
+                         "decoded image needs %llu bytes (%ux%u, %u channel%s of %u bits), above "
+                         "the memory limit of %llu (max_memory)", (unsigned long long)bytes,
+                         info->width, info->height, info->channels,
+                         info->channels == 1 ? "" : "s", info->depth * 8,
                          (unsigned long long)opt->max_memory);
     return HDM_OK;
 }
