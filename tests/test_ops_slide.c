@@ -54,16 +54,17 @@ Test(slide, forms_within_their_bound)
 
 static float rnd(float lo, float hi) { return lo + (hi - lo) * (float)(rng() % 100001) / 1e5f; }
 
-/* Both primitives on every variant the CPU runs give the scalar reference's bits: lines of
- * every length up to a few vectors past the widest, with and without output, windows from 0 to
- * longer than the line. */
+/* Both primitives on every variant the CPU runs give the scalar reference's bits: rows of
+ * columns of every length 0..257 from misaligned starts, with and without output; lines of
+ * many lengths, windows from 0 to longer than the line. */
 Test(slide, kernel_variants_match_scalar)
 {
     rng_seed(91);
     const hdm__kernel *ref = hdm__kernel_get("scalar");
-    enum { N = 70, R = 9, STEPS = N + 2 * R };
-    float st0[S * N], ui[N], uo[N], ei[2 * T], eo[2 * T], p[S];
-    float u[(N + 2 * 40) * L], e[(N + 2 * 40) * 2 * T], pl[N * S];
+    enum { N = 260, NL = 70 };
+    static float st0[S * N], ui[N], uo[N], u[(NL + 2 * 40) * L], e[(NL + 2 * 40) * 2 * T],
+        pl[NL * S];
+    float ei[2 * T], eo[2 * T], p[S];
     for (size_t i = 0; i < S * N; i++)
         st0[i] = rnd(-20, 20);
     for (size_t i = 0; i < N; i++)
@@ -78,26 +79,28 @@ Test(slide, kernel_variants_match_scalar)
         e[i] = rnd(-1, 1);
     for (size_t i = 0; i < sizeof pl / sizeof *pl; i++)
         pl[i] = rnd(-0.1f, 0.1f);
-    (void)STEPS;
     for (size_t v = 0; hdm__kernel_names(v); v++) {
         const hdm__kernel *kv = hdm__kernel_get(hdm__kernel_names(v));
         if (!kv)
             continue;
-        for (size_t n = 0; n <= N; n++)
+        for (size_t n = 0; n <= 257; n++)
             for (int out = 0; out < 2; out++) {
-                float sa[S * N], sb[S * N], ya[N], yb[N];
+                static float sa[S * N], sb[S * N], ya[N], yb[N];
+                size_t off = (n + (size_t)out) % 3; /* a start off the vectors' alignment */
                 memcpy(sa, st0, sizeof sa);
                 memcpy(sb, st0, sizeof sb);
-                ref->slide_cols_f32(sa, N, out ? ya : NULL, ui, uo, ei, eo, p, n);
-                kv->slide_cols_f32(sb, N, out ? yb : NULL, ui, uo, ei, eo, p, n);
+                ref->slide_cols_f32(sa + off, N, out ? ya + off : NULL, ui + off, uo + off, ei,
+                                    eo, p, n);
+                kv->slide_cols_f32(sb + off, N, out ? yb + off : NULL, ui + off, uo + off, ei,
+                                   eo, p, n);
                 cr_assert(memcmp(sa, sb, sizeof sa) == 0, "%s cols state, n %zu", kv->name, n);
-                cr_assert(!out || memcmp(ya, yb, n * sizeof *ya) == 0, "%s cols, n %zu",
-                          kv->name, n);
+                cr_assert(!out || memcmp(ya + off, yb + off, n * sizeof *ya) == 0,
+                          "%s cols, n %zu", kv->name, n);
             }
         static const size_t rs[] = {0, 1, 3, 9, 40};
         for (size_t ri = 0; ri < sizeof rs / sizeof *rs; ri++)
-            for (size_t n = 1; n <= N; n += 1 + n / 4) {
-                float ya[N * L], yb[N * L];
+            for (size_t n = 1; n <= NL; n += 1 + n / 4) {
+                float ya[NL * L], yb[NL * L];
                 ref->slide_lines_f32(ya, u, e, pl, rs[ri], n);
                 kv->slide_lines_f32(yb, u, e, pl, rs[ri], n);
                 cr_assert(memcmp(ya, yb, n * L * sizeof *ya) == 0, "%s lines, r %zu n %zu",
