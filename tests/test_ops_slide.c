@@ -302,8 +302,58 @@ Test(slide, raw_error_below_a_hundredth_of_8_bits)
     hdm_image_free(in);
 }
 
-/* The choice: gaussian and box from HDM__FILTER_SLIDE_TAPS taps over 8 bits slide (the same
- * bits as forcing it), smaller ones, other kernels and 16-bit samples do not. */
+/* Beyond 8 bits the sums start afresh every 4096 outputs, so a line far longer than that
+ * gathers no more rounding than one of 4096: over 16-bit levels (through f32 samples, which
+ * restart as 16-bit ones do), rows of 30000 and columns of 12000, at 3000 points against the
+ * f64 sum, below a quarter of a 16-bit level before rounding; the same bits on any threads. */
+Test(slide, long_lines_restart_below_a_quarter_of_16_bits)
+{
+    static const uint32_t is[][2] = {{30000, 130}, {130, 12000}};
+    rng_seed(99);
+    for (size_t ii = 0; ii < 2; ii++) {
+        uint32_t w = is[ii][0], h = is[ii][1];
+        hdm_image *in;
+        cr_assert_eq(hdm_image_new(w, h, 1, HDM_F32, &in), HDM_OK);
+        for (uint32_t y = 0; y < h; y++)
+            for (uint32_t x = 0; x < w; x++)
+                ((float *)hdm_row(in, 0, y))[x] = (float)(rng() % 65536) / 65535.0f;
+        hdm__fkernel *k;
+        hdm_error e = {0};
+        cr_assert_eq(hdm__fkernel_gaussian(20, &k, &e), HDM_OK);
+        hdm__filter_path used;
+        hdm_image *out = run(in, k, 0, HDM__FILTER_SLIDE, 0, 2, &used);
+        cr_assert_eq(used, HDM__FILTER_SLIDE);
+        hdm_image *one = run(in, k, 0, HDM__FILTER_SLIDE, 7, 1, NULL);
+        cr_assert(tu_same(out, one), "%ux%u: one thread, strips of 7, differ from two", w, h);
+        hdm_image_free(one);
+        int n = (int)k->kw, r = n / 2;
+        double worst = 0;
+        for (int s = 0; s < 3000; s++) {
+            uint32_t x = rng() % w, y = rng() % h;
+            if (s < 8) /* near the ends, where the last restart's segment is */
+                x = s & 1 ? w - 1 - (uint32_t)s : x, y = s & 2 ? h - 1 - (uint32_t)s : y;
+            double sum = 0;
+            for (int j = 0; j < n; j++) {
+                long yy = ref_index((long)y + j - r, h, 0);
+                const float *row = hdm_row(in, 0, (uint32_t)yy);
+                double rs = 0;
+                for (int i = 0; i < n; i++)
+                    rs += k->kx[i] * row[ref_index((long)x + i - r, w, 0)];
+                sum += k->ky[j] * rs;
+            }
+            worst = fmax(worst, fabs(((const float *)hdm_row(out, 0, y))[x] - sum) * 65535);
+        }
+        fprintf(stderr, "sliding sums over %ux%u: raw error %.3f of a 16-bit level\n", w, h,
+                worst);
+        cr_assert_lt(worst, 0.25, "%ux%u", w, h);
+        hdm_image_free(out);
+        hdm_image_free(in);
+        hdm__fkernel_free(k);
+    }
+}
+
+/* The choice: gaussian and box from HDM__FILTER_SLIDE_TAPS taps over 8 and 16 bits slide (the
+ * same bits as forcing it), smaller ones, other kernels and f32 samples do not. */
 Test(slide, automatic_choice)
 {
     static const struct {
@@ -313,15 +363,24 @@ Test(slide, automatic_choice)
     } cases[] = {
         {"gaussian:20", HDM_U8, HDM__FILTER_SLIDE},  {"gaussian:8.5", HDM_U8, HDM__FILTER_SLIDE},
         {"box:53", HDM_U8, HDM__FILTER_SLIDE},       {"box:51", HDM_U8, HDM__FILTER_DIRECT},
-        {"gaussian:2", HDM_U8, HDM__FILTER_DIRECT},  {"gaussian:20", HDM_U16, HDM__FILTER_DIRECT},
-        {"sharpen", HDM_U8, HDM__FILTER_DIRECT},
+        {"gaussian:2", HDM_U8, HDM__FILTER_DIRECT},  {"gaussian:20", HDM_U16, HDM__FILTER_SLIDE},
+        {"gaussian:20", HDM_F32, HDM__FILTER_DIRECT}, {"sharpen", HDM_U8, HDM__FILTER_DIRECT},
     };
     rng_seed(5);
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         hdm__fkernel *k;
         hdm_error e = {0};
         cr_assert_eq(hdm__fkernel_parse(cases[i].k, &k, &e), HDM_OK);
-        hdm_image *in = make_image(300, 200, 3, cases[i].d, FILL_RANDOM);
+        hdm_image *in;
+        if (cases[i].d == HDM_F32) {
+            cr_assert_eq(hdm_image_new(300, 200, 3, HDM_F32, &in), HDM_OK);
+            for (uint32_t c = 0; c < 3; c++)
+                for (uint32_t y = 0; y < 200; y++)
+                    for (uint32_t x = 0; x < 300; x++)
+                        ((float *)hdm_row(in, c, y))[x] = (float)(rng() % 1001) / 1000.0f;
+        } else {
+            in = make_image(300, 200, 3, cases[i].d, FILL_RANDOM);
+        }
         hdm__filter_path used;
         hdm_image *a = run(in, k, 0, HDM__FILTER_AUTO, 0, 2, &used);
         cr_assert_eq(used, cases[i].want, "%s %d-bit took path %d", cases[i].k, cases[i].d * 8,

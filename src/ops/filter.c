@@ -465,6 +465,7 @@ typedef struct filter_source {
     float *sscr;           /* nthreads × slide_scratch() floats */
     uint32_t vnext;        /* the output row the columns' sums move to next */
     uint32_t sy0, srows;   /* the band being summed */
+    bool restart;          /* the sums start afresh every SL_RESTART outputs (beyond 8 bits) */
     hdm__fftconv *fc;      /* a large kernel: bands of output rows through the FFT */
     uint32_t band;         /* output rows in a band */
     float *bout;           /* ch × band × w: the band's sums */
@@ -696,6 +697,14 @@ static hdm_status fft_band(filter_source *f, uint32_t y0, hdm_error *err)
 /* ---- sliding sums ---- */
 
 enum { SL_T = HDM__SLIDE_TERMS, SL_S = 1 + 2 * HDM__SLIDE_TERMS, SL_L = HDM__SLIDE_LANES };
+/* Running sums gather rounding as they go, about as the square root of their length: over
+ * 8-bit samples that stays far below a level on any line (0.0003 of one after 800 samples,
+ * so about 0.01 after 2^20), but over 16-bit ones it would pass a level on the longest lines
+ * (0.08 of one after 800, 0.33 after 20000). So beyond 8 bits the sums start afresh from an
+ * empty window every SL_RESTART outputs, down the columns and along the rows, at the same
+ * places whatever the threads: the error stays that of a line SL_RESTART long. A restart
+ * costs 2r steps, under 10% for every r the window leaves room for. */
+enum { SL_RESTART = 4096 }; /* a multiple of HDM__SLIDE_LANES, so restarts begin bands */
 
 /* Floats of one thread's scratch for rows w wide, ch planes, a window of 2r + 1: an entering
  * and a leaving row of every plane, and HDM__SLIDE_LANES rows padded and their sums. */
@@ -706,12 +715,12 @@ static uint64_t slide_scratch(uint64_t w, uint64_t ch, uint64_t r)
 
 /* Columns x0 … x1 of padded row k's planes into u (ch rows of w), in f32, colour premultiplied
  * if asked: as prepare converts them, so a row leaving the window takes away exactly what it
- * brought. Zeros for a zero border's rows and for rows before the window's first (k < −r). */
+ * brought. Zeros for a zero border's rows and for none (k = INT64_MIN). */
 static void slide_load(filter_source *f, float *u, int64_t k, uint32_t x0, uint32_t x1)
 {
     const hdm__kernel *kt = hdm__kern();
     uint32_t n = x1 - x0;
-    int64_t j = k < -(int64_t)f->sy->r ? -1 : hdm__border_index(k, f->h, f->border);
+    int64_t j = k == INT64_MIN ? -1 : hdm__border_index(k, f->h, f->border);
     const hdm_image *img = f->hold ? f->hold : f->raw;
     for (uint32_t c = 0; c < f->ch; c++) {
         float *d = u + (size_t)c * f->w + x0;
@@ -742,17 +751,26 @@ static void slide_cols_part(void *ctx, uint32_t i)
     x1 = x1 < f->w ? x1 : f->w;
     if (x0 >= x1)
         return;
-    float *ui = f->sscr + i * slide_scratch(f->w, f->ch, f->sx->r), *uo = ui + (size_t)f->ch * f->w;
+    float *ui = f->sscr + i * slide_scratch(f->w, f->ch, f->sx->r);
+    float *uo = ui + (size_t)f->ch * f->w;
     int64_t r = f->sy->r, end = (int64_t)f->sy0 + f->srows;
-    for (int64_t n = f->sy0 ? f->sy0 : -2 * r; n < end; n++) {
-        int64_t kin = n + r, kout = n - r - 1;
+    /* from an empty window: the image's first band, and a restart's */
+    bool fresh = f->sy0 == 0 || (f->restart && f->sy0 % SL_RESTART == 0);
+    if (fresh)
+        for (uint32_t c = 0; c < f->ch; c++)
+            for (int k = 0; k < SL_S; k++)
+                memset(f->st + ((size_t)c * SL_S + k) * f->w + x0, 0, (x1 - x0) * sizeof *f->st);
+    for (int64_t n = fresh ? (int64_t)f->sy0 - 2 * r : f->sy0; n < end; n++) {
+        /* while the window fills, nothing leaves it */
+        int64_t kin = n + r, kout = fresh && n <= (int64_t)f->sy0 ? INT64_MIN : n - r - 1;
         slide_load(f, ui, kin, x0, x1);
         slide_load(f, uo, kout, x0, x1);
         const float *ei = f->sy->e + (size_t)(kin + r) * 2 * SL_T;
-        const float *eo = f->sy->e + (size_t)(kout >= -r ? kout + r : 0) * 2 * SL_T;
+        const float *eo = f->sy->e + (size_t)(kout == INT64_MIN ? 0 : kout + r) * 2 * SL_T;
         const float *p = f->sy->p + (size_t)(n >= 0 ? n : 0) * SL_S;
+        size_t row = n < (int64_t)f->sy0 ? SIZE_MAX : (size_t)(n - f->sy0); /* SIZE_MAX: filling */
         for (uint32_t c = 0; c < f->ch; c++) {
-            float *dst = n < 0 ? NULL : f->vb + ((size_t)c * f->band + (n - f->sy0)) * f->w + x0;
+            float *dst = row == SIZE_MAX ? NULL : f->vb + ((size_t)c * f->band + row) * f->w + x0;
             kt->slide_cols_f32(f->st + (size_t)c * SL_S * f->w + x0, f->w, dst,
                                ui + (size_t)c * f->w + x0, uo + (size_t)c * f->w + x0, ei, eo,
                                p, x1 - x0);
@@ -777,7 +795,10 @@ static void slide_rows_part(void *ctx, uint32_t i)
             for (uint32_t l = 0; l < SL_L; l++)
                 d[l] = j >= 0 && l < f->srows ? v[(size_t)l * f->w + j] : 0.0f;
         }
-        kt->slide_lines_f32(y, u, f->sx->e, f->sx->p, r, f->w);
+        size_t seg = f->restart ? SL_RESTART : f->w; /* each segment from an empty window */
+        for (size_t x0 = 0; x0 < f->w; x0 += seg)
+            kt->slide_lines_f32(y + x0 * SL_L, u + x0 * SL_L, f->sx->e + x0 * 2 * SL_T,
+                                f->sx->p + x0 * SL_S, r, f->w - x0 < seg ? f->w - x0 : seg);
         float *o = f->vb + (size_t)c * f->band * f->w;
         for (uint32_t l = 0; l < f->srows; l++)
             for (size_t x = 0; x < f->w; x++)
@@ -1161,6 +1182,7 @@ static bool slide_make(filter_source *f, const hdm__fkernel *k)
 {
     size_t plane = (size_t)f->ch * f->w;
     f->band = SL_L;
+    f->restart = f->up->info.depth != HDM_U8;
     f->cap = 2 * k->slide.r + SL_L + 2 < f->h ? 2 * k->slide.r + SL_L + 2 : f->h;
     return (f->sx = hdm__slide_axis_new(&k->slide, f->w)) &&
            (f->sy = hdm__slide_axis_new(&k->slide, f->h)) &&
@@ -1252,7 +1274,7 @@ static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, boo
      * and holds only the window's upstream rows as they are. */
     bool slide = k->separable && k->slide.r &&
                  (path == HDM__FILTER_SLIDE ||
-                  (path == HDM__FILTER_AUTO && up->info.depth == HDM_U8 &&
+                  (path == HDM__FILTER_AUTO && up->info.depth != HDM_F32 &&
                    k->kw >= HDM__FILTER_SLIDE_TAPS));
     uint64_t own = slide ? slide_held(&up->info, k, border, 1)
                          : filter_held(&up->info, k, border, fft, 1);
