@@ -153,6 +153,79 @@ static void hdm__axpy_f32_neon(float *dst, const float *a, float k, size_t n)
         TAIL.axpy_f32(dst + i, a + i, k, n - i);
 }
 
+/* ---- sliding sums: kernel.h's step on four lines at a time, each product and sum rounded on
+ * its own in that order (vmulq, vaddq, vsubq) */
+
+/* One step of four lines whose state is in s (registers when inlined). */
+static inline float32x4_t slide_v(float32x4_t *s, float32x4_t ui, float32x4_t uo,
+                                  const float *ei, const float *eo, const float *p)
+{
+    enum { T = HDM__SLIDE_TERMS };
+    s[0] = vaddq_f32(s[0], vsubq_f32(ui, uo));
+    for (int m = 0; m < T; m++) {
+        float32x4_t dr = vsubq_f32(vmulq_f32(vdupq_n_f32(ei[m]), ui),
+                                   vmulq_f32(vdupq_n_f32(eo[m]), uo));
+        float32x4_t di = vsubq_f32(vmulq_f32(vdupq_n_f32(ei[T + m]), ui),
+                                   vmulq_f32(vdupq_n_f32(eo[T + m]), uo));
+        s[1 + m] = vaddq_f32(s[1 + m], dr);
+        s[1 + T + m] = vaddq_f32(s[1 + T + m], di);
+    }
+    float32x4_t y = vmulq_f32(vdupq_n_f32(p[0]), s[0]);
+    for (int m = 0; m < T; m++) {
+        y = vaddq_f32(y, vmulq_f32(vdupq_n_f32(p[1 + m]), s[1 + m]));
+        y = vaddq_f32(y, vmulq_f32(vdupq_n_f32(p[1 + T + m]), s[1 + T + m]));
+    }
+    return y;
+}
+
+static void hdm__slide_cols_f32_neon(float *st, size_t stride, float *dst, const float *ui,
+                                     const float *uo, const float *ei, const float *eo,
+                                     const float *p, size_t n)
+{
+    enum { S = 1 + 2 * HDM__SLIDE_TERMS };
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t s[S];
+        for (int k = 0; k < S; k++)
+            s[k] = vld1q_f32(st + k * stride + i);
+        float32x4_t y = slide_v(s, vld1q_f32(ui + i), vld1q_f32(uo + i), ei, eo, p);
+        for (int k = 0; k < S; k++)
+            vst1q_f32(st + k * stride + i, s[k]);
+        if (dst)
+            vst1q_f32(dst + i, y);
+    }
+    if (i < n)
+        TAIL.slide_cols_f32(st + i, stride, dst ? dst + i : NULL, ui + i, uo + i, ei, eo, p,
+                            n - i);
+}
+
+/* Four lanes at a time along the whole length, the state in registers; before anything leaves
+ * the window, uo is 0 against step 0's phases, as in the scalar reference (the sign of a zero
+ * product depends on them). */
+static void hdm__slide_lines_f32_neon(float *dst, const float *u, const float *e, const float *p,
+                                      size_t r, size_t n)
+{
+    enum { T = HDM__SLIDE_TERMS, L = HDM__SLIDE_LANES, S = 1 + 2 * T };
+    for (size_t l = 0; l + 4 <= L; l += 4) {
+        float32x4_t s[S];
+        for (int k = 0; k < S; k++)
+            s[k] = vdupq_n_f32(0.0f);
+        size_t t = 0;
+        for (; t < 2 * r + 1 && t < n + 2 * r; t++) { /* nothing leaves yet */
+            float32x4_t y = slide_v(s, vld1q_f32(u + t * L + l), vdupq_n_f32(0.0f),
+                                    e + t * 2 * T, e, p + (t >= 2 * r ? t - 2 * r : 0) * S);
+            if (t >= 2 * r)
+                vst1q_f32(dst + (t - 2 * r) * L + l, y);
+        }
+        for (; t < n + 2 * r; t++) {
+            size_t o = t - 2 * r;
+            float32x4_t y = slide_v(s, vld1q_f32(u + t * L + l), vld1q_f32(u + (o - 1) * L + l),
+                                    e + t * 2 * T, e + (o - 1) * 2 * T, p + o * S);
+            vst1q_f32(dst + o * L + l, y);
+        }
+    }
+}
+
 /* ---- blending, compositing, thresholds: the scalar reference's branches as ordered compares
  * (false when either side is NaN, as C's are) and bit selects. FMIN/FMAX are not used: they
  * return NaN for one NaN operand and order −0 below +0, where scalar.c's a < b ? a : b and
@@ -581,6 +654,7 @@ const hdm__kernel hdm__kernel_neon = {
     .blend_f32 = hdm__blend_f32_neon, .over_f32 = hdm__over_f32_neon,
     .composite_f32 = hdm__composite_f32_neon,
     .mix_f32 = hdm__mix_f32_neon, .unpremul_f32 = hdm__unpremul_f32_neon,
+    .slide_cols_f32 = hdm__slide_cols_f32_neon, .slide_lines_f32 = hdm__slide_lines_f32_neon,
     .threshold_u8 = hdm__threshold_u8_neon, .threshold_u16 = hdm__threshold_u16_neon,
     .threshold_f32 = hdm__threshold_f32_neon,
     .u8_to_f32 = hdm__u8_to_f32_neon, .u16_to_f32 = hdm__u16_to_f32_neon,
