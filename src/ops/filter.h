@@ -69,7 +69,8 @@ enum { HDM__FILTER_FFT_TAPS = 529, HDM__FILTER_FFT_SEP_TAPS = 601 };
  * direct/slide 0.88 at 43 taps (σ = 7), 0.97 at 49, 1.03 at 53, 1.19 at 61, 1.37 at 73; the
  * sliding sums cost the same for every size), over 8- or 16-bit samples: their running sums
  * are in f32, within a thousandth of an 8-bit level and a quarter of a 16-bit one before
- * rounding (test_ops_slide.c). f32 samples, whose only bound is f32's own, keep the direct sum and the FFT. */
+ * rounding (test_ops_slide.c). f32 samples, whose only bound is f32's own, keep the direct sum
+ * and the FFT. */
 enum { HDM__FILTER_SLIDE_TAPS = 53 };
 /* hdm__filter_source with the path chosen: AUTO sends gaussian and box kernels of at least
  * HDM__FILTER_SLIDE_TAPS taps over 8- and 16-bit samples through sliding sums, and other
