@@ -129,6 +129,53 @@ Test(fftconv, against_f64_every_border)
     report_worst("fftconv 16-bit", worst[1]);
 }
 
+/* Where a kernel's window holds nothing but transparent pixels the exact alpha is 0, and so is
+ * colour under it; the FFT's sums there are its rounding alone, which divided by would be any
+ * colour: they come out exactly 0, alpha and colour. Gray + alpha and RGBA, 8 and 16 bits,
+ * every border: opaque noise in a corner, the rest transparent with a loud colour. Where the
+ * alpha is plain (above 1%), within 1 LSB. */
+Test(fftconv, transparent_windows_exactly_zero)
+{
+    rng_seed(8);
+    hdm__fkernel *k = random_kernel(27, 25);
+    double worst = 0;
+    for (int di = 0; di < 2; di++)
+        for (uint32_t ch = 2; ch <= 4; ch += 2) {
+            hdm_image *in = make_image(120, 90, ch, di ? HDM_U16 : HDM_U8, FILL_RANDOM);
+            uint32_t m = (uint32_t)maxval(in->depth);
+            for (uint32_t y = 0; y < 90; y++)
+                for (uint32_t x = 0; x < 120; x++)
+                    if (x >= 40 || y >= 50) {
+                        set_raw(in, ch - 1, x, y, 0);
+                        for (uint32_t c = 0; c + 1 < ch; c++)
+                            set_raw(in, c, x, y, m);
+                    }
+            for (int b = 0; b < 4; b++) {
+                hdm_image *out = run_path(in, k, b, HDM__FILTER_FFT, 0);
+                uint32_t zeros = 0;
+                for (uint32_t y = 0; y < 90; y++)
+                    for (uint32_t x = 0; x < 120; x++) {
+                        double a = ref_at(in, k->k, 27, 25, b, true, ch - 1, x, y);
+                        zeros += a == 0;
+                        for (uint32_t c = 0; c < ch; c++) {
+                            double want = ref_at(in, k->k, 27, 25, b, true, c, x, y);
+                            cr_assert(a != 0 || raw(out, c, x, y) == 0,
+                                      "%u-channel %d-bit, border %s, (%u,%u,%u): %u, not 0", ch,
+                                      in->depth * 8, ref_borders[b], x, y, c, raw(out, c, x, y));
+                            cr_assert(a < 0.01 || lsb_off(out, c, x, y, want, &worst) <= 1,
+                                      "border %s at (%u,%u,%u)", ref_borders[b], x, y, c);
+                        }
+                    }
+                cr_assert(b == 2 || zeros > 3000, "border %s: only %u transparent windows",
+                          ref_borders[b], zeros);
+                hdm_image_free(out);
+            }
+            hdm_image_free(in);
+        }
+    hdm__fkernel_free(k);
+    report_worst("fftconv beside transparency", worst);
+}
+
 /* The automatic choice: a kernel above the crossover takes the FFT (the same bits as forcing
  * it), one below it the direct sum, and the two agree within 1 LSB (both are within rounding of
  * the same f64 sum). */

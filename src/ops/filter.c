@@ -555,12 +555,23 @@ static hdm_status fetch(filter_source *f, uint32_t i, uint32_t *slot, hdm_error 
     return HDM_OK;
 }
 
+/* Half a 16-bit level: twice the FFT's error on any sum (test_ops_fftconv.c's raw error,
+ * below a quarter of a level). */
+#define ALPHA_FLOOR (0.5f / 65535.0f)
+
 /* Output row r of strip from the sums in facc (ch × w): divided back by alpha, signed as asked,
  * converted. */
 static void finish_row(filter_source *f, float *facc, hdm_image *strip, uint32_t r)
 {
     const hdm__kernel *kt = hdm__kern();
-    const float *alpha = facc + (size_t)(f->ch - 1) * f->w;
+    float *alpha = facc + (size_t)(f->ch - 1) * f->w;
+    /* The FFT's sums are within ALPHA_FLOOR of the exact ones, whatever they sum: an alpha
+     * sum no larger is nothing but that error (a window all transparent, whose exact sum is
+     * 0), and dividing colour by it would give any colour. It is 0, so colour is 0 as
+     * unpremul_f32 has it; an alpha so small rounds to 0 in 8 and 16 bits anyway. */
+    if (f->fc && f->premul && !f->keep_alpha)
+        for (uint32_t x = 0; x < f->w; x++)
+            alpha[x] = alpha[x] <= ALPHA_FLOOR ? 0.0f : alpha[x];
     for (uint32_t c = 0; c < f->ch; c++) {
         float *acc = facc + (size_t)c * f->w;
         bool colour = !(f->premul && c + 1 == f->ch); /* alpha is not a signal */
@@ -1272,10 +1283,15 @@ static hdm_status filter_source_made(hdm__source *up, const hdm__fkernel *k, boo
      * Both give the same sums within rounding. */
     bool fft = path == HDM__FILTER_FFT;
     /* A gaussian or box through sliding sums where they are faster: every size costs the same
-     * and holds only the window's upstream rows as they are. */
+     * and holds only the window's upstream rows as they are. Not with alpha premultiplied:
+     * colour is the colour sum over the alpha sum, and where alpha is small (beside a
+     * transparent region, or nothing but it) the rounding the running sums gathered from the
+     * samples that left the window, divided by it, is any colour; the direct sum's is
+     * relative to what it sums. */
+    bool premul = premultiply && (up->info.channels == 2 || up->info.channels == 4);
     bool slide = k->separable && k->slide.r &&
                  (path == HDM__FILTER_SLIDE ||
-                  (path == HDM__FILTER_AUTO && up->info.depth != HDM_F32 &&
+                  (path == HDM__FILTER_AUTO && up->info.depth != HDM_F32 && !premul &&
                    k->kw >= HDM__FILTER_SLIDE_TAPS));
     uint64_t own = slide ? slide_held(&up->info, k, border, 1)
                          : filter_held(&up->info, k, border, fft, 1);

@@ -67,17 +67,18 @@ enum { HDM__FILTER_FFT_TAPS = 529, HDM__FILTER_FFT_SEP_TAPS = 601 };
 /* Where the sliding sums (slide.h) are faster than the direct sum: a gaussian or box kernel of
  * at least this many taps a side (tests/bench/filter_bench.c slide, 2000×2000 u8, CPU time:
  * direct/slide 0.88 at 43 taps (σ = 7), 0.97 at 49, 1.03 at 53, 1.19 at 61, 1.37 at 73; the
- * sliding sums cost the same for every size), over 8- or 16-bit samples: their running sums
- * are in f32, within a thousandth of an 8-bit level and a quarter of a 16-bit one before
- * rounding (test_ops_slide.c). f32 samples, whose only bound is f32's own, keep the direct sum
- * and the FFT. */
+ * sliding sums cost the same for every size), over 8- or 16-bit samples without alpha
+ * premultiplied (filter.c says why): their running sums are in f32, within a thousandth of
+ * an 8-bit level and a quarter of a 16-bit one before rounding (test_ops_slide.c). f32
+ * samples, whose only bound is f32's own, keep the direct sum and the FFT. */
 enum { HDM__FILTER_SLIDE_TAPS = 53 };
 /* hdm__filter_source with the path chosen: AUTO sends gaussian and box kernels of at least
- * HDM__FILTER_SLIDE_TAPS taps over 8- and 16-bit samples through sliding sums, and other
- * large kernels through 2-D FFTs over bands of rows (fftconv.c; a separable one as its outer
- * product) when that takes at most a quarter of what max_memory leaves (or the direct sum does
- * not fit either); FFT forces the FFT for any kernel, DIRECT the sum tap by tap, SLIDE the
- * sliding sums for a kernel with a form, at any depth (any other kernel takes the direct sum). */
+ * HDM__FILTER_SLIDE_TAPS taps over 8- and 16-bit samples, alpha not premultiplied, through
+ * sliding sums, and other large kernels through 2-D FFTs over bands of rows (fftconv.c; a
+ * separable one as its outer product) when that takes at most a quarter of what max_memory
+ * leaves (or the direct sum does not fit either); FFT forces the FFT for any kernel, DIRECT
+ * the sum tap by tap, SLIDE the sliding sums for a kernel with a form, at any depth (any
+ * other kernel takes the direct sum). */
 hdm_status hdm__filter_source_path(hdm__source *up, const hdm__fkernel *k, hdm__border border,
                                    bool premultiply, hdm__filter_path path,
                                    const hdm_options *opt, hdm__source **out, hdm_error *err);
