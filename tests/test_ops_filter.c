@@ -257,6 +257,15 @@ Test(filter, bad_steps)
         cr_assert(strstr(e.message, "filter"), "%s: %s", bad[i], e.message);
         hdm_pipeline_free(p);
     }
+    /* a sigma just past the largest is told from it: the bound as precise as the value */
+    hdm_pipeline *p;
+    hdm_error e = {0};
+    cr_assert_eq(hdm_pipeline_new(&p), HDM_OK);
+    cr_assert_eq(hdm_pipeline_add(p, "filter:gaussian:349525.4", &e), HDM_ERR_ARG);
+    cr_assert(strstr(e.message, "at most 349525.33") && strstr(e.message, "not 349525.4"), "%s",
+              e.message);
+    cr_assert_eq(hdm_pipeline_add(p, "filter:gaussian:349525.3", &e), HDM_OK, "%s", e.message);
+    hdm_pipeline_free(p);
 }
 
 /* The normalised gaussian of radius ceil(3σ), as the filter makes it; *n taps. */

@@ -59,8 +59,8 @@ hdm_status hdm__fkernel_gaussian(double sigma, hdm__fkernel **out, hdm_error *er
     *out = NULL;
     if (!(sigma > 0) || sigma > MAX_SIGMA)
         return hdm__fail(err, HDM_ERR_ARG, NULL,
-                         "gaussian sigma must be above 0 and at most %.0f, not %g", MAX_SIGMA,
-                         sigma);
+                         "gaussian sigma must be above 0 and at most %.2f (a radius of 3 sigma "
+                         "up to 2^20), not %.15g", floor(MAX_SIGMA * 100) / 100, sigma);
     uint32_t r = (uint32_t)ceil(3 * sigma);
     hdm__fkernel *k = kernel_new(2 * r + 1, 2 * r + 1, true);
     if (!k)
