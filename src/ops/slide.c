@@ -86,8 +86,11 @@ bool hdm__slide_fit(const double *t, uint32_t r, hdm__slide_form *f)
     memset(f, 0, sizeof *f);
     if (r == 0)
         return false;
+    /* the best period is 1.25 r but for the smallest windows (as the fit is scale-free for
+     * large r), so a large window, whose fit is long, tries only those next to it */
+    int lo = r > 4096 ? 3 : 0, hi = r > 4096 ? 7 : 12;
     double best = INFINITY, a[B];
-    for (int i = 0; i <= 12; i++) {
+    for (int i = lo; i <= hi; i++) {
         double period = r * (1 + 0.05 * i), l1 = fit_one(t, r, period, a);
         if (l1 < best) {
             best = l1;
