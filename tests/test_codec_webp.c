@@ -637,6 +637,34 @@ Test(webp, limits_refuse_before_allocation)
     }
 }
 
+/* What a file's decode holds is the decoded image and the file's bytes (read into memory as
+ * libwebp decodes), and a refusal says both; from memory, the image alone. */
+Test(webp, memory_refusal_counts_the_file)
+{
+    tu_rng r;
+    tu_seed(&r, 21);
+    hdm_image *src = tu_image_random(200, 150, 3, HDM_U8, &r);
+    hdm_options l = lossless();
+    size_t n;
+    void *webp = save(src, &l, &n);
+    tu_write_file(tu_path("m.webp"), webp, n);
+    hdm_options o;
+    hdm_options_init(&o);
+    o.max_memory = 200 * 150 * 3 + n - 1;
+    hdm_image *img;
+    hdm_error e = {0};
+    cr_assert_eq(hdm_load(tu_path("m.webp"), &o, &img, &e), HDM_ERR_LIMIT);
+    char want[96];
+    snprintf(want, sizeof want, "decoding needs about %zu bytes (the decoded image and the "
+             "file's bytes)", (size_t)(200 * 150 * 3) + n);
+    cr_assert(strstr(e.message, want), "%s", e.message);
+    o.max_memory = 200 * 150 * 3; /* from memory the file is the caller's */
+    cr_assert_eq(hdm_load_memory(webp, n, &o, &img, &e), HDM_OK, "%s", e.message);
+    hdm_image_free(img);
+    free(webp);
+    hdm_image_free(src);
+}
+
 /* ---- the command ---- */
 
 Test(webp, command_options)

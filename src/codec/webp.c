@@ -173,13 +173,14 @@ static hdm_status check(webp_source *p, const hdm_options *opt, hdm_error *err)
         return st;
     uint64_t w = p->base.info.width, h = p->base.info.height;
     uint64_t held = p->animated ? 2 * w * h * 4 : w * h * p->base.info.channels;
-    if (p->f) /* the encoded bytes: the whole file for an animation, libwebp's copy otherwise */
+    if (p->f) /* the encoded bytes: the whole file, read into memory as libwebp decodes it */
         held += p->have && p->have < p->riff_size ? p->have : p->riff_size;
     if (held > opt->max_memory)
         return hdm__fail(err, HDM_ERR_LIMIT, p->path,
-                         "decoding needs about %llu bytes (%s), above the memory limit of %llu "
+                         "decoding needs about %llu bytes (%s%s), above the memory limit of %llu "
                          "(max_memory)", (unsigned long long)held,
                          p->animated ? "two canvases of an animation" : "the decoded image",
+                         p->f ? " and the file's bytes" : "",
                          (unsigned long long)opt->max_memory);
     p->base.held = held;
     return HDM_OK;
