@@ -115,40 +115,20 @@ static void ref_plane(const hdm_image *in, const double *t, int n, int b, bool a
                       double *ref)
 {
     uint32_t w = in->width, h = in->height, a = in->channels - 1;
-    int r = n / 2;
-    double *src = malloc(sizeof(double) * w * h), *mid = malloc(sizeof(double) * w * h);
-    double *asum = alpha ? malloc(sizeof(double) * w * h) : NULL;
-    for (int pass = 0; pass < (alpha && c != a ? 2 : 1); pass++) {
+    bool colour = alpha && c != a; /* premultiplied, then divided by alpha's sum */
+    double *src = malloc(sizeof(double) * w * h);
+    double *asum = colour ? malloc(sizeof(double) * w * h) : NULL;
+    for (int pass = 0; pass < (colour ? 2 : 1); pass++) {
         /* pass 0: the (premultiplied) plane; pass 1: alpha, to divide by */
         for (uint32_t y = 0; y < h; y++)
             for (uint32_t x = 0; x < w; x++)
                 src[y * w + x] = pass ? val(in, a, x, y)
-                                      : val(in, c, x, y) * (alpha && c != a ? val(in, a, x, y) : 1);
-        for (uint32_t y = 0; y < h; y++)
-            for (uint32_t x = 0; x < w; x++) {
-                double s = 0;
-                for (int i = 0; i < n; i++) {
-                    long xx = ref_index((long)x + i - r, w, b);
-                    s += xx < 0 ? 0 : t[i] * src[y * w + xx];
-                }
-                mid[y * w + x] = s;
-            }
-        double *dst = pass ? asum : ref;
-        for (uint32_t y = 0; y < h; y++)
-            for (uint32_t x = 0; x < w; x++) {
-                double s = 0;
-                for (int j = 0; j < n; j++) {
-                    long yy = ref_index((long)y + j - r, h, b);
-                    s += yy < 0 ? 0 : t[j] * mid[yy * w + x];
-                }
-                dst[y * w + x] = s;
-            }
+                                      : val(in, c, x, y) * (colour ? val(in, a, x, y) : 1);
+        ref_sep_sum(src, w, h, t, n, b, pass ? asum : ref);
     }
-    if (alpha && c != a)
-        for (size_t i = 0; i < (size_t)w * h; i++)
-            ref[i] = asum[i] > 0 ? ref[i] / asum[i] : 0;
+    for (size_t i = 0; colour && i < (size_t)w * h; i++)
+        ref[i] = asum[i] > 0 ? ref[i] / asum[i] : 0;
     free(src);
-    free(mid);
     free(asum);
 }
 
@@ -269,33 +249,22 @@ Test(slide, raw_error_below_a_hundredth_of_8_bits)
         hdm__filter_path used;
         hdm_image *out = run(in, k, 1, HDM__FILTER_SLIDE, 0, 2, &used);
         cr_assert_eq(used, HDM__FILTER_SLIDE);
-        /* the f64 reference of f32 samples: val() reads integer samples, so by hand */
-        double *src = malloc(sizeof(double) * W * H);
+        /* the f64 reference of f32 samples (val() reads integer ones) */
+        double *src = malloc(sizeof(double) * W * H), *ref = malloc(sizeof(double) * W * H);
         for (uint32_t y = 0; y < H; y++)
             for (uint32_t x = 0; x < W; x++)
                 src[y * W + x] = ((const float *)hdm_row(in, 0, y))[x];
-        int n = (int)k->kw, r = n / 2;
-        double *mid = malloc(sizeof(double) * W * H);
-        for (uint32_t y = 0; y < H; y++)
-            for (uint32_t x = 0; x < W; x++) {
-                double sum = 0;
-                for (int i = 0; i < n; i++)
-                    sum += k->kx[i] * src[y * W + ref_index((long)x + i - r, W, 1)];
-                mid[y * W + x] = sum;
-            }
+        ref_sep_sum(src, W, H, k->kx, (int)k->kw, 1, ref);
         double worst = 0;
         for (uint32_t y = 0; y < H; y++)
-            for (uint32_t x = 0; x < W; x++) {
-                double sum = 0;
-                for (int j = 0; j < n; j++)
-                    sum += k->ky[j] * mid[ref_index((long)y + j - r, H, 1) * W + x];
-                worst = fmax(worst, fabs(((const float *)hdm_row(out, 0, y))[x] - sum));
-            }
+            for (uint32_t x = 0; x < W; x++)
+                worst = fmax(worst,
+                             fabs(((const float *)hdm_row(out, 0, y))[x] - ref[y * W + x]));
         fprintf(stderr, "sliding sums, gaussian:%g: raw error %.5f of an 8-bit level (%.3f of "
                 "a 16-bit one)\n", sigmas[si], worst * 255, worst * 65535);
         cr_assert_lt(worst * 255, 0.01, "gaussian:%g", sigmas[si]);
         free(src);
-        free(mid);
+        free(ref);
         hdm_image_free(out);
         hdm__fkernel_free(k);
     }
